@@ -1,0 +1,40 @@
+//! Authentication: `Authorization: Bearer <token>` resolves to a [`Caller`]; export
+//! endpoints require an admin of the account.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, request::Parts},
+};
+use exportd_core::auth::{Caller, caller_for_token};
+use exportd_worker::Ctx;
+
+use crate::error::ApiError;
+
+/// The caller of a request, if it carries a valid token.
+pub async fn caller(headers: &HeaderMap, ctx: &Ctx) -> Result<Option<Caller>, ApiError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(ApiError::unauthorized)?;
+    match caller_for_token(&ctx.pool, token).await? {
+        Some(c) => Ok(Some(c)),
+        None => Err(ApiError::unauthorized()),
+    }
+}
+
+/// An authenticated admin of an account.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<Arc<Ctx>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Arc<Ctx>) -> Result<Self, Self::Rejection> {
+        let c = caller(&parts.headers, ctx).await?.ok_or_else(ApiError::unauthorized)?;
+        if !c.is_admin() {
+            return Err(ApiError::forbidden_not_admin());
+        }
+        Ok(Admin(c))
+    }
+}

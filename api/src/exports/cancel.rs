@@ -1,0 +1,32 @@
+//! `DELETE /v1/exports/{id}`: cancels a queued or running export (a running worker notices
+//! at its next heartbeat and stops writing; nothing is sent), or deletes the file of a
+//! finished one.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use exportd_core::exports::ExportView;
+use exportd_worker::Ctx;
+
+use crate::{auth::Admin, error::ApiResult};
+
+pub async fn cancel(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin, Path(id): Path<String>) -> ApiResult<Json<ExportView>> {
+    let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
+    if !export.is_terminal() {
+        let after = exportd_core::exports::cancel(&ctx.pool, caller.account_id, export.id).await?;
+        return Ok(Json(after.unwrap_or(export).view()));
+    }
+    if export.status == "succeeded" {
+        if let Some(key) = &export.file_key {
+            ctx.storage.delete(key).await.map_err(|e| anyhow::Error::new(e).context("deleting the file"))?;
+        }
+        sqlx::query("UPDATE exports SET status = 'expired', expires_at = now(), updated_at = now() WHERE id = $1 AND status = 'succeeded'")
+            .bind(export.id)
+            .execute(&ctx.pool)
+            .await?;
+    }
+    Ok(Json(super::load(&ctx, caller.account_id, export.id).await?.view()))
+}

@@ -1,0 +1,92 @@
+//! `GET /v1/exports/{id}/download`: with `?expires=…&sig=…` (the link in emails and
+//! webhooks) no token is needed; without them the caller must be an admin of the account.
+//! Each use redirects to a fresh presigned URL valid for minutes (S3), or streams the file
+//! (local storage). A forged, altered or expired link gets 403 and reveals nothing.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::Utc;
+use exportd_core::{exports, links};
+use exportd_worker::Ctx;
+use serde::Deserialize;
+
+use crate::{
+    auth,
+    error::{ApiError, ApiResult},
+};
+
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    expires: Option<String>,
+    sig: Option<String>,
+}
+
+fn bad_link() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "invalid_link", "this download link is not valid or has expired; ask for a new report or download it from the app")
+}
+
+pub async fn download(State(ctx): State<Arc<Ctx>>, Path(id): Path<String>, Query(q): Query<LinkQuery>, headers: HeaderMap) -> ApiResult<Response> {
+    let export = match (&q.expires, &q.sig) {
+        (None, None) => {
+            let caller = auth::caller(&headers, &ctx).await?.ok_or_else(ApiError::unauthorized)?;
+            if !caller.is_admin() {
+                return Err(ApiError::forbidden_not_admin());
+            }
+            super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?
+        }
+        (Some(expires), Some(sig)) => {
+            let id: i64 = id.parse().map_err(|_| bad_link())?;
+            let expires: i64 = expires.parse().map_err(|_| bad_link())?;
+            if !links::verify(&ctx.cfg.secret, id, expires, sig) || expires < Utc::now().timestamp() {
+                return Err(bad_link());
+            }
+            exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?
+        }
+        _ => return Err(bad_link()),
+    };
+    match export.status.as_str() {
+        "succeeded" => {}
+        "expired" => {
+            return Err(ApiError::new(StatusCode::GONE, "file_expired", "this report's file has expired and was deleted; request the report again"));
+        }
+        status => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "not_ready", format!("the export is {status}; the file can be downloaded once it has succeeded")));
+        }
+    }
+    let (Some(key), Some(name)) = (&export.file_key, &export.file_name) else {
+        return Err(ApiError::Internal(anyhow::anyhow!("succeeded export {} has no file", export.id)));
+    };
+    let presigned = ctx
+        .storage
+        .presign_get(key, ctx.cfg.presign_ttl, name)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("presigning the download"))?;
+    if let Some(url) = presigned {
+        return Ok(Redirect::to(&url).into_response());
+    }
+    let path = ctx.storage.local_path(key).expect("local storage has paths");
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::new(StatusCode::GONE, "file_expired", "this report's file is no longer stored; request the report again"));
+        }
+        Err(e) => return Err(ApiError::Internal(anyhow::Error::new(e).context("opening the file"))),
+    };
+    let format = exportd_core::domain::Format::parse(&export.format).unwrap_or(exportd_core::domain::Format::Xlsx);
+    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, format.content_type().parse().expect("static content type"));
+    if let Ok(v) = format!("attachment; filename=\"{name}\"").parse() {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Some(bytes) = export.file_bytes {
+        h.insert(header::CONTENT_LENGTH, bytes.into());
+    }
+    Ok(resp)
+}

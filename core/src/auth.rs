@@ -1,0 +1,52 @@
+//! API tokens: only a token's sha256 is stored (`api_tokens.token_sha256`).
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+/// Who a request comes from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Caller {
+    pub user_id: i64,
+    pub account_id: i64,
+    pub role: String,
+    pub email: Option<String>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Creates a token for a user and returns it; it is shown once and never stored in clear.
+pub async fn create_token(pool: &PgPool, user_id: i64) -> Result<String, sqlx::Error> {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("exd_{}", hex::encode(bytes));
+    sqlx::query("INSERT INTO api_tokens (user_id, token_sha256) SELECT id, $2 FROM users WHERE id = $1")
+        .bind(user_id)
+        .bind(hash_token(&token))
+        .execute(pool)
+        .await
+        .and_then(|r| {
+            if r.rows_affected() == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) }
+        })?;
+    Ok(token)
+}
+
+/// The caller behind a bearer token, if the token exists and is not revoked.
+pub async fn caller_for_token(pool: &PgPool, token: &str) -> Result<Option<Caller>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id AS user_id, u.account_id, u.role, u.email
+           FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(pool)
+    .await
+}

@@ -1,0 +1,341 @@
+//! The exports table: the record of every export and the lifecycle
+//! `queued → running → succeeded | failed | cancelled`, later `expired`.
+//!
+//! A worker claims an export with a lease (owner + expiry, renewed by heartbeat). Each claim
+//! increments `lease_token`, the fencing token: every later write names the token it holds,
+//! so a stalled worker that wakes after another took over changes nothing.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgExecutor, PgPool};
+
+/// One export, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Export {
+    pub id: i64,
+    pub account_id: i64,
+    pub requested_by: Option<i64>,
+    pub kind: String,
+    pub format: String,
+    pub range_from: NaiveDate,
+    pub range_to: NaiveDate,
+    pub timezone: String,
+    pub options: serde_json::Value,
+    pub notify: serde_json::Value,
+    pub status: String,
+    pub progress: i16,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub lease_token: i64,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub file_name: Option<String>,
+    pub file_key: Option<String>,
+    pub file_bytes: Option<i64>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The public JSON of an export.
+#[derive(Debug, Serialize)]
+pub struct ExportView {
+    pub id: i64,
+    pub status: String,
+    pub progress: i16,
+    pub kind: String,
+    pub format: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub timezone: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<ErrorView>,
+    pub file: Option<FileView>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileView {
+    pub name: String,
+    pub bytes: i64,
+}
+
+impl Export {
+    pub fn view(&self) -> ExportView {
+        ExportView {
+            id: self.id,
+            status: self.status.clone(),
+            progress: self.progress,
+            kind: self.kind.clone(),
+            format: self.format.clone(),
+            from: self.range_from,
+            to: self.range_to,
+            timezone: self.timezone.clone(),
+            attempts: self.attempts,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            error: self.error.as_ref().map(|m| ErrorView {
+                code: self.error_code.clone().unwrap_or_else(|| "export_failed".into()),
+                message: m.clone(),
+            }),
+            file: match (&self.file_name, self.file_bytes) {
+                (Some(name), Some(bytes)) if self.status == "succeeded" => {
+                    Some(FileView { name: name.clone(), bytes })
+                }
+                _ => None,
+            },
+            expires_at: self.expires_at,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed" | "cancelled" | "expired")
+    }
+}
+
+const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
+    notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
+    file_name, file_key, file_bytes, expires_at, created_at, started_at, finished_at";
+
+/// What a new export is made of.
+#[derive(Debug, Clone)]
+pub struct NewExport {
+    pub account_id: i64,
+    pub requested_by: Option<i64>,
+    pub kind: String,
+    pub format: String,
+    pub range_from: NaiveDate,
+    pub range_to: NaiveDate,
+    pub timezone: String,
+    pub options: serde_json::Value,
+    pub notify: serde_json::Value,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+}
+
+/// Inserts a queued export. With an idempotency key already used by the account, nothing
+/// is inserted and `None` is returned.
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewExport) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
+                              options, notify, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING {COLUMNS}"
+    )))
+    .bind(new.account_id)
+    .bind(new.requested_by)
+    .bind(&new.kind)
+    .bind(&new.format)
+    .bind(new.range_from)
+    .bind(new.range_to)
+    .bind(&new.timezone)
+    .bind(&new.options)
+    .bind(&new.notify)
+    .bind(&new.idempotency_key)
+    .bind(&new.request_hash)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE id = $1")))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// An export of the given account; another account's export is `None`.
+pub async fn get_for_account(db: impl PgExecutor<'_>, account_id: i64, id: i64) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2")))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn get_by_idempotency_key(db: impl PgExecutor<'_>, account_id: i64, key: &str) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND idempotency_key = $2")))
+        .bind(account_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await
+}
+
+/// A page of an account's exports, newest first, starting below `before` (an id cursor).
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM exports
+          WHERE account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
+          ORDER BY id DESC LIMIT $4"
+    )))
+    .bind(account_id)
+    .bind(status)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Queued plus running exports of an account.
+pub async fn count_active(db: impl PgExecutor<'_>, account_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
+}
+
+/// A held lease: the fencing token every write after the claim must present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub export_id: i64,
+    pub token: i64,
+}
+
+/// Claims an export that is queued, or running under an expired lease. `None` when another
+/// worker holds a live lease or the export is finished, cancelled or gone.
+pub async fn claim(db: impl PgExecutor<'_>, id: i64, owner: &str, lease_secs: f64) -> Result<Option<(Export, Lease)>, sqlx::Error> {
+    let row: Option<Export> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE exports
+            SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+                lease_token = lease_token + 1, attempts = attempts + 1, progress = 0,
+                started_at = coalesce(started_at, now()), updated_at = now()
+          WHERE id = $1
+            AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+            AND run_after <= now()
+        RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(owner)
+    .bind(lease_secs)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|e| {
+        let lease = Lease { export_id: e.id, token: e.lease_token };
+        (e, lease)
+    }))
+}
+
+/// Extends the lease; false when it is no longer held (taken over, cancelled).
+pub async fn renew(db: impl PgExecutor<'_>, lease: Lease, lease_secs: f64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports SET lease_expires_at = now() + make_interval(secs => $3)
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .bind(lease_secs)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records progress; false when the lease is no longer held.
+pub async fn set_progress(db: impl PgExecutor<'_>, lease: Lease, progress: i16) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports SET progress = GREATEST(progress, $3), updated_at = now()
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .bind(progress.clamp(0, 100))
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The stored file of a finished export.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub name: String,
+    pub key: String,
+    pub bytes: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Marks the export succeeded with its file; false when the lease is no longer held.
+pub async fn succeed(db: impl PgExecutor<'_>, lease: Lease, file: &StoredFile) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports
+            SET status = 'succeeded', progress = 100, file_name = $3, file_key = $4, file_bytes = $5,
+                expires_at = $6, finished_at = now(), updated_at = now(), error = NULL, error_code = NULL,
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .bind(&file.name)
+    .bind(&file.key)
+    .bind(file.bytes)
+    .bind(file.expires_at)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Marks the export failed for good; false when the lease is no longer held.
+pub async fn fail(db: impl PgExecutor<'_>, lease: Lease, code: &str, message: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports
+            SET status = 'failed', error_code = $3, error = $4, finished_at = now(), updated_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .bind(code)
+    .bind(message)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Gives the export back to the queue to try again after `delay_secs`; false when the lease
+/// is no longer held.
+pub async fn retry_later(db: impl PgExecutor<'_>, lease: Lease, message: &str, delay_secs: f64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports
+            SET status = 'queued', error = $3, run_after = now() + make_interval(secs => $4),
+                dispatched_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .bind(message)
+    .bind(delay_secs)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Cancels a queued or running export. Returns the export as it is after the call.
+pub async fn cancel(db: &PgPool, account_id: i64, id: i64) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query(
+        "UPDATE exports SET status = 'cancelled', finished_at = now(), updated_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    get_for_account(db, account_id, id).await
+}

@@ -1,0 +1,14 @@
+//! Shared library of exportd: configuration, domain types, database access, job payloads
+//! and the small pieces of security (tokens, signed links) that the API and the worker
+//! both need.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod exports;
+pub mod links;
+pub mod notifications;
+pub mod queue;
+
+pub use config::Config;

@@ -1,0 +1,163 @@
+//! Job payloads and the Redis queues that carry them (apalis-redis).
+//!
+//! Redis carries work, not truth: Postgres holds every export and notification, and the
+//! dispatcher moves rows into Redis only while a queue holds fewer than the configured cap
+//! (apalis-redis 1.0's fetch script fails with about 8,000 due jobs). Every push uses a fresh
+//! task id, because apalis-redis silently drops a task id it has seen before, and carries
+//! only the row's id: handlers re-read the row. Retries are counted in Postgres, so each
+//! apalis task gets a single attempt.
+
+use std::time::Duration;
+
+use apalis_redis::{ConnectionManager, RedisTask};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::Config;
+
+/// Build the file of an export.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct GenerateExport {
+    pub export_id: i64,
+}
+
+/// Send one notification row.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SendNotification {
+    pub notification_id: i64,
+}
+
+/// The queues exportd uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueName {
+    Generate,
+    Notify,
+}
+
+impl QueueName {
+    pub const ALL: [QueueName; 2] = [QueueName::Generate, QueueName::Notify];
+
+    /// The Postgres table whose rows this queue carries.
+    pub fn table(self) -> &'static str {
+        match self {
+            QueueName::Generate => "exports",
+            QueueName::Notify => "notifications",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            QueueName::Generate => "generate",
+            QueueName::Notify => "notify",
+        }
+    }
+}
+
+/// The apalis-redis configuration of a queue: its own key space under the prefix, and a
+/// heartbeat short enough that a dead worker's jobs come back in seconds.
+pub fn redis_config(cfg: &Config, queue: QueueName) -> apalis_redis::Config {
+    apalis_redis::Config::default()
+        .queue(format!("{}:{}", cfg.queue_prefix, queue.suffix()))
+        .heartbeat_interval(Duration::from_secs(5))
+        .missed_heartbeats(3)
+        .batch_size(cfg.worker_concurrency.max(1))
+}
+
+/// Connects to Redis with timeouts, so that an unreachable Redis is an error, not a hang.
+pub async fn connect(cfg: &Config) -> Result<ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(cfg.redis_url.as_str())?;
+    let mcfg = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(3)))
+        .set_response_timeout(Some(Duration::from_secs(10)))
+        .set_number_of_retries(3);
+    client.get_connection_manager_with_config(mcfg).await
+}
+
+/// Jobs waiting in Redis for a worker (scheduled plus ready).
+pub async fn depth(conn: &mut ConnectionManager, rc: &apalis_redis::Config) -> Result<usize, redis::RedisError> {
+    let (scheduled, active): (usize, usize) = redis::pipe()
+        .zcard(rc.scheduled_jobs_set())
+        .llen(rc.active_jobs_list())
+        .query_async(conn)
+        .await?;
+    Ok(scheduled + active)
+}
+
+fn task<T: Serialize>(prefix: &str, row_id: i64, args: &T) -> RedisTask {
+    let mut nonce = [0u8; 8];
+    rand::rng().fill_bytes(&mut nonce);
+    let id = format!("{prefix}-{row_id}-{}", hex::encode(nonce));
+    apalis_core_task(serde_json::to_vec(args).expect("payloads serialize"), id)
+}
+
+fn apalis_core_task(bytes: Vec<u8>, id: String) -> RedisTask {
+    apalis::prelude::TaskBuilder::new(bytes)
+        .task_id(apalis::prelude::TaskId::from(id))
+        .max_attempts(1)
+        .build()
+}
+
+async fn push(conn: &mut ConnectionManager, rc: &apalis_redis::Config, tasks: &[RedisTask]) -> Result<(), apalis_redis::Error> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    apalis_redis::queries::push_tasks(conn, rc, tasks).await.map(|_| ())
+}
+
+/// Hands rows to Redis (exports to the generate queue, notifications to the notify queue),
+/// as many as the queue has room for under the cap. Each row records the task id it was
+/// pushed under, so the reconciler can tell a job that Redis lost from one still waiting.
+/// Returns the ids pushed.
+pub async fn dispatch(
+    pool: &sqlx::PgPool,
+    conn: &mut ConnectionManager,
+    cfg: &Config,
+    queue: QueueName,
+    ids: &[i64],
+) -> Result<Vec<i64>, DispatchError> {
+    let rc = redis_config(cfg, queue);
+    let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
+    let ids = &ids[..ids.len().min(room)];
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let tasks: Vec<RedisTask> = ids
+        .iter()
+        .map(|&id| match queue {
+            QueueName::Generate => task("gen", id, &GenerateExport { export_id: id }),
+            QueueName::Notify => task("ntf", id, &SendNotification { notification_id: id }),
+        })
+        .collect();
+    let task_ids: Vec<String> = tasks.iter().map(|t| t.task_id().map(|t| t.to_string()).unwrap_or_default()).collect();
+    let sql = format!(
+        "UPDATE {} t SET dispatched_at = now(), dispatch_task_id = d.task_id
+           FROM unnest($1::bigint[], $2::text[]) AS d(id, task_id) WHERE t.id = d.id",
+        queue.table()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).bind(&task_ids).execute(pool).await?;
+    push(conn, &rc, &tasks).await?;
+    Ok(ids.to_vec())
+}
+
+/// Which of these task ids Redis still holds in a queue's task table.
+pub async fn present(conn: &mut ConnectionManager, queue: QueueName, cfg: &Config, task_ids: &[String]) -> Result<Vec<bool>, redis::RedisError> {
+    if task_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rc = redis_config(cfg, queue);
+    let mut pipe = redis::pipe();
+    for id in task_ids {
+        pipe.hexists(rc.job_data_hash(), id);
+    }
+    pipe.query_async(conn).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("queue: {0}")]
+    Queue(#[from] apalis_redis::Error),
+}

@@ -1,0 +1,145 @@
+//! Send one notification row: an email or a signed webhook. A row already sent, or taken
+//! by another delivery of the same job moments ago, is left alone, so each recipient hears
+//! once however often the job is delivered.
+
+use std::sync::Arc;
+
+use apalis::prelude::{BoxDynError, Data};
+use chrono::Utc;
+use exportd_core::{
+    exports::{self, Export},
+    links,
+    notifications::{self, Notification},
+    queue::SendNotification,
+};
+use hmac::{Hmac, KeyInit, Mac};
+use secrecy::ExposeSecret;
+use sha2::Sha256;
+use tracing::{info, instrument, warn};
+
+use crate::{
+    Ctx,
+    mail::{self, ExportEmail},
+    render::labels,
+    report::{self, Account},
+};
+
+/// How long a row taken for sending is held from other deliveries.
+const HOLD_SECS: f64 = 60.0;
+
+pub async fn handle(job: SendNotification, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
+    run(&ctx, job.notification_id).await.map_err(|e| {
+        tracing::error!(notification.id = job.notification_id, error = format!("{e:#}"), "notify job failed");
+        e.into()
+    })
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug)]
+struct SendError {
+    message: String,
+    permanent: bool,
+}
+
+#[instrument(skip_all, fields(notification.id = id))]
+pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
+    let Some(n) = notifications::take_for_sending(&ctx.pool, id, HOLD_SECS).await? else {
+        tracing::debug!("already sent, being sent, or gone");
+        return Ok(());
+    };
+    let Some(export) = exports::get(&ctx.pool, n.export_id).await? else {
+        return Ok(());
+    };
+    let account = report::load_account(&ctx.pool, export.account_id).await?;
+    let result = match n.channel.as_str() {
+        "email" => send_email(ctx, &n, &export, &account).await,
+        "webhook" => send_webhook(ctx, &n, &export).await,
+        _ => Ok(()),
+    };
+    match result {
+        Ok(()) => {
+            notifications::mark_sent(&ctx.pool, n.id).await?;
+            info!(channel = %n.channel, attempt = n.attempts, "notification sent");
+        }
+        Err(e) => {
+            let give_up = e.permanent || n.attempts >= ctx.cfg.max_attempts;
+            let delay = super::backoff_secs(n.attempts);
+            warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
+            notifications::mark_attempt_failed(&ctx.pool, n.id, &e.message, delay, give_up).await?;
+        }
+    }
+    Ok(())
+}
+
+fn link(ctx: &Ctx, export: &Export) -> Option<String> {
+    let expires = export.expires_at?.timestamp();
+    Some(links::download_url(&ctx.cfg.public_url, &ctx.cfg.secret, export.id, expires))
+}
+
+async fn send_email(ctx: &Ctx, n: &Notification, export: &Export, account: &Account) -> Result<(), SendError> {
+    let tz: chrono_tz::Tz = export.timezone.parse().unwrap_or(account.timezone);
+    let succeeded = n.event == "succeeded";
+    let email = ExportEmail {
+        export_id: export.id,
+        report: labels::global(account.locale).report_name.to_owned(),
+        from: export.range_from.to_string(),
+        to: export.range_to.to_string(),
+        timezone: export.timezone.clone(),
+        size: succeeded.then(|| mail::human_size(export.file_bytes.unwrap_or(0))),
+        expires: export.expires_at.filter(|_| succeeded).map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
+        link: if succeeded { link(ctx, export) } else { None },
+        error: (!succeeded).then(|| export.error.clone().unwrap_or_else(|| "unknown error".into())),
+    };
+    let rendered = mail::render(account.locale, &email).map_err(|e| SendError { message: e.to_string(), permanent: true })?;
+    ctx.mailer
+        .send(&n.recipient, &rendered, &format!("export-{}-notification-{}", export.id, n.id))
+        .await
+        .map_err(|e| SendError { message: e.to_string(), permanent: e.is_permanent() })
+}
+
+/// Header names of a webhook delivery.
+pub const TIMESTAMP_HEADER: &str = "x-exportd-timestamp";
+pub const SIGNATURE_HEADER: &str = "x-exportd-signature";
+
+/// `v1=` + hex HMAC-SHA256 over `"{timestamp}.{body}"`.
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), SendError> {
+    let body = serde_json::json!({
+        "event": format!("export.{}", n.event),
+        "export_id": export.id,
+        "status": export.status,
+        "link": link(ctx, export),
+        "file": export.view().file,
+        "expires_at": export.expires_at,
+        "error": export.view().error,
+        "notification_id": n.id,
+    });
+    let body = serde_json::to_vec(&body).expect("json serializes");
+    let ts = Utc::now().timestamp();
+    let sig = webhook_signature(ctx.cfg.webhook_secret.expose_secret(), ts, &body);
+    let resp = ctx
+        .http
+        .post(&n.recipient)
+        .header("content-type", "application/json")
+        .header(TIMESTAMP_HEADER, ts.to_string())
+        .header(SIGNATURE_HEADER, sig)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| SendError { message: format!("webhook: {e}"), permanent: false })?;
+    let status = resp.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        // 4xx other than 408/429 means the receiver refuses this delivery for good.
+        let permanent = status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
+        Err(SendError { message: format!("webhook answered {status}"), permanent })
+    }
+}

@@ -1,0 +1,187 @@
+//! Where files go: S3 (aws-sdk-s3) when `S3_BUCKET` is set, otherwise a local directory.
+//! Object keys are deterministic per export, so a retried upload overwrites and never
+//! duplicates.
+
+use std::{path::{Path, PathBuf}, time::Duration};
+
+use aws_sdk_s3::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+    presigning::PresigningConfig,
+    primitives::ByteStream,
+    types::{CompletedMultipartUpload, CompletedPart},
+};
+use exportd_core::config::S3Config;
+use secrecy::ExposeSecret;
+use tokio::io::AsyncReadExt;
+
+/// Files above this size go up in multipart parts of this size.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Local { dir: PathBuf },
+    S3 { client: Client, bucket: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("s3: {0}")]
+    S3(String),
+}
+
+fn s3err<E: std::error::Error>(e: E) -> StorageError {
+    // The SDK's Display hides the service's message; its Debug chain carries it.
+    StorageError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
+}
+
+impl Storage {
+    pub fn from_config(cfg: &exportd_core::Config) -> Storage {
+        match &cfg.s3 {
+            Some(s3) => Storage::S3 { client: s3_client(s3), bucket: s3.bucket.clone() },
+            None => Storage::Local { dir: cfg.storage_dir.clone() },
+        }
+    }
+
+    /// The object key of an export's file.
+    pub fn key(account_id: i64, export_id: i64, file_name: &str) -> String {
+        format!("exports/{account_id}/{export_id}/{file_name}")
+    }
+
+    /// Stores the file at `path` under `key`; returns its size.
+    pub async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<u64, StorageError> {
+        let size = tokio::fs::metadata(path).await?.len();
+        match self {
+            Storage::Local { dir } => {
+                let dest = dir.join(key);
+                tokio::fs::create_dir_all(dest.parent().expect("keys have a directory")).await?;
+                // Copy then rename, so a reader never sees half a file.
+                let tmp = dest.with_extension("partial");
+                tokio::fs::copy(path, &tmp).await?;
+                tokio::fs::rename(&tmp, &dest).await?;
+            }
+            Storage::S3 { client, bucket } if (size as usize) <= PART_SIZE => {
+                let body = ByteStream::from_path(path).await.map_err(|e| StorageError::S3(e.to_string()))?;
+                client.put_object().bucket(bucket).key(key).content_type(content_type).body(body).send().await.map_err(s3err)?;
+            }
+            Storage::S3 { client, bucket } => multipart(client, bucket, key, path, content_type).await?,
+        }
+        Ok(size)
+    }
+
+    /// Deletes an object; a missing object is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self {
+            Storage::Local { dir } => match tokio::fs::remove_file(dir.join(key)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+            Storage::S3 { client, bucket } => {
+                client.delete_object().bucket(bucket).key(key).send().await.map_err(s3err)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// A short-lived URL to fetch the object; `None` on local storage, where the API
+    /// streams the file itself.
+    pub async fn presign_get(&self, key: &str, ttl: Duration, download_name: &str) -> Result<Option<String>, StorageError> {
+        match self {
+            Storage::Local { .. } => Ok(None),
+            Storage::S3 { client, bucket } => {
+                let cfg = PresigningConfig::expires_in(ttl).map_err(|e| StorageError::S3(e.to_string()))?;
+                let req = client
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .response_content_disposition(format!("attachment; filename=\"{download_name}\""))
+                    .presigned(cfg)
+                    .await
+                    .map_err(s3err)?;
+                Ok(Some(req.uri().to_string()))
+            }
+        }
+    }
+
+    /// The path of a stored file on local storage.
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        match self {
+            Storage::Local { dir } => Some(dir.join(key)),
+            Storage::S3 { .. } => None,
+        }
+    }
+
+    /// Readiness: the directory is writable or the bucket answers.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        match self {
+            Storage::Local { dir } => {
+                tokio::fs::create_dir_all(dir).await?;
+                let probe = dir.join(".ready");
+                tokio::fs::write(&probe, b"ok").await?;
+                Ok(())
+            }
+            Storage::S3 { client, bucket } => {
+                client.head_bucket().bucket(bucket).send().await.map_err(s3err)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn s3_client(s3: &S3Config) -> Client {
+    let mut b = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(s3.region.clone()))
+        .force_path_style(s3.force_path_style);
+    if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
+        b = b.credentials_provider(Credentials::new(id, secret.expose_secret(), None, None, "environment"));
+    }
+    if let Some(endpoint) = &s3.endpoint {
+        b = b.endpoint_url(endpoint);
+    }
+    Client::from_conf(b.build())
+}
+
+async fn multipart(client: &Client, bucket: &str, key: &str, path: &Path, content_type: &str) -> Result<(), StorageError> {
+    let up = client.create_multipart_upload().bucket(bucket).key(key).content_type(content_type).send().await.map_err(s3err)?;
+    let upload_id = up.upload_id().ok_or_else(|| StorageError::S3("no upload id".into()))?.to_owned();
+    let result = async {
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut parts = Vec::new();
+        for number in 1.. {
+            let mut buf = Vec::with_capacity(PART_SIZE);
+            (&mut file).take(PART_SIZE as u64).read_to_end(&mut buf).await?;
+            if buf.is_empty() {
+                break;
+            }
+            let part = client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .part_number(number)
+                .body(ByteStream::from(buf))
+                .send()
+                .await
+                .map_err(s3err)?;
+            parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
+        }
+        client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(s3err)?;
+        Ok::<_, StorageError>(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = client.abort_multipart_upload().bucket(bucket).key(key).upload_id(&upload_id).send().await;
+    }
+    result
+}
