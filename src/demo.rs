@@ -21,13 +21,25 @@ pub struct DemoArgs {
 
 pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
-    let pool = exportd_core::db::connect(&cfg).await.context("connecting to Postgres (DATABASE_URL)")?;
-    exportd_core::db::migrate(&pool).await.context("migrating")?;
+    let pool = exportd_core::db::connect(&cfg)
+        .await
+        .context("connecting to Postgres (DATABASE_URL)")?;
+    exportd_core::db::migrate(&pool)
+        .await
+        .context("migrating")?;
     let params = args.seed.params()?;
-    let s = seed::seed(&pool, &params).await.context("seeding the demo account")?;
+    let s = seed::seed(&pool, &params)
+        .await
+        .context("seeding the demo account")?;
     println!(
         "seeded account {} ({}): {} chats, {} calls, {} presence intervals over {} days in {:.1}s",
-        s.account_id, params.timezone, s.chats, s.calls, s.presence, params.days, s.elapsed.as_secs_f64()
+        s.account_id,
+        params.timezone,
+        s.chats,
+        s.calls,
+        s.presence,
+        params.days,
+        s.elapsed.as_secs_f64()
     );
     let token = exportd_core::auth::create_token(&pool, s.admin_user_id).await?;
 
@@ -39,8 +51,12 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     let ctx = Ctx::connect(cfg).await?;
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
     let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-    let api = tokio::spawn(exportd_api::serve(ctx.clone(), listener, async move { let _ = a.recv().await; }));
-    let worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move { let _ = b.recv().await; }));
+    let api = tokio::spawn(exportd_api::serve(ctx.clone(), listener, async move {
+        let _ = a.recv().await;
+    }));
+    let worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move {
+        let _ = b.recv().await;
+    }));
 
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
@@ -48,22 +64,43 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     let from = to - chrono::Duration::days(29);
     let body = serde_json::json!({"kind": "global", "format": args.format, "from": from, "to": to});
     let requested = Instant::now();
-    let resp = http.post(format!("{base}/v1/exports")).bearer_auth(&token).json(&body).send().await?;
+    let resp = http
+        .post(format!("{base}/v1/exports"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await?;
     let status = resp.status();
     let created: Value = resp.json().await?;
     if status.as_u16() != 202 {
         bail!("the API refused the request ({status}): {created}");
     }
     let id = created["id"].as_i64().context("no export id")?;
-    println!("POST /v1/exports → {status} in {} ms: export {id}, global report {from} – {to}", requested.elapsed().as_millis());
+    println!(
+        "POST /v1/exports → {status} in {} ms: export {id}, global report {from} – {to}",
+        requested.elapsed().as_millis()
+    );
 
     let bar = ProgressBar::new(100);
-    bar.set_style(ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}").expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
     let export = loop {
-        let e: Value = http.get(format!("{base}/v1/exports/{id}")).bearer_auth(&token).send().await?.json().await?;
+        let e: Value = http
+            .get(format!("{base}/v1/exports/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
         bar.set_position(e["progress"].as_u64().unwrap_or(0));
         bar.set_message(e["status"].as_str().unwrap_or("").to_owned());
-        if matches!(e["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+        if matches!(
+            e["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
             break e;
         }
         if requested.elapsed() > Duration::from_secs(300) {
@@ -75,13 +112,37 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     if export["status"] != "succeeded" {
         bail!("the export did not succeed: {export}");
     }
-    println!("ready in {:.2}s: {} ({} bytes)", requested.elapsed().as_secs_f64(), export["file"]["name"], export["file"]["bytes"]);
+    println!(
+        "ready in {:.2}s: {} ({} bytes)",
+        requested.elapsed().as_secs_f64(),
+        export["file"]["name"],
+        export["file"]["bytes"]
+    );
 
-    let bytes = http.get(format!("{base}/v1/exports/{id}/download")).bearer_auth(&token).send().await?.error_for_status()?.bytes().await?;
-    let row: (String,) = sqlx::query_as("SELECT file_key FROM exports WHERE id = $1").bind(id).fetch_one(&pool).await?;
+    let bytes = http
+        .get(format!("{base}/v1/exports/{id}/download"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let row: (String,) = sqlx::query_as("SELECT file_key FROM exports WHERE id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await?;
     match ctx.storage.local_path(&row.0) {
-        Some(p) => println!("file:  {} ({} bytes downloaded through the API)", std::path::absolute(&p)?.display(), bytes.len()),
-        None => println!("file:  s3://{}/{} ({} bytes downloaded through the API)", ctx.cfg.s3.as_ref().map_or("", |s| &s.bucket), row.0, bytes.len()),
+        Some(p) => println!(
+            "file:  {} ({} bytes downloaded through the API)",
+            std::path::absolute(&p)?.display(),
+            bytes.len()
+        ),
+        None => println!(
+            "file:  s3://{}/{} ({} bytes downloaded through the API)",
+            ctx.cfg.s3.as_ref().map_or("", |s| &s.bucket),
+            row.0,
+            bytes.len()
+        ),
     }
     // The email goes out right after the file is recorded; wait for it.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -98,9 +159,16 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
                     let name = std::fs::read_dir(dir)?
                         .filter_map(Result::ok)
                         .map(|e| e.path())
-                        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("export-{id}-"))))
+                        .find(|p| {
+                            p.file_name().is_some_and(|n| {
+                                n.to_string_lossy().starts_with(&format!("export-{id}-"))
+                            })
+                        })
                         .context("the email file is missing from the outbox")?;
-                    println!("email: {status} to {to}, written to {}", std::path::absolute(&name)?.display());
+                    println!(
+                        "email: {status} to {to}, written to {}",
+                        std::path::absolute(&name)?.display()
+                    );
                 }
                 m => println!("email: {status} to {to} through {}", m.describe()),
             }

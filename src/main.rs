@@ -11,7 +11,11 @@ use exportd_core::Config;
 use exportd_worker::{Ctx, jobs, seed};
 
 #[derive(Parser)]
-#[command(name = "exportd", version, about = "Asynchronous report exports for a customer-chat platform")]
+#[command(
+    name = "exportd",
+    version,
+    about = "Asynchronous report exports for a customer-chat platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,10 @@ pub struct SeedArgs {
 
 impl SeedArgs {
     pub fn params(&self) -> anyhow::Result<seed::SeedParams> {
-        let timezone = self.timezone.parse().map_err(|_| anyhow::anyhow!("unknown timezone {}", self.timezone))?;
+        let timezone = self
+            .timezone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown timezone {}", self.timezone))?;
         Ok(seed::SeedParams {
             account_name: self.name.clone(),
             plan: self.plan.clone(),
@@ -86,7 +93,9 @@ impl SeedArgs {
             sites: self.sites,
             agents: self.agents,
             days: self.days,
-            last_day: self.last_day.unwrap_or_else(|| (Utc::now().with_timezone(&timezone) - Duration::days(1)).date_naive()),
+            last_day: self.last_day.unwrap_or_else(|| {
+                (Utc::now().with_timezone(&timezone) - Duration::days(1)).date_naive()
+            }),
             chats_per_day: self.chats_per_day,
             seed: self.seed,
         })
@@ -95,49 +104,87 @@ impl SeedArgs {
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {}
         _ = term.recv() => {}
     }
 }
 
-async fn serve_api(ctx: std::sync::Arc<Ctx>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&ctx.cfg.listen).await.with_context(|| format!("binding {}", ctx.cfg.listen))?;
+async fn serve_api(
+    ctx: std::sync::Arc<Ctx>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&ctx.cfg.listen)
+        .await
+        .with_context(|| format!("binding {}", ctx.cfg.listen))?;
     tracing::info!(listen = %ctx.cfg.listen, "API listening");
-    exportd_api::serve(ctx, listener, shutdown).await.context("serving the API")
+    exportd_api::serve(ctx, listener, shutdown)
+        .await
+        .context("serving the API")
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("EXPORTD_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EXPORTD_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let cfg = Config::from_env().context("reading configuration")?;
-    if cfg.secret_is_default && !matches!(cli.command, Command::Demo(_) | Command::Migrate | Command::Seed(_)) {
-        tracing::warn!("EXPORTD_SECRET is not set: links are signed with an insecure development secret");
+    if cfg.secret_is_default
+        && !matches!(
+            cli.command,
+            Command::Demo(_) | Command::Migrate | Command::Seed(_)
+        )
+    {
+        tracing::warn!(
+            "EXPORTD_SECRET is not set: links are signed with an insecure development secret"
+        );
     }
     match cli.command {
         Command::Migrate => {
-            let pool = exportd_core::db::connect(&cfg).await.context("connecting to Postgres")?;
-            exportd_core::db::migrate(&pool).await.context("migrating")?;
+            let pool = exportd_core::db::connect(&cfg)
+                .await
+                .context("connecting to Postgres")?;
+            exportd_core::db::migrate(&pool)
+                .await
+                .context("migrating")?;
             println!("migrations applied");
         }
         Command::Seed(args) => {
-            let pool = exportd_core::db::connect(&cfg).await.context("connecting to Postgres")?;
+            let pool = exportd_core::db::connect(&cfg)
+                .await
+                .context("connecting to Postgres")?;
             exportd_core::db::migrate(&pool).await?;
             let s = seed::seed(&pool, &args.params()?).await?;
             println!(
                 "seeded account {} (admin user {}): {} chats, {} messages, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans in {:.1}s",
-                s.account_id, s.admin_user_id, s.chats, s.messages, s.calls, s.chat_events, s.offline_messages, s.presence, s.bans,
+                s.account_id,
+                s.admin_user_id,
+                s.chats,
+                s.messages,
+                s.calls,
+                s.chat_events,
+                s.offline_messages,
+                s.presence,
+                s.bans,
                 s.elapsed.as_secs_f64()
             );
         }
-        Command::Token { command: TokenCommand::Create { user } } => {
-            let pool = exportd_core::db::connect(&cfg).await.context("connecting to Postgres")?;
-            let token = exportd_core::auth::create_token(&pool, user).await.with_context(|| format!("creating a token for user {user}"))?;
+        Command::Token {
+            command: TokenCommand::Create { user },
+        } => {
+            let pool = exportd_core::db::connect(&cfg)
+                .await
+                .context("connecting to Postgres")?;
+            let token = exportd_core::auth::create_token(&pool, user)
+                .await
+                .with_context(|| format!("creating a token for user {user}"))?;
             println!("{token}");
         }
         Command::Api => serve_api(Ctx::connect(cfg).await?, shutdown_signal()).await?,
@@ -146,8 +193,12 @@ async fn main() -> anyhow::Result<()> {
             let ctx = Ctx::connect(cfg).await?;
             let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
             let (mut a, mut b) = (tx.subscribe(), tx.subscribe());
-            let api = tokio::spawn(serve_api(ctx.clone(), async move { let _ = a.recv().await; }));
-            let worker = tokio::spawn(jobs::run_worker(ctx, async move { let _ = b.recv().await; }));
+            let api = tokio::spawn(serve_api(ctx.clone(), async move {
+                let _ = a.recv().await;
+            }));
+            let worker = tokio::spawn(jobs::run_worker(ctx, async move {
+                let _ = b.recv().await;
+            }));
             shutdown_signal().await;
             let _ = tx.send(());
             api.await??;
@@ -157,4 +208,3 @@ async fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
-

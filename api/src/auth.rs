@@ -17,7 +17,12 @@ pub async fn caller(headers: &HeaderMap, ctx: &Ctx) -> Result<Option<Caller>, Ap
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or_else(ApiError::unauthorized)?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)?;
     match caller_for_token(&ctx.pool, token).await? {
         Some(c) => Ok(Some(c)),
         None => Err(ApiError::unauthorized()),
@@ -30,8 +35,13 @@ pub struct Admin(pub Caller);
 impl FromRequestParts<Arc<Ctx>> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, ctx: &Arc<Ctx>) -> Result<Self, Self::Rejection> {
-        let c = caller(&parts.headers, ctx).await?.ok_or_else(ApiError::unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &Arc<Ctx>,
+    ) -> Result<Self, Self::Rejection> {
+        let c = caller(&parts.headers, ctx)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         if !c.is_admin() {
             return Err(ApiError::forbidden_not_admin());
         }

@@ -13,14 +13,24 @@ use serde_json::json;
 pub enum ApiError {
     /// A known refusal: status, machine code, human message.
     #[error("{code}: {message}")]
-    Known { status: StatusCode, code: &'static str, message: String, retry_after: Option<u64> },
+    Known {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        retry_after: Option<u64>,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Known { status, code, message: message.into(), retry_after: None }
+        ApiError::Known {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -29,13 +39,25 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such export in this account")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such export in this account",
+        )
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid API token as `Authorization: Bearer <token>`")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid API token as `Authorization: Bearer <token>`",
+        )
     }
     pub fn forbidden_not_admin() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "not_admin", "only admins of the account can export reports")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "not_admin",
+            "only admins of the account can export reports",
+        )
     }
 }
 
@@ -48,10 +70,20 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::Known { status, code, message, retry_after } => {
-                let mut resp = (status, Json(json!({"error": {"code": code, "message": message}}))).into_response();
+            ApiError::Known {
+                status,
+                code,
+                message,
+                retry_after,
+            } => {
+                let mut resp = (
+                    status,
+                    Json(json!({"error": {"code": code, "message": message}})),
+                )
+                    .into_response();
                 if let Some(secs) = retry_after {
-                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 }
                 resp
             }

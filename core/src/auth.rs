@@ -28,14 +28,20 @@ pub async fn create_token(pool: &PgPool, user_id: i64) -> Result<String, sqlx::E
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     let token = format!("exd_{}", hex::encode(bytes));
-    sqlx::query("INSERT INTO api_tokens (user_id, token_sha256) SELECT id, $2 FROM users WHERE id = $1")
-        .bind(user_id)
-        .bind(hash_token(&token))
-        .execute(pool)
-        .await
-        .and_then(|r| {
-            if r.rows_affected() == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) }
-        })?;
+    sqlx::query(
+        "INSERT INTO api_tokens (user_id, token_sha256) SELECT id, $2 FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(hash_token(&token))
+    .execute(pool)
+    .await
+    .and_then(|r| {
+        if r.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(sqlx::Error::RowNotFound)
+        }
+    })?;
     Ok(token)
 }
 

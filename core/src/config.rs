@@ -90,43 +90,55 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&get);
         let secret = env.string("EXPORTD_SECRET", "");
-        let s3 = env.opt("S3_BUCKET").map(|bucket| -> Result<S3Config, ConfigError> {
-            Ok(S3Config {
-                bucket,
-                endpoint: env.opt("S3_ENDPOINT"),
-                force_path_style: env.parse("S3_FORCE_PATH_STYLE", false)?,
-                region: env.string("AWS_REGION", "us-east-1"),
-                access_key_id: env.opt("AWS_ACCESS_KEY_ID"),
-                secret_access_key: env.opt("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
-            })
-        });
-        let smtp = env.opt("SMTP_HOST").map(|host| -> Result<SmtpConfig, ConfigError> {
-            let tls = match env.string("SMTP_TLS", "none").as_str() {
-                "none" => SmtpTls::None,
-                "starttls" => SmtpTls::StartTls,
-                "tls" => SmtpTls::Tls,
-                other => return Err(ConfigError::new("SMTP_TLS", other, "none, starttls or tls")),
-            };
-            let default_port = match tls {
-                SmtpTls::None => 25,
-                SmtpTls::StartTls => 587,
-                SmtpTls::Tls => 465,
-            };
-            Ok(SmtpConfig {
-                host,
-                port: env.parse("SMTP_PORT", default_port)?,
-                username: env.opt("SMTP_USERNAME"),
-                password: env.opt("SMTP_PASSWORD").map(SecretString::from),
-                tls,
-            })
-        });
+        let s3 = env
+            .opt("S3_BUCKET")
+            .map(|bucket| -> Result<S3Config, ConfigError> {
+                Ok(S3Config {
+                    bucket,
+                    endpoint: env.opt("S3_ENDPOINT"),
+                    force_path_style: env.parse("S3_FORCE_PATH_STYLE", false)?,
+                    region: env.string("AWS_REGION", "us-east-1"),
+                    access_key_id: env.opt("AWS_ACCESS_KEY_ID"),
+                    secret_access_key: env.opt("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
+                })
+            });
+        let smtp = env
+            .opt("SMTP_HOST")
+            .map(|host| -> Result<SmtpConfig, ConfigError> {
+                let tls = match env.string("SMTP_TLS", "none").as_str() {
+                    "none" => SmtpTls::None,
+                    "starttls" => SmtpTls::StartTls,
+                    "tls" => SmtpTls::Tls,
+                    other => {
+                        return Err(ConfigError::new("SMTP_TLS", other, "none, starttls or tls"));
+                    }
+                };
+                let default_port = match tls {
+                    SmtpTls::None => 25,
+                    SmtpTls::StartTls => 587,
+                    SmtpTls::Tls => 465,
+                };
+                Ok(SmtpConfig {
+                    host,
+                    port: env.parse("SMTP_PORT", default_port)?,
+                    username: env.opt("SMTP_USERNAME"),
+                    password: env.opt("SMTP_PASSWORD").map(SecretString::from),
+                    tls,
+                })
+            });
         let mut plans = HashMap::new();
         for plan in Plan::ALL {
             let d = plan.default_limits();
             let upper = plan.as_str().to_uppercase();
             let data_days = env.parse(&format!("EXPORTD_PLAN_{upper}_DATA_DAYS"), d.data_days)?;
             let file_days = env.parse(&format!("EXPORTD_PLAN_{upper}_FILE_DAYS"), d.file_days)?;
-            plans.insert(plan, PlanLimits { data_days, file_days });
+            plans.insert(
+                plan,
+                PlanLimits {
+                    data_days,
+                    file_days,
+                },
+            );
         }
         let cfg = Config {
             database_url: env.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/exportd"),
@@ -136,8 +148,20 @@ impl Config {
             storage_dir: env.string("EXPORTD_STORAGE_DIR", "./data/exports").into(),
             outbox_dir: env.string("EXPORTD_OUTBOX_DIR", "./data/outbox").into(),
             secret_is_default: secret.is_empty(),
-            webhook_secret: SecretString::from(env.opt("EXPORTD_WEBHOOK_SECRET").unwrap_or_else(|| if secret.is_empty() { DEV_SECRET.to_owned() } else { secret.clone() })),
-            secret: SecretString::from(if secret.is_empty() { DEV_SECRET.to_owned() } else { secret }),
+            webhook_secret: SecretString::from(env.opt("EXPORTD_WEBHOOK_SECRET").unwrap_or_else(
+                || {
+                    if secret.is_empty() {
+                        DEV_SECRET.to_owned()
+                    } else {
+                        secret.clone()
+                    }
+                },
+            )),
+            secret: SecretString::from(if secret.is_empty() {
+                DEV_SECRET.to_owned()
+            } else {
+                secret
+            }),
             s3: s3.transpose()?,
             smtp: smtp.transpose()?,
             mail_from: env.string("MAIL_FROM", "exportd <exportd@localhost>"),
@@ -148,14 +172,21 @@ impl Config {
             max_attempts: env.parse("EXPORTD_MAX_ATTEMPTS", 5)?,
             worker_concurrency: env.parse("EXPORTD_WORKER_CONCURRENCY", 2)?,
             max_active_exports: env.parse("EXPORTD_MAX_ACTIVE_EXPORTS", 10)?,
-            reconcile_interval: Duration::from_millis(env.parse("EXPORTD_RECONCILE_INTERVAL_MS", 1000)?),
+            reconcile_interval: Duration::from_millis(
+                env.parse("EXPORTD_RECONCILE_INTERVAL_MS", 1000)?,
+            ),
             presign_ttl: Duration::from_secs(env.parse("EXPORTD_PRESIGN_SECS", 300)?),
             max_range_days: env.parse("EXPORTD_MAX_RANGE_DAYS", 90)?,
             db_max_connections: env.parse("EXPORTD_DB_MAX_CONNECTIONS", 16)?,
             plans,
         };
-        let public_url = env.opt("EXPORTD_PUBLIC_URL").unwrap_or_else(|| format!("http://{}", cfg.listen));
-        let cfg = Config { public_url: public_url.trim_end_matches('/').to_owned(), ..cfg };
+        let public_url = env
+            .opt("EXPORTD_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{}", cfg.listen));
+        let cfg = Config {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            ..cfg
+        };
         cfg.validate()?;
         Ok(cfg)
     }
@@ -163,29 +194,52 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.dispatch_cap == 0 || self.dispatch_cap > 5_000 {
             let v = self.dispatch_cap.to_string();
-            return Err(ConfigError::new("EXPORTD_DISPATCH_CAP", &v, "1 to 5000: apalis-redis fails to fetch about 8000 due jobs at once"));
+            return Err(ConfigError::new(
+                "EXPORTD_DISPATCH_CAP",
+                &v,
+                "1 to 5000: apalis-redis fails to fetch about 8000 due jobs at once",
+            ));
         }
         if self.max_attempts < 1 {
-            return Err(ConfigError::new("EXPORTD_MAX_ATTEMPTS", &self.max_attempts.to_string(), "at least 1"));
+            return Err(ConfigError::new(
+                "EXPORTD_MAX_ATTEMPTS",
+                &self.max_attempts.to_string(),
+                "at least 1",
+            ));
         }
         if self.lease < Duration::from_secs(3) {
-            return Err(ConfigError::new("EXPORTD_LEASE_SECS", &self.lease.as_secs().to_string(), "at least 3"));
+            return Err(ConfigError::new(
+                "EXPORTD_LEASE_SECS",
+                &self.lease.as_secs().to_string(),
+                "at least 3",
+            ));
         }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return Err(ConfigError::new("EXPORTD_PUBLIC_URL", &self.public_url, "an http(s) URL"));
+            return Err(ConfigError::new(
+                "EXPORTD_PUBLIC_URL",
+                &self.public_url,
+                "an http(s) URL",
+            ));
         }
         Ok(())
     }
 
     /// Limits of a plan, as configured.
     pub fn plan(&self, plan: Plan) -> PlanLimits {
-        self.plans.get(&plan).copied().unwrap_or_else(|| plan.default_limits())
+        self.plans
+            .get(&plan)
+            .copied()
+            .unwrap_or_else(|| plan.default_limits())
     }
 }
 
 impl ConfigError {
     fn new(name: &str, value: &str, reason: &str) -> Self {
-        ConfigError { name: name.to_owned(), value: value.to_owned(), reason: reason.to_owned() }
+        ConfigError {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        }
     }
 }
 
@@ -204,7 +258,10 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
     {
         match self.opt(name) {
             None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::new(name, &v, &e.to_string())),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::new(name, &v, &e.to_string())),
         }
     }
 }
@@ -224,9 +281,12 @@ mod tests {
 
     #[test]
     fn a_bad_value_fails_at_start_with_its_name() {
-        let err = Config::from_lookup(|k| (k == "SMTP_HOST" || k == "SMTP_TLS").then(|| "x".to_owned())).unwrap_err();
+        let err =
+            Config::from_lookup(|k| (k == "SMTP_HOST" || k == "SMTP_TLS").then(|| "x".to_owned()))
+                .unwrap_err();
         assert!(err.to_string().contains("SMTP_TLS"), "{err}");
-        let err = Config::from_lookup(|k| (k == "EXPORTD_DISPATCH_CAP").then(|| "9000".to_owned())).unwrap_err();
+        let err = Config::from_lookup(|k| (k == "EXPORTD_DISPATCH_CAP").then(|| "9000".to_owned()))
+            .unwrap_err();
         assert!(err.to_string().contains("EXPORTD_DISPATCH_CAP"), "{err}");
     }
 }

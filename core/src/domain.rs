@@ -47,7 +47,10 @@ impl Plan {
             Plan::Pro => (365, 30),
             Plan::Vip => (730, 90),
         };
-        PlanLimits { data_days, file_days }
+        PlanLimits {
+            data_days,
+            file_days,
+        }
     }
 }
 
@@ -90,7 +93,9 @@ impl Format {
     }
 
     pub fn parse(s: &str) -> Option<Format> {
-        [Format::Xlsx, Format::Csv].into_iter().find(|f| f.as_str() == s)
+        [Format::Xlsx, Format::Csv]
+            .into_iter()
+            .find(|f| f.as_str() == s)
     }
 
     /// The extension of the stored file: CSV exports are a zip of one CSV per section.
@@ -148,7 +153,10 @@ pub struct DateRange {
 impl DateRange {
     /// The UTC instants `[from 00:00, to+1 00:00)` local. DST days are 23 or 25 hours.
     pub fn utc_bounds(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        (local_day_start(self.from, self.tz), local_day_start(self.to + Duration::days(1), self.tz))
+        (
+            local_day_start(self.from, self.tz),
+            local_day_start(self.to + Duration::days(1), self.tz),
+        )
     }
 
     /// Number of days in the range, both ends included.
@@ -166,8 +174,12 @@ pub fn local_day_start(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     }
     // In a gap: the answer lies between midnight read with the offset after the jump and
     // midnight read with the offset before it. Search it to the second.
-    let before = tz.offset_from_utc_datetime(&(midnight - Duration::days(1))).fix();
-    let after = tz.offset_from_utc_datetime(&(midnight + Duration::days(1))).fix();
+    let before = tz
+        .offset_from_utc_datetime(&(midnight - Duration::days(1)))
+        .fix();
+    let after = tz
+        .offset_from_utc_datetime(&(midnight + Duration::days(1)))
+        .fix();
     let mut lo = (midnight - after).and_utc();
     let mut hi = (midnight - before).and_utc();
     if lo > hi {
@@ -193,9 +205,20 @@ pub enum RangeError {
     #[error("the range covers {days} days; a report covers at most {max} days")]
     TooLong { days: i64, max: i64 },
     #[error("{day} is in the future; the latest day allowed is {today} (today in {tz})")]
-    InFuture { day: NaiveDate, today: NaiveDate, tz: String },
-    #[error("{day} is older than the {plan} plan keeps data ({data_days} days); the earliest day allowed is {earliest}")]
-    BeyondRetention { day: NaiveDate, plan: &'static str, data_days: i64, earliest: NaiveDate },
+    InFuture {
+        day: NaiveDate,
+        today: NaiveDate,
+        tz: String,
+    },
+    #[error(
+        "{day} is older than the {plan} plan keeps data ({data_days} days); the earliest day allowed is {earliest}"
+    )]
+    BeyondRetention {
+        day: NaiveDate,
+        plan: &'static str,
+        data_days: i64,
+        earliest: NaiveDate,
+    },
 }
 
 impl RangeError {
@@ -219,14 +242,24 @@ pub fn validate_range(
     now: DateTime<Utc>,
 ) -> Result<(), RangeError> {
     if range.from > range.to {
-        return Err(RangeError::FromAfterTo { from: range.from, to: range.to });
+        return Err(RangeError::FromAfterTo {
+            from: range.from,
+            to: range.to,
+        });
     }
     let today = now.with_timezone(&range.tz).date_naive();
     if range.to > today {
-        return Err(RangeError::InFuture { day: range.to, today, tz: range.tz.name().to_owned() });
+        return Err(RangeError::InFuture {
+            day: range.to,
+            today,
+            tz: range.tz.name().to_owned(),
+        });
     }
     if range.days() > max_days {
-        return Err(RangeError::TooLong { days: range.days(), max: max_days });
+        return Err(RangeError::TooLong {
+            days: range.days(),
+            max: max_days,
+        });
     }
     let earliest = today - Duration::days(limits.data_days);
     if range.from < earliest {
@@ -251,10 +284,18 @@ mod tests {
     #[test]
     fn dst_days_are_23_and_25_hours() {
         let tz: Tz = "Europe/Madrid".parse().unwrap();
-        let spring = DateRange { from: d("2026-03-29"), to: d("2026-03-29"), tz };
+        let spring = DateRange {
+            from: d("2026-03-29"),
+            to: d("2026-03-29"),
+            tz,
+        };
         let (a, b) = spring.utc_bounds();
         assert_eq!((b - a).num_hours(), 23);
-        let autumn = DateRange { from: d("2026-10-25"), to: d("2026-10-25"), tz };
+        let autumn = DateRange {
+            from: d("2026-10-25"),
+            to: d("2026-10-25"),
+            tz,
+        };
         let (a, b) = autumn.utc_bounds();
         assert_eq!((b - a).num_hours(), 25);
     }
@@ -265,14 +306,21 @@ mod tests {
         let tz: Tz = "America/Santiago".parse().unwrap();
         let start = local_day_start(d("2026-09-06"), tz);
         assert_eq!(start.to_rfc3339(), "2026-09-06T04:00:00+00:00");
-        assert_eq!(start.with_timezone(&tz).format("%H:%M").to_string(), "01:00");
+        assert_eq!(
+            start.with_timezone(&tz).format("%H:%M").to_string(),
+            "01:00"
+        );
     }
 
     #[test]
     fn retention_names_the_earliest_day() {
         let tz = chrono_tz::UTC;
         let now: DateTime<Utc> = "2026-11-21T12:00:00Z".parse().unwrap();
-        let r = DateRange { from: d("2026-09-01"), to: d("2026-09-10"), tz };
+        let r = DateRange {
+            from: d("2026-09-01"),
+            to: d("2026-09-10"),
+            tz,
+        };
         let err = validate_range(&r, Plan::Free, Plan::Free.default_limits(), 90, now).unwrap_err();
         assert_eq!(err.code(), "beyond_retention");
         assert!(err.to_string().contains("2026-09-22"), "{err}");
@@ -289,7 +337,9 @@ pub fn valid_email(s: &str) -> bool {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
                 && s.len() <= 254
         }
         None => false,

@@ -87,13 +87,17 @@ impl Export {
             started_at: self.started_at,
             finished_at: self.finished_at,
             error: self.error.as_ref().map(|m| ErrorView {
-                code: self.error_code.clone().unwrap_or_else(|| "export_failed".into()),
+                code: self
+                    .error_code
+                    .clone()
+                    .unwrap_or_else(|| "export_failed".into()),
                 message: m.clone(),
             }),
             file: match (&self.file_name, self.file_bytes) {
-                (Some(name), Some(bytes)) if self.status == "succeeded" => {
-                    Some(FileView { name: name.clone(), bytes })
-                }
+                (Some(name), Some(bytes)) if self.status == "succeeded" => Some(FileView {
+                    name: name.clone(),
+                    bytes,
+                }),
                 _ => None,
             },
             expires_at: self.expires_at,
@@ -101,7 +105,10 @@ impl Export {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "succeeded" | "failed" | "cancelled" | "expired")
+        matches!(
+            self.status.as_str(),
+            "succeeded" | "failed" | "cancelled" | "expired"
+        )
     }
 }
 
@@ -127,7 +134,10 @@ pub struct NewExport {
 
 /// Inserts a queued export. With an idempotency key already used by the account, nothing
 /// is inserted and `None` is returned.
-pub async fn insert(db: impl PgExecutor<'_>, new: &NewExport) -> Result<Option<Export>, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    new: &NewExport,
+) -> Result<Option<Export>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
                               options, notify, idempotency_key, request_hash)
@@ -151,27 +161,41 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewExport) -> Result<Option<E
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM exports WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// An export of the given account; another account's export is `None`.
-pub async fn get_for_account(db: impl PgExecutor<'_>, account_id: i64, id: i64) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2")))
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(db)
-        .await
+pub async fn get_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn get_by_idempotency_key(db: impl PgExecutor<'_>, account_id: i64, key: &str) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND idempotency_key = $2")))
-        .bind(account_id)
-        .bind(key)
-        .fetch_optional(db)
-        .await
+pub async fn get_by_idempotency_key(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    key: &str,
+) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND idempotency_key = $2"
+    )))
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(db)
+    .await
 }
 
 /// A page of an account's exports, newest first, starting below `before` (an id cursor).
@@ -197,10 +221,12 @@ pub async fn list(
 
 /// Queued plus running exports of an account.
 pub async fn count_active(db: impl PgExecutor<'_>, account_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')")
-        .bind(account_id)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT count(*) FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')",
+    )
+    .bind(account_id)
+    .fetch_one(db)
+    .await
 }
 
 /// A held lease: the fencing token every write after the claim must present.
@@ -212,7 +238,12 @@ pub struct Lease {
 
 /// Claims an export that is queued, or running under an expired lease. `None` when another
 /// worker holds a live lease or the export is finished, cancelled or gone.
-pub async fn claim(db: impl PgExecutor<'_>, id: i64, owner: &str, lease_secs: f64) -> Result<Option<(Export, Lease)>, sqlx::Error> {
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    owner: &str,
+    lease_secs: f64,
+) -> Result<Option<(Export, Lease)>, sqlx::Error> {
     let row: Option<Export> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE exports
             SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
@@ -229,13 +260,20 @@ pub async fn claim(db: impl PgExecutor<'_>, id: i64, owner: &str, lease_secs: f6
     .fetch_optional(db)
     .await?;
     Ok(row.map(|e| {
-        let lease = Lease { export_id: e.id, token: e.lease_token };
+        let lease = Lease {
+            export_id: e.id,
+            token: e.lease_token,
+        };
         (e, lease)
     }))
 }
 
 /// Extends the lease; false when it is no longer held (taken over, cancelled).
-pub async fn renew(db: impl PgExecutor<'_>, lease: Lease, lease_secs: f64) -> Result<bool, sqlx::Error> {
+pub async fn renew(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    lease_secs: f64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE exports SET lease_expires_at = now() + make_interval(secs => $3)
           WHERE id = $1 AND lease_token = $2 AND status = 'running'",
@@ -249,7 +287,11 @@ pub async fn renew(db: impl PgExecutor<'_>, lease: Lease, lease_secs: f64) -> Re
 }
 
 /// Records progress; false when the lease is no longer held.
-pub async fn set_progress(db: impl PgExecutor<'_>, lease: Lease, progress: i16) -> Result<bool, sqlx::Error> {
+pub async fn set_progress(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    progress: i16,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE exports SET progress = GREATEST(progress, $3), updated_at = now()
           WHERE id = $1 AND lease_token = $2 AND status = 'running'",
@@ -272,7 +314,11 @@ pub struct StoredFile {
 }
 
 /// Marks the export succeeded with its file; false when the lease is no longer held.
-pub async fn succeed(db: impl PgExecutor<'_>, lease: Lease, file: &StoredFile) -> Result<bool, sqlx::Error> {
+pub async fn succeed(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    file: &StoredFile,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE exports
             SET status = 'succeeded', progress = 100, file_name = $3, file_key = $4, file_bytes = $5,
@@ -292,7 +338,12 @@ pub async fn succeed(db: impl PgExecutor<'_>, lease: Lease, file: &StoredFile) -
 }
 
 /// Marks the export failed for good; false when the lease is no longer held.
-pub async fn fail(db: impl PgExecutor<'_>, lease: Lease, code: &str, message: &str) -> Result<bool, sqlx::Error> {
+pub async fn fail(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    code: &str,
+    message: &str,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE exports
             SET status = 'failed', error_code = $3, error = $4, finished_at = now(), updated_at = now(),
@@ -310,7 +361,12 @@ pub async fn fail(db: impl PgExecutor<'_>, lease: Lease, code: &str, message: &s
 
 /// Gives the export back to the queue to try again after `delay_secs`; false when the lease
 /// is no longer held.
-pub async fn retry_later(db: impl PgExecutor<'_>, lease: Lease, message: &str, delay_secs: f64) -> Result<bool, sqlx::Error> {
+pub async fn retry_later(
+    db: impl PgExecutor<'_>,
+    lease: Lease,
+    message: &str,
+    delay_secs: f64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE exports
             SET status = 'queued', error = $3, run_after = now() + make_interval(secs => $4),

@@ -9,7 +9,8 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 
 fn mac(secret: &SecretString, export_id: i64, expires: i64) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("any key length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.expose_secret().as_bytes()).expect("any key length");
     mac.update(format!("download:{export_id}:{expires}").as_bytes());
     mac
 }
@@ -28,7 +29,12 @@ pub fn verify(secret: &SecretString, export_id: i64, expires: i64, sig: &str) ->
 }
 
 /// The full link to put in an email or a webhook.
-pub fn download_url(public_url: &str, secret: &SecretString, export_id: i64, expires: i64) -> String {
+pub fn download_url(
+    public_url: &str,
+    secret: &SecretString,
+    export_id: i64,
+    expires: i64,
+) -> String {
     let sig = sign(secret, export_id, expires);
     format!("{public_url}/v1/exports/{export_id}/download?expires={expires}&sig={sig}")
 }

@@ -35,8 +35,7 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, export_id, account_id, user_id, channel, recipient, event, status, attempts, last_error, sent_at, read_at, created_at";
+const COLUMNS: &str = "id, export_id, account_id, user_id, channel, recipient, event, status, attempts, last_error, sent_at, read_at, created_at";
 
 /// Creates the rows for a finished export (`event` is `succeeded` or `failed`). With no
 /// recipients named, the requesting admin is emailed and notified in-app. Existing rows
@@ -50,17 +49,23 @@ pub async fn create_for_export(
     event: &str,
 ) -> Result<(), sqlx::Error> {
     let requester: Option<(i64, Option<String>)> = match requested_by {
-        Some(uid) => sqlx::query_as("SELECT id, email FROM users WHERE id = $1 AND account_id = $2")
-            .bind(uid)
-            .bind(account_id)
-            .fetch_optional(&mut **tx)
-            .await?,
+        Some(uid) => {
+            sqlx::query_as("SELECT id, email FROM users WHERE id = $1 AND account_id = $2")
+                .bind(uid)
+                .bind(account_id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
         None => None,
     };
     let named = !spec.emails.is_empty() || spec.webhook.is_some() || spec.in_app.is_some();
     let mut rows: Vec<(&str, String, Option<i64>)> = Vec::new();
     if named {
-        rows.extend(spec.emails.iter().map(|e| ("email", e.trim().to_lowercase(), None)));
+        rows.extend(
+            spec.emails
+                .iter()
+                .map(|e| ("email", e.trim().to_lowercase(), None)),
+        );
         if let Some(url) = &spec.webhook {
             rows.push(("webhook", url.clone(), None));
         }
@@ -77,7 +82,11 @@ pub async fn create_for_export(
     }
     for (channel, recipient, user_id) in rows {
         // In-app rows are delivered by being stored: they are sent on creation.
-        let status = if channel == "in_app" { "sent" } else { "pending" };
+        let status = if channel == "in_app" {
+            "sent"
+        } else {
+            "pending"
+        };
         sqlx::query(
             "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'sent' THEN now() END)
@@ -97,15 +106,21 @@ pub async fn create_for_export(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Notification>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM notifications WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM notifications WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Takes a pending row for sending: returns it only if no other sender took it in the last
 /// `hold_secs`. This keeps two deliveries of one job from sending twice at once.
-pub async fn take_for_sending(db: impl PgExecutor<'_>, id: i64, hold_secs: f64) -> Result<Option<Notification>, sqlx::Error> {
+pub async fn take_for_sending(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    hold_secs: f64,
+) -> Result<Option<Notification>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE notifications SET attempts = attempts + 1, run_after = now() + make_interval(secs => $2)
           WHERE id = $1 AND status = 'pending' AND run_after <= now()
@@ -126,7 +141,13 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Err
 }
 
 /// Records a failed attempt: retried after `delay_secs`, or failed for good when `give_up`.
-pub async fn mark_attempt_failed(db: impl PgExecutor<'_>, id: i64, error: &str, delay_secs: f64, give_up: bool) -> Result<(), sqlx::Error> {
+pub async fn mark_attempt_failed(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    error: &str,
+    delay_secs: f64,
+    give_up: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notifications
             SET last_error = $2, status = CASE WHEN $4 THEN 'failed' ELSE status END,
@@ -143,9 +164,14 @@ pub async fn mark_attempt_failed(db: impl PgExecutor<'_>, id: i64, error: &str, 
 }
 
 /// The pending rows of an export, to push right after it finished.
-pub async fn pending_for_export(db: impl PgExecutor<'_>, export_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM notifications WHERE export_id = $1 AND status = 'pending' ORDER BY id")
-        .bind(export_id)
-        .fetch_all(db)
-        .await
+pub async fn pending_for_export(
+    db: impl PgExecutor<'_>,
+    export_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM notifications WHERE export_id = $1 AND status = 'pending' ORDER BY id",
+    )
+    .bind(export_id)
+    .fetch_all(db)
+    .await
 }

@@ -74,7 +74,10 @@ pub async fn connect(cfg: &Config) -> Result<ConnectionManager, redis::RedisErro
 }
 
 /// Jobs waiting in Redis for a worker (scheduled plus ready).
-pub async fn depth(conn: &mut ConnectionManager, rc: &apalis_redis::Config) -> Result<usize, redis::RedisError> {
+pub async fn depth(
+    conn: &mut ConnectionManager,
+    rc: &apalis_redis::Config,
+) -> Result<usize, redis::RedisError> {
     let (scheduled, active): (usize, usize) = redis::pipe()
         .zcard(rc.scheduled_jobs_set())
         .llen(rc.active_jobs_list())
@@ -97,11 +100,17 @@ fn apalis_core_task(bytes: Vec<u8>, id: String) -> RedisTask {
         .build()
 }
 
-async fn push(conn: &mut ConnectionManager, rc: &apalis_redis::Config, tasks: &[RedisTask]) -> Result<(), apalis_redis::Error> {
+async fn push(
+    conn: &mut ConnectionManager,
+    rc: &apalis_redis::Config,
+    tasks: &[RedisTask],
+) -> Result<(), apalis_redis::Error> {
     if tasks.is_empty() {
         return Ok(());
     }
-    apalis_redis::queries::push_tasks(conn, rc, tasks).await.map(|_| ())
+    apalis_redis::queries::push_tasks(conn, rc, tasks)
+        .await
+        .map(|_| ())
 }
 
 /// Hands rows to Redis (exports to the generate queue, notifications to the notify queue),
@@ -125,22 +134,40 @@ pub async fn dispatch(
         .iter()
         .map(|&id| match queue {
             QueueName::Generate => task("gen", id, &GenerateExport { export_id: id }),
-            QueueName::Notify => task("ntf", id, &SendNotification { notification_id: id }),
+            QueueName::Notify => task(
+                "ntf",
+                id,
+                &SendNotification {
+                    notification_id: id,
+                },
+            ),
         })
         .collect();
-    let task_ids: Vec<String> = tasks.iter().map(|t| t.task_id().map(|t| t.to_string()).unwrap_or_default()).collect();
+    let task_ids: Vec<String> = tasks
+        .iter()
+        .map(|t| t.task_id().map(|t| t.to_string()).unwrap_or_default())
+        .collect();
     let sql = format!(
         "UPDATE {} t SET dispatched_at = now(), dispatch_task_id = d.task_id
            FROM unnest($1::bigint[], $2::text[]) AS d(id, task_id) WHERE t.id = d.id",
         queue.table()
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ids).bind(&task_ids).execute(pool).await?;
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .bind(&task_ids)
+        .execute(pool)
+        .await?;
     push(conn, &rc, &tasks).await?;
     Ok(ids.to_vec())
 }
 
 /// Which of these task ids Redis still holds in a queue's task table.
-pub async fn present(conn: &mut ConnectionManager, queue: QueueName, cfg: &Config, task_ids: &[String]) -> Result<Vec<bool>, redis::RedisError> {
+pub async fn present(
+    conn: &mut ConnectionManager,
+    queue: QueueName,
+    cfg: &Config,
+    task_ids: &[String],
+) -> Result<Vec<bool>, redis::RedisError> {
     if task_ids.is_empty() {
         return Ok(vec![]);
     }

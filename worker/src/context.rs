@@ -27,8 +27,12 @@ impl Ctx {
     /// Connects to everything the configuration names; fails at start when something is
     /// unreachable or misconfigured.
     pub async fn connect(cfg: Config) -> anyhow::Result<Arc<Ctx>> {
-        let pool = exportd_core::db::connect(&cfg).await.context("connecting to Postgres (DATABASE_URL)")?;
-        let redis = exportd_core::queue::connect(&cfg).await.context("connecting to Redis (REDIS_URL)")?;
+        let pool = exportd_core::db::connect(&cfg)
+            .await
+            .context("connecting to Postgres (DATABASE_URL)")?;
+        let redis = exportd_core::queue::connect(&cfg)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
         let storage = Storage::from_config(&cfg);
         let mailer = Mailer::from_config(&cfg).context("configuring mail (SMTP_*, MAIL_FROM)")?;
         let http = reqwest::Client::builder()
@@ -40,6 +44,14 @@ impl Ctx {
         rand::rng().fill_bytes(&mut nonce);
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         let instance = format!("{host}-{}-{}", std::process::id(), hex::encode(nonce));
-        Ok(Arc::new(Ctx { cfg: Arc::new(cfg), pool, redis, storage, mailer, http, instance }))
+        Ok(Arc::new(Ctx {
+            cfg: Arc::new(cfg),
+            pool,
+            redis,
+            storage,
+            mailer,
+            http,
+            instance,
+        }))
     }
 }

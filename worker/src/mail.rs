@@ -16,19 +16,49 @@ use serde::Serialize;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
+    // minijinja's HTML escaping also escapes `/`, which mangles links to the eye; escape
+    // only what HTML needs.
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == minijinja::AutoEscape::Html
+            && !value.is_safe()
+            && value.as_str().is_some()
+        {
+            let s = value.as_str().unwrap_or_default();
+            let escaped = s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;");
+            out.write_str(&escaped).map_err(minijinja::Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     for (name, src) in [
         ("ready.txt", include_str!("../../templates/email/ready.txt")),
-        ("ready.html", include_str!("../../templates/email/ready.html")),
-        ("failed.txt", include_str!("../../templates/email/failed.txt")),
-        ("failed.html", include_str!("../../templates/email/failed.html")),
+        (
+            "ready.html",
+            include_str!("../../templates/email/ready.html"),
+        ),
+        (
+            "failed.txt",
+            include_str!("../../templates/email/failed.txt"),
+        ),
+        (
+            "failed.html",
+            include_str!("../../templates/email/failed.html"),
+        ),
     ] {
         env.add_template(name, src).expect("email templates parse");
     }
     env
 });
 
-static STRINGS: LazyLock<serde_json::Value> =
-    LazyLock::new(|| serde_json::from_str(include_str!("../../templates/email/strings.json")).expect("strings.json parses"));
+static STRINGS: LazyLock<serde_json::Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../templates/email/strings.json"))
+        .expect("strings.json parses")
+});
 
 /// What an email about an export says.
 #[derive(Debug, Clone, Serialize)]
@@ -55,15 +85,21 @@ pub struct Rendered {
 }
 
 fn fill(pattern: &str, e: &ExportEmail) -> String {
-    pattern.replace("{report}", &e.report).replace("{from}", &e.from).replace("{to}", &e.to)
+    pattern
+        .replace("{report}", &e.report)
+        .replace("{from}", &e.from)
+        .replace("{to}", &e.to)
 }
 
 /// Renders the ready or failed email in the given locale.
 pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja::Error> {
     let t = &STRINGS[locale.as_str()];
     let failed = email.error.is_some();
-    let (stem, subject_key, intro_key) =
-        if failed { ("failed", "failed_subject", "failed_intro") } else { ("ready", "ready_subject", "ready_intro") };
+    let (stem, subject_key, intro_key) = if failed {
+        ("failed", "failed_subject", "failed_intro")
+    } else {
+        ("ready", "ready_subject", "ready_intro")
+    };
     let subject = fill(t[subject_key].as_str().unwrap_or_default(), email);
     let intro = fill(t[intro_key].as_str().unwrap_or_default(), email);
     let ctx = minijinja::context! {
@@ -73,8 +109,12 @@ pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja
     };
     Ok(Rendered {
         subject,
-        text: TEMPLATES.get_template(&format!("{stem}.txt"))?.render(&ctx)?,
-        html: TEMPLATES.get_template(&format!("{stem}.html"))?.render(&ctx)?,
+        text: TEMPLATES
+            .get_template(&format!("{stem}.txt"))?
+            .render(&ctx)?,
+        html: TEMPLATES
+            .get_template(&format!("{stem}.html"))?
+            .render(&ctx)?,
     })
 }
 
@@ -91,8 +131,14 @@ pub fn human_size(bytes: i64) -> String {
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: String },
-    Outbox { dir: PathBuf, from: String },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: String,
+    },
+    Outbox {
+        dir: PathBuf,
+        from: String,
+    },
 }
 
 impl std::fmt::Debug for Mailer {
@@ -132,9 +178,13 @@ impl MailError {
 impl Mailer {
     pub fn from_config(cfg: &exportd_core::Config) -> Result<Mailer, MailError> {
         let from = cfg.mail_from.clone();
-        from.parse::<lettre::message::Mailbox>().map_err(|_| MailError::Address(from.clone()))?;
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|_| MailError::Address(from.clone()))?;
         let Some(smtp) = &cfg.smtp else {
-            return Ok(Mailer::Outbox { dir: cfg.outbox_dir.clone(), from });
+            return Ok(Mailer::Outbox {
+                dir: cfg.outbox_dir.clone(),
+                from,
+            });
         };
         let mut b = match smtp.tls {
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
@@ -146,7 +196,10 @@ impl Mailer {
         if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
             b = b.credentials(Credentials::new(u.clone(), p.expose_secret().to_owned()));
         }
-        Ok(Mailer::Smtp { transport: b.build(), from })
+        Ok(Mailer::Smtp {
+            transport: b.build(),
+            from,
+        })
     }
 
     /// Sends one email to one recipient. `name` names the outbox file.
@@ -218,21 +271,38 @@ mod tests {
     #[test]
     fn ready_email_holds_name_range_size_expiry_and_link_in_both_parts() {
         let r = render(Locale::Es, &sample(None)).unwrap();
-        assert!(r.subject.contains("Informe global") && r.subject.contains("2026-10-01"), "{}", r.subject);
+        assert!(
+            r.subject.contains("Informe global") && r.subject.contains("2026-10-01"),
+            "{}",
+            r.subject
+        );
         for part in [&r.text, &r.html] {
-            for needle in ["2026-10-01", "2026-10-30", "America/Santiago", "1.2 MB", "2026-11-07 10:00"] {
+            for needle in [
+                "2026-10-01",
+                "2026-10-30",
+                "America/Santiago",
+                "1.2 MB",
+                "2026-11-07 10:00",
+            ] {
                 assert!(part.contains(needle), "{needle} missing in {part}");
             }
         }
         assert!(r.text.contains("sig=ab&x=<b>"));
-        assert!(r.html.contains("sig=ab&amp;x=&lt;b&gt;"), "html escapes the link: {}", r.html);
+        assert!(
+            r.html.contains("sig=ab&amp;x=&lt;b&gt;"),
+            "html escapes the link: {}",
+            r.html
+        );
     }
 
     #[test]
     fn failed_email_says_what_went_wrong_and_what_to_do_in_english() {
         let r = render(Locale::En, &sample(Some("the account was deleted"))).unwrap();
         assert!(r.subject.starts_with("We could not"));
-        assert!(r.text.contains("the account was deleted") && r.text.contains("Request the report again"));
+        assert!(
+            r.text.contains("the account was deleted")
+                && r.text.contains("Request the report again")
+        );
         assert!(r.text.contains("42"));
     }
 }

@@ -9,7 +9,11 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::{Rng, RngExt, SeedableRng, rngs::SmallRng};
-use sqlx::{PgPool, Postgres, pool::PoolConnection, postgres::{PgCopyIn, PgPoolCopyExt}};
+use sqlx::{
+    PgPool, Postgres,
+    pool::PoolConnection,
+    postgres::{PgCopyIn, PgPoolCopyExt},
+};
 
 /// What to seed.
 #[derive(Debug, Clone)]
@@ -55,7 +59,11 @@ struct Copy {
 impl Copy {
     async fn open(pool: &PgPool, stmt: &str) -> Result<Copy, sqlx::Error> {
         let stream = pool.copy_in_raw(stmt).await?;
-        Ok(Copy { stream, buf: Vec::with_capacity(FLUSH_AT + 4096), rows: 0 })
+        Ok(Copy {
+            stream,
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            rows: 0,
+        })
     }
 
     /// Appends one row of COPY text fields (`None` is NULL).
@@ -106,12 +114,19 @@ fn id(v: i64) -> Option<String> {
 
 async fn next_ids(pool: &PgPool, table: &str, n: i64) -> Result<i64, sqlx::Error> {
     // Reserves `n` ids of the table's sequence and returns the first.
-    let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), nextval(pg_get_serial_sequence('{table}', 'id')) + $1 - 1) - $1 + 1");
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(n).fetch_one(pool).await
+    let sql = format!(
+        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), nextval(pg_get_serial_sequence('{table}', 'id')) + $1 - 1) - $1 + 1"
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(n)
+        .fetch_one(pool)
+        .await
 }
 
 /// Hour weights of a business day: quiet nights, peaks at 11:00 and 16:00.
-const HOURS: [u32; 24] = [1, 1, 1, 1, 1, 2, 4, 8, 14, 20, 24, 26, 20, 18, 22, 25, 26, 22, 16, 12, 9, 6, 4, 2];
+const HOURS: [u32; 24] = [
+    1, 1, 1, 1, 1, 2, 4, 8, 14, 20, 24, 26, 20, 18, 22, 25, 26, 22, 16, 12, 9, 6, 4, 2,
+];
 
 fn pick_hour(rng: &mut SmallRng) -> u32 {
     let total: u32 = HOURS.iter().sum();
@@ -129,7 +144,9 @@ fn local(tz: Tz, day: NaiveDate, secs_of_day: u32) -> DateTime<Utc> {
     let naive = day.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(secs_of_day as i64);
     match tz.from_local_datetime(&naive).earliest() {
         Some(t) => t.with_timezone(&Utc),
-        None => exportd_core::domain::local_day_start(day, tz) + Duration::seconds(secs_of_day as i64),
+        None => {
+            exportd_core::domain::local_day_start(day, tz) + Duration::seconds(secs_of_day as i64)
+        }
     }
 }
 
@@ -139,21 +156,28 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     let mut rng = SmallRng::seed_from_u64(p.seed);
     let mut sum = SeedSummary::default();
 
-    let account_id: i64 = sqlx::query_scalar("INSERT INTO accounts (name, plan, timezone, locale) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(&p.account_name)
-        .bind(&p.plan)
-        .bind(p.timezone.name())
-        .bind(&p.locale)
-        .fetch_one(pool)
-        .await?;
+    let account_id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (name, plan, timezone, locale) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(&p.account_name)
+    .bind(&p.plan)
+    .bind(p.timezone.name())
+    .bind(&p.locale)
+    .fetch_one(pool)
+    .await?;
     sum.account_id = account_id;
     sum.admin_user_id = sqlx::query_scalar("INSERT INTO users (account_id, email, name, role) VALUES ($1, $2, 'Admin', 'admin') RETURNING id")
         .bind(account_id)
         .bind(&p.admin_email)
         .fetch_one(pool)
         .await?;
-    const FIRST: [&str; 12] = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fabián", "Gabriela", "Hugo", "Inés", "Jorge", "Karina", "Lucas"];
-    const LAST: [&str; 8] = ["García", "Pérez", "López", "Soto", "Rojas", "Díaz", "Muñoz", "Vega"];
+    const FIRST: [&str; 12] = [
+        "Ana", "Bruno", "Carla", "Diego", "Elena", "Fabián", "Gabriela", "Hugo", "Inés", "Jorge",
+        "Karina", "Lucas",
+    ];
+    const LAST: [&str; 8] = [
+        "García", "Pérez", "López", "Soto", "Rojas", "Díaz", "Muñoz", "Vega",
+    ];
     let agents: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO users (account_id, email, name, role)
          SELECT $1, 'agent' || g || '@' || $2, $3[1 + g % 12] || ' ' || $4[1 + (g / 12) % 8] || ' ' || g, 'agent'
@@ -170,12 +194,14 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     let mut sites = Vec::new();
     for i in 0..p.sites.max(1) {
         let channel = CHANNELS[i as usize % CHANNELS.len()];
-        let id: i64 = sqlx::query_scalar("INSERT INTO sites (account_id, name, channel) VALUES ($1, $2, $3) RETURNING id")
-            .bind(account_id)
-            .bind(format!("Sitio {} ({channel})", i + 1))
-            .bind(channel)
-            .fetch_one(pool)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sites (account_id, name, channel) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(format!("Sitio {} ({channel})", i + 1))
+        .bind(channel)
+        .fetch_one(pool)
+        .await?;
         sites.push(id);
     }
     let total_chats = p.chats_per_day as i64 * p.days as i64;
@@ -195,14 +221,44 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
 
     let first_chat = next_ids(pool, "chats", total_chats.max(1)).await?;
     let mut chats = Copy::open(pool, "COPY chats (id, account_id, site_id, contact_id, started_at, panel_at, accepted_at, accepted_by, first_client_msg_at, first_agent_msg_at, first_bot_msg_at, last_msg_at, closed_at, missed, rating, reason, comment, fields, msgs_in, msgs_out) FROM STDIN").await?;
-    let mut messages = Copy::open(pool, "COPY messages (account_id, chat_id, sender, agent_id, sent_at, body) FROM STDIN").await?;
-    let mut events = Copy::open(pool, "COPY chat_events (account_id, chat_id, agent_id, kind, at) FROM STDIN").await?;
-    let mut calls = Copy::open(pool, "COPY calls (account_id, site_id, agent_id, started_at, answered_at, ended_at) FROM STDIN").await?;
-    let mut offline = Copy::open(pool, "COPY offline_messages (account_id, site_id, agent_id, created_at, body) FROM STDIN").await?;
-    let mut presence = Copy::open(pool, "COPY agent_presence (account_id, agent_id, status, started_at, ended_at) FROM STDIN").await?;
-    let mut bans = Copy::open(pool, "COPY bans (account_id, site_id, agent_id, contact_id, created_at) FROM STDIN").await?;
+    let mut messages = Copy::open(
+        pool,
+        "COPY messages (account_id, chat_id, sender, agent_id, sent_at, body) FROM STDIN",
+    )
+    .await?;
+    let mut events = Copy::open(
+        pool,
+        "COPY chat_events (account_id, chat_id, agent_id, kind, at) FROM STDIN",
+    )
+    .await?;
+    let mut calls = Copy::open(
+        pool,
+        "COPY calls (account_id, site_id, agent_id, started_at, answered_at, ended_at) FROM STDIN",
+    )
+    .await?;
+    let mut offline = Copy::open(
+        pool,
+        "COPY offline_messages (account_id, site_id, agent_id, created_at, body) FROM STDIN",
+    )
+    .await?;
+    let mut presence = Copy::open(
+        pool,
+        "COPY agent_presence (account_id, agent_id, status, started_at, ended_at) FROM STDIN",
+    )
+    .await?;
+    let mut bans = Copy::open(
+        pool,
+        "COPY bans (account_id, site_id, agent_id, contact_id, created_at) FROM STDIN",
+    )
+    .await?;
 
-    const MENU: [&str; 5] = ["Bancos", "Financieras", "Salud", "Seguros", "Transporte y envíos"];
+    const MENU: [&str; 5] = [
+        "Bancos",
+        "Financieras",
+        "Salud",
+        "Seguros",
+        "Transporte y envíos",
+    ];
     const REASONS: [&str; 4] = ["Motivo 1", "Motivo 2", "Motivo 3", "Motivo 4"];
     let acc = id(account_id);
     let mut chat_id = first_chat;
@@ -218,7 +274,8 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             let fcm = started + s(rng.random_range(1..10));
             let fbm = started + s(1);
             let roll: f64 = rng.random();
-            let (mut panel, mut accepted, mut by, mut fam, mut missed) = (None, None, None, None, false);
+            let (mut panel, mut accepted, mut by, mut fam, mut missed) =
+                (None, None, None, None, false);
             let mut last = fcm + s(rng.random_range(5..60));
             if roll < 0.10 {
                 // stayed with the bot
@@ -238,14 +295,31 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                 last = acc_at + s(rng.random_range(60..1800));
                 if rng.random_bool(0.08) && agents.len() > 1 {
                     let other = agents[rng.random_range(0..agents.len())];
-                    events.row(&[acc.clone(), id(chat_id), id(other), Some("rejected".into()), ts(pa + s(1))]).await?;
+                    events
+                        .row(&[
+                            acc.clone(),
+                            id(chat_id),
+                            id(other),
+                            Some("rejected".into()),
+                            ts(pa + s(1)),
+                        ])
+                        .await?;
                 }
                 if rng.random_bool(0.05) {
                     let other = agents[rng.random_range(0..agents.len())];
-                    events.row(&[acc.clone(), id(chat_id), id(other), Some("transferred".into()), ts(acc_at + s(30))]).await?;
+                    events
+                        .row(&[
+                            acc.clone(),
+                            id(chat_id),
+                            id(other),
+                            Some("transferred".into()),
+                            ts(acc_at + s(30)),
+                        ])
+                        .await?;
                 }
                 if rng.random_bool(0.002) {
-                    bans.row(&[acc.clone(), id(site), id(agent), id(contact), ts(last)]).await?;
+                    bans.row(&[acc.clone(), id(site), id(agent), id(contact), ts(last)])
+                        .await?;
                 }
             }
             let rating = match (accepted.is_some(), rng.random_range(0..10)) {
@@ -256,14 +330,50 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             let menu = MENU[rng.random_range(0..MENU.len())];
             let mut msgs_in = 1;
             let mut msgs_out = 1;
-            messages.row(&[acc.clone(), id(chat_id), Some("bot".into()), None, ts(fbm), Some("Elige una opción:".into())]).await?;
-            messages.row(&[acc.clone(), id(chat_id), Some("client".into()), None, ts(fcm), Some(menu.into())]).await?;
+            messages
+                .row(&[
+                    acc.clone(),
+                    id(chat_id),
+                    Some("bot".into()),
+                    None,
+                    ts(fbm),
+                    Some("Elige una opción:".into()),
+                ])
+                .await?;
+            messages
+                .row(&[
+                    acc.clone(),
+                    id(chat_id),
+                    Some("client".into()),
+                    None,
+                    ts(fcm),
+                    Some(menu.into()),
+                ])
+                .await?;
             if let (Some(t), Some(a)) = (fam, by) {
-                messages.row(&[acc.clone(), id(chat_id), Some("agent".into()), id(a), ts(t), Some("Hola, ¿en qué te ayudo?".into())]).await?;
+                messages
+                    .row(&[
+                        acc.clone(),
+                        id(chat_id),
+                        Some("agent".into()),
+                        id(a),
+                        ts(t),
+                        Some("Hola, ¿en qué te ayudo?".into()),
+                    ])
+                    .await?;
                 msgs_out += 1;
             }
             if last > fam.unwrap_or(fcm) && last > fcm {
-                messages.row(&[acc.clone(), id(chat_id), Some("client".into()), None, ts(last), Some("Gracias".into())]).await?;
+                messages
+                    .row(&[
+                        acc.clone(),
+                        id(chat_id),
+                        Some("client".into()),
+                        None,
+                        ts(last),
+                        Some("Gracias".into()),
+                    ])
+                    .await?;
                 msgs_in += 1;
             } else {
                 last = fam.unwrap_or(fcm).max(fcm);
@@ -271,41 +381,93 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             let closed = (!missed).then(|| last + s(30));
             chats
                 .row(&[
-                    id(chat_id), acc.clone(), id(site), id(contact), ts(started), panel.and_then(ts), accepted.and_then(ts),
-                    by.and_then(id), ts(fcm), fam.and_then(ts), ts(fbm), ts(last), closed.and_then(ts),
-                    Some(if missed { "t" } else { "f" }.into()), rating,
+                    id(chat_id),
+                    acc.clone(),
+                    id(site),
+                    id(contact),
+                    ts(started),
+                    panel.and_then(ts),
+                    accepted.and_then(ts),
+                    by.and_then(id),
+                    ts(fcm),
+                    fam.and_then(ts),
+                    ts(fbm),
+                    ts(last),
+                    closed.and_then(ts),
+                    Some(if missed { "t" } else { "f" }.into()),
+                    rating,
                     accepted.map(|_| REASONS[rng.random_range(0..REASONS.len())].to_owned()),
                     accepted.map(|_| "Atendido".to_owned()),
-                    Some(format!("{{\"MenuPrincipal\": \"{menu}\"}}")), Some(msgs_in.to_string()), Some(msgs_out.to_string()),
+                    Some(format!("{{\"MenuPrincipal\": \"{menu}\"}}")),
+                    Some(msgs_in.to_string()),
+                    Some(msgs_out.to_string()),
                 ])
                 .await?;
             chat_id += 1;
         }
         for _ in 0..(p.chats_per_day / 5).max(1) {
-            let started = local(p.timezone, day, pick_hour(&mut rng) * 3600 + rng.random_range(0..3600));
+            let started = local(
+                p.timezone,
+                day,
+                pick_hour(&mut rng) * 3600 + rng.random_range(0..3600),
+            );
             let site = sites[rng.random_range(0..sites.len())];
             if rng.random_bool(0.8) {
                 let answered = started + Duration::seconds(rng.random_range(3..40));
                 let agent = agents[rng.random_range(0..agents.len())];
                 let ended = answered + Duration::seconds(rng.random_range(30..900));
-                calls.row(&[acc.clone(), id(site), id(agent), ts(started), ts(answered), ts(ended)]).await?;
+                calls
+                    .row(&[
+                        acc.clone(),
+                        id(site),
+                        id(agent),
+                        ts(started),
+                        ts(answered),
+                        ts(ended),
+                    ])
+                    .await?;
             } else {
-                calls.row(&[acc.clone(), id(site), None, ts(started), None, ts(started + Duration::seconds(30))]).await?;
+                calls
+                    .row(&[
+                        acc.clone(),
+                        id(site),
+                        None,
+                        ts(started),
+                        None,
+                        ts(started + Duration::seconds(30)),
+                    ])
+                    .await?;
             }
         }
         for _ in 0..(p.chats_per_day / 25).max(1) {
             let at = local(p.timezone, day, rng.random_range(0..86_400));
             let site = sites[rng.random_range(0..sites.len())];
-            let agent = rng.random_bool(0.7).then(|| agents[rng.random_range(0..agents.len())]);
-            offline.row(&[acc.clone(), id(site), agent.and_then(id), ts(at), Some("Necesito ayuda con mi pedido".into())]).await?;
+            let agent = rng
+                .random_bool(0.7)
+                .then(|| agents[rng.random_range(0..agents.len())]);
+            offline
+                .row(&[
+                    acc.clone(),
+                    id(site),
+                    agent.and_then(id),
+                    ts(at),
+                    Some("Necesito ayuda con mi pedido".into()),
+                ])
+                .await?;
         }
         // Each agent: a working day of four online stretches with two away breaks.
         for &agent in &agents {
             let mut t = local(p.timezone, day, 8 * 3600 + rng.random_range(0..3600));
             for k in 0..6 {
-                let (status, len) = if k % 3 == 2 { ("away", rng.random_range(300..1800)) } else { ("online", rng.random_range(3600..7200)) };
+                let (status, len) = if k % 3 == 2 {
+                    ("away", rng.random_range(300..1800))
+                } else {
+                    ("online", rng.random_range(3600..7200))
+                };
                 let end = t + Duration::seconds(len);
-                presence.row(&[acc.clone(), id(agent), Some(status.into()), ts(t), ts(end)]).await?;
+                presence
+                    .row(&[acc.clone(), id(agent), Some(status.into()), ts(t), ts(end)])
+                    .await?;
                 t = end;
             }
         }
@@ -317,7 +479,11 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     sum.offline_messages = offline.finish().await?;
     sum.presence = presence.finish().await?;
     sum.bans = bans.finish().await?;
-    sqlx::query("ANALYZE chats, messages, chat_events, calls, offline_messages, agent_presence, bans").execute(pool).await?;
+    sqlx::query(
+        "ANALYZE chats, messages, chat_events, calls, offline_messages, agent_presence, bans",
+    )
+    .execute(pool)
+    .await?;
     sum.elapsed = started.elapsed();
     let _ = rng.next_u32();
     Ok(sum)

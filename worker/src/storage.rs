@@ -2,7 +2,10 @@
 //! Object keys are deterministic per export, so a retried upload overwrites and never
 //! duplicates.
 
-use std::{path::{Path, PathBuf}, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use aws_sdk_s3::{
     Client,
@@ -40,8 +43,13 @@ fn s3err<E: std::error::Error>(e: E) -> StorageError {
 impl Storage {
     pub fn from_config(cfg: &exportd_core::Config) -> Storage {
         match &cfg.s3 {
-            Some(s3) => Storage::S3 { client: s3_client(s3), bucket: s3.bucket.clone() },
-            None => Storage::Local { dir: cfg.storage_dir.clone() },
+            Some(s3) => Storage::S3 {
+                client: s3_client(s3),
+                bucket: s3.bucket.clone(),
+            },
+            None => Storage::Local {
+                dir: cfg.storage_dir.clone(),
+            },
         }
     }
 
@@ -51,7 +59,12 @@ impl Storage {
     }
 
     /// Stores the file at `path` under `key`; returns its size.
-    pub async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<u64, StorageError> {
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<u64, StorageError> {
         let size = tokio::fs::metadata(path).await?.len();
         match self {
             Storage::Local { dir } => {
@@ -63,10 +76,22 @@ impl Storage {
                 tokio::fs::rename(&tmp, &dest).await?;
             }
             Storage::S3 { client, bucket } if (size as usize) <= PART_SIZE => {
-                let body = ByteStream::from_path(path).await.map_err(|e| StorageError::S3(e.to_string()))?;
-                client.put_object().bucket(bucket).key(key).content_type(content_type).body(body).send().await.map_err(s3err)?;
+                let body = ByteStream::from_path(path)
+                    .await
+                    .map_err(|e| StorageError::S3(e.to_string()))?;
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type(content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(s3err)?;
             }
-            Storage::S3 { client, bucket } => multipart(client, bucket, key, path, content_type).await?,
+            Storage::S3 { client, bucket } => {
+                multipart(client, bucket, key, path, content_type).await?
+            }
         }
         Ok(size)
     }
@@ -79,7 +104,13 @@ impl Storage {
                 _ => Ok(()),
             },
             Storage::S3 { client, bucket } => {
-                client.delete_object().bucket(bucket).key(key).send().await.map_err(s3err)?;
+                client
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(s3err)?;
                 Ok(())
             }
         }
@@ -87,16 +118,24 @@ impl Storage {
 
     /// A short-lived URL to fetch the object; `None` on local storage, where the API
     /// streams the file itself.
-    pub async fn presign_get(&self, key: &str, ttl: Duration, download_name: &str) -> Result<Option<String>, StorageError> {
+    pub async fn presign_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+        download_name: &str,
+    ) -> Result<Option<String>, StorageError> {
         match self {
             Storage::Local { .. } => Ok(None),
             Storage::S3 { client, bucket } => {
-                let cfg = PresigningConfig::expires_in(ttl).map_err(|e| StorageError::S3(e.to_string()))?;
+                let cfg = PresigningConfig::expires_in(ttl)
+                    .map_err(|e| StorageError::S3(e.to_string()))?;
                 let req = client
                     .get_object()
                     .bucket(bucket)
                     .key(key)
-                    .response_content_disposition(format!("attachment; filename=\"{download_name}\""))
+                    .response_content_disposition(format!(
+                        "attachment; filename=\"{download_name}\""
+                    ))
                     .presigned(cfg)
                     .await
                     .map_err(s3err)?;
@@ -123,7 +162,12 @@ impl Storage {
                 Ok(())
             }
             Storage::S3 { client, bucket } => {
-                client.head_bucket().bucket(bucket).send().await.map_err(s3err)?;
+                client
+                    .head_bucket()
+                    .bucket(bucket)
+                    .send()
+                    .await
+                    .map_err(s3err)?;
                 Ok(())
             }
         }
@@ -136,7 +180,13 @@ fn s3_client(s3: &S3Config) -> Client {
         .region(Region::new(s3.region.clone()))
         .force_path_style(s3.force_path_style);
     if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
-        b = b.credentials_provider(Credentials::new(id, secret.expose_secret(), None, None, "environment"));
+        b = b.credentials_provider(Credentials::new(
+            id,
+            secret.expose_secret(),
+            None,
+            None,
+            "environment",
+        ));
     }
     if let Some(endpoint) = &s3.endpoint {
         b = b.endpoint_url(endpoint);
@@ -144,15 +194,34 @@ fn s3_client(s3: &S3Config) -> Client {
     Client::from_conf(b.build())
 }
 
-async fn multipart(client: &Client, bucket: &str, key: &str, path: &Path, content_type: &str) -> Result<(), StorageError> {
-    let up = client.create_multipart_upload().bucket(bucket).key(key).content_type(content_type).send().await.map_err(s3err)?;
-    let upload_id = up.upload_id().ok_or_else(|| StorageError::S3("no upload id".into()))?.to_owned();
+async fn multipart(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    path: &Path,
+    content_type: &str,
+) -> Result<(), StorageError> {
+    let up = client
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .send()
+        .await
+        .map_err(s3err)?;
+    let upload_id = up
+        .upload_id()
+        .ok_or_else(|| StorageError::S3("no upload id".into()))?
+        .to_owned();
     let result = async {
         let mut file = tokio::fs::File::open(path).await?;
         let mut parts = Vec::new();
         for number in 1.. {
             let mut buf = Vec::with_capacity(PART_SIZE);
-            (&mut file).take(PART_SIZE as u64).read_to_end(&mut buf).await?;
+            (&mut file)
+                .take(PART_SIZE as u64)
+                .read_to_end(&mut buf)
+                .await?;
             if buf.is_empty() {
                 break;
             }
@@ -166,14 +235,23 @@ async fn multipart(client: &Client, bucket: &str, key: &str, path: &Path, conten
                 .send()
                 .await
                 .map_err(s3err)?;
-            parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(part.e_tag().map(str::to_owned))
+                    .build(),
+            );
         }
         client
             .complete_multipart_upload()
             .bucket(bucket)
             .key(key)
             .upload_id(&upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
             .map_err(s3err)?;
@@ -181,7 +259,13 @@ async fn multipart(client: &Client, bucket: &str, key: &str, path: &Path, conten
     }
     .await;
     if result.is_err() {
-        let _ = client.abort_multipart_upload().bucket(bucket).key(key).upload_id(&upload_id).send().await;
+        let _ = client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .send()
+            .await;
     }
     result
 }

@@ -13,7 +13,11 @@ use exportd_worker::Ctx;
 
 use crate::{auth::Admin, error::ApiResult};
 
-pub async fn cancel(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin, Path(id): Path<String>) -> ApiResult<Json<ExportView>> {
+pub async fn cancel(
+    State(ctx): State<Arc<Ctx>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
     if !export.is_terminal() {
         let after = exportd_core::exports::cancel(&ctx.pool, caller.account_id, export.id).await?;
@@ -21,12 +25,19 @@ pub async fn cancel(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin, Path(id):
     }
     if export.status == "succeeded" {
         if let Some(key) = &export.file_key {
-            ctx.storage.delete(key).await.map_err(|e| anyhow::Error::new(e).context("deleting the file"))?;
+            ctx.storage
+                .delete(key)
+                .await
+                .map_err(|e| anyhow::Error::new(e).context("deleting the file"))?;
         }
         sqlx::query("UPDATE exports SET status = 'expired', expires_at = now(), updated_at = now() WHERE id = $1 AND status = 'succeeded'")
             .bind(export.id)
             .execute(&ctx.pool)
             .await?;
     }
-    Ok(Json(super::load(&ctx, caller.account_id, export.id).await?.view()))
+    Ok(Json(
+        super::load(&ctx, caller.account_id, export.id)
+            .await?
+            .view(),
+    ))
 }

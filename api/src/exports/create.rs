@@ -44,8 +44,12 @@ pub struct CreateExport {
 }
 
 fn parse_day(field: &str, v: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| ApiError::unprocessable("invalid_date", format!("`{field}` must be a real day written YYYY-MM-DD, got {v:?}")))
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+        ApiError::unprocessable(
+            "invalid_date",
+            format!("`{field}` must be a real day written YYYY-MM-DD, got {v:?}"),
+        )
+    })
 }
 
 pub async fn create(
@@ -58,63 +62,123 @@ pub async fn create(
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!("the request body is larger than {} bytes", crate::MAX_BODY_BYTES),
+            format!(
+                "the request body is larger than {} bytes",
+                crate::MAX_BODY_BYTES
+            ),
         ),
         _ => ApiError::bad_request("malformed_body", e.body_text()),
     })?;
-    let req: CreateExport = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not a valid export request: {e}")))?;
+    let req: CreateExport = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not a valid export request: {e}"),
+        )
+    })?;
 
     let kind = ReportKind::parse(&req.kind).ok_or_else(|| {
         let known: Vec<_> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
-        ApiError::unprocessable("unknown_kind", format!("unknown kind {:?}; known kinds: {}", req.kind, known.join(", ")))
+        ApiError::unprocessable(
+            "unknown_kind",
+            format!(
+                "unknown kind {:?}; known kinds: {}",
+                req.kind,
+                known.join(", ")
+            ),
+        )
     })?;
-    let format = Format::parse(&req.format)
-        .ok_or_else(|| ApiError::unprocessable("unknown_format", format!("unknown format {:?}; use xlsx or csv", req.format)))?;
+    let format = Format::parse(&req.format).ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_format",
+            format!("unknown format {:?}; use xlsx or csv", req.format),
+        )
+    })?;
     let from = parse_day("from", &req.from)?;
     let to = parse_day("to", &req.to)?;
 
-    let (plan, account_tz): (String, String) = sqlx::query_as("SELECT plan, timezone FROM accounts WHERE id = $1")
-        .bind(caller.account_id)
-        .fetch_optional(&ctx.pool)
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "account_missing", "the token's account no longer exists"))?;
+    let (plan, account_tz): (String, String) =
+        sqlx::query_as("SELECT plan, timezone FROM accounts WHERE id = $1")
+            .bind(caller.account_id)
+            .fetch_optional(&ctx.pool)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "account_missing",
+                    "the token's account no longer exists",
+                )
+            })?;
     let tz_name = req.timezone.clone().unwrap_or(account_tz);
     let tz: Tz = tz_name.parse().map_err(|_| {
-        ApiError::unprocessable("unknown_timezone", format!("unknown timezone {tz_name:?}; use an IANA name such as America/Santiago"))
+        ApiError::unprocessable(
+            "unknown_timezone",
+            format!("unknown timezone {tz_name:?}; use an IANA name such as America/Santiago"),
+        )
     })?;
 
     let notify = req.notify.clone().unwrap_or_default();
     if let Some(bad) = notify.emails.iter().find(|e| !domain::valid_email(e)) {
-        return Err(ApiError::unprocessable("invalid_email", format!("{bad:?} is not a valid email address")));
+        return Err(ApiError::unprocessable(
+            "invalid_email",
+            format!("{bad:?} is not a valid email address"),
+        ));
     }
     if notify.emails.len() > 50 {
-        return Err(ApiError::unprocessable("too_many_recipients", "at most 50 email recipients per export"));
+        return Err(ApiError::unprocessable(
+            "too_many_recipients",
+            "at most 50 email recipients per export",
+        ));
     }
     if let Some(url) = &notify.webhook {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ApiError::unprocessable("invalid_webhook", format!("webhook {url:?} must be an http(s) URL")));
+            return Err(ApiError::unprocessable(
+                "invalid_webhook",
+                format!("webhook {url:?} must be an http(s) URL"),
+            ));
         }
     }
     let options = req.options.clone().unwrap_or_default();
     for (k, v) in &options {
         match (k.as_str(), v.as_str()) {
             ("delimiter", Some("," | ";")) => {}
-            ("delimiter", _) => return Err(ApiError::unprocessable("invalid_option", "options.delimiter must be \",\" or \";\"")),
-            _ => return Err(ApiError::unprocessable("invalid_option", format!("unknown option {k:?}; known options: delimiter"))),
+            ("delimiter", _) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_option",
+                    "options.delimiter must be \",\" or \";\"",
+                ));
+            }
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "invalid_option",
+                    format!("unknown option {k:?}; known options: delimiter"),
+                ));
+            }
         }
     }
 
     let plan = Plan::parse(&plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };
-    domain::validate_range(&range, plan, ctx.cfg.plan(plan), ctx.cfg.max_range_days, Utc::now())
-        .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
+    domain::validate_range(
+        &range,
+        plan,
+        ctx.cfg.plan(plan),
+        ctx.cfg.max_range_days,
+        Utc::now(),
+    )
+    .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
 
-    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned));
     let key = match key {
         None => None,
         Some(Ok(k)) if !k.is_empty() && k.len() <= 200 => Some(k),
-        Some(_) => return Err(ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible characters")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 200 visible characters",
+            ));
+        }
     };
     // The request as understood, so that a retry with the same meaning matches.
     let canonical = serde_json::json!({
@@ -123,7 +187,9 @@ pub async fn create(
     });
     let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
     if let Some(k) = &key {
-        if let Some(existing) = exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await? {
+        if let Some(existing) =
+            exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
+        {
             return replay(existing, &hash);
         }
     }
@@ -131,7 +197,10 @@ pub async fn create(
         return Err(ApiError::Known {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "too_many_active_exports",
-            message: format!("the account already has {} exports queued or running; wait for one to finish", ctx.cfg.max_active_exports),
+            message: format!(
+                "the account already has {} exports queued or running; wait for one to finish",
+                ctx.cfg.max_active_exports
+            ),
             retry_after: Some(30),
         });
     }
@@ -150,17 +219,33 @@ pub async fn create(
     };
     let Some(export) = exports::insert(&ctx.pool, &new).await? else {
         // Lost a race with a concurrent request under the same key.
-        let existing = exports::get_by_idempotency_key(&ctx.pool, caller.account_id, key.as_deref().unwrap_or_default())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("idempotency conflict without a row"))?;
+        let existing = exports::get_by_idempotency_key(
+            &ctx.pool,
+            caller.account_id,
+            key.as_deref().unwrap_or_default(),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("idempotency conflict without a row"))?;
         return replay(existing, &hash);
     };
     // After the commit: hand it to the queue now. If Redis is full or down, the
     // reconciler dispatches it from Postgres, so the request is never lost.
-    if let Err(e) = queue::dispatch(&ctx.pool, &mut ctx.redis.clone(), &ctx.cfg, QueueName::Generate, &[export.id]).await {
+    if let Err(e) = queue::dispatch(
+        &ctx.pool,
+        &mut ctx.redis.clone(),
+        &ctx.cfg,
+        QueueName::Generate,
+        &[export.id],
+    )
+    .await
+    {
         tracing::warn!(export.id = export.id, error = %e, "dispatch after create failed; the reconciler will retry");
     }
-    tracing::info!(export.id = export.id, account.id = caller.account_id, "export accepted");
+    tracing::info!(
+        export.id = export.id,
+        account.id = caller.account_id,
+        "export accepted"
+    );
     Ok(accepted(export.view(), StatusCode::ACCEPTED))
 }
 

@@ -28,13 +28,24 @@ pub struct LinkQuery {
 }
 
 fn bad_link() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "invalid_link", "this download link is not valid or has expired; ask for a new report or download it from the app")
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "invalid_link",
+        "this download link is not valid or has expired; ask for a new report or download it from the app",
+    )
 }
 
-pub async fn download(State(ctx): State<Arc<Ctx>>, Path(id): Path<String>, Query(q): Query<LinkQuery>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn download(
+    State(ctx): State<Arc<Ctx>>,
+    Path(id): Path<String>,
+    Query(q): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let export = match (&q.expires, &q.sig) {
         (None, None) => {
-            let caller = auth::caller(&headers, &ctx).await?.ok_or_else(ApiError::unauthorized)?;
+            let caller = auth::caller(&headers, &ctx)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
             if !caller.is_admin() {
                 return Err(ApiError::forbidden_not_admin());
             }
@@ -43,7 +54,8 @@ pub async fn download(State(ctx): State<Arc<Ctx>>, Path(id): Path<String>, Query
         (Some(expires), Some(sig)) => {
             let id: i64 = id.parse().map_err(|_| bad_link())?;
             let expires: i64 = expires.parse().map_err(|_| bad_link())?;
-            if !links::verify(&ctx.cfg.secret, id, expires, sig) || expires < Utc::now().timestamp() {
+            if !links::verify(&ctx.cfg.secret, id, expires, sig) || expires < Utc::now().timestamp()
+            {
                 return Err(bad_link());
             }
             exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?
@@ -53,14 +65,25 @@ pub async fn download(State(ctx): State<Arc<Ctx>>, Path(id): Path<String>, Query
     match export.status.as_str() {
         "succeeded" => {}
         "expired" => {
-            return Err(ApiError::new(StatusCode::GONE, "file_expired", "this report's file has expired and was deleted; request the report again"));
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "file_expired",
+                "this report's file has expired and was deleted; request the report again",
+            ));
         }
         status => {
-            return Err(ApiError::new(StatusCode::CONFLICT, "not_ready", format!("the export is {status}; the file can be downloaded once it has succeeded")));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_ready",
+                format!("the export is {status}; the file can be downloaded once it has succeeded"),
+            ));
         }
     }
     let (Some(key), Some(name)) = (&export.file_key, &export.file_name) else {
-        return Err(ApiError::Internal(anyhow::anyhow!("succeeded export {} has no file", export.id)));
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "succeeded export {} has no file",
+            export.id
+        )));
     };
     let presigned = ctx
         .storage
@@ -70,18 +93,33 @@ pub async fn download(State(ctx): State<Arc<Ctx>>, Path(id): Path<String>, Query
     if let Some(url) = presigned {
         return Ok(Redirect::to(&url).into_response());
     }
-    let path = ctx.storage.local_path(key).expect("local storage has paths");
+    let path = ctx
+        .storage
+        .local_path(key)
+        .expect("local storage has paths");
     let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::new(StatusCode::GONE, "file_expired", "this report's file is no longer stored; request the report again"));
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "file_expired",
+                "this report's file is no longer stored; request the report again",
+            ));
         }
-        Err(e) => return Err(ApiError::Internal(anyhow::Error::new(e).context("opening the file"))),
+        Err(e) => {
+            return Err(ApiError::Internal(
+                anyhow::Error::new(e).context("opening the file"),
+            ));
+        }
     };
-    let format = exportd_core::domain::Format::parse(&export.format).unwrap_or(exportd_core::domain::Format::Xlsx);
+    let format = exportd_core::domain::Format::parse(&export.format)
+        .unwrap_or(exportd_core::domain::Format::Xlsx);
     let mut resp = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, format.content_type().parse().expect("static content type"));
+    h.insert(
+        header::CONTENT_TYPE,
+        format.content_type().parse().expect("static content type"),
+    );
     if let Ok(v) = format!("attachment; filename=\"{name}\"").parse() {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -11,7 +11,11 @@ use exportd_worker::Ctx;
 
 use crate::{auth::Admin, error::ApiResult};
 
-pub async fn get(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin, Path(id): Path<String>) -> ApiResult<Json<ExportView>> {
+pub async fn get(
+    State(ctx): State<Arc<Ctx>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
     Ok(Json(export.view()))
 }

@@ -16,7 +16,14 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 
-const STATUSES: [&str; 6] = ["queued", "running", "succeeded", "failed", "cancelled", "expired"];
+const STATUSES: [&str; 6] = [
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "expired",
+];
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -25,23 +32,49 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
-pub async fn list(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(ctx): State<Arc<Ctx>>,
+    Admin(caller): Admin,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::unprocessable("invalid_limit", "limit must be between 1 and 100"));
+        return Err(ApiError::unprocessable(
+            "invalid_limit",
+            "limit must be between 1 and 100",
+        ));
     }
     if let Some(s) = &q.status {
         if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiError::unprocessable("invalid_status", format!("status must be one of {}", STATUSES.join(", "))));
+            return Err(ApiError::unprocessable(
+                "invalid_status",
+                format!("status must be one of {}", STATUSES.join(", ")),
+            ));
         }
     }
     let before = match &q.cursor {
         None => None,
-        Some(c) => Some(c.parse::<i64>().map_err(|_| ApiError::bad_request("invalid_cursor", "cursor must be a next_cursor value from a previous page"))?),
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                "cursor must be a next_cursor value from a previous page",
+            )
+        })?),
     };
-    let rows = exportd_core::exports::list(&ctx.pool, caller.account_id, q.status.as_deref(), before, limit + 1).await?;
+    let rows = exportd_core::exports::list(
+        &ctx.pool,
+        caller.account_id,
+        q.status.as_deref(),
+        before,
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<_> = rows.iter().take(limit as usize).map(|e| e.view()).collect();
-    let next = if more { items.last().map(|e| e.id.to_string()) } else { None };
+    let next = if more {
+        items.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }

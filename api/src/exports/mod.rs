@@ -12,10 +12,15 @@ use crate::error::{ApiError, ApiResult};
 
 /// Parses a path id; anything that is not a positive number is simply not found.
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(ApiError::not_found)
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(ApiError::not_found)
 }
 
 /// An export of the caller's account, or 404.
 pub async fn load(ctx: &exportd_worker::Ctx, account_id: i64, id: i64) -> ApiResult<Export> {
-    exportd_core::exports::get_for_account(&ctx.pool, account_id, id).await?.ok_or_else(ApiError::not_found)
+    exportd_core::exports::get_for_account(&ctx.pool, account_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }

@@ -47,12 +47,19 @@ impl From<sqlx::Error> for GenerateError {
 }
 
 fn permanent(code: &'static str, message: impl Into<String>) -> GenerateError {
-    GenerateError::Permanent { code, message: message.into() }
+    GenerateError::Permanent {
+        code,
+        message: message.into(),
+    }
 }
 
 pub async fn handle(job: GenerateExport, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
     run(&ctx, job.export_id).await.map_err(|e| {
-        tracing::error!(export.id = job.export_id, error = format!("{e:#}"), "generate job failed");
+        tracing::error!(
+            export.id = job.export_id,
+            error = format!("{e:#}"),
+            "generate job failed"
+        );
         e.into()
     })
 }
@@ -62,13 +69,20 @@ pub async fn handle(job: GenerateExport, ctx: Data<Arc<Ctx>>) -> Result<(), BoxD
 #[instrument(skip_all, fields(export.id = export_id))]
 pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
     let lease_secs = ctx.cfg.lease.as_secs_f64();
-    let Some((export, lease)) = exports::claim(&ctx.pool, export_id, &ctx.instance, lease_secs).await? else {
+    let Some((export, lease)) =
+        exports::claim(&ctx.pool, export_id, &ctx.instance, lease_secs).await?
+    else {
         tracing::debug!("not claimable (finished, cancelled, leased elsewhere or gone)");
         return Ok(());
     };
     info!(attempt = export.attempts, "claimed");
     let lost = Arc::new(AtomicBool::new(false));
-    let heartbeat = tokio::spawn(heartbeat(ctx.pool.clone(), lease, ctx.cfg.lease, lost.clone()));
+    let heartbeat = tokio::spawn(heartbeat(
+        ctx.pool.clone(),
+        lease,
+        ctx.cfg.lease,
+        lost.clone(),
+    ));
     let outcome = produce(ctx, &export, lease, &lost).await;
     heartbeat.abort();
     match outcome {
@@ -77,15 +91,24 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
             info!("lease lost (cancelled or taken over); stopped without writing");
             Ok(())
         }
-        Err(GenerateError::Permanent { code, message }) => finish_failure(ctx, &export, lease, code, &message).await,
+        Err(GenerateError::Permanent { code, message }) => {
+            finish_failure(ctx, &export, lease, code, &message).await
+        }
         Err(GenerateError::Transient(e)) if export.attempts >= ctx.cfg.max_attempts => {
             warn!(error = format!("{e:#}"), "last attempt failed");
-            let msg = format!("the report could not be built after {} attempts: {e}", export.attempts);
+            let msg = format!(
+                "the report could not be built after {} attempts: {e}",
+                export.attempts
+            );
             finish_failure(ctx, &export, lease, "attempts_exhausted", &msg).await
         }
         Err(GenerateError::Transient(e)) => {
             let delay = super::backoff_secs(export.attempts);
-            warn!(error = format!("{e:#}"), retry_in_secs = delay, "attempt failed; will retry");
+            warn!(
+                error = format!("{e:#}"),
+                retry_in_secs = delay,
+                "attempt failed; will retry"
+            );
             exports::retry_later(&ctx.pool, lease, &e.to_string(), delay).await?;
             Ok(())
         }
@@ -110,7 +133,12 @@ async fn heartbeat(pool: sqlx::PgPool, lease: Lease, length: Duration, lost: Arc
 }
 
 /// Records progress, and stops the work when the lease is gone.
-async fn checkpoint(ctx: &Ctx, lease: Lease, lost: &AtomicBool, progress: i16) -> Result<(), GenerateError> {
+async fn checkpoint(
+    ctx: &Ctx,
+    lease: Lease,
+    lost: &AtomicBool,
+    progress: i16,
+) -> Result<(), GenerateError> {
     if lost.load(Ordering::SeqCst) || !exports::set_progress(&ctx.pool, lease, progress).await? {
         return Err(GenerateError::LeaseLost);
     }
@@ -125,21 +153,50 @@ fn file_stem(kind: ReportKind, locale: Locale) -> &'static str {
     }
 }
 
-async fn produce(ctx: &Ctx, export: &Export, lease: Lease, lost: &AtomicBool) -> Result<StoredFile, GenerateError> {
-    let account = report::load_account(&ctx.pool, export.account_id).await.map_err(|e| match e {
-        AccountError::Missing(id) => permanent("account_not_found", format!("account {id} no longer exists")),
-        AccountError::Db(e) => e.into(),
+async fn produce(
+    ctx: &Ctx,
+    export: &Export,
+    lease: Lease,
+    lost: &AtomicBool,
+) -> Result<StoredFile, GenerateError> {
+    let account = report::load_account(&ctx.pool, export.account_id)
+        .await
+        .map_err(|e| match e {
+            AccountError::Missing(id) => permanent(
+                "account_not_found",
+                format!("account {id} no longer exists"),
+            ),
+            AccountError::Db(e) => e.into(),
+        })?;
+    let kind = ReportKind::parse(&export.kind).ok_or_else(|| {
+        permanent(
+            "unknown_kind",
+            format!("unknown report kind {:?}", export.kind),
+        )
     })?;
-    let kind = ReportKind::parse(&export.kind).ok_or_else(|| permanent("unknown_kind", format!("unknown report kind {:?}", export.kind)))?;
-    let format = Format::parse(&export.format).ok_or_else(|| permanent("unknown_format", format!("unknown format {:?}", export.format)))?;
-    let tz: Tz = export.timezone.parse().map_err(|_| permanent("unknown_timezone", format!("unknown timezone {:?}", export.timezone)))?;
+    let format = Format::parse(&export.format).ok_or_else(|| {
+        permanent(
+            "unknown_format",
+            format!("unknown format {:?}", export.format),
+        )
+    })?;
+    let tz: Tz = export.timezone.parse().map_err(|_| {
+        permanent(
+            "unknown_timezone",
+            format!("unknown timezone {:?}", export.timezone),
+        )
+    })?;
     let options = RenderOptions {
         delimiter: match export.options.get("delimiter").and_then(|v| v.as_str()) {
             Some(";") => b';',
             _ => b',',
         },
     };
-    let range = DateRange { from: export.range_from, to: export.range_to, tz };
+    let range = DateRange {
+        from: export.range_from,
+        to: export.range_to,
+        tz,
+    };
     let (from, to) = range.utc_bounds();
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
@@ -147,7 +204,11 @@ async fn produce(ctx: &Ctx, export: &Export, lease: Lease, lost: &AtomicBool) ->
     let doc = match kind {
         ReportKind::Global => {
             let r = report::global::build(&ctx.pool, account.id, from, to, now).await?;
-            let meta = Meta { account: account.clone(), range, generated_at: now };
+            let meta = Meta {
+                account: account.clone(),
+                range,
+                generated_at: now,
+            };
             render::global::document(&meta, &r)
         }
     };
@@ -165,7 +226,13 @@ async fn produce(ctx: &Ctx, export: &Export, lease: Lease, lost: &AtomicBool) ->
         .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
     checkpoint(ctx, lease, lost, 80).await?;
 
-    let name = format!("{}_{}_{}.{}", file_stem(kind, account.locale), export.range_from, export.range_to, format.extension());
+    let name = format!(
+        "{}_{}_{}.{}",
+        file_stem(kind, account.locale),
+        export.range_from,
+        export.range_to,
+        format.extension()
+    );
     let key = Storage::key(account.id, export.id, &name);
     let bytes = ctx
         .storage
@@ -174,17 +241,35 @@ async fn produce(ctx: &Ctx, export: &Export, lease: Lease, lost: &AtomicBool) ->
         .map_err(|e| anyhow::Error::new(e).context("uploading the file"))?;
     checkpoint(ctx, lease, lost, 95).await?;
     let expires_at = Utc::now() + Days::days(ctx.cfg.plan(account.plan).file_days);
-    Ok(StoredFile { name, key, bytes: bytes as i64, expires_at })
+    Ok(StoredFile {
+        name,
+        key,
+        bytes: bytes as i64,
+        expires_at,
+    })
 }
 
-async fn finish_success(ctx: &Ctx, export: &Export, lease: Lease, file: &StoredFile) -> anyhow::Result<()> {
+async fn finish_success(
+    ctx: &Ctx,
+    export: &Export,
+    lease: Lease,
+    file: &StoredFile,
+) -> anyhow::Result<()> {
     let mut tx = ctx.pool.begin().await?;
     if !exports::succeed(&mut *tx, lease, file).await? {
         info!("lease lost before recording the file; the newer attempt owns the result");
         return Ok(());
     }
     let spec: NotifySpec = serde_json::from_value(export.notify.clone()).unwrap_or_default();
-    notifications::create_for_export(&mut tx, export.id, export.account_id, export.requested_by, &spec, "succeeded").await?;
+    notifications::create_for_export(
+        &mut tx,
+        export.id,
+        export.account_id,
+        export.requested_by,
+        &spec,
+        "succeeded",
+    )
+    .await?;
     tx.commit().await?;
     info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
     push_notifications(ctx, export.id).await;
@@ -192,13 +277,27 @@ async fn finish_success(ctx: &Ctx, export: &Export, lease: Lease, file: &StoredF
 }
 
 /// Marks the export failed and tells its recipients why.
-pub async fn finish_failure(ctx: &Ctx, export: &Export, lease: Lease, code: &str, message: &str) -> anyhow::Result<()> {
+pub async fn finish_failure(
+    ctx: &Ctx,
+    export: &Export,
+    lease: Lease,
+    code: &str,
+    message: &str,
+) -> anyhow::Result<()> {
     let mut tx = ctx.pool.begin().await?;
     if !exports::fail(&mut *tx, lease, code, message).await? {
         return Ok(());
     }
     let spec: NotifySpec = serde_json::from_value(export.notify.clone()).unwrap_or_default();
-    notifications::create_for_export(&mut tx, export.id, export.account_id, export.requested_by, &spec, "failed").await?;
+    notifications::create_for_export(
+        &mut tx,
+        export.id,
+        export.account_id,
+        export.requested_by,
+        &spec,
+        "failed",
+    )
+    .await?;
     tx.commit().await?;
     warn!(error.code = code, error = message, "export failed");
     push_notifications(ctx, export.id).await;
@@ -210,11 +309,21 @@ pub async fn finish_failure(ctx: &Ctx, export: &Export, lease: Lease, code: &str
 async fn push_notifications(ctx: &Ctx, export_id: i64) {
     let result = async {
         let ids = notifications::pending_for_export(&ctx.pool, export_id).await?;
-        queue::dispatch(&ctx.pool, &mut ctx.redis.clone(), &ctx.cfg, QueueName::Notify, &ids).await?;
+        queue::dispatch(
+            &ctx.pool,
+            &mut ctx.redis.clone(),
+            &ctx.cfg,
+            QueueName::Notify,
+            &ids,
+        )
+        .await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;
     if let Err(e) = result {
-        warn!(error = format!("{e:#}"), "pushing notifications failed; the reconciler will dispatch them");
+        warn!(
+            error = format!("{e:#}"),
+            "pushing notifications failed; the reconciler will dispatch them"
+        );
     }
 }

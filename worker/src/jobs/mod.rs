@@ -59,7 +59,10 @@ pub fn monitor(ctx: Arc<Ctx>) -> Monitor {
 
 /// Runs this process's workers and the reconciler until `shutdown` resolves; then stops
 /// taking jobs, lets running ones finish (up to 30 s) and returns.
-pub async fn run_worker(ctx: Arc<Ctx>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run_worker(
+    ctx: Arc<Ctx>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reconciler = reconcile::spawn(ctx.clone(), stop_rx);
     tracing::info!(instance = %ctx.instance, "worker started");

@@ -29,7 +29,11 @@ const HOLD_SECS: f64 = 60.0;
 
 pub async fn handle(job: SendNotification, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
     run(&ctx, job.notification_id).await.map_err(|e| {
-        tracing::error!(notification.id = job.notification_id, error = format!("{e:#}"), "notify job failed");
+        tracing::error!(
+            notification.id = job.notification_id,
+            error = format!("{e:#}"),
+            "notify job failed"
+        );
         e.into()
     })
 }
@@ -73,10 +77,20 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
 
 fn link(ctx: &Ctx, export: &Export) -> Option<String> {
     let expires = export.expires_at?.timestamp();
-    Some(links::download_url(&ctx.cfg.public_url, &ctx.cfg.secret, export.id, expires))
+    Some(links::download_url(
+        &ctx.cfg.public_url,
+        &ctx.cfg.secret,
+        export.id,
+        expires,
+    ))
 }
 
-async fn send_email(ctx: &Ctx, n: &Notification, export: &Export, account: &Account) -> Result<(), SendError> {
+async fn send_email(
+    ctx: &Ctx,
+    n: &Notification,
+    export: &Export,
+    account: &Account,
+) -> Result<(), SendError> {
     let tz: chrono_tz::Tz = export.timezone.parse().unwrap_or(account.timezone);
     let succeeded = n.event == "succeeded";
     let email = ExportEmail {
@@ -86,15 +100,33 @@ async fn send_email(ctx: &Ctx, n: &Notification, export: &Export, account: &Acco
         to: export.range_to.to_string(),
         timezone: export.timezone.clone(),
         size: succeeded.then(|| mail::human_size(export.file_bytes.unwrap_or(0))),
-        expires: export.expires_at.filter(|_| succeeded).map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
+        expires: export
+            .expires_at
+            .filter(|_| succeeded)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
         link: if succeeded { link(ctx, export) } else { None },
-        error: (!succeeded).then(|| export.error.clone().unwrap_or_else(|| "unknown error".into())),
+        error: (!succeeded).then(|| {
+            export
+                .error
+                .clone()
+                .unwrap_or_else(|| "unknown error".into())
+        }),
     };
-    let rendered = mail::render(account.locale, &email).map_err(|e| SendError { message: e.to_string(), permanent: true })?;
+    let rendered = mail::render(account.locale, &email).map_err(|e| SendError {
+        message: e.to_string(),
+        permanent: true,
+    })?;
     ctx.mailer
-        .send(&n.recipient, &rendered, &format!("export-{}-notification-{}", export.id, n.id))
+        .send(
+            &n.recipient,
+            &rendered,
+            &format!("export-{}-notification-{}", export.id, n.id),
+        )
         .await
-        .map_err(|e| SendError { message: e.to_string(), permanent: e.is_permanent() })
+        .map_err(|e| SendError {
+            message: e.to_string(),
+            permanent: e.is_permanent(),
+        })
 }
 
 /// Header names of a webhook delivery.
@@ -133,13 +165,20 @@ async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<()
         .body(body)
         .send()
         .await
-        .map_err(|e| SendError { message: format!("webhook: {e}"), permanent: false })?;
+        .map_err(|e| SendError {
+            message: format!("webhook: {e}"),
+            permanent: false,
+        })?;
     let status = resp.status();
     if status.is_success() {
         Ok(())
     } else {
         // 4xx other than 408/429 means the receiver refuses this delivery for good.
-        let permanent = status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
-        Err(SendError { message: format!("webhook answered {status}"), permanent })
+        let permanent =
+            status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
+        Err(SendError {
+            message: format!("webhook answered {status}"),
+            permanent,
+        })
     }
 }

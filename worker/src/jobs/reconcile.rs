@@ -29,7 +29,10 @@ pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let mut n: u64 = 0;
     loop {
         if let Err(e) = tick(&ctx, n % 10 == 0).await {
-            warn!(error = format!("{e:#}"), "reconcile pass failed; will try again");
+            warn!(
+                error = format!("{e:#}"),
+                "reconcile pass failed; will try again"
+            );
         }
         n += 1;
         tokio::select! {
@@ -42,12 +45,18 @@ pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
 /// One pass. Returns how many rows were pushed.
 pub async fn tick(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
     let mut lock_conn = ctx.pool.acquire().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(LOCK_KEY).fetch_one(&mut *lock_conn).await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .fetch_one(&mut *lock_conn)
+        .await?;
     if !locked {
         return Ok(0);
     }
     let result = pass(ctx, vacuum).await;
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut *lock_conn).await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *lock_conn)
+        .await?;
     result
 }
 
@@ -64,9 +73,15 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
     .fetch_all(&ctx.pool)
     .await?;
     for id in exhausted {
-        if let Some((export, lease)) = exports::claim(&ctx.pool, id, &ctx.instance, lease_secs).await? {
-            let msg = format!("the export was interrupted {} times and was given up", export.attempts - 1);
-            super::generate::finish_failure(ctx, &export, lease, "attempts_exhausted", &msg).await?;
+        if let Some((export, lease)) =
+            exports::claim(&ctx.pool, id, &ctx.instance, lease_secs).await?
+        {
+            let msg = format!(
+                "the export was interrupted {} times and was given up",
+                export.attempts - 1
+            );
+            super::generate::finish_failure(ctx, &export, lease, "attempts_exhausted", &msg)
+                .await?;
         }
     }
 
@@ -84,11 +99,17 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
               WHERE ({ready}) AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => $2))
               ORDER BY id LIMIT $1"
         );
-        let rows: Vec<(i64, Option<String>, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(cap).bind(RECHECK_AFTER_SECS).fetch_all(&ctx.pool).await?;
+        let rows: Vec<(i64, Option<String>, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(cap)
+            .bind(RECHECK_AFTER_SECS)
+            .fetch_all(&ctx.pool)
+            .await?;
         // A row whose job Redis still holds is waiting its turn; an expired lease always
         // goes again, since its job died with its worker.
-        let task_ids: Vec<String> = rows.iter().map(|(_, t, _)| t.clone().unwrap_or_default()).collect();
+        let task_ids: Vec<String> = rows
+            .iter()
+            .map(|(_, t, _)| t.clone().unwrap_or_default())
+            .collect();
         let present = queue::present(&mut redis, q, &ctx.cfg, &task_ids).await?;
         let due: Vec<i64> = rows
             .iter()
@@ -125,4 +146,3 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
 pub fn spawn(ctx: Arc<Ctx>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run(ctx, stop))
 }
-

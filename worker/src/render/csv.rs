@@ -24,7 +24,11 @@ fn field(cell: &Cell, decimal_comma: bool) -> String {
         Cell::Int(v) => v.to_string(),
         Cell::Num(v) => {
             let s = format!("{v:.2}");
-            if decimal_comma { s.replace('.', ",") } else { s }
+            if decimal_comma {
+                s.replace('.', ",")
+            } else {
+                s
+            }
         }
         Cell::Duration(s) => hms(*s),
         Cell::Text(s) => neutralise(s).into_owned(),
@@ -34,23 +38,38 @@ fn field(cell: &Cell, decimal_comma: bool) -> String {
 /// Writes the document as a zip of CSV files at `out`.
 pub fn write(doc: &Document, options: &RenderOptions, out: &Path) -> Result<(), RenderError> {
     let mut zip = ZipWriter::new(File::create(out)?);
-    let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).compression_level(Some(1));
+    let opts = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(1));
     let decimal_comma = options.delimiter == b';';
 
     let mut sections: Vec<(&str, Vec<String>, Vec<Vec<String>>)> = vec![(
         "summary",
         vec![],
-        doc.summary.iter().map(|(k, v)| vec![neutralise(k).into_owned(), neutralise(v).into_owned()]).collect(),
+        doc.summary
+            .iter()
+            .map(|(k, v)| vec![neutralise(k).into_owned(), neutralise(v).into_owned()])
+            .collect(),
     )];
     for s in &doc.sections {
-        let headers = s.headers.iter().map(|h| neutralise(h).into_owned()).collect();
-        let rows = s.rows.iter().map(|r| r.cells.iter().map(|c| field(c, decimal_comma)).collect()).collect();
+        let headers = s
+            .headers
+            .iter()
+            .map(|h| neutralise(h).into_owned())
+            .collect();
+        let rows = s
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| field(c, decimal_comma)).collect())
+            .collect();
         sections.push((s.key, headers, rows));
     }
     for (key, headers, rows) in sections {
         zip.start_file(format!("{key}.csv"), opts)?;
         zip.write_all(BOM)?;
-        let mut w = ::csv::WriterBuilder::new().delimiter(options.delimiter).from_writer(&mut zip);
+        let mut w = ::csv::WriterBuilder::new()
+            .delimiter(options.delimiter)
+            .from_writer(&mut zip);
         if !headers.is_empty() {
             w.write_record(&headers)?;
         }

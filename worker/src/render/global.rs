@@ -35,8 +35,15 @@ fn agent_cells(m: &AgentMetrics) -> [Cell; 13] {
     ]
 }
 
-fn row(first: impl IntoIterator<Item = Cell>, rest: impl IntoIterator<Item = Cell>, total: bool) -> Row {
-    Row { cells: first.into_iter().chain(rest).collect(), total }
+fn row(
+    first: impl IntoIterator<Item = Cell>,
+    rest: impl IntoIterator<Item = Cell>,
+    total: bool,
+) -> Row {
+    Row {
+        cells: first.into_iter().chain(rest).collect(),
+        total,
+    }
 }
 
 /// The summary block, the by-site, by-agent and per-site sections.
@@ -47,32 +54,73 @@ pub fn document(meta: &Meta, r: &GlobalReport) -> Document {
     let summary = vec![
         (l.summary.to_owned(), l.report_name.to_owned()),
         (l.account.to_owned(), meta.account.name.clone()),
-        (l.range.to_owned(), format!("{} – {}", meta.range.from, meta.range.to)),
+        (
+            l.range.to_owned(),
+            format!("{} – {}", meta.range.from, meta.range.to),
+        ),
         (l.timezone.to_owned(), tz.name().to_owned()),
-        (l.generated.to_owned(), meta.generated_at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string()),
+        (
+            l.generated.to_owned(),
+            meta.generated_at
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string(),
+        ),
     ];
 
-    let mut by_site: Vec<Row> = r.by_site.iter().map(|(s, m)| row([text(&s.name)], site_cells(m), false)).collect();
+    let mut by_site: Vec<Row> = r
+        .by_site
+        .iter()
+        .map(|(s, m)| row([text(&s.name)], site_cells(m), false))
+        .collect();
     by_site.push(row([text(l.total)], site_cells(&r.site_total), true));
 
-    let mut by_agent: Vec<Row> = r.by_agent.iter().map(|(a, m)| row([text(&a.name)], agent_cells(m), false)).collect();
+    let mut by_agent: Vec<Row> = r
+        .by_agent
+        .iter()
+        .map(|(a, m)| row([text(&a.name)], agent_cells(m), false))
+        .collect();
     by_agent.push(row([text(l.total)], agent_cells(&r.agent_total), true));
 
     let mut per_site = Vec::new();
     for block in &r.per_site {
         for (a, m) in &block.agents {
-            per_site.push(row([text(&block.site.name), text(&a.name)], agent_cells(m), false));
+            per_site.push(row(
+                [text(&block.site.name), text(&a.name)],
+                agent_cells(m),
+                false,
+            ));
         }
-        per_site.push(row([text(&block.site.name), text(l.total)], agent_cells(&block.total), true));
+        per_site.push(row(
+            [text(&block.site.name), text(l.total)],
+            agent_cells(&block.total),
+            true,
+        ));
     }
 
-    let headers = |first: &[&str], rest: &[&str]| first.iter().chain(rest).map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let headers = |first: &[&str], rest: &[&str]| {
+        first
+            .iter()
+            .chain(rest)
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+    };
     Document {
         summary_title: l.summary.to_owned(),
         summary,
         sections: vec![
-            Section { key: "by_site", title: l.by_site.to_owned(), headers: headers(&[l.site], &l.site_metrics), rows: by_site },
-            Section { key: "by_agent", title: l.by_agent.to_owned(), headers: headers(&[l.agent], &l.agent_metrics), rows: by_agent },
+            Section {
+                key: "by_site",
+                title: l.by_site.to_owned(),
+                headers: headers(&[l.site], &l.site_metrics),
+                rows: by_site,
+            },
+            Section {
+                key: "by_agent",
+                title: l.by_agent.to_owned(),
+                headers: headers(&[l.agent], &l.agent_metrics),
+                rows: by_agent,
+            },
             Section {
                 key: "per_site",
                 title: l.per_site.to_owned(),

@@ -48,11 +48,21 @@ pub struct Document {
 /// Formats seconds as `h:mm:ss` (hours may exceed 24), rounded to the second.
 pub fn hms(secs: f64) -> String {
     let total = secs.round().max(0.0) as i64;
-    format!("{}:{:02}:{:02}", total / 3600, total % 3600 / 60, total % 60)
+    format!(
+        "{}:{:02}:{:02}",
+        total / 3600,
+        total % 3600 / 60,
+        total % 60
+    )
 }
 
 /// Renders a document in the requested format into `out`.
-pub fn render(doc: &Document, format: exportd_core::domain::Format, options: &RenderOptions, out: &std::path::Path) -> Result<(), RenderError> {
+pub fn render(
+    doc: &Document,
+    format: exportd_core::domain::Format,
+    options: &RenderOptions,
+    out: &std::path::Path,
+) -> Result<(), RenderError> {
     match format {
         exportd_core::domain::Format::Xlsx => xlsx::write(doc, out),
         exportd_core::domain::Format::Csv => csv::write(doc, options, out),

@@ -29,7 +29,10 @@ impl Formats {
         let bold = || Format::new().set_bold();
         let top = |f: Format| f.set_border_top(FormatBorder::Thin);
         Formats {
-            header: bold().set_background_color(Color::RGB(0xDDEBF7)).set_border_bottom(FormatBorder::Thin).set_text_wrap(),
+            header: bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_border_bottom(FormatBorder::Thin)
+                .set_text_wrap(),
             label: bold(),
             duration: Format::new().set_num_format("[h]:mm:ss"),
             number: Format::new().set_num_format("0.00"),
@@ -53,7 +56,11 @@ fn display_len(cell: &Cell) -> usize {
 
 /// Column widths that fit the cells: headers wrap, so they count up to 24 characters.
 fn widths(section: &Section) -> Vec<f64> {
-    let mut w: Vec<usize> = section.headers.iter().map(|h| h.chars().count().min(24)).collect();
+    let mut w: Vec<usize> = section
+        .headers
+        .iter()
+        .map(|h| h.chars().count().min(24))
+        .collect();
     for row in &section.rows {
         for (i, c) in row.cells.iter().enumerate() {
             if let Some(slot) = w.get_mut(i) {
@@ -107,8 +114,18 @@ pub fn write(doc: &Document, out: &Path) -> Result<(), RenderError> {
 
     let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(&doc.summary_title)?;
-    let label_w = doc.summary.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(8);
-    let value_w = doc.summary.iter().map(|(_, v)| v.chars().count()).max().unwrap_or(8);
+    let label_w = doc
+        .summary
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(8);
+    let value_w = doc
+        .summary
+        .iter()
+        .map(|(_, v)| v.chars().count())
+        .max()
+        .unwrap_or(8);
     ws.set_column_width(0, (label_w + 2) as f64)?;
     ws.set_column_width(1, (value_w + 2) as f64)?;
     for (i, (k, v)) in doc.summary.iter().enumerate() {

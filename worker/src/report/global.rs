@@ -81,8 +81,14 @@ impl AgentMetrics {
     }
 
     fn has_site_activity(&self) -> bool {
-        self.chats_accepted + self.calls_accepted + self.transferred + self.rejected + self.offline_messages + self.bans
-            + self.ratings_positive + self.ratings_negative
+        self.chats_accepted
+            + self.calls_accepted
+            + self.transferred
+            + self.rejected
+            + self.offline_messages
+            + self.bans
+            + self.ratings_positive
+            + self.ratings_negative
             > 0
     }
 }
@@ -180,19 +186,64 @@ SELECT agent_id,
  GROUP BY agent_id";
 
 /// Runs the report's queries for `[from, to)` and rolls up its three sections.
-pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Result<GlobalReport, sqlx::Error> {
-    type ChatRow = (Option<i64>, Option<i64>, i64, i64, i64, f64, i64, f64, i64, i64, i64);
+pub async fn build(
+    pool: &PgPool,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<GlobalReport, sqlx::Error> {
+    type ChatRow = (
+        Option<i64>,
+        Option<i64>,
+        i64,
+        i64,
+        i64,
+        f64,
+        i64,
+        f64,
+        i64,
+        i64,
+        i64,
+    );
     type Pair = (Option<i64>, Option<i64>, i64, i64);
     type Count = (Option<i64>, Option<i64>, i64);
-    let chats = sqlx::query_as::<_, ChatRow>(CHATS).bind(account_id).bind(from).bind(to).fetch_all(pool);
-    let calls = sqlx::query_as::<_, Pair>(CALLS).bind(account_id).bind(from).bind(to).fetch_all(pool);
-    let events = sqlx::query_as::<_, Pair>(EVENTS).bind(account_id).bind(from).bind(to).fetch_all(pool);
-    let offline = sqlx::query_as::<_, Count>(OFFLINE).bind(account_id).bind(from).bind(to).fetch_all(pool);
-    let bans = sqlx::query_as::<_, Count>(BANS).bind(account_id).bind(from).bind(to).fetch_all(pool);
-    let presence = sqlx::query_as::<_, (i64, f64, f64)>(PRESENCE).bind(account_id).bind(from).bind(to).bind(now).fetch_all(pool);
-    let sites = sqlx::query_as::<_, (i64, String, String)>("SELECT id, name, channel FROM sites WHERE account_id = $1")
+    let chats = sqlx::query_as::<_, ChatRow>(CHATS)
         .bind(account_id)
+        .bind(from)
+        .bind(to)
         .fetch_all(pool);
+    let calls = sqlx::query_as::<_, Pair>(CALLS)
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool);
+    let events = sqlx::query_as::<_, Pair>(EVENTS)
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool);
+    let offline = sqlx::query_as::<_, Count>(OFFLINE)
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool);
+    let bans = sqlx::query_as::<_, Count>(BANS)
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool);
+    let presence = sqlx::query_as::<_, (i64, f64, f64)>(PRESENCE)
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .fetch_all(pool);
+    let sites = sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT id, name, channel FROM sites WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(pool);
     let users = sqlx::query_as::<_, (i64, Option<String>, Option<String>, String)>(
         "SELECT id, name, email, role FROM users WHERE account_id = $1",
     )
@@ -203,7 +254,8 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
 
     let mut site_cells: HashMap<Option<i64>, SiteMetrics> = HashMap::new();
     let mut cells: HashMap<Key, AgentMetrics> = HashMap::new();
-    for (site, agent, accepted, missed, no_reply, frt_sum, frt_n, dur_sum, dur_n, pos, neg) in chats {
+    for (site, agent, accepted, missed, no_reply, frt_sum, frt_n, dur_sum, dur_n, pos, neg) in chats
+    {
         let s = site_cells.entry(site).or_default();
         s.chats_accepted += accepted;
         s.chats_missed += missed;
@@ -246,12 +298,26 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
             cells.entry((site, agent)).or_default().bans += n;
         }
     }
-    let presence: HashMap<i64, (f64, f64)> = presence.into_iter().map(|(a, on, away)| (a, (on, away))).collect();
+    let presence: HashMap<i64, (f64, f64)> = presence
+        .into_iter()
+        .map(|(a, on, away)| (a, (on, away)))
+        .collect();
 
     // Sites: every site of the account, plus a row for activity whose site is unknown.
-    let mut site_list: Vec<Site> =
-        sites.into_iter().map(|(id, name, channel)| Site { id: Some(id), name, channel }).collect();
-    site_list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+    let mut site_list: Vec<Site> = sites
+        .into_iter()
+        .map(|(id, name, channel)| Site {
+            id: Some(id),
+            name,
+            channel,
+        })
+        .collect();
+    site_list.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
     let known_sites: Vec<Option<i64>> = site_list.iter().map(|s| s.id).collect();
     let mut strays: Vec<Option<i64>> = site_cells
         .keys()
@@ -270,7 +336,10 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
     // Agents: every agent of the account, plus any other user with activity.
     let mut agent_metrics: BTreeMap<i64, AgentMetrics> = BTreeMap::new();
     for ((_, agent), m) in &cells {
-        agent_metrics.entry(agent.expect("cells have agents")).or_default().add(m);
+        agent_metrics
+            .entry(agent.expect("cells have agents"))
+            .or_default()
+            .add(m);
     }
     for (&agent, &(on, away)) in &presence {
         let a = agent_metrics.entry(agent).or_default();
@@ -279,7 +348,12 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
     }
     let user_map: HashMap<i64, (String, String, String)> = users
         .into_iter()
-        .map(|(id, name, email, role)| (id, (name.unwrap_or_default(), email.unwrap_or_default(), role)))
+        .map(|(id, name, email, role)| {
+            (
+                id,
+                (name.unwrap_or_default(), email.unwrap_or_default(), role),
+            )
+        })
         .collect();
     for (&id, (_, _, role)) in &user_map {
         if role == "agent" {
@@ -290,17 +364,33 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
         match user_map.get(&id) {
             Some((name, email, _)) => Agent {
                 id,
-                name: if name.is_empty() { email.clone() } else { name.clone() },
+                name: if name.is_empty() {
+                    email.clone()
+                } else {
+                    name.clone()
+                },
                 email: email.clone(),
             },
-            None => Agent { id, name: format!("#{id}"), email: String::new() },
+            None => Agent {
+                id,
+                name: format!("#{id}"),
+                email: String::new(),
+            },
         }
     };
     let sort_agents = |v: &mut Vec<(Agent, AgentMetrics)>| {
-        v.sort_by(|(a, _), (b, _)| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+        v.sort_by(|(a, _), (b, _)| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
     };
 
-    let mut by_agent: Vec<(Agent, AgentMetrics)> = agent_metrics.iter().map(|(&id, m)| (agent_of(id), *m)).collect();
+    let mut by_agent: Vec<(Agent, AgentMetrics)> = agent_metrics
+        .iter()
+        .map(|(&id, m)| (agent_of(id), *m))
+        .collect();
     sort_agents(&mut by_agent);
     let mut agent_total = AgentMetrics::default();
     by_agent.iter().for_each(|(_, m)| agent_total.add(m));
@@ -332,8 +422,18 @@ pub async fn build(pool: &PgPool, account_id: i64, from: DateTime<Utc>, to: Date
             by_site.push((site.clone(), m));
         }
         if !agents.is_empty() {
-            per_site.push(SiteBlock { site, agents, total });
+            per_site.push(SiteBlock {
+                site,
+                agents,
+                total,
+            });
         }
     }
-    Ok(GlobalReport { by_site, site_total, by_agent, agent_total, per_site })
+    Ok(GlobalReport {
+        by_site,
+        site_total,
+        by_agent,
+        agent_total,
+        per_site,
+    })
 }

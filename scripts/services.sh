@@ -1,0 +1,115 @@
+# Brings up the services exportd needs on 127.0.0.1, reusing any already running and
+# installing any that are missing (Debian packages, PyPI in a venv). Sourced by
+# scripts/test and scripts/demo; exports the variables they use.
+#   with_test_services=1  also start an S3 server (moto) and an SMTP sink (aiosmtpd).
+
+set -euo pipefail
+
+EXPORTD_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/exportd"
+mkdir -p "$EXPORTD_CACHE"
+apt_updated=0
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    apt_updated=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 100); do
+    port_open "$port" && return 0
+    sleep 0.1
+  done
+  echo "$what did not start on port $port" >&2
+  return 1
+}
+
+ensure_postgres() {
+  if ! port_open 5432; then
+    if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+      apt_install postgresql
+    fi
+    log "starting Postgres"
+    if command -v pg_ctlcluster >/dev/null && [ -n "$(pg_lsclusters -h 2>/dev/null)" ]; then
+      pg_lsclusters -h | while read -r ver name _; do pg_ctlcluster "$ver" "$name" start || true; done
+    else
+      service postgresql start >&2 || true
+    fi
+    wait_port 5432 Postgres
+  fi
+  # Password auth works on a stock Debian install; trust auth ignores the password.
+  if ! PGPASSWORD=postgres psql -h 127.0.0.1 -U postgres -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    log "setting the postgres role's password for local TCP logins"
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >&2
+  fi
+  export PG_ADMIN_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+}
+
+ensure_redis() {
+  if ! port_open 6379; then
+    command -v redis-server >/dev/null || apt_install redis-server
+    log "starting Redis"
+    redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >&2
+    wait_port 6379 Redis
+  fi
+  export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+}
+
+ensure_venv() {
+  VENV="$EXPORTD_CACHE/venv"
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
+  fi
+  if ! "$VENV/bin/python" -c 'import moto.server, aiosmtpd, flask_cors' 2>/dev/null; then
+    log "installing moto[server] and aiosmtpd from PyPI"
+    "$VENV/bin/pip" install -q 'moto[server]>=5,<6' 'aiosmtpd>=1.4,<2' >&2
+  fi
+}
+
+ensure_s3() {
+  export S3_TEST_ENDPOINT="http://127.0.0.1:${EXPORTD_TEST_S3_PORT:-5055}"
+  if ! port_open "${EXPORTD_TEST_S3_PORT:-5055}"; then
+    ensure_venv
+    log "starting moto (S3) on $S3_TEST_ENDPOINT"
+    nohup "$VENV/bin/python" -m moto.server -H 127.0.0.1 -p "${EXPORTD_TEST_S3_PORT:-5055}" >"$EXPORTD_CACHE/moto.log" 2>&1 &
+    wait_port "${EXPORTD_TEST_S3_PORT:-5055}" moto
+  fi
+}
+
+ensure_smtp() {
+  export SMTP_TEST_PORT="${EXPORTD_TEST_SMTP_PORT:-2525}"
+  export SMTP_TEST_MAILDIR="$EXPORTD_CACHE/maildir"
+  ensure_venv
+  export SMTP_SINK_CMD="$VENV/bin/python $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/smtp_sink.py"
+  if ! port_open "$SMTP_TEST_PORT"; then
+    log "starting the SMTP sink on 127.0.0.1:$SMTP_TEST_PORT"
+    nohup $SMTP_SINK_CMD --port "$SMTP_TEST_PORT" --maildir "$SMTP_TEST_MAILDIR" >"$EXPORTD_CACHE/smtp.log" 2>&1 &
+    wait_port "$SMTP_TEST_PORT" "SMTP sink"
+  fi
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  command -v cargo >/dev/null || apt_install cargo
+  command -v cc >/dev/null || apt_install gcc
+}
+
+command -v psql >/dev/null || apt_install postgresql-client
+ensure_rust
+ensure_postgres
+ensure_redis
+if [ "${with_test_services:-0}" = 1 ]; then
+  ensure_s3
+  ensure_smtp
+fi

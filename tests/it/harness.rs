@@ -1,0 +1,365 @@
+//! `TestApp`: the real API and worker on 127.0.0.1:0, with a database of its own (created
+//! and dropped per test), its own Redis key prefix and its own S3 bucket.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use exportd_core::Config;
+use exportd_worker::{Ctx, jobs, storage::Storage};
+use rand::Rng;
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::{sync::broadcast, task::JoinHandle};
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through scripts/test, which starts the services")
+    })
+}
+
+pub fn nonce() -> String {
+    let mut b = [0u8; 6];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Polls `f` until it returns `Some`, or panics after `secs` seconds naming `what`.
+pub async fn poll<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub ctx: Arc<Ctx>,
+    pub pool: PgPool,
+    pub bucket: String,
+    db_name: String,
+    stop: broadcast::Sender<()>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// An account made for a test, with its admin's token.
+pub struct TestAccount {
+    pub id: i64,
+    pub admin_id: i64,
+    pub admin_email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the app with extra settings on top of the test defaults.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let id = nonce();
+        let db_name = format!("exportd_t_{id}");
+        let admin_url = env("EXPORTD_TEST_PG_ADMIN_URL");
+        let admin = PgPool::connect(&admin_url)
+            .await
+            .expect("admin connection to Postgres");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db_name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let db_url = format!(
+            "{}/{db_name}",
+            admin_url.rsplit_once('/').expect("url has a database").0
+        );
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let bucket = format!("exportd-{id}");
+        let mut vars: HashMap<String, String> = [
+            ("DATABASE_URL", db_url.as_str()),
+            ("REDIS_URL", &env("EXPORTD_TEST_REDIS_URL")),
+            ("EXPORTD_PUBLIC_URL", &base),
+            ("EXPORTD_QUEUE_PREFIX", &format!("exportd-test-{id}")),
+            ("EXPORTD_SECRET", "test-secret"),
+            ("EXPORTD_POLL_INTERVAL_MS", "50"),
+            ("EXPORTD_RECONCILE_INTERVAL_MS", "200"),
+            ("EXPORTD_DB_MAX_CONNECTIONS", "8"),
+            ("S3_BUCKET", &bucket),
+            ("S3_ENDPOINT", &env("EXPORTD_TEST_S3_ENDPOINT")),
+            ("S3_FORCE_PATH_STYLE", "true"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("SMTP_HOST", "127.0.0.1"),
+            ("SMTP_PORT", &env("EXPORTD_TEST_SMTP_PORT")),
+            ("SMTP_TLS", "none"),
+            ("MAIL_FROM", "exportd <exportd@test.example>"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let cfg = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
+        let ctx = Ctx::connect(cfg).await.expect("connect the app");
+        exportd_core::db::migrate(&ctx.pool).await.expect("migrate");
+        if let Storage::S3 { client, bucket } = &ctx.storage {
+            client
+                .create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .expect("create the test bucket");
+        }
+        let (stop, _) = broadcast::channel::<()>(1);
+        let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
+        let api = tokio::spawn({
+            let ctx = ctx.clone();
+            async move {
+                exportd_api::serve(ctx, listener, async move {
+                    let _ = a.recv().await;
+                })
+                .await
+                .expect("api");
+            }
+        });
+        let worker = tokio::spawn({
+            let ctx = ctx.clone();
+            async move {
+                jobs::run_worker(ctx, async move {
+                    let _ = b.recv().await;
+                })
+                .await
+                .expect("worker");
+            }
+        });
+        TestApp {
+            base,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            pool: ctx.pool.clone(),
+            ctx,
+            bucket,
+            db_name,
+            stop,
+            tasks: vec![api, worker],
+        }
+    }
+
+    /// Stops the app and drops its database.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(35), t).await;
+        }
+        self.pool.close().await;
+        let admin = PgPool::connect(&env("EXPORTD_TEST_PG_ADMIN_URL"))
+            .await
+            .unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.db_name
+        )))
+        .execute(&admin)
+        .await;
+    }
+
+    /// Creates an account with one admin and returns the admin's token.
+    pub async fn account(
+        &self,
+        name: &str,
+        timezone: &str,
+        plan: &str,
+        locale: &str,
+    ) -> TestAccount {
+        let id: i64 = sqlx::query_scalar("INSERT INTO accounts (name, plan, timezone, locale) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name)
+            .bind(plan)
+            .bind(timezone)
+            .bind(locale)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        let admin_email = format!("admin-{}@test.example", nonce());
+        let admin_id: i64 = sqlx::query_scalar("INSERT INTO users (account_id, email, name, role) VALUES ($1, $2, 'Admin', 'admin') RETURNING id")
+            .bind(id)
+            .bind(&admin_email)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        let token = exportd_core::auth::create_token(&self.pool, admin_id)
+            .await
+            .unwrap();
+        TestAccount {
+            id,
+            admin_id,
+            admin_email,
+            token,
+        }
+    }
+
+    pub async fn post_export(&self, token: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/v1/exports", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_export(&self, token: &str, id: i64) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}/v1/exports/{id}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls the export until it reaches a finished state.
+    pub async fn wait_finished(&self, token: &str, id: i64) -> Value {
+        poll(60, &format!("export {id} to finish"), || async {
+            let (_, e) = self.get_export(token, id).await;
+            matches!(
+                e["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            )
+            .then_some(e)
+        })
+        .await
+    }
+
+    /// Follows a download (redirect to a presigned URL included) and returns the bytes.
+    pub async fn download_url(&self, url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+        let mut req = self.http.get(url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        if r.status().is_redirection() {
+            let loc = r.headers()["location"].to_str().unwrap().to_owned();
+            let r = reqwest::get(&loc).await.unwrap();
+            return (r.status().as_u16(), r.bytes().await.unwrap().to_vec());
+        }
+        (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+    }
+}
+
+/// A message the SMTP sink stored.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub raw: String,
+    pub subject: String,
+    pub text: String,
+}
+
+fn maildir_messages() -> Vec<String> {
+    let dir = PathBuf::from(env("EXPORTD_TEST_MAILDIR"));
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
+            for e in rd.flatten() {
+                if let Ok(s) = std::fs::read_to_string(e.path()) {
+                    out.push(s);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every email the SMTP server accepted for `to`.
+pub fn emails_to(to: &str) -> Vec<Email> {
+    maildir_messages()
+        .into_iter()
+        .filter(|m| {
+            m.lines()
+                .next()
+                .is_some_and(|l| l.trim_end() == format!("X-Envelope-To: {to}"))
+        })
+        .map(|raw| {
+            let subject = raw
+                .lines()
+                .skip_while(|l| !l.starts_with("Subject:"))
+                .take_while(|l| l.starts_with("Subject:") || l.starts_with(' '))
+                .collect::<Vec<_>>()
+                .join("");
+            let text = text_part(&raw);
+            Email { raw, subject, text }
+        })
+        .collect()
+}
+
+/// Waits until exactly `n` emails to `to` have arrived, then returns them.
+pub async fn wait_emails(to: &str, n: usize) -> Vec<Email> {
+    poll(30, &format!("{n} email(s) to {to}"), || async {
+        let found = emails_to(to);
+        (found.len() >= n).then_some(found)
+    })
+    .await
+}
+
+/// The decoded text/plain part of a message.
+fn text_part(raw: &str) -> String {
+    let raw = raw.replace("\r\n", "\n");
+    let start = raw.find("Content-Type: text/plain").expect("a text part");
+    let body_start = start + raw[start..].find("\n\n").expect("part body") + 2;
+    let body_end = body_start
+        + raw[body_start..]
+            .find("\n--")
+            .unwrap_or(raw.len() - body_start);
+    decode_qp(&raw[body_start..body_end])
+}
+
+fn decode_qp(s: &str) -> String {
+    let s = s.replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The download link in an email.
+pub fn link_in(email: &Email) -> String {
+    let start = email.text.find("http").expect("a link in the email");
+    email.text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}

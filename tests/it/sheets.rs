@@ -1,0 +1,90 @@
+//! Reads generated files back into rows of display strings, so that the xlsx and the csv
+//! of one report can be compared to the same hand-worked expectation.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+fn hms(secs: f64) -> String {
+    let t = secs.round() as i64;
+    format!("{}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60)
+}
+
+fn show(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Data::Float(f) => format!("{f:.2}"),
+        // Durations are stored as fractions of a day with a [h]:mm:ss format.
+        Data::DateTime(dt) => hms(dt.as_f64() * 86_400.0),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The sheets of an xlsx file, in order, each as rows of strings.
+pub fn xlsx(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a readable xlsx");
+    let names = wb.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).expect("sheet");
+            let rows = range.rows().map(|r| r.iter().map(show).collect()).collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// The CSV files of a csv export's zip, each as rows of strings, with the BOM checked.
+pub fn csv_zip(bytes: &[u8], delimiter: u8) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).expect("a readable zip");
+    let mut out = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().expect("utf-8 name").to_string();
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        assert!(
+            buf.starts_with(b"\xEF\xBB\xBF"),
+            "{name} starts with a UTF-8 BOM"
+        );
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(delimiter)
+            .from_reader(&buf[3..]);
+        let rows = r
+            .records()
+            .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        out.push((name, rows));
+    }
+    out
+}
+
+/// The rows of one named part.
+pub fn part<'a>(parts: &'a [(String, Vec<Vec<String>>)], name: &str) -> &'a [Vec<String>] {
+    &parts
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no part {name}; have {:?}",
+                parts.iter().map(|p| &p.0).collect::<Vec<_>>()
+            )
+        })
+        .1
+}
+
+/// The same rows with "30.00" written "30", as a whole number reads back from xlsx.
+pub fn whole_numbers(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|c| c.strip_suffix(".00").map(str::to_owned).unwrap_or(c))
+                .collect()
+        })
+        .collect()
+}
