@@ -34,6 +34,8 @@ pub struct Config {
     pub poll_interval: Duration,
     pub lease: Duration,
     pub max_attempts: i32,
+    /// First retry delay; each further attempt doubles it, up to five minutes.
+    pub retry_base: Duration,
     pub worker_concurrency: usize,
     pub max_active_exports: i64,
     pub reconcile_interval: Duration,
@@ -170,6 +172,7 @@ impl Config {
             poll_interval: Duration::from_millis(env.parse("EXPORTD_POLL_INTERVAL_MS", 100)?),
             lease: Duration::from_secs(env.parse("EXPORTD_LEASE_SECS", 30)?),
             max_attempts: env.parse("EXPORTD_MAX_ATTEMPTS", 5)?,
+            retry_base: Duration::from_millis(env.parse("EXPORTD_RETRY_BASE_MS", 2000)?),
             worker_concurrency: env.parse("EXPORTD_WORKER_CONCURRENCY", 2)?,
             max_active_exports: env.parse("EXPORTD_MAX_ACTIVE_EXPORTS", 10)?,
             reconcile_interval: Duration::from_millis(

@@ -45,6 +45,13 @@ impl QueueName {
         }
     }
 
+    fn lock_key(self) -> i64 {
+        match self {
+            QueueName::Generate => 0x6578_7064_0001,
+            QueueName::Notify => 0x6578_7064_0002,
+        }
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             QueueName::Generate => "generate",
@@ -125,6 +132,13 @@ pub async fn dispatch(
     ids: &[i64],
 ) -> Result<Vec<i64>, DispatchError> {
     let rc = redis_config(cfg, queue);
+    // Check-and-push must be atomic across every API and worker process, or concurrent
+    // dispatches overshoot the cap: one transaction-scoped advisory lock per queue.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(queue.lock_key())
+        .execute(&mut *tx)
+        .await?;
     let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
     let ids = &ids[..ids.len().min(room)];
     if ids.is_empty() {
@@ -155,9 +169,10 @@ pub async fn dispatch(
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ids)
         .bind(&task_ids)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     push(conn, &rc, &tasks).await?;
+    tx.commit().await?;
     Ok(ids.to_vec())
 }
 

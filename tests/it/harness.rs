@@ -52,9 +52,11 @@ pub struct TestApp {
     pub ctx: Arc<Ctx>,
     pub pool: PgPool,
     pub bucket: String,
+    pub vars: HashMap<String, String>,
     db_name: String,
     stop: broadcast::Sender<()>,
     tasks: Vec<JoinHandle<()>>,
+    children: Vec<std::process::Child>,
 }
 
 /// An account made for a test, with its admin's token.
@@ -70,7 +72,8 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
-    /// Starts the app with extra settings on top of the test defaults.
+    /// Starts the app with extra settings on top of the test defaults. With
+    /// `("WORKER", "none")` no worker runs until the test starts one.
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let id = nonce();
         let db_name = format!("exportd_t_{id}");
@@ -140,16 +143,19 @@ impl TestApp {
                 .expect("api");
             }
         });
-        let worker = tokio::spawn({
-            let ctx = ctx.clone();
-            async move {
-                jobs::run_worker(ctx, async move {
-                    let _ = b.recv().await;
-                })
-                .await
-                .expect("worker");
-            }
-        });
+        let mut tasks = vec![api];
+        if vars.get("WORKER").map(String::as_str) != Some("none") {
+            tasks.push(tokio::spawn({
+                let ctx = ctx.clone();
+                async move {
+                    jobs::run_worker(ctx, async move {
+                        let _ = b.recv().await;
+                    })
+                    .await
+                    .expect("worker");
+                }
+            }));
+        }
         TestApp {
             base,
             http: reqwest::Client::builder()
@@ -159,14 +165,101 @@ impl TestApp {
             pool: ctx.pool.clone(),
             ctx,
             bucket,
+            vars,
             db_name,
             stop,
-            tasks: vec![api, worker],
+            tasks,
+            children: Vec::new(),
         }
     }
 
+    /// Starts a worker in this process (sharing its configuration).
+    pub fn start_worker(&mut self) {
+        let mut stop = self.stop.subscribe();
+        let ctx = self.ctx.clone();
+        self.tasks.push(tokio::spawn(async move {
+            jobs::run_worker(ctx, async move {
+                let _ = stop.recv().await;
+            })
+            .await
+            .expect("worker");
+        }));
+    }
+
+    /// Starts `exportd worker` as a separate process with this app's configuration.
+    pub fn worker_process(&self, extra: &[(&str, &str)]) -> std::process::Child {
+        let log = std::fs::File::create(std::env::temp_dir().join(format!(
+            "{}-worker-{}.log",
+            self.db_name,
+            nonce()
+        )))
+        .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_exportd"))
+            .arg("worker")
+            .envs(self.vars.iter())
+            .envs(extra.iter().copied())
+            .env("EXPORTD_LOG", "info,exportd=debug")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start exportd worker")
+    }
+
+    /// Keeps a child process to be killed at shutdown.
+    pub fn own(&mut self, child: std::process::Child) {
+        self.children.push(child);
+    }
+
+    /// How many jobs wait in a Redis queue of this app.
+    pub async fn queue_depth(&self, q: exportd_core::queue::QueueName) -> usize {
+        let rc = exportd_core::queue::redis_config(&self.ctx.cfg, q);
+        exportd_core::queue::depth(&mut self.ctx.redis.clone(), &rc)
+            .await
+            .unwrap()
+    }
+
+    /// Deletes every Redis key of this app, as if Redis had lost its data.
+    pub async fn lose_redis_data(&self) -> usize {
+        let mut conn = self.ctx.redis.clone();
+        let pattern = format!("{}*", self.ctx.cfg.queue_prefix);
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            let _: () = redis::cmd("DEL")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+        keys.len()
+    }
+
+    /// Objects stored in this app's bucket.
+    pub async fn objects(&self) -> Vec<String> {
+        let Storage::S3 { client, bucket } = &self.ctx.storage else {
+            return vec![];
+        };
+        let out = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    }
+
     /// Stops the app and drops its database.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
         let _ = self.stop.send(());
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(35), t).await;

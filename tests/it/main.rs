@@ -1,7 +1,9 @@
 //! End-to-end tests of the whole system against real services: Postgres, Redis, an S3
 //! server (moto) and an SMTP server (aiosmtpd), all brought up by `scripts/test`.
 
+mod api_contract;
 mod fixture;
 mod global_report;
 mod harness;
+mod lifecycle;
 mod sheets;

@@ -103,7 +103,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
             finish_failure(ctx, &export, lease, "attempts_exhausted", &msg).await
         }
         Err(GenerateError::Transient(e)) => {
-            let delay = super::backoff_secs(export.attempts);
+            let delay = super::backoff_secs(ctx.cfg.retry_base, export.attempts);
             warn!(
                 error = format!("{e:#}"),
                 retry_in_secs = delay,

@@ -16,9 +16,10 @@ use exportd_core::queue::{GenerateExport, QueueName, SendNotification, redis_con
 
 use crate::Ctx;
 
-/// Backoff before retry `attempt` (1-based): 2, 4, 8 … seconds, at most five minutes.
-pub fn backoff_secs(attempt: i32) -> f64 {
-    2f64.powi(attempt.clamp(1, 9)).min(300.0)
+/// Backoff after failed attempt `attempt` (1-based): base, 2×base, 4×base … at most five
+/// minutes.
+pub fn backoff_secs(base: Duration, attempt: i32) -> f64 {
+    (base.as_secs_f64() * 2f64.powi((attempt - 1).clamp(0, 16))).min(300.0)
 }
 
 /// Registers every worker of this process. Worker names carry the process's unique

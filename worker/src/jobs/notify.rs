@@ -54,7 +54,18 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
     let Some(export) = exports::get(&ctx.pool, n.export_id).await? else {
         return Ok(());
     };
-    let account = report::load_account(&ctx.pool, export.account_id).await?;
+    // An account deleted since still gets its failure notice, in the default locale.
+    let account = match report::load_account(&ctx.pool, export.account_id).await {
+        Ok(a) => a,
+        Err(report::AccountError::Missing(id)) => Account {
+            id,
+            name: String::new(),
+            plan: exportd_core::domain::Plan::Free,
+            timezone: export.timezone.parse().unwrap_or(chrono_tz::UTC),
+            locale: exportd_core::domain::Locale::Es,
+        },
+        Err(report::AccountError::Db(e)) => return Err(e.into()),
+    };
     let result = match n.channel.as_str() {
         "email" => send_email(ctx, &n, &export, &account).await,
         "webhook" => send_webhook(ctx, &n, &export).await,
@@ -67,7 +78,7 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
         }
         Err(e) => {
             let give_up = e.permanent || n.attempts >= ctx.cfg.max_attempts;
-            let delay = super::backoff_secs(n.attempts);
+            let delay = super::backoff_secs(ctx.cfg.retry_base, n.attempts);
             warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
             notifications::mark_attempt_failed(&ctx.pool, n.id, &e.message, delay, give_up).await?;
         }

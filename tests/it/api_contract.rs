@@ -1,0 +1,390 @@
+//! The API refuses bad requests clearly: one error shape, the right status, a machine code,
+//! and a message that says what is allowed.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::{harness::TestApp, lifecycle::small};
+
+fn day(offset: i64) -> String {
+    (Utc::now() + Duration::days(offset))
+        .date_naive()
+        .to_string()
+}
+
+fn global(from: &str, to: &str) -> Value {
+    json!({"kind": "global", "format": "xlsx", "from": from, "to": to})
+}
+
+async fn refused(app: &TestApp, token: &str, body: Value, status: u16, code: &str, names: &str) {
+    let (got, e) = app.post_export(token, &body).await;
+    assert_eq!(got, status, "{body} → {e}");
+    assert_eq!(e["error"]["code"], code, "{e}");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(names), "message {msg:?} should name {names:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_validation_case_is_refused_with_its_code_and_the_limit() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let free = app.account("Free", "UTC", "free", "es").await;
+    let t = &free.token;
+    refused(
+        &app,
+        t,
+        global(&day(-91), &day(-1)),
+        422,
+        "range_too_long",
+        "at most 90 days",
+    )
+    .await;
+    refused(
+        &app,
+        t,
+        global(&day(-1), &day(-3)),
+        422,
+        "from_after_to",
+        "on or before",
+    )
+    .await;
+    refused(
+        &app,
+        t,
+        global(&day(-1), &day(1)),
+        422,
+        "date_in_future",
+        &day(0),
+    )
+    .await;
+    // Free keeps 60 days: the message names the earliest day allowed.
+    refused(
+        &app,
+        t,
+        global(&day(-70), &day(-65)),
+        422,
+        "beyond_retention",
+        &day(-60),
+    )
+    .await;
+    refused(
+        &app,
+        t,
+        json!({"kind": "nope", "format": "xlsx", "from": day(-2), "to": day(-1)}),
+        422,
+        "unknown_kind",
+        "global",
+    )
+    .await;
+    refused(
+        &app,
+        t,
+        json!({"kind": "global", "format": "pdf", "from": day(-2), "to": day(-1)}),
+        422,
+        "unknown_format",
+        "xlsx or csv",
+    )
+    .await;
+    refused(&app, t, json!({"kind": "global", "format": "csv", "from": day(-2), "to": day(-1), "timezone": "Mars/Olympus"}), 422, "unknown_timezone", "IANA").await;
+    refused(
+        &app,
+        t,
+        global("2026-02-30", &day(-1)),
+        422,
+        "invalid_date",
+        "YYYY-MM-DD",
+    )
+    .await;
+    refused(
+        &app,
+        t,
+        global("yesterday", &day(-1)),
+        422,
+        "invalid_date",
+        "YYYY-MM-DD",
+    )
+    .await;
+    let mut bad_email = global(&day(-2), &day(-1));
+    bad_email["notify"] = json!({"emails": ["ok@x.example", "not an email"]});
+    refused(&app, t, bad_email, 422, "invalid_email", "not an email").await;
+    let mut bad_delim = small("csv");
+    bad_delim["options"] = json!({"delimiter": "|"});
+    refused(&app, t, bad_delim, 422, "invalid_option", "delimiter").await;
+    // Exactly 90 days, ending yesterday, on a plan that keeps a year: accepted.
+    let pro = app.account("Pro", "UTC", "pro", "es").await;
+    let (s, e) = app
+        .post_export(&pro.token, &global(&day(-90), &day(-1)))
+        .await;
+    assert_eq!(s, 202, "{e}");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_error_shape() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Shape", "UTC", "pro", "es").await;
+    let url = format!("{}/v1/exports", app.base);
+    let r = app
+        .http
+        .post(&url)
+        .bearer_auth(&acct.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "malformed_json"
+    );
+
+    let r = app
+        .http
+        .post(&url)
+        .json(&small("csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "unauthorized"
+    );
+    let r = app
+        .http
+        .get(&url)
+        .bearer_auth("exd_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let agent: i64 = sqlx::query_scalar("INSERT INTO users (account_id, email, name, role) VALUES ($1, 'agent@x.example', 'Agent', 'agent') RETURNING id")
+        .bind(acct.id).fetch_one(&app.pool).await.unwrap();
+    let agent_token = exportd_core::auth::create_token(&app.pool, agent)
+        .await
+        .unwrap();
+    let (s, e) = app.post_export(&agent_token, &small("csv")).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (403, Some("not_admin")));
+
+    let huge = "x".repeat(70 * 1024);
+    let r = app
+        .http
+        .post(&url)
+        .bearer_auth(&acct.token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"kind\": \"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "body_too_large"
+    );
+
+    let r = app
+        .http
+        .get(format!("{url}/999999"))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_accounts_export_is_not_found_for_get_download_and_delete() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let mine = app.account("Mine", "UTC", "pro", "es").await;
+    let theirs = app.account("Theirs", "UTC", "pro", "es").await;
+    let (_, e) = app.post_export(&mine.token, &small("csv")).await;
+    let id = e["id"].as_i64().unwrap();
+    let base = format!("{}/v1/exports/{id}", app.base);
+    for req in [
+        app.http.get(&base),
+        app.http.get(format!("{base}/download")),
+        app.http.delete(&base),
+    ] {
+        let r = req.bearer_auth(&theirs.token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+    }
+    assert_eq!(
+        app.get_export(&mine.token, id).await.1["status"],
+        "queued",
+        "the delete did not touch it"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_returns_the_same_export_and_refuses_another_body() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Idem", "UTC", "pro", "es").await;
+    let post = |body: Value, key: &str| {
+        app.http
+            .post(format!("{}/v1/exports", app.base))
+            .bearer_auth(&acct.token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let a: Value = post(small("csv"), "k-1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = post(small("csv"), "k-1").await.unwrap();
+    assert_eq!(r.status(), 202);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(a["id"], b["id"]);
+    let r = post(small("xlsx"), "k-1").await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "idempotency_key_reused"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exports")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_active_exports_get_429_with_retry_after() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "2")]).await;
+    let acct = app.account("Busy", "UTC", "pro", "es").await;
+    for _ in 0..2 {
+        assert_eq!(app.post_export(&acct.token, &small("csv")).await.0, 202);
+    }
+    let r = app
+        .http
+        .post(format!("{}/v1/exports", app.base))
+        .bearer_auth(&acct.token)
+        .json(&small("csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "too_many_active_exports");
+    assert!(e["error"]["message"].as_str().unwrap().contains('2'));
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_is_newest_first_paginated_and_filtered_by_status() {
+    let app =
+        TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "50")]).await;
+    let acct = app.account("List", "UTC", "pro", "es").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(
+            app.post_export(&acct.token, &small("csv")).await.1["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    app.http
+        .delete(format!("{}/v1/exports/{}", app.base, ids[1]))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    let page = |q: String| {
+        let app = &app;
+        let token = acct.token.clone();
+        async move {
+            app.http
+                .get(format!("{}/v1/exports?{q}", app.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let p1 = page("limit=2".into()).await;
+    let got: Vec<i64> = p1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, [ids[4], ids[3]]);
+    let p2 = page(format!(
+        "limit=2&cursor={}",
+        p1["next_cursor"].as_str().unwrap()
+    ))
+    .await;
+    let got: Vec<i64> = p2["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, [ids[2], ids[1]]);
+    let p3 = page(format!(
+        "limit=2&cursor={}",
+        p2["next_cursor"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(p3["items"].as_array().unwrap().len(), 1);
+    assert!(p3["next_cursor"].is_null());
+    let cancelled = page("status=cancelled".into()).await;
+    assert_eq!(cancelled["items"].as_array().unwrap().len(), 1);
+    assert_eq!(cancelled["items"][0]["id"], ids[1]);
+    let r = app
+        .http
+        .get(format!("{}/v1/exports?status=bogus", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_says_alive_and_ready_checks_postgres_redis_and_storage() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let r = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["storage"]["ok"], true);
+    // Storage gone: not ready.
+    if let exportd_worker::storage::Storage::S3 { client, bucket } = &app.ctx.storage {
+        client.delete_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    app.shutdown().await;
+}
