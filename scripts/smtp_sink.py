@@ -7,12 +7,15 @@ Each stored message starts with an "X-Envelope-To:" header naming its recipients
 import argparse
 import asyncio
 import mailbox
+import os
 
 from aiosmtpd.controller import Controller
 
 
 class Handler:
     def __init__(self, maildir):
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(maildir, sub), exist_ok=True)
         self.box = mailbox.Maildir(maildir, create=True)
         self.refused = set()
 

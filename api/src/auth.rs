@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRef, FromRequestParts},
     http::{HeaderMap, request::Parts},
 };
 use exportd_core::auth::{Caller, caller_for_token};
@@ -32,14 +32,16 @@ pub async fn caller(headers: &HeaderMap, ctx: &Ctx) -> Result<Option<Caller>, Ap
 /// An authenticated admin of an account.
 pub struct Admin(pub Caller);
 
-impl FromRequestParts<Arc<Ctx>> for Admin {
+impl<S> FromRequestParts<S> for Admin
+where
+    Arc<Ctx>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        ctx: &Arc<Ctx>,
-    ) -> Result<Self, Self::Rejection> {
-        let c = caller(&parts.headers, ctx)
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Arc::<Ctx>::from_ref(state);
+        let c = caller(&parts.headers, &ctx)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if !c.is_admin() {

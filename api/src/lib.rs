@@ -1,21 +1,28 @@
-//! The HTTP API of exportd (axum): exports, health. Every handler is scoped to the
+//! The HTTP API of exportd (axum): exports, notifications, health. Every handler is scoped to the
 //! caller's account.
 
 pub mod auth;
 pub mod error;
 pub mod exports;
 pub mod health;
+pub mod notifications;
+pub mod state;
 
 use std::{future::Future, sync::Arc};
 
-use axum::{Router, extract::DefaultBodyLimit, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 use exportd_worker::Ctx;
+use state::AppState;
 
 /// Requests larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn router(ctx: Arc<Ctx>) -> Router {
-    Router::new()
+pub fn router(state: AppState) -> Router {
+    Router::<AppState>::new()
         .route(
             "/v1/exports",
             get(exports::list::list).post(exports::create::create),
@@ -28,10 +35,23 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
             "/v1/exports/{id}/download",
             get(exports::download::download),
         )
+        .route("/v1/notifications", get(notifications::feed::list))
+        .route(
+            "/v1/notifications/read",
+            post(notifications::feed::read_all),
+        )
+        .route(
+            "/v1/notifications/{id}/read",
+            post(notifications::feed::read_one),
+        )
+        .route(
+            "/v1/notifications/stream",
+            get(notifications::stream::stream),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(ctx)
+        .with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
@@ -40,7 +60,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ctx))
+    let state = AppState::new(ctx);
+    let events = state.spawn_listener();
+    let r = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    events.abort();
+    r
 }

@@ -370,8 +370,7 @@ pub struct Email {
     pub text: String,
 }
 
-fn maildir_messages() -> Vec<String> {
-    let dir = PathBuf::from(env("EXPORTD_TEST_MAILDIR"));
+fn maildir_messages(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for sub in ["new", "cur"] {
         if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
@@ -385,9 +384,14 @@ fn maildir_messages() -> Vec<String> {
     out
 }
 
-/// Every email the SMTP server accepted for `to`.
+/// Every email the shared SMTP server accepted for `to`.
 pub fn emails_to(to: &str) -> Vec<Email> {
-    maildir_messages()
+    emails_in(&PathBuf::from(env("EXPORTD_TEST_MAILDIR")), to)
+}
+
+/// Every email stored in the Maildir `dir` for `to`.
+pub fn emails_in(dir: &std::path::Path, to: &str) -> Vec<Email> {
+    maildir_messages(dir)
         .into_iter()
         .filter(|m| {
             m.lines()

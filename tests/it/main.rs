@@ -6,4 +6,5 @@ mod fixture;
 mod global_report;
 mod harness;
 mod lifecycle;
+mod notifications;
 mod sheets;

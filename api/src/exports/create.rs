@@ -241,6 +241,7 @@ pub async fn create(
     {
         tracing::warn!(export.id = export.id, error = %e, "dispatch after create failed; the reconciler will retry");
     }
+    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
     tracing::info!(
         export.id = export.id,
         account.id = caller.account_id,

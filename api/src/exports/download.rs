@@ -54,11 +54,15 @@ pub async fn download(
         (Some(expires), Some(sig)) => {
             let id: i64 = id.parse().map_err(|_| bad_link())?;
             let expires: i64 = expires.parse().map_err(|_| bad_link())?;
-            if !links::verify(&ctx.cfg.secret, id, expires, sig) || expires < Utc::now().timestamp()
-            {
+            if !links::verify(&ctx.cfg.secret, id, expires, sig) {
                 return Err(bad_link());
             }
-            exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?
+            let export = exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?;
+            // A genuine link past its time: say the file is gone if it is, else refuse.
+            if expires < Utc::now().timestamp() && export.status != "expired" {
+                return Err(bad_link());
+            }
+            export
         }
         _ => return Err(bad_link()),
     };

@@ -76,6 +76,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     info!(attempt = export.attempts, "claimed");
+    announce(ctx, export.account_id).await;
     let lost = Arc::new(AtomicBool::new(false));
     let heartbeat = tokio::spawn(heartbeat(
         ctx.pool.clone(),
@@ -110,6 +111,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
                 "attempt failed; will retry"
             );
             exports::retry_later(&ctx.pool, lease, &e.to_string(), delay).await?;
+            announce(ctx, export.account_id).await;
             Ok(())
         }
     }
@@ -272,6 +274,7 @@ async fn finish_success(
     .await?;
     tx.commit().await?;
     info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
+    announce(ctx, export.account_id).await;
     push_notifications(ctx, export.id).await;
     Ok(())
 }
@@ -300,8 +303,14 @@ pub async fn finish_failure(
     .await?;
     tx.commit().await?;
     warn!(error.code = code, error = message, "export failed");
+    announce(ctx, export.account_id).await;
     push_notifications(ctx, export.id).await;
     Ok(())
+}
+
+/// Wakes the account's in-app streams after a committed state change.
+async fn announce(ctx: &Ctx, account_id: i64) {
+    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;
 }
 
 /// Pushes the export's pending notifications now; what does not fit under the cap or

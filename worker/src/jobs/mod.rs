@@ -7,6 +7,7 @@
 pub mod generate;
 pub mod notify;
 pub mod reconcile;
+pub mod sweep;
 
 use std::{sync::Arc, time::Duration};
 

@@ -71,6 +71,13 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
         "webhook" => send_webhook(ctx, &n, &export).await,
         _ => Ok(()),
     };
+    sqlx::query("INSERT INTO notification_attempts (notification_id, attempt, ok, error) VALUES ($1, $2, $3, $4)")
+        .bind(n.id)
+        .bind(n.attempts)
+        .bind(result.is_ok())
+        .bind(result.as_ref().err().map(|e| e.message.clone()))
+        .execute(&ctx.pool)
+        .await?;
     match result {
         Ok(()) => {
             notifications::mark_sent(&ctx.pool, n.id).await?;

@@ -5,6 +5,7 @@
 //!   a fresh task id, never beyond the dispatch cap;
 //! - running exports whose lease expired (the worker died) are pushed again, or failed
 //!   once they have used every attempt;
+//! - files past their retention are swept (see [`super::sweep`]);
 //! - finished apalis jobs are trimmed from Redis, which never deletes them.
 
 use std::sync::Arc;
@@ -125,6 +126,8 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
             pushed += done.len();
         }
     }
+
+    super::sweep::pass(ctx).await?;
 
     if vacuum {
         let g = RedisStorage::<GenerateExport>::new(redis.clone())

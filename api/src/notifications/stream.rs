@@ -1,0 +1,79 @@
+//! `GET /v1/notifications/stream`: Server-Sent Events, one `export` event each time an
+//! export of the caller's account changes state, pushed as soon as the change is announced
+//! on Redis. Each event's id is its row in `export_events`; a client reconnecting with
+//! `Last-Event-ID` gets every event it missed.
+
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::sse::{Event, KeepAlive, Sse},
+};
+use exportd_core::events;
+use futures::Stream;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::{auth::Admin, error::ApiResult, state::AppState};
+
+/// Streams also poll this often, in case an announcement was lost.
+const POLL: Duration = Duration::from_secs(5);
+
+pub async fn stream(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let account = caller.account_id;
+    let pool = state.ctx.pool.clone();
+    let start = match headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        Some(id) => id,
+        None => events::latest(&pool, account).await?,
+    };
+    let mut wake = state.events.subscribe();
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(async move {
+        let mut last = start;
+        loop {
+            match events::since(&pool, account, last, 500).await {
+                Ok(evs) => {
+                    for e in evs {
+                        last = e.id;
+                        let ev = Event::default()
+                            .id(e.id.to_string())
+                            .event("export")
+                            .json_data(&e)
+                            .expect("events serialize");
+                        if tx.send(ev).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading export events failed"),
+            }
+            // Wait for this account's next announcement, the poll, or the client leaving.
+            let deadline = tokio::time::sleep(POLL);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    r = wake.recv() => match r {
+                        Ok(a) if a != account => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                        _ => break,
+                    },
+                    _ = &mut deadline => break,
+                    _ = tx.closed() => return,
+                }
+            }
+        }
+    });
+    let out = futures::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+    );
+    Ok(Sse::new(out).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,454 @@
+//! Notifications arrive exactly once, links keep working until the file expires, and the
+//! in-app stream shows an account its own exports only.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{http::HeaderMap, routing::post};
+use futures::StreamExt;
+use hmac::{KeyInit, Mac};
+use serde_json::{Value, json};
+
+use crate::{
+    harness::{TestApp, emails_in, emails_to, env, link_in, nonce, poll, wait_emails},
+    lifecycle::small,
+};
+
+async fn all_sent(app: &TestApp, export_id: i64, secs: u64) {
+    poll(secs, "every notification to be sent", || async {
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM notifications WHERE export_id = $1 AND status <> 'sent'",
+        )
+        .bind(export_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        (pending == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_recipients_one_refused_once_by_smtp_each_get_exactly_one_email() {
+    let app = TestApp::spawn_with(&[("EXPORTD_RETRY_BASE_MS", "200")]).await;
+    let acct = app.account("Three", "UTC", "pro", "es").await;
+    let n = nonce();
+    let to = [
+        format!("a-{n}@test.example"),
+        format!("b-{n}+reject-once@test.example"),
+        format!("c-{n}@test.example"),
+    ];
+    let mut body = small("csv");
+    body["notify"] = json!({"emails": to});
+    let (_, e) = app.post_export(&acct.token, &body).await;
+    let id = e["id"].as_i64().unwrap();
+    app.wait_finished(&acct.token, id).await;
+    all_sent(&app, id, 60).await;
+    for addr in &to {
+        assert_eq!(emails_to(addr).len(), 1, "{addr} gets exactly one email");
+    }
+    let attempts: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT recipient, attempts FROM notifications WHERE export_id = $1 ORDER BY recipient",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        attempts.iter().map(|(_, a)| *a).collect::<Vec<_>>(),
+        [1, 2, 1],
+        "{attempts:?}"
+    );
+    assert!(
+        emails_to(&acct.admin_email).is_empty(),
+        "named recipients replace the default"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_delivery() {
+    #[derive(Default)]
+    struct Seen {
+        calls: usize,
+        accepted: Vec<(HeaderMap, Vec<u8>)>,
+    }
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post({
+            let seen = seen.clone();
+            move |headers: HeaderMap, body: axum::body::Bytes| async move {
+                let mut s = seen.lock().unwrap();
+                s.calls += 1;
+                if s.calls <= 2 {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                s.accepted.push((headers, body.to_vec()));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let app = TestApp::spawn_with(&[
+        ("EXPORTD_RETRY_BASE_MS", "200"),
+        ("EXPORTD_WEBHOOK_SECRET", "hook-secret"),
+    ])
+    .await;
+    let acct = app.account("Hook", "UTC", "pro", "es").await;
+    let mut body = small("csv");
+    body["notify"] = json!({"webhook": hook});
+    let (_, e) = app.post_export(&acct.token, &body).await;
+    let id = e["id"].as_i64().unwrap();
+    app.wait_finished(&acct.token, id).await;
+    all_sent(&app, id, 60).await;
+
+    let s = seen.lock().unwrap();
+    assert_eq!(s.calls, 3);
+    assert_eq!(s.accepted.len(), 1, "exactly one accepted delivery");
+    let (headers, raw) = &s.accepted[0];
+    let ts = headers["x-exportd-timestamp"].to_str().unwrap();
+    let sig = headers["x-exportd-signature"].to_str().unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").unwrap();
+    mac.update(format!("{ts}.").as_bytes());
+    mac.update(raw);
+    assert_eq!(
+        sig,
+        format!("v1={}", hex::encode(mac.finalize().into_bytes())),
+        "the signature verifies"
+    );
+    let payload: Value = serde_json::from_slice(raw).unwrap();
+    assert_eq!(payload["event"], "export.succeeded");
+    assert_eq!(payload["export_id"], id);
+    assert_eq!(payload["status"], "succeeded");
+    assert!(
+        payload["link"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/v1/exports/{id}/download?expires="))
+    );
+    drop(s);
+    let log: Vec<bool> = sqlx::query_scalar(
+        "SELECT a.ok FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id WHERE n.export_id = $1 ORDER BY a.id",
+    )
+    .bind(id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(log, [false, false, true], "every attempt is recorded");
+    server.abort();
+    app.shutdown().await;
+}
+
+/// Reads SSE events (id, data) from a response until `done` says stop.
+async fn read_events(
+    resp: reqwest::Response,
+    mut done: impl FnMut(&[(i64, Value)]) -> bool,
+) -> Vec<(i64, Value)> {
+    let mut stream = resp.bytes_stream();
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done(&events) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("events in time")
+            .expect("stream open")
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut id = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(v.trim()).ok();
+                }
+            }
+            if let (Some(id), Some(data)) = (id, data) {
+                events.push((id, data));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_stream_shows_running_then_succeeded_for_the_accounts_export_and_nothing_of_another() {
+    let mut app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let mine = app.account("Mine", "UTC", "pro", "es").await;
+    let theirs = app.account("Theirs", "UTC", "pro", "es").await;
+    let url = format!("{}/v1/notifications/stream", app.base);
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&mine.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let (_, other) = app.post_export(&theirs.token, &small("csv")).await;
+    let (_, e) = app.post_export(&mine.token, &small("csv")).await;
+    let id = e["id"].as_i64().unwrap();
+    app.start_worker();
+    let events = read_events(resp, |evs| {
+        evs.iter()
+            .any(|(_, e)| e["export_id"] == id && e["status"] == "succeeded")
+    })
+    .await;
+    assert!(
+        events.iter().all(|(_, e)| e["export_id"] == id),
+        "only this account's export: {events:?}"
+    );
+    let statuses: Vec<&str> = events
+        .iter()
+        .map(|(_, e)| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["queued", "running", "succeeded"]);
+    assert!(other["id"] != id);
+
+    // Reconnecting after the first event replays the rest.
+    let first = events[0].0;
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&mine.token)
+        .header("Last-Event-ID", first.to_string())
+        .send()
+        .await
+        .unwrap();
+    let replay = read_events(resp, |evs| evs.len() >= 2).await;
+    assert_eq!(
+        replay.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        events[1..].iter().map(|(i, _)| *i).collect::<Vec<_>>()
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_link_works_three_times_refuses_tampering_and_expiry_and_answers_410_after_the_sweep() {
+    let app = TestApp::spawn().await;
+    let acct = app.account("Links", "UTC", "pro", "es").await;
+    let (_, e) = app.post_export(&acct.token, &small("xlsx")).await;
+    let id = e["id"].as_i64().unwrap();
+    assert_eq!(
+        app.wait_finished(&acct.token, id).await["status"],
+        "succeeded"
+    );
+    let link = link_in(&wait_emails(&acct.admin_email, 1).await[0]);
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let (code, bytes) = app.download_url(&link, None).await;
+        assert_eq!(code, 200);
+        bodies.push(bytes);
+    }
+    assert!(
+        bodies.iter().all(|b| b == &bodies[0]) && bodies[0].starts_with(b"PK"),
+        "the same file each time"
+    );
+
+    let url = reqwest::Url::parse(&link).unwrap();
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let (expires, sig) = (&q["expires"], &q["sig"]);
+    let mut flipped = sig.clone();
+    let last = flipped.pop().unwrap();
+    flipped.push(if last == '0' { '1' } else { '0' });
+    let tampered = [
+        format!(
+            "{}/v1/exports/{id}/download?expires={expires}&sig={flipped}",
+            app.base
+        ),
+        format!(
+            "{}/v1/exports/{}/download?expires={expires}&sig={sig}",
+            app.base,
+            id + 1
+        ),
+        format!(
+            "{}/v1/exports/{id}/download?expires={}&sig={sig}",
+            app.base,
+            expires.parse::<i64>().unwrap() + 1
+        ),
+        format!("{}/v1/exports/{id}/download?sig={sig}", app.base),
+    ];
+    for t in &tampered {
+        let r = app.http.get(t).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{t}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["error"]["code"],
+            "invalid_link"
+        );
+    }
+    let secret = secrecy::SecretString::from("test-secret");
+    let past = chrono::Utc::now().timestamp() - 10;
+    let expired = exportd_core::links::download_url(&app.base, &secret, id, past);
+    assert_eq!(
+        app.http.get(&expired).send().await.unwrap().status(),
+        403,
+        "an expired link"
+    );
+
+    let key: String = sqlx::query_scalar("SELECT file_key FROM exports WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(app.objects().await.contains(&key));
+    sqlx::query("UPDATE exports SET expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    poll(30, "the sweeper to expire the file", || async {
+        let (_, e) = app.get_export(&acct.token, id).await;
+        (e["status"] == "expired").then_some(())
+    })
+    .await;
+    let r = app.http.get(&link).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "file_expired"
+    );
+    assert!(
+        !app.objects().await.contains(&key),
+        "the object is gone from S3"
+    );
+    // The link's own time passing does not hide that the file expired.
+    let late = exportd_core::links::download_url(&app.base, &secret, id, past);
+    assert_eq!(app.http.get(&late).send().await.unwrap().status(), 410);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_smtp_down_for_a_while_every_email_goes_out_once_it_is_back() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let maildir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(&[
+        ("SMTP_PORT", &port),
+        ("EXPORTD_RETRY_BASE_MS", "300"),
+        ("EXPORTD_MAX_ATTEMPTS", "12"),
+    ])
+    .await;
+    let acct = app.account("Down", "UTC", "pro", "es").await;
+    let n = nonce();
+    let to = [format!("x-{n}@test.example"), format!("y-{n}@test.example")];
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut body = small("csv");
+        body["notify"] = json!({"emails": to});
+        ids.push(
+            app.post_export(&acct.token, &body).await.1["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    poll(60, "sends to fail while SMTP is down", || async {
+        let failing: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM notifications WHERE attempts >= 2 AND last_error IS NOT NULL",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        (failing == 4).then_some(())
+    })
+    .await;
+    let sink = env("EXPORTD_TEST_SMTP_SINK");
+    let mut cmd = sink.split_whitespace();
+    let mut server = std::process::Command::new(cmd.next().unwrap())
+        .args(cmd)
+        .args([
+            "--port",
+            &port,
+            "--maildir",
+            maildir.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for id in &ids {
+        all_sent(&app, *id, 120).await;
+    }
+    for addr in &to {
+        assert_eq!(
+            emails_in(maildir.path(), addr).len(),
+            2,
+            "{addr}: one email per export, none twice"
+        );
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_in_app_feed_lists_the_ready_export_with_its_link_and_marks_it_read() {
+    let app = TestApp::spawn().await;
+    let acct = app.account("Feed", "UTC", "pro", "es").await;
+    let (_, e) = app.post_export(&acct.token, &small("csv")).await;
+    let id = e["id"].as_i64().unwrap();
+    app.wait_finished(&acct.token, id).await;
+    let feed = |q: &'static str| {
+        let (app, token) = (&app, acct.token.clone());
+        async move {
+            app.http
+                .get(format!("{}/v1/notifications{q}", app.base))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let f = feed("?unread=true").await;
+    assert_eq!(f["unread"], 1);
+    let item = &f["items"][0];
+    assert_eq!(
+        (
+            item["export_id"].as_i64(),
+            item["event"].as_str(),
+            item["read"].as_bool()
+        ),
+        (Some(id), Some("succeeded"), Some(false))
+    );
+    let (code, _) = app.download_url(item["link"].as_str().unwrap(), None).await;
+    assert_eq!(code, 200);
+    let nid = item["id"].as_i64().unwrap();
+    let r = app
+        .http
+        .post(format!("{}/v1/notifications/{nid}/read", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let f = feed("").await;
+    assert_eq!(
+        (f["unread"].as_i64(), f["items"][0]["read"].as_bool()),
+        (Some(0), Some(true))
+    );
+    assert!(
+        feed("?unread=true").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.shutdown().await;
+}
