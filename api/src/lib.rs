@@ -6,7 +6,9 @@ pub mod error;
 pub mod exports;
 pub mod health;
 pub mod notifications;
+pub mod schedules;
 pub mod state;
+pub mod validate;
 
 use std::{future::Future, sync::Arc};
 
@@ -47,6 +49,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/notifications/stream",
             get(notifications::stream::stream),
+        )
+        .route(
+            "/v1/schedules",
+            get(schedules::get::list).post(schedules::create::create),
+        )
+        .route(
+            "/v1/schedules/{id}",
+            get(schedules::get::get)
+                .patch(schedules::update::update)
+                .delete(schedules::delete::delete),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -39,6 +39,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     pub max_active_exports: i64,
     pub reconcile_interval: Duration,
+    /// How often due schedules are looked for; 0 turns the scheduler off in this process.
+    pub scheduler_interval: Duration,
     pub presign_ttl: Duration,
     pub max_range_days: i64,
     pub db_max_connections: u32,
@@ -177,6 +179,9 @@ impl Config {
             max_active_exports: env.parse("EXPORTD_MAX_ACTIVE_EXPORTS", 10)?,
             reconcile_interval: Duration::from_millis(
                 env.parse("EXPORTD_RECONCILE_INTERVAL_MS", 1000)?,
+            ),
+            scheduler_interval: Duration::from_millis(
+                env.parse("EXPORTD_SCHEDULER_INTERVAL_MS", 5000)?,
             ),
             presign_ttl: Duration::from_secs(env.parse("EXPORTD_PRESIGN_SECS", 300)?),
             max_range_days: env.parse("EXPORTD_MAX_RANGE_DAYS", 90)?,

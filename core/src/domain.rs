@@ -2,7 +2,7 @@
 //! ranges that reports cover. Validation of a requested range lives here so that the API
 //! and the scheduler refuse the same things with the same words.
 
-use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -168,32 +168,10 @@ impl DateRange {
 /// The first instant of a local day. Where midnight does not exist (a DST jump at 00:00, as
 /// in America/Santiago), the day starts at the first instant that does.
 pub fn local_day_start(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight is a valid time");
-    if let Some(t) = tz.from_local_datetime(&midnight).earliest() {
-        return t.with_timezone(&Utc);
-    }
-    // In a gap: the answer lies between midnight read with the offset after the jump and
-    // midnight read with the offset before it. Search it to the second.
-    let before = tz
-        .offset_from_utc_datetime(&(midnight - Duration::days(1)))
-        .fix();
-    let after = tz
-        .offset_from_utc_datetime(&(midnight + Duration::days(1)))
-        .fix();
-    let mut lo = (midnight - after).and_utc();
-    let mut hi = (midnight - before).and_utc();
-    if lo > hi {
-        std::mem::swap(&mut lo, &mut hi);
-    }
-    while hi - lo > Duration::seconds(1) {
-        let mid = lo + (hi - lo) / 2;
-        if mid.with_timezone(&tz).naive_local() >= midnight {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    hi
+    crate::schedules::local_instant(
+        day.and_hms_opt(0, 0, 0).expect("midnight is a valid time"),
+        tz,
+    )
 }
 
 /// Why a requested range is refused. Each case has a machine code and a message that says

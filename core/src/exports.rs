@@ -37,6 +37,8 @@ pub struct Export {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub schedule_id: Option<i64>,
+    pub period: Option<String>,
 }
 
 /// The public JSON of an export.
@@ -57,6 +59,8 @@ pub struct ExportView {
     pub error: Option<ErrorView>,
     pub file: Option<FileView>,
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,6 +105,7 @@ impl Export {
                 _ => None,
             },
             expires_at: self.expires_at,
+            schedule_id: self.schedule_id,
         }
     }
 
@@ -114,7 +119,7 @@ impl Export {
 
 const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
-    file_name, file_key, file_bytes, expires_at, created_at, started_at, finished_at";
+    file_name, file_key, file_bytes, expires_at, created_at, started_at, finished_at, schedule_id, period";
 
 /// What a new export is made of.
 #[derive(Debug, Clone)]
@@ -130,6 +135,9 @@ pub struct NewExport {
     pub notify: serde_json::Value,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
+    /// Set for a scheduled run: the schedule and the period (`YYYY-MM`) it is for.
+    pub schedule_id: Option<i64>,
+    pub period: Option<String>,
 }
 
 /// Inserts a queued export. With an idempotency key already used by the account, nothing
@@ -140,8 +148,8 @@ pub async fn insert(
 ) -> Result<Option<Export>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
-                              options, notify, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              options, notify, idempotency_key, request_hash, schedule_id, period)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING {COLUMNS}"
     )))
@@ -156,6 +164,8 @@ pub async fn insert(
     .bind(&new.notify)
     .bind(&new.idempotency_key)
     .bind(&new.request_hash)
+    .bind(new.schedule_id)
+    .bind(&new.period)
     .fetch_optional(db)
     .await
 }

@@ -11,5 +11,6 @@ pub mod exports;
 pub mod links;
 pub mod notifications;
 pub mod queue;
+pub mod schedules;
 
 pub use config::Config;

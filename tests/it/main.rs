@@ -7,4 +7,5 @@ mod global_report;
 mod harness;
 mod lifecycle;
 mod notifications;
+mod schedules;
 mod sheets;

@@ -118,6 +118,14 @@ pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja
     })
 }
 
+/// The name of a month in a locale ("septiembre").
+pub fn month_name(locale: Locale, month: u32) -> String {
+    STRINGS[locale.as_str()]["months"][(month as usize).saturating_sub(1)]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A file size for people: 1.2 MB.
 pub fn human_size(bytes: i64) -> String {
     let b = bytes as f64;

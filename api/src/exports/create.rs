@@ -14,7 +14,7 @@ use axum::{
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
-    domain::{self, DateRange, Format, Plan, ReportKind},
+    domain::{self, DateRange, Plan},
     exports::{self, NewExport},
     notifications::NotifySpec,
     queue::{self, QueueName},
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
+    validate,
 };
 
 /// The request body.
@@ -58,41 +59,9 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!(
-                "the request body is larger than {} bytes",
-                crate::MAX_BODY_BYTES
-            ),
-        ),
-        _ => ApiError::bad_request("malformed_body", e.body_text()),
-    })?;
-    let req: CreateExport = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_json",
-            format!("the body is not a valid export request: {e}"),
-        )
-    })?;
-
-    let kind = ReportKind::parse(&req.kind).ok_or_else(|| {
-        let known: Vec<_> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
-        ApiError::unprocessable(
-            "unknown_kind",
-            format!(
-                "unknown kind {:?}; known kinds: {}",
-                req.kind,
-                known.join(", ")
-            ),
-        )
-    })?;
-    let format = Format::parse(&req.format).ok_or_else(|| {
-        ApiError::unprocessable(
-            "unknown_format",
-            format!("unknown format {:?}; use xlsx or csv", req.format),
-        )
-    })?;
+    let req: CreateExport = validate::json_body(body)?;
+    let kind = validate::kind(&req.kind)?;
+    let format = validate::format(&req.format)?;
     let from = parse_day("from", &req.from)?;
     let to = parse_day("to", &req.to)?;
 
@@ -109,52 +78,11 @@ pub async fn create(
                 )
             })?;
     let tz_name = req.timezone.clone().unwrap_or(account_tz);
-    let tz: Tz = tz_name.parse().map_err(|_| {
-        ApiError::unprocessable(
-            "unknown_timezone",
-            format!("unknown timezone {tz_name:?}; use an IANA name such as America/Santiago"),
-        )
-    })?;
-
+    let tz: Tz = validate::timezone(&tz_name)?;
     let notify = req.notify.clone().unwrap_or_default();
-    if let Some(bad) = notify.emails.iter().find(|e| !domain::valid_email(e)) {
-        return Err(ApiError::unprocessable(
-            "invalid_email",
-            format!("{bad:?} is not a valid email address"),
-        ));
-    }
-    if notify.emails.len() > 50 {
-        return Err(ApiError::unprocessable(
-            "too_many_recipients",
-            "at most 50 email recipients per export",
-        ));
-    }
-    if let Some(url) = &notify.webhook {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ApiError::unprocessable(
-                "invalid_webhook",
-                format!("webhook {url:?} must be an http(s) URL"),
-            ));
-        }
-    }
+    validate::notify(&notify)?;
     let options = req.options.clone().unwrap_or_default();
-    for (k, v) in &options {
-        match (k.as_str(), v.as_str()) {
-            ("delimiter", Some("," | ";")) => {}
-            ("delimiter", _) => {
-                return Err(ApiError::unprocessable(
-                    "invalid_option",
-                    "options.delimiter must be \",\" or \";\"",
-                ));
-            }
-            _ => {
-                return Err(ApiError::unprocessable(
-                    "invalid_option",
-                    format!("unknown option {k:?}; known options: delimiter"),
-                ));
-            }
-        }
-    }
+    validate::options(&options)?;
 
     let plan = Plan::parse(&plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };
@@ -216,6 +144,8 @@ pub async fn create(
         notify: serde_json::to_value(&notify).expect("notify serializes"),
         idempotency_key: key.clone(),
         request_hash: Some(hash.clone()),
+        schedule_id: None,
+        period: None,
     };
     let Some(export) = exports::insert(&ctx.pool, &new).await? else {
         // Lost a race with a concurrent request under the same key.

@@ -7,6 +7,7 @@
 pub mod generate;
 pub mod notify;
 pub mod reconcile;
+pub mod schedule;
 pub mod sweep;
 
 use std::{sync::Arc, time::Duration};
@@ -59,14 +60,15 @@ pub fn monitor(ctx: Arc<Ctx>) -> Monitor {
         .shutdown_timeout(Duration::from_secs(30))
 }
 
-/// Runs this process's workers and the reconciler until `shutdown` resolves; then stops
+/// Runs this process's workers, the reconciler and the scheduler until `shutdown` resolves; then stops
 /// taking jobs, lets running ones finish (up to 30 s) and returns.
 pub async fn run_worker(
     ctx: Arc<Ctx>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let reconciler = reconcile::spawn(ctx.clone(), stop_rx);
+    let reconciler = reconcile::spawn(ctx.clone(), stop_rx.clone());
+    let scheduler = tokio::spawn(schedule::run(ctx.clone(), stop_rx));
     tracing::info!(instance = %ctx.instance, "worker started");
     let result = monitor(ctx)
         .run_with_signal(async move {
@@ -77,5 +79,6 @@ pub async fn run_worker(
         .await;
     let _ = stop_tx.send(true);
     let _ = reconciler.await;
+    let _ = scheduler.await;
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
 }

@@ -113,7 +113,7 @@ async fn send_email(
     let succeeded = n.event == "succeeded";
     let email = ExportEmail {
         export_id: export.id,
-        report: labels::global(account.locale).report_name.to_owned(),
+        report: report_title(export, account),
         from: export.range_from.to_string(),
         to: export.range_to.to_string(),
         timezone: export.timezone.clone(),
@@ -145,6 +145,20 @@ async fn send_email(
             message: e.to_string(),
             permanent: e.is_permanent(),
         })
+}
+
+/// The report's name; a scheduled run also names the month it covers
+/// ("Informe global — septiembre 2026").
+fn report_title(export: &Export, account: &Account) -> String {
+    let name = labels::global(account.locale).report_name;
+    match export.schedule_id {
+        Some(_) => {
+            use chrono::Datelike;
+            let month = mail::month_name(account.locale, export.range_from.month());
+            format!("{name} — {month} {}", export.range_from.year())
+        }
+        None => name.to_owned(),
+    }
 }
 
 /// Header names of a webhook delivery.

@@ -1,0 +1,107 @@
+//! Validation shared by export requests and schedules: each refusal has its own code and a
+//! message that says what is allowed.
+
+use chrono_tz::Tz;
+use exportd_core::{
+    domain::{self, Format, ReportKind},
+    notifications::NotifySpec,
+};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, ApiResult};
+
+pub fn kind(s: &str) -> ApiResult<ReportKind> {
+    ReportKind::parse(s).ok_or_else(|| {
+        let known: Vec<_> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        ApiError::unprocessable(
+            "unknown_kind",
+            format!("unknown kind {s:?}; known kinds: {}", known.join(", ")),
+        )
+    })
+}
+
+pub fn format(s: &str) -> ApiResult<Format> {
+    Format::parse(s).ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_format",
+            format!("unknown format {s:?}; use xlsx or csv"),
+        )
+    })
+}
+
+pub fn timezone(s: &str) -> ApiResult<Tz> {
+    s.parse().map_err(|_| {
+        ApiError::unprocessable(
+            "unknown_timezone",
+            format!("unknown timezone {s:?}; use an IANA name such as America/Santiago"),
+        )
+    })
+}
+
+pub fn notify(n: &NotifySpec) -> ApiResult<()> {
+    if let Some(bad) = n.emails.iter().find(|e| !domain::valid_email(e)) {
+        return Err(ApiError::unprocessable(
+            "invalid_email",
+            format!("{bad:?} is not a valid email address"),
+        ));
+    }
+    if n.emails.len() > 50 {
+        return Err(ApiError::unprocessable(
+            "too_many_recipients",
+            "at most 50 email recipients",
+        ));
+    }
+    if let Some(url) = &n.webhook {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ApiError::unprocessable(
+                "invalid_webhook",
+                format!("webhook {url:?} must be an http(s) URL"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn options(o: &Map<String, Value>) -> ApiResult<()> {
+    for (k, v) in o {
+        match (k.as_str(), v.as_str()) {
+            ("delimiter", Some("," | ";")) => {}
+            ("delimiter", _) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_option",
+                    "options.delimiter must be \",\" or \";\"",
+                ));
+            }
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "invalid_option",
+                    format!("unknown option {k:?}; known options: delimiter"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a JSON body into `T`, answering 413 and 400 in the API's error shape.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<T> {
+    let body = body.map_err(|e| match e.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {} bytes",
+                crate::MAX_BODY_BYTES
+            ),
+        ),
+        _ => ApiError::bad_request("malformed_body", e.body_text()),
+    })?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not a valid request: {e}"),
+        )
+    })
+}
