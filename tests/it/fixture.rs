@@ -10,13 +10,6 @@ pub const FROM: &str = "2026-10-20";
 pub const TO: &str = "2026-10-26";
 pub const TZ: &str = "Europe/Madrid";
 
-pub struct Ids {
-    pub web: i64,
-    pub whatsapp: i64,
-    pub ana: i64,
-    pub bruno: i64,
-}
-
 async fn id(pool: &PgPool, sql: &str, account: i64) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(account)
@@ -26,7 +19,7 @@ async fn id(pool: &PgPool, sql: &str, account: i64) -> i64 {
 }
 
 /// Inserts the fixture into `account`.
-pub async fn insert(pool: &PgPool, account: i64) -> Ids {
+pub async fn insert(pool: &PgPool, account: i64) {
     let web = id(
         pool,
         "INSERT INTO sites (account_id, name, channel) VALUES ($1, 'Web', 'webchat') RETURNING id",
@@ -36,12 +29,6 @@ pub async fn insert(pool: &PgPool, account: i64) -> Ids {
     let whatsapp = id(pool, "INSERT INTO sites (account_id, name, channel) VALUES ($1, 'WhatsApp', 'whatsapp') RETURNING id", account).await;
     let ana = id(pool, "INSERT INTO users (account_id, email, name, role) VALUES ($1, 'ana@x.example', 'Ana', 'agent') RETURNING id", account).await;
     let bruno = id(pool, "INSERT INTO users (account_id, email, name, role) VALUES ($1, 'bruno@x.example', 'Bruno', 'agent') RETURNING id", account).await;
-    let ids = Ids {
-        web,
-        whatsapp,
-        ana,
-        bruno,
-    };
 
     // chats: (site, started_at, accepted_at, accepted_by, first_client, first_agent, last_msg, missed, rating)
     type Chat<'a> = (
@@ -208,7 +195,6 @@ pub async fn insert(pool: &PgPool, account: i64) -> Ids {
     .execute(pool)
     .await
     .unwrap();
-    ids
 }
 
 fn row(cells: &[&str]) -> Vec<String> {

@@ -62,7 +62,6 @@ pub struct TestApp {
 /// An account made for a test, with its admin's token.
 pub struct TestAccount {
     pub id: i64,
-    pub admin_id: i64,
     pub admin_email: String,
     pub token: String,
 }
@@ -304,7 +303,6 @@ impl TestApp {
             .unwrap();
         TestAccount {
             id,
-            admin_id,
             admin_email,
             token,
         }

@@ -262,20 +262,10 @@ async fn finish_success(
         info!("lease lost before recording the file; the newer attempt owns the result");
         return Ok(());
     }
-    let spec: NotifySpec = serde_json::from_value(export.notify.clone()).unwrap_or_default();
-    notifications::create_for_export(
-        &mut tx,
-        export.id,
-        export.account_id,
-        export.requested_by,
-        &spec,
-        "succeeded",
-    )
-    .await?;
+    record_notifications(&mut tx, export, "succeeded").await?;
     tx.commit().await?;
     info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
-    announce(ctx, export.account_id).await;
-    push_notifications(ctx, export.id).await;
+    after_finish(ctx, export).await;
     Ok(())
 }
 
@@ -291,21 +281,35 @@ pub async fn finish_failure(
     if !exports::fail(&mut *tx, lease, code, message).await? {
         return Ok(());
     }
+    record_notifications(&mut tx, export, "failed").await?;
+    tx.commit().await?;
+    warn!(error.code = code, error = message, "export failed");
+    after_finish(ctx, export).await;
+    Ok(())
+}
+
+/// Creates the export's notification rows in the transaction that finishes it.
+async fn record_notifications(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    export: &Export,
+    event: &str,
+) -> Result<(), sqlx::Error> {
     let spec: NotifySpec = serde_json::from_value(export.notify.clone()).unwrap_or_default();
     notifications::create_for_export(
-        &mut tx,
+        tx,
         export.id,
         export.account_id,
         export.requested_by,
         &spec,
-        "failed",
+        event,
     )
-    .await?;
-    tx.commit().await?;
-    warn!(error.code = code, error = message, "export failed");
+    .await
+}
+
+/// After a finished export is committed: wake its streams, push its notifications.
+async fn after_finish(ctx: &Ctx, export: &Export) {
     announce(ctx, export.account_id).await;
     push_notifications(ctx, export.id).await;
-    Ok(())
 }
 
 /// Wakes the account's in-app streams after a committed state change.
