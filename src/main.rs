@@ -40,6 +40,36 @@ enum Command {
     },
     /// Run the whole path for real: migrate, seed, request a report, wait, show the result.
     Demo(demo::DemoArgs),
+    /// Benchmark programs: figures side by side with their floor (see README).
+    Bench {
+        #[command(subcommand)]
+        scenario: BenchScenario,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchScenario {
+    /// The 90-day global report of the large account (seeded on first use), xlsx and csv.
+    GlobalReport {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// N synthetic rows × 15 columns through exportd's writers and bare rust_xlsxwriter.
+    Render {
+        #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
+        rows: Vec<u64>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Many small exports requested at once over HTTP.
+    Queue {
+        #[arg(long, default_value_t = 1000)]
+        exports: usize,
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+    },
+    /// Seed the large account only (what global-report seeds on first use).
+    Seed,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +106,9 @@ pub struct SeedArgs {
     last_day: Option<NaiveDate>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Skip the messages table (most of the seeding time; reports do not read it).
+    #[arg(long)]
+    no_messages: bool,
 }
 
 impl SeedArgs {
@@ -98,6 +131,9 @@ impl SeedArgs {
             }),
             chats_per_day: self.chats_per_day,
             seed: self.seed,
+            events_per_accepted: seed::SeedParams::EVENTS_PER_ACCEPTED,
+            bans_per_accepted: seed::SeedParams::BANS_PER_ACCEPTED,
+            messages: !self.no_messages,
         })
     }
 }
@@ -205,6 +241,30 @@ async fn main() -> anyhow::Result<()> {
             worker.await??;
         }
         Command::Demo(args) => demo::run(cfg, args).await?,
+        Command::Bench { scenario } => {
+            let mut cfg = cfg;
+            cfg.max_active_exports = i64::MAX;
+            match scenario {
+                BenchScenario::Render { rows, runs } => {
+                    exportd_bench::render::run(&rows, runs.max(1)).await?
+                }
+                BenchScenario::GlobalReport { runs } => {
+                    let ctx = Ctx::connect(cfg).await?;
+                    exportd_core::db::migrate(&ctx.pool).await?;
+                    exportd_bench::global_report::run(ctx, runs.max(1)).await?;
+                }
+                BenchScenario::Queue { exports, clients } => {
+                    let ctx = Ctx::connect(cfg).await?;
+                    exportd_core::db::migrate(&ctx.pool).await?;
+                    exportd_bench::queue::run(ctx, exports, clients.max(1)).await?;
+                }
+                BenchScenario::Seed => {
+                    let pool = exportd_core::db::connect(&cfg).await?;
+                    exportd_core::db::migrate(&pool).await?;
+                    exportd_bench::global_report::ensure_seeded(&pool).await?;
+                }
+            }
+        }
     }
     Ok(())
 }

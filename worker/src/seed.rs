@@ -30,6 +30,18 @@ pub struct SeedParams {
     pub last_day: NaiveDate,
     pub chats_per_day: u32,
     pub seed: u64,
+    /// Chat events (rejections and transfers) per accepted chat, on average.
+    pub events_per_accepted: f64,
+    /// Bans per accepted chat, on average.
+    pub bans_per_accepted: f64,
+    /// Write the messages behind each chat's `first_*_msg_at` (most of the seeding time).
+    pub messages: bool,
+}
+
+impl SeedParams {
+    /// The shares of a typical account.
+    pub const EVENTS_PER_ACCEPTED: f64 = 0.13;
+    pub const BANS_PER_ACCEPTED: f64 = 0.002;
 }
 
 /// What was seeded.
@@ -51,14 +63,15 @@ const FLUSH_AT: usize = 1 << 20;
 
 /// A COPY stream with its own buffer.
 struct Copy {
-    stream: PgCopyIn<PoolConnection<Postgres>>,
+    /// `None` when the table is skipped.
+    stream: Option<PgCopyIn<PoolConnection<Postgres>>>,
     buf: Vec<u8>,
     rows: u64,
 }
 
 impl Copy {
     async fn open(pool: &PgPool, stmt: &str) -> Result<Copy, sqlx::Error> {
-        let stream = pool.copy_in_raw(stmt).await?;
+        let stream = Some(pool.copy_in_raw(stmt).await?);
         Ok(Copy {
             stream,
             buf: Vec::with_capacity(FLUSH_AT + 4096),
@@ -66,8 +79,19 @@ impl Copy {
         })
     }
 
+    fn skipped() -> Copy {
+        Copy {
+            stream: None,
+            buf: Vec::new(),
+            rows: 0,
+        }
+    }
+
     /// Appends one row of COPY text fields (`None` is NULL).
     async fn row(&mut self, fields: &[Option<String>]) -> Result<(), sqlx::Error> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Ok(());
+        };
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
                 self.buf.push(b'\t');
@@ -90,16 +114,19 @@ impl Copy {
         self.buf.push(b'\n');
         self.rows += 1;
         if self.buf.len() >= FLUSH_AT {
-            self.stream.send(std::mem::take(&mut self.buf)).await?;
+            stream.send(std::mem::take(&mut self.buf)).await?;
         }
         Ok(())
     }
 
     async fn finish(mut self) -> Result<u64, sqlx::Error> {
+        let Some(mut stream) = self.stream.take() else {
+            return Ok(0);
+        };
         if !self.buf.is_empty() {
-            self.stream.send(std::mem::take(&mut self.buf)).await?;
+            stream.send(std::mem::take(&mut self.buf)).await?;
         }
-        self.stream.finish().await?;
+        stream.finish().await?;
         Ok(self.rows)
     }
 }
@@ -221,11 +248,15 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
 
     let first_chat = next_ids(pool, "chats", total_chats.max(1)).await?;
     let mut chats = Copy::open(pool, "COPY chats (id, account_id, site_id, contact_id, started_at, panel_at, accepted_at, accepted_by, first_client_msg_at, first_agent_msg_at, first_bot_msg_at, last_msg_at, closed_at, missed, rating, reason, comment, fields, msgs_in, msgs_out) FROM STDIN").await?;
-    let mut messages = Copy::open(
-        pool,
-        "COPY messages (account_id, chat_id, sender, agent_id, sent_at, body) FROM STDIN",
-    )
-    .await?;
+    let mut messages = if p.messages {
+        Copy::open(
+            pool,
+            "COPY messages (account_id, chat_id, sender, agent_id, sent_at, body) FROM STDIN",
+        )
+        .await?
+    } else {
+        Copy::skipped()
+    };
     let mut events = Copy::open(
         pool,
         "COPY chat_events (account_id, chat_id, agent_id, kind, at) FROM STDIN",
@@ -293,7 +324,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                     fam = Some(acc_at + s(rng.random_range(3..90)));
                 }
                 last = acc_at + s(rng.random_range(60..1800));
-                if rng.random_bool(0.08) && agents.len() > 1 {
+                if rng.random_bool((p.events_per_accepted * 0.6).min(1.0)) && agents.len() > 1 {
                     let other = agents[rng.random_range(0..agents.len())];
                     events
                         .row(&[
@@ -305,7 +336,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                         ])
                         .await?;
                 }
-                if rng.random_bool(0.05) {
+                if rng.random_bool((p.events_per_accepted * 0.4).min(1.0)) {
                     let other = agents[rng.random_range(0..agents.len())];
                     events
                         .row(&[
@@ -317,7 +348,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                         ])
                         .await?;
                 }
-                if rng.random_bool(0.002) {
+                if rng.random_bool(p.bans_per_accepted.min(1.0)) {
                     bans.row(&[acc.clone(), id(site), id(agent), id(contact), ts(last)])
                         .await?;
                 }

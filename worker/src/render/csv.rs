@@ -1,12 +1,13 @@
 //! CSV output: a zip with one CSV per section (and `summary.csv`), UTF-8 with a BOM so
 //! Excel reads the accents, `,` or `;` as delimiter, and text cells that start with
-//! `= + - @`, tab or CR neutralised with a leading `'` so no spreadsheet runs them.
+//! `= + - @`, tab or CR neutralised with a leading `'` so no spreadsheet runs them. Rows
+//! stream into the zip as they come.
 
-use std::{fs::File, io::Write, path::Path};
+use std::{fmt::Write as _, fs::File, io::Write, path::Path};
 
 use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
-use super::{Cell, Document, RenderError, RenderOptions, hms};
+use super::{Cell, Document, RenderError, RenderOptions, Row, SectionSpec, Sink, hms_into};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -18,68 +19,117 @@ pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn field(cell: &Cell, decimal_comma: bool) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Int(v) => v.to_string(),
-        Cell::Num(v) => {
-            let s = format!("{v:.2}");
-            if decimal_comma {
-                s.replace('.', ",")
-            } else {
-                s
-            }
+enum State {
+    Idle(ZipWriter<File>),
+    Writing(csv::Writer<ZipWriter<File>>),
+    Done,
+}
+
+/// Streams sections into a zip of CSV files.
+pub struct CsvZipSink {
+    state: State,
+    opts: SimpleFileOptions,
+    delimiter: u8,
+    decimal_comma: bool,
+    buf: String,
+}
+
+impl CsvZipSink {
+    pub fn create(out: &Path, options: &RenderOptions) -> Result<Self, RenderError> {
+        Ok(CsvZipSink {
+            state: State::Idle(ZipWriter::new(File::create(out)?)),
+            opts: SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(1)),
+            delimiter: options.delimiter,
+            decimal_comma: options.delimiter == b';',
+            buf: String::with_capacity(64),
+        })
+    }
+
+    fn zip(&mut self) -> Result<ZipWriter<File>, RenderError> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Idle(z) => Ok(z),
+            State::Writing(w) => w.into_inner().map_err(|e| RenderError::Io(e.into_error())),
+            State::Done => unreachable!("the zip is finished"),
         }
-        Cell::Duration(s) => hms(*s),
-        Cell::Text(s) => neutralise(s).into_owned(),
+    }
+
+    fn start(&mut self, key: &str, headers: &[String]) -> Result<(), RenderError> {
+        let mut zip = self.zip()?;
+        zip.start_file(format!("{key}.csv"), self.opts)?;
+        zip.write_all(BOM)?;
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(zip);
+        if !headers.is_empty() {
+            w.write_record(headers.iter().map(|h| neutralise(h).into_owned()))?;
+        }
+        self.state = State::Writing(w);
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut csv::Writer<ZipWriter<File>> {
+        match &mut self.state {
+            State::Writing(w) => w,
+            _ => unreachable!("a section is open"),
+        }
     }
 }
 
-/// Writes the document as a zip of CSV files at `out`.
-pub fn write(doc: &Document, options: &RenderOptions, out: &Path) -> Result<(), RenderError> {
-    let mut zip = ZipWriter::new(File::create(out)?);
-    let opts = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(1));
-    let decimal_comma = options.delimiter == b';';
+impl Sink for CsvZipSink {
+    fn summary(&mut self, _title: &str, pairs: &[(String, String)]) -> Result<(), RenderError> {
+        self.start("summary", &[])?;
+        let w = self.writer();
+        for (k, v) in pairs {
+            w.write_record([neutralise(k).as_ref(), neutralise(v).as_ref()])?;
+        }
+        Ok(())
+    }
 
-    let mut sections: Vec<(&str, Vec<String>, Vec<Vec<String>>)> = vec![(
-        "summary",
-        vec![],
-        doc.summary
-            .iter()
-            .map(|(k, v)| vec![neutralise(k).into_owned(), neutralise(v).into_owned()])
-            .collect(),
-    )];
-    for s in &doc.sections {
-        let headers = s
-            .headers
-            .iter()
-            .map(|h| neutralise(h).into_owned())
-            .collect();
-        let rows = s
-            .rows
-            .iter()
-            .map(|r| r.cells.iter().map(|c| field(c, decimal_comma)).collect())
-            .collect();
-        sections.push((s.key, headers, rows));
+    fn begin(&mut self, spec: SectionSpec) -> Result<(), RenderError> {
+        self.start(spec.key, &spec.headers)
     }
-    for (key, headers, rows) in sections {
-        zip.start_file(format!("{key}.csv"), opts)?;
-        zip.write_all(BOM)?;
-        let mut w = ::csv::WriterBuilder::new()
-            .delimiter(options.delimiter)
-            .from_writer(&mut zip);
-        if !headers.is_empty() {
-            w.write_record(&headers)?;
+
+    fn row(&mut self, row: &Row) -> Result<(), RenderError> {
+        let decimal_comma = self.decimal_comma;
+        let mut buf = std::mem::take(&mut self.buf);
+        let w = self.writer();
+        for cell in &row.cells {
+            buf.clear();
+            match cell {
+                Cell::Empty => {}
+                Cell::Int(v) => write!(buf, "{v}").expect("to a String"),
+                Cell::Num(v) => {
+                    write!(buf, "{v:.2}").expect("to a String");
+                    if decimal_comma {
+                        buf = buf.replace('.', ",");
+                    }
+                }
+                Cell::Duration(s) => hms_into(&mut buf, *s),
+                Cell::Text(s) => buf.push_str(&neutralise(s)),
+                Cell::DateTime(t) => {
+                    write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S")).expect("to a String")
+                }
+                Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
+            }
+            w.write_field(buf.as_bytes())?;
         }
-        for r in rows {
-            w.write_record(&r)?;
-        }
-        w.flush()?;
+        w.write_record(None::<&[u8]>)?;
+        self.buf = buf;
+        Ok(())
     }
-    zip.finish()?.sync_all()?;
-    Ok(())
+
+    fn finish(mut self: Box<Self>, _out: &Path) -> Result<(), RenderError> {
+        let zip = self.zip()?;
+        zip.finish()?.sync_all()?;
+        Ok(())
+    }
+}
+
+/// Writes a whole document as a zip of CSV files at `out`.
+pub fn write(doc: &Document, options: &RenderOptions, out: &Path) -> Result<(), RenderError> {
+    super::write_document(Box::new(CsvZipSink::create(out, options)?), doc, out)
 }
 
 #[cfg(test)]

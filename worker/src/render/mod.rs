@@ -1,5 +1,7 @@
-//! Renderers. A report becomes a [`Document`]: a summary block and sections of typed cells.
-//! The xlsx renderer gives each section a sheet; the csv renderer gives each a file in a zip.
+//! Renderers. A report is written through a [`Sink`]: a summary block, then sections of
+//! typed rows that stream in one at a time, so memory stays flat however many rows there
+//! are. The xlsx sink gives each section a sheet; the csv sink gives each a file in a zip.
+//! Small reports (aggregates) are built as a whole [`Document`] first.
 
 pub mod csv;
 pub mod global;
@@ -17,6 +19,8 @@ pub enum Cell {
     /// A duration in seconds.
     Duration(f64),
     Text(String),
+    DateTime(chrono::NaiveDateTime),
+    Bool(bool),
 }
 
 /// One row; total rows are shown in bold.
@@ -47,13 +51,53 @@ pub struct Document {
 
 /// Formats seconds as `h:mm:ss` (hours may exceed 24), rounded to the second.
 pub fn hms(secs: f64) -> String {
+    let mut s = String::new();
+    hms_into(&mut s, secs);
+    s
+}
+
+/// Appends `h:mm:ss` to `out`.
+pub fn hms_into(out: &mut String, secs: f64) {
+    use std::fmt::Write;
     let total = secs.round().max(0.0) as i64;
-    format!(
+    write!(
+        out,
         "{}:{:02}:{:02}",
         total / 3600,
         total % 3600 / 60,
         total % 60
     )
+    .expect("to a String");
+}
+
+/// How a section looks before its rows arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionSpec {
+    pub key: &'static str,
+    pub title: String,
+    pub headers: Vec<String>,
+    /// Column widths in characters (xlsx).
+    pub widths: Vec<f64>,
+}
+
+/// Where rows go: a file being written, section by section.
+pub trait Sink: Send {
+    fn summary(&mut self, title: &str, pairs: &[(String, String)]) -> Result<(), RenderError>;
+    fn begin(&mut self, spec: SectionSpec) -> Result<(), RenderError>;
+    fn row(&mut self, row: &Row) -> Result<(), RenderError>;
+    fn finish(self: Box<Self>, out: &std::path::Path) -> Result<(), RenderError>;
+}
+
+/// Opens the sink of a format, writing to `out`.
+pub fn sink(
+    format: exportd_core::domain::Format,
+    options: &RenderOptions,
+    out: &std::path::Path,
+) -> Result<Box<dyn Sink>, RenderError> {
+    Ok(match format {
+        exportd_core::domain::Format::Xlsx => Box::new(xlsx::XlsxSink::new()),
+        exportd_core::domain::Format::Csv => Box::new(csv::CsvZipSink::create(out, options)?),
+    })
 }
 
 /// Renders a document in the requested format into `out`.
@@ -63,10 +107,57 @@ pub fn render(
     options: &RenderOptions,
     out: &std::path::Path,
 ) -> Result<(), RenderError> {
-    match format {
-        exportd_core::domain::Format::Xlsx => xlsx::write(doc, out),
-        exportd_core::domain::Format::Csv => csv::write(doc, options, out),
+    write_document(sink(format, options, out)?, doc, out)
+}
+
+/// Column widths that fit a section's cells: headers wrap, so they count up to 24
+/// characters; other cells up to 60.
+pub fn fitted_widths(section: &Section) -> Vec<f64> {
+    let mut w: Vec<usize> = section
+        .headers
+        .iter()
+        .map(|h| h.chars().count().min(24))
+        .collect();
+    for row in &section.rows {
+        for (i, c) in row.cells.iter().enumerate() {
+            if let Some(slot) = w.get_mut(i) {
+                *slot = (*slot).max(display_len(c));
+            }
+        }
     }
+    w.into_iter().map(|n| (n.clamp(6, 60) + 2) as f64).collect()
+}
+
+fn display_len(cell: &Cell) -> usize {
+    match cell {
+        Cell::Empty => 0,
+        Cell::Int(v) => v.to_string().len(),
+        Cell::Num(_) | Cell::Duration(_) => 10,
+        Cell::Text(s) => s.chars().count(),
+        Cell::DateTime(_) => 19,
+        Cell::Bool(_) => 5,
+    }
+}
+
+/// Writes a whole document through a sink.
+pub fn write_document(
+    mut sink: Box<dyn Sink>,
+    doc: &Document,
+    out: &std::path::Path,
+) -> Result<(), RenderError> {
+    sink.summary(&doc.summary_title, &doc.summary)?;
+    for section in &doc.sections {
+        sink.begin(SectionSpec {
+            key: section.key,
+            title: section.title.clone(),
+            headers: section.headers.clone(),
+            widths: fitted_widths(section),
+        })?;
+        for row in &section.rows {
+            sink.row(row)?;
+        }
+    }
+    sink.finish(out)
 }
 
 /// Choices a request can make about the file.

@@ -1,23 +1,27 @@
 //! Excel output through rust_xlsxwriter in constant-memory mode: rows stream to a temp
 //! file, so memory stays flat whatever the row count. In that mode a write to an earlier
-//! row is dropped and autofit sees only the current row, so widths are computed here from
-//! the cells and every sheet is laid out before its rows are written.
+//! row is dropped and autofit sees only the current row, so widths are given up front and
+//! every sheet is laid out before its rows are written. A section longer than Excel's
+//! 1,048,576 rows continues on a new sheet with the same header.
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet};
+use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook};
 
-use super::{Cell, Document, RenderError, Row, Section};
+use super::{Cell, Document, RenderError, Row, SectionSpec, Sink};
 
 /// Zip level 1 halves the time of the default level 6 for a file about 1.6× larger.
 const ZIP_LEVEL: u8 = 1;
 const SECONDS_PER_DAY: f64 = 86_400.0;
+/// Data rows per sheet: Excel's limit less the header row.
+const MAX_DATA_ROWS: u32 = 1_048_575;
 
 struct Formats {
     header: Format,
     label: Format,
     duration: Format,
     number: Format,
+    datetime: Format,
     total_text: Format,
     total_int: Format,
     total_duration: Format,
@@ -36,6 +40,7 @@ impl Formats {
             label: bold(),
             duration: Format::new().set_num_format("[h]:mm:ss"),
             number: Format::new().set_num_format("0.00"),
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             total_text: top(bold()),
             total_int: top(bold()),
             total_duration: top(bold().set_num_format("[h]:mm:ss")),
@@ -44,111 +49,165 @@ impl Formats {
     }
 }
 
-fn display_len(cell: &Cell) -> usize {
-    match cell {
-        Cell::Empty => 0,
-        Cell::Int(v) => v.to_string().len(),
-        Cell::Num(_) => 10,
-        Cell::Duration(_) => 10,
-        Cell::Text(s) => s.chars().count(),
-    }
+/// Streams sections into an xlsx workbook.
+pub struct XlsxSink {
+    wb: Workbook,
+    f: Formats,
+    sheet: Option<usize>,
+    spec: Option<SectionSpec>,
+    part: u32,
+    rows: u32,
 }
 
-/// Column widths that fit the cells: headers wrap, so they count up to 24 characters.
-fn widths(section: &Section) -> Vec<f64> {
-    let mut w: Vec<usize> = section
-        .headers
-        .iter()
-        .map(|h| h.chars().count().min(24))
-        .collect();
-    for row in &section.rows {
-        for (i, c) in row.cells.iter().enumerate() {
-            if let Some(slot) = w.get_mut(i) {
-                *slot = (*slot).max(display_len(c));
-            }
+impl XlsxSink {
+    pub fn new() -> Self {
+        let mut wb = Workbook::new();
+        wb.set_zip_compression_level(ZIP_LEVEL);
+        XlsxSink {
+            wb,
+            f: Formats::new(),
+            sheet: None,
+            spec: None,
+            part: 0,
+            rows: 0,
         }
     }
-    w.into_iter().map(|n| (n.clamp(6, 60) + 2) as f64).collect()
-}
 
-fn write_row(ws: &mut Worksheet, f: &Formats, r: u32, row: &Row) -> Result<(), RenderError> {
-    for (c, cell) in row.cells.iter().enumerate() {
-        let c = c as u16;
-        match (cell, row.total) {
-            (Cell::Empty, _) => {}
-            (Cell::Int(v), false) => {
-                ws.write_number(r, c, *v as f64)?;
-            }
-            (Cell::Int(v), true) => {
-                ws.write_number_with_format(r, c, *v as f64, &f.total_int)?;
-            }
-            (Cell::Num(v), false) => {
-                ws.write_number_with_format(r, c, *v, &f.number)?;
-            }
-            (Cell::Num(v), true) => {
-                ws.write_number_with_format(r, c, *v, &f.total_number)?;
-            }
-            (Cell::Duration(s), false) => {
-                ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.duration)?;
-            }
-            (Cell::Duration(s), true) => {
-                ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.total_duration)?;
-            }
-            (Cell::Text(s), false) => {
-                ws.write_string(r, c, s)?;
-            }
-            (Cell::Text(s), true) => {
-                ws.write_string_with_format(r, c, s, &f.total_text)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes the document as an xlsx workbook at `out`: a summary sheet, then one sheet per
-/// section with a frozen header row, an autofilter and fitted widths.
-pub fn write(doc: &Document, out: &Path) -> Result<(), RenderError> {
-    let mut wb = Workbook::new();
-    wb.set_zip_compression_level(ZIP_LEVEL);
-    let f = Formats::new();
-
-    let ws = wb.add_worksheet_with_constant_memory()?;
-    ws.set_name(&doc.summary_title)?;
-    let label_w = doc
-        .summary
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(8);
-    let value_w = doc
-        .summary
-        .iter()
-        .map(|(_, v)| v.chars().count())
-        .max()
-        .unwrap_or(8);
-    ws.set_column_width(0, (label_w + 2) as f64)?;
-    ws.set_column_width(1, (value_w + 2) as f64)?;
-    for (i, (k, v)) in doc.summary.iter().enumerate() {
-        ws.write_string_with_format(i as u32, 0, k, &f.label)?;
-        ws.write_string(i as u32, 1, v)?;
-    }
-
-    for section in &doc.sections {
-        let ws = wb.add_worksheet_with_constant_memory()?;
-        ws.set_name(&section.title)?;
-        for (i, w) in widths(section).into_iter().enumerate() {
-            ws.set_column_width(i as u16, w)?;
+    fn open_sheet(&mut self) -> Result<(), RenderError> {
+        let spec = self.spec.as_ref().expect("a section is open");
+        let name = if self.part == 0 {
+            spec.title.clone()
+        } else {
+            format!("{} ({})", spec.title, self.part + 1)
+        };
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        ws.set_name(truncate_sheet_name(&name))?;
+        for (i, w) in spec.widths.iter().enumerate() {
+            ws.set_column_width(i as u16, *w)?;
         }
         ws.set_freeze_panes(1, 0)?;
-        let last_col = section.headers.len().saturating_sub(1) as u16;
-        ws.autofilter(0, 0, section.rows.len() as u32, last_col)?;
-        for (c, h) in section.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, &f.header)?;
+        for (c, h) in spec.headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, h, &self.f.header)?;
         }
-        for (i, row) in section.rows.iter().enumerate() {
-            write_row(ws, &f, i as u32 + 1, row)?;
-        }
+        self.sheet = Some(self.wb.worksheets().len() - 1);
+        self.rows = 0;
+        Ok(())
     }
-    wb.save(out)?;
-    Ok(())
+
+    fn close_sheet(&mut self) -> Result<(), RenderError> {
+        if let (Some(i), Some(spec)) = (self.sheet.take(), &self.spec) {
+            let last_col = spec.headers.len().saturating_sub(1) as u16;
+            self.wb
+                .worksheet_from_index(i)?
+                .autofilter(0, 0, self.rows, last_col)?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for XlsxSink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn truncate_sheet_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .collect();
+    clean.chars().take(31).collect()
+}
+
+impl Sink for XlsxSink {
+    fn summary(&mut self, title: &str, pairs: &[(String, String)]) -> Result<(), RenderError> {
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        ws.set_name(truncate_sheet_name(title))?;
+        let label_w = pairs
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(8);
+        let value_w = pairs
+            .iter()
+            .map(|(_, v)| v.chars().count())
+            .max()
+            .unwrap_or(8);
+        ws.set_column_width(0, (label_w + 2) as f64)?;
+        ws.set_column_width(1, (value_w + 2) as f64)?;
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            ws.write_string_with_format(i as u32, 0, k, &self.f.label)?;
+            ws.write_string(i as u32, 1, v)?;
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self, spec: SectionSpec) -> Result<(), RenderError> {
+        self.close_sheet()?;
+        self.spec = Some(spec);
+        self.part = 0;
+        self.open_sheet()
+    }
+
+    fn row(&mut self, row: &Row) -> Result<(), RenderError> {
+        if self.rows == MAX_DATA_ROWS {
+            self.close_sheet()?;
+            self.part += 1;
+            self.open_sheet()?;
+        }
+        self.rows += 1;
+        let r = self.rows;
+        let f = &self.f;
+        let ws = self
+            .wb
+            .worksheet_from_index(self.sheet.expect("a section is open"))?;
+        for (c, cell) in row.cells.iter().enumerate() {
+            let c = c as u16;
+            match (cell, row.total) {
+                (Cell::Empty, _) => {}
+                (Cell::Int(v), false) => {
+                    ws.write_number(r, c, *v as f64)?;
+                }
+                (Cell::Int(v), true) => {
+                    ws.write_number_with_format(r, c, *v as f64, &f.total_int)?;
+                }
+                (Cell::Num(v), false) => {
+                    ws.write_number_with_format(r, c, *v, &f.number)?;
+                }
+                (Cell::Num(v), true) => {
+                    ws.write_number_with_format(r, c, *v, &f.total_number)?;
+                }
+                (Cell::Duration(s), false) => {
+                    ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.duration)?;
+                }
+                (Cell::Duration(s), true) => {
+                    ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.total_duration)?;
+                }
+                (Cell::Text(s), false) => {
+                    ws.write_string(r, c, s)?;
+                }
+                (Cell::Text(s), true) => {
+                    ws.write_string_with_format(r, c, s, &f.total_text)?;
+                }
+                (Cell::DateTime(t), _) => {
+                    ws.write_datetime_with_format(r, c, t, &f.datetime)?;
+                }
+                (Cell::Bool(b), _) => {
+                    ws.write_boolean(r, c, *b)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, out: &Path) -> Result<(), RenderError> {
+        self.close_sheet()?;
+        self.wb.save(out)?;
+        Ok(())
+    }
+}
+
+/// Writes a whole document as an xlsx workbook at `out`.
+pub fn write(doc: &Document, out: &Path) -> Result<(), RenderError> {
+    super::write_document(Box::new(XlsxSink::new()), doc, out)
 }

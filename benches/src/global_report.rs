@@ -1,0 +1,241 @@
+//! `exportd bench global-report`: the 90-day global report of the large account (seeded on
+//! first use: 100 sites, 1,000 agents, 5,000,000 chats, 1,000,000 calls and chat events,
+//! 200,000 offline messages, about 540,000 presence intervals, 10,000 bans, and a
+//! 500,000-chat neighbour), in xlsx and csv, phase by phase (query, render, upload), side by
+//! side with the floor: one bare read of every row the report needs (`count(*)` and the
+//! sum of one column per table, over the same account and range, through the same pool,
+//! the tables read concurrently as the report reads them).
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use exportd_core::domain::{DateRange, Format};
+use exportd_worker::{
+    Ctx,
+    render::{self, RenderOptions},
+    report::{self, Meta},
+    seed::{self, SeedParams},
+    storage::Storage,
+};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::stats::{self, Sample};
+
+const LARGE: &str = "bench-large";
+const NEIGHBOUR: &str = "bench-neighbour";
+const DAYS: u32 = 90;
+
+fn params(
+    name: &str,
+    chats_per_day: u32,
+    sites: u32,
+    agents: u32,
+    last_day: NaiveDate,
+) -> SeedParams {
+    SeedParams {
+        account_name: name.into(),
+        plan: "vip".into(),
+        timezone: "America/Santiago".parse().unwrap(),
+        locale: "es".into(),
+        admin_email: format!("admin@{name}.example"),
+        sites,
+        agents,
+        days: DAYS,
+        last_day,
+        chats_per_day,
+        seed: 7,
+        // About 1,000,000 chat events and 10,000 bans on 5,000,000 chats (78% accepted).
+        events_per_accepted: 0.257,
+        bans_per_accepted: 0.00257,
+        messages: false,
+    }
+}
+
+/// The large account: seeded once, found again by name afterwards.
+pub async fn ensure_seeded(pool: &PgPool) -> anyhow::Result<(i64, NaiveDate)> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM accounts WHERE name = $1 ORDER BY id DESC LIMIT 1")
+            .bind(LARGE)
+            .fetch_optional(pool)
+            .await?;
+    if let Some((id,)) = found {
+        let last: NaiveDate = sqlx::query_scalar(
+            "SELECT (max(started_at) AT TIME ZONE 'America/Santiago')::date FROM chats WHERE account_id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+        return Ok((id, last));
+    }
+    let last_day =
+        (Utc::now().with_timezone(&chrono_tz::America::Santiago) - Duration::days(1)).date_naive();
+    println!(
+        "seeding the large account (once): 5,000,000 chats over {DAYS} days, and a 500,000-chat neighbour …"
+    );
+    let t = std::time::Instant::now();
+    let large = seed::seed(pool, &params(LARGE, 55_556, 100, 1_000, last_day)).await?;
+    let n = seed::seed(pool, &params(NEIGHBOUR, 5_556, 10, 100, last_day)).await?;
+    println!(
+        "seeded in {:.1}s: {} chats, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans (+ {} neighbour chats)",
+        t.elapsed().as_secs_f64(),
+        large.chats,
+        large.calls,
+        large.chat_events,
+        large.offline_messages,
+        large.presence,
+        large.bans,
+        n.chats
+    );
+    Ok((large.account_id, last_day))
+}
+
+const FLOOR: [&str; 6] = [
+    "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+    "SELECT count(*), sum(site_id)::bigint FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+    "SELECT count(*), sum(agent_id)::bigint FROM chat_events WHERE account_id = $1 AND at >= $2 AND at < $3",
+    "SELECT count(*), sum(site_id)::bigint FROM offline_messages WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
+    "SELECT count(*), sum(agent_id)::bigint FROM bans WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
+    "SELECT count(*), sum(agent_id)::bigint FROM agent_presence WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)",
+];
+
+async fn floor(pool: &PgPool, account: i64, range: &DateRange) -> anyhow::Result<i64> {
+    let (from, to) = range.utc_bounds();
+    let reads = FLOOR.iter().map(|sql| {
+        sqlx::query_as::<_, (i64, Option<i64>)>(*sql)
+            .bind(account)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+    });
+    let counts = futures::future::try_join_all(reads).await?;
+    Ok(counts.iter().map(|(n, _)| n).sum())
+}
+
+pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
+    let (account_id, last_day) = ensure_seeded(&ctx.pool).await?;
+    let account = report::load_account(&ctx.pool, account_id).await?;
+    let tz: Tz = account.timezone;
+    let range = DateRange {
+        from: last_day - Duration::days(DAYS as i64 - 1),
+        to: last_day,
+        tz,
+    };
+    let (from, to) = range.utc_bounds();
+    let dir = tempfile::tempdir()?;
+    let storage = match &ctx.storage {
+        Storage::Local { .. } => Storage::Local {
+            dir: dir.path().join("store"),
+        },
+        s => s.clone(),
+    };
+    let rows_read = floor(&ctx.pool, account_id, &range).await?;
+    println!(
+        "global-report: account {account_id}, {} – {} ({tz}), {rows_read} source rows; warming up …",
+        range.from, range.to
+    );
+    let _ = report::global::build(&ctx.pool, account_id, from, to, Utc::now()).await?;
+
+    let mut floor_s: Vec<Sample> = vec![];
+    let mut query_s: Vec<Sample> = vec![];
+    let mut phases: Vec<(Format, Vec<Sample>, Vec<Sample>, u64)> = vec![
+        (Format::Xlsx, vec![], vec![], 0),
+        (Format::Csv, vec![], vec![], 0),
+    ];
+    for i in 0..runs {
+        let (r, s) = stats::measure(floor(&ctx.pool, account_id, &range)).await;
+        r?;
+        floor_s.push(s);
+        let (r, s) = stats::measure(report::global::build(
+            &ctx.pool,
+            account_id,
+            from,
+            to,
+            Utc::now(),
+        ))
+        .await;
+        let built = r?;
+        query_s.push(s);
+        let meta = Meta {
+            account: account.clone(),
+            range,
+            generated_at: Utc::now(),
+        };
+        let doc = Arc::new(render::global::document(&meta, &built));
+        for (format, render_s, upload_s, bytes) in phases.iter_mut() {
+            let path = dir
+                .path()
+                .join(format!("report-{i}.{}", format.extension()));
+            let (d, p, f) = (doc.clone(), path.clone(), *format);
+            let (r, s) = stats::measure(async move {
+                tokio::task::spawn_blocking(move || {
+                    render::render(&d, f, &RenderOptions::default(), &p)
+                })
+                .await
+                .expect("render thread")
+            })
+            .await;
+            r?;
+            render_s.push(s);
+            let key = Storage::key(account_id, 0, &format!("bench-{i}.{}", format.extension()));
+            let (r, s) = stats::measure(storage.put_file(&key, &path, format.content_type())).await;
+            *bytes = r?;
+            upload_s.push(s);
+            std::fs::remove_file(&path)?;
+        }
+    }
+    let sum = |v: &[Sample]| stats::summary(&v.iter().map(|s| s.secs).collect::<Vec<_>>());
+    let rss = |v: &[Sample]| v.iter().map(|s| s.rss_mib).fold(0.0, f64::max);
+    let floor_sum = sum(&floor_s);
+    let mut rows = vec![
+        vec![
+            "floor (bare read)".into(),
+            stats::fmt_summary(&floor_sum, "s"),
+            format!("{:.0}", rss(&floor_s)),
+            "1.00×".into(),
+        ],
+        vec![
+            "query".into(),
+            stats::fmt_summary(&sum(&query_s), "s"),
+            format!("{:.0}", rss(&query_s)),
+            format!("{:.2}×", sum(&query_s).median / floor_sum.median),
+        ],
+    ];
+    let mut json_formats = Vec::new();
+    for (format, render_s, upload_s, bytes) in &phases {
+        let totals: Vec<f64> = (0..runs)
+            .map(|i| query_s[i].secs + render_s[i].secs + upload_s[i].secs)
+            .collect();
+        let total = stats::summary(&totals);
+        let f = format.as_str();
+        rows.push(vec![
+            format!("render {f}"),
+            stats::fmt_summary(&sum(render_s), "s"),
+            format!("{:.0}", rss(render_s)),
+            String::new(),
+        ]);
+        rows.push(vec![
+            format!("upload {f}"),
+            stats::fmt_summary(&sum(upload_s), "s"),
+            format!("{:.0}", rss(upload_s)),
+            String::new(),
+        ]);
+        rows.push(vec![
+            format!("total {f}"),
+            stats::fmt_summary(&total, "s"),
+            String::new(),
+            format!("{:.2}×", total.median / floor_sum.median),
+        ]);
+        json_formats.push(json!({"format": f, "render": sum(render_s), "upload": sum(upload_s), "total": total, "bytes": bytes,
+                                 "ratio_to_floor": total.median / floor_sum.median, "peak_rss_mib": rss(render_s).max(rss(upload_s))}));
+    }
+    println!("{runs} runs, median (min–max); targets: total ≤ 1.5× floor and ≤ 2 s");
+    stats::table(&["phase", "time", "peak RSS MiB", "vs floor"], &rows);
+    println!(
+        "{}",
+        json!({"scenario": "global-report", "runs": runs, "source_rows": rows_read, "floor": floor_sum, "query": sum(&query_s),
+               "query_ratio": sum(&query_s).median / floor_sum.median, "formats": json_formats})
+    );
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Benchmark programs (`exportd bench <scenario>`). Each scenario warms up, repeats, runs
+//! exportd side by side with its floor in the same process and run, and prints a table and
+//! one JSON line with medians, min–max and the ratio to the floor. This machine is shared
+//! and noisy: compare ratios, not absolute times, across runs.
+
+pub mod global_report;
+pub mod queue;
+pub mod render;
+pub mod stats;
