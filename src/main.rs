@@ -175,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
     if cfg.secret_is_default
         && !matches!(
             cli.command,
-            Command::Demo(_) | Command::Migrate | Command::Seed(_)
+            Command::Demo(_) | Command::Migrate | Command::Seed(_) | Command::Bench { .. }
         )
     {
         tracing::warn!(

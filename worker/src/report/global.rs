@@ -133,10 +133,10 @@ SELECT site_id, accepted_by,
        count(*) FILTER (WHERE accepted_at IS NOT NULL) AS accepted,
        count(*) FILTER (WHERE missed) AS missed,
        count(*) FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at IS NULL) AS no_reply,
-       coalesce(sum(extract(epoch FROM first_agent_msg_at - first_client_msg_at))
+       coalesce(sum(date_part('epoch', first_agent_msg_at - first_client_msg_at))
                 FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at >= first_client_msg_at), 0)::float8 AS frt_sum,
        count(*) FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at >= first_client_msg_at) AS frt_n,
-       coalesce(sum(extract(epoch FROM last_msg_at - accepted_at))
+       coalesce(sum(date_part('epoch', last_msg_at - accepted_at))
                 FILTER (WHERE accepted_at IS NOT NULL AND last_msg_at IS NOT NULL), 0)::float8 AS dur_sum,
        count(*) FILTER (WHERE accepted_at IS NOT NULL AND last_msg_at IS NOT NULL) AS dur_n,
        count(*) FILTER (WHERE rating = 1) AS pos,
@@ -177,9 +177,9 @@ SELECT site_id, agent_id, count(*)
 // Presence intervals overlapping the range, clipped to it; an interval still open ends now.
 const PRESENCE: &str = "
 SELECT agent_id,
-       coalesce(sum(GREATEST(0, extract(epoch FROM LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
+       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
                 FILTER (WHERE status = 'online'), 0)::float8 AS online,
-       coalesce(sum(GREATEST(0, extract(epoch FROM LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
+       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
                 FILTER (WHERE status = 'away'), 0)::float8 AS away
   FROM agent_presence
  WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
