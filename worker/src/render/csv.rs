@@ -11,6 +11,32 @@ use super::{Cell, Document, RenderError, RenderOptions, Row, SectionSpec, Sink, 
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// `YYYY-MM-DD HH:MM:SS`, without chrono's format parser (this runs for every cell).
+fn datetime_into(out: &mut String, t: &chrono::NaiveDateTime) {
+    use chrono::{Datelike, Timelike};
+    fn two(out: &mut String, v: u32) {
+        out.push((b'0' + (v / 10) as u8) as char);
+        out.push((b'0' + (v % 10) as u8) as char);
+    }
+    let y = t.year();
+    if (0..10_000).contains(&y) {
+        two(out, y as u32 / 100);
+        two(out, y as u32 % 100);
+    } else {
+        write!(out, "{y}").expect("to a String");
+    }
+    out.push('-');
+    two(out, t.month());
+    out.push('-');
+    two(out, t.day());
+    out.push(' ');
+    two(out, t.hour());
+    out.push(':');
+    two(out, t.minute());
+    out.push(':');
+    two(out, t.second());
+}
+
 /// A text cell made safe to open in a spreadsheet.
 pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
     match s.chars().next() {
@@ -94,26 +120,34 @@ impl Sink for CsvZipSink {
     fn row(&mut self, row: &Row) -> Result<(), RenderError> {
         let decimal_comma = self.decimal_comma;
         let mut buf = std::mem::take(&mut self.buf);
+        let mut ints = itoa::Buffer::new();
         let w = self.writer();
         for cell in &row.cells {
-            buf.clear();
+            // Hot path: most cells skip the shared buffer and std::fmt.
             match cell {
-                Cell::Empty => {}
-                Cell::Int(v) => write!(buf, "{v}").expect("to a String"),
+                Cell::Empty => w.write_field(b"")?,
+                Cell::Int(v) => w.write_field(ints.format(*v).as_bytes())?,
+                Cell::Text(s) => w.write_field(neutralise(s).as_bytes())?,
+                Cell::Bool(b) => w.write_field(if *b { &b"true"[..] } else { &b"false"[..] })?,
+                Cell::DateTime(t) => {
+                    buf.clear();
+                    datetime_into(&mut buf, t);
+                    w.write_field(buf.as_bytes())?;
+                }
                 Cell::Num(v) => {
+                    buf.clear();
                     write!(buf, "{v:.2}").expect("to a String");
                     if decimal_comma {
                         buf = buf.replace('.', ",");
                     }
+                    w.write_field(buf.as_bytes())?;
                 }
-                Cell::Duration(s) => hms_into(&mut buf, *s),
-                Cell::Text(s) => buf.push_str(&neutralise(s)),
-                Cell::DateTime(t) => {
-                    write!(buf, "{}", t.format("%Y-%m-%d %H:%M:%S")).expect("to a String")
+                Cell::Duration(s) => {
+                    buf.clear();
+                    hms_into(&mut buf, *s);
+                    w.write_field(buf.as_bytes())?;
                 }
-                Cell::Bool(b) => buf.push_str(if *b { "true" } else { "false" }),
             }
-            w.write_field(buf.as_bytes())?;
         }
         w.write_record(None::<&[u8]>)?;
         self.buf = buf;
@@ -143,5 +177,13 @@ mod tests {
         }
         assert_eq!(neutralise("Ana"), "Ana");
         assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn datetimes_are_written_like_chrono_would() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap().and_hms_opt(7, 5, 3).unwrap();
+        let mut s = String::new();
+        super::datetime_into(&mut s, &t);
+        assert_eq!(s, t.format("%Y-%m-%d %H:%M:%S").to_string());
     }
 }
