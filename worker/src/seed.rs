@@ -259,7 +259,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     };
     let mut events = Copy::open(
         pool,
-        "COPY chat_events (account_id, chat_id, agent_id, kind, at) FROM STDIN",
+        "COPY chat_events (account_id, chat_id, site_id, agent_id, kind, at) FROM STDIN",
     )
     .await?;
     let mut calls = Copy::open(
@@ -330,6 +330,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                         .row(&[
                             acc.clone(),
                             id(chat_id),
+                            id(site),
                             id(other),
                             Some("rejected".into()),
                             ts(pa + s(1)),
@@ -342,6 +343,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
                         .row(&[
                             acc.clone(),
                             id(chat_id),
+                            id(site),
                             id(other),
                             Some("transferred".into()),
                             ts(acc_at + s(30)),

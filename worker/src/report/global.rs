@@ -153,14 +153,16 @@ SELECT site_id, agent_id,
  WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
  GROUP BY site_id, agent_id";
 
+// `site_id` is copied onto events when they are written; one written before its chat has
+// none, and its site is looked up.
 const EVENTS: &str = "
-SELECT c.site_id, e.agent_id,
+SELECT coalesce(e.site_id, (SELECT c.site_id FROM chats c WHERE c.id = e.chat_id AND c.account_id = e.account_id)) AS site,
+       e.agent_id,
        count(*) FILTER (WHERE e.kind = 'transferred') AS transferred,
        count(*) FILTER (WHERE e.kind = 'rejected') AS rejected
   FROM chat_events e
-  LEFT JOIN chats c ON c.id = e.chat_id AND c.account_id = e.account_id
  WHERE e.account_id = $1 AND e.at >= $2 AND e.at < $3
- GROUP BY c.site_id, e.agent_id";
+ GROUP BY 1, 2";
 
 const OFFLINE: &str = "
 SELECT site_id, agent_id, count(*)
