@@ -187,6 +187,12 @@ SELECT agent_id,
  WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
  GROUP BY agent_id";
 
+async fn timed<T>(name: &'static str, t0: std::time::Instant, f: impl std::future::Future<Output = T>) -> T {
+    let r = f.await;
+    tracing::debug!(query = name, ms = t0.elapsed().as_millis() as u64, "report query done");
+    r
+}
+
 /// Runs the report's queries for `[from, to)` and rolls up its three sections.
 pub async fn build(
     pool: &PgPool,
@@ -251,8 +257,18 @@ pub async fn build(
     )
     .bind(account_id)
     .fetch_all(pool);
-    let (chats, calls, events, offline, bans, presence, sites, users) =
-        tokio::try_join!(chats, calls, events, offline, bans, presence, sites, users)?;
+    let t0 = std::time::Instant::now();
+    let (chats, calls, events, offline, bans, presence, sites, users) = tokio::try_join!(
+        timed("chats", t0, chats),
+        timed("calls", t0, calls),
+        timed("events", t0, events),
+        timed("offline", t0, offline),
+        timed("bans", t0, bans),
+        timed("presence", t0, presence),
+        sites,
+        users
+    )?;
+    let t1 = std::time::Instant::now();
 
     let mut site_cells: HashMap<Option<i64>, SiteMetrics> = HashMap::new();
     let mut cells: HashMap<Key, AgentMetrics> = HashMap::new();
