@@ -67,6 +67,9 @@ enum BenchScenario {
         exports: usize,
         #[arg(long, default_value_t = 32)]
         clients: usize,
+        /// Start the worker only after every POST was answered (the API's own latency).
+        #[arg(long)]
+        hold_worker: bool,
     },
     /// Seed the large account only (what global-report seeds on first use).
     Seed,
@@ -253,10 +256,14 @@ async fn main() -> anyhow::Result<()> {
                     exportd_core::db::migrate(&ctx.pool).await?;
                     exportd_bench::global_report::run(ctx, runs.max(1)).await?;
                 }
-                BenchScenario::Queue { exports, clients } => {
+                BenchScenario::Queue {
+                    exports,
+                    clients,
+                    hold_worker,
+                } => {
                     let ctx = Ctx::connect(cfg).await?;
                     exportd_core::db::migrate(&ctx.pool).await?;
-                    exportd_bench::queue::run(ctx, exports, clients.max(1)).await?;
+                    exportd_bench::queue::run(ctx, exports, clients.max(1), hold_worker).await?;
                 }
                 BenchScenario::Seed => {
                     let pool = exportd_core::db::connect(&cfg).await?;

@@ -15,7 +15,12 @@ use serde_json::json;
 
 use crate::stats;
 
-pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn run(
+    ctx: Arc<Ctx>,
+    exports: usize,
+    clients: usize,
+    hold_worker: bool,
+) -> anyhow::Result<()> {
     let day = (Utc::now() - chrono::Duration::days(1)).date_naive();
     let p = seed::SeedParams {
         account_name: format!("bench-queue-{}", Utc::now().timestamp()),
@@ -43,8 +48,19 @@ pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Resul
     let api = tokio::spawn(exportd_api::serve(ctx.clone(), listener, async move {
         let _ = a.recv().await;
     }));
-    let worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move {
-        let _ = b.recv().await;
+    let start_worker = {
+        let ctx = ctx.clone();
+        move || {
+            tokio::spawn(jobs::run_worker(ctx, async move {
+                let _ = b.recv().await;
+            }))
+        }
+    };
+    // The warm-up needs a worker; with --hold-worker it is stopped before the burst.
+    let (warm_stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut warm_rx = warm_stop.subscribe();
+    let warm_worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move {
+        let _ = warm_rx.recv().await;
     }));
 
     let http = reqwest::Client::builder()
@@ -68,6 +84,13 @@ pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Resul
         1,
     )
     .await?;
+    let mut worker = None;
+    if hold_worker {
+        let _ = warm_stop.send(());
+        let _ = warm_worker.await;
+    } else {
+        worker = Some(warm_worker);
+    }
 
     let started = Instant::now();
     let results: Vec<(Duration, u16)> = futures::stream::iter(0..exports)
@@ -91,6 +114,9 @@ pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Resul
         .collect()
         .await;
     let posted = started.elapsed();
+    if hold_worker {
+        worker = Some(start_worker());
+    }
     let accepted = results.iter().filter(|(_, s)| *s == 202).count();
     let mut lat: Vec<Duration> = results.iter().map(|(d, _)| *d).collect();
 
@@ -112,8 +138,11 @@ pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Resul
     .fetch_one(&ctx.pool)
     .await?;
     let _ = stop.send(());
+    let _ = warm_stop.send(());
     let _ = api.await;
-    let _ = worker.await;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
 
     let (p50, p99, max) = (
         stats::quantile(&mut lat, 0.5),
@@ -151,7 +180,7 @@ pub async fn run(ctx: Arc<Ctx>, exports: usize, clients: usize) -> anyhow::Resul
     );
     println!(
         "{}",
-        json!({"scenario": "queue", "exports": exports, "clients": clients, "accepted": accepted, "failed": failed,
+        json!({"scenario": "queue", "exports": exports, "clients": clients, "hold_worker": hold_worker, "accepted": accepted, "failed": failed,
                "post_ms": {"p50": p50.as_secs_f64() * 1e3, "p99": p99.as_secs_f64() * 1e3, "max": max.as_secs_f64() * 1e3},
                "all_posted_s": posted.as_secs_f64(), "last_stored_s": all_stored.as_secs_f64(), "last_email_s": mailed.as_secs_f64(),
                "jobs_per_s": accepted as f64 / all_stored.as_secs_f64()})

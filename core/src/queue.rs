@@ -131,14 +131,53 @@ pub async fn dispatch(
     queue: QueueName,
     ids: &[i64],
 ) -> Result<Vec<i64>, DispatchError> {
+    dispatch_with(pool, conn, cfg, queue, ids, true).await
+}
+
+/// Like [`dispatch`], but returns at once with nothing pushed when another process is
+/// dispatching this queue: for request paths, which must not queue behind each other. What
+/// is left is pushed by the worker's dispatcher within a poll interval.
+pub async fn try_dispatch(
+    pool: &sqlx::PgPool,
+    conn: &mut ConnectionManager,
+    cfg: &Config,
+    queue: QueueName,
+    ids: &[i64],
+) -> Result<Vec<i64>, DispatchError> {
+    dispatch_with(pool, conn, cfg, queue, ids, false).await
+}
+
+async fn dispatch_with(
+    pool: &sqlx::PgPool,
+    conn: &mut ConnectionManager,
+    cfg: &Config,
+    queue: QueueName,
+    ids: &[i64],
+    wait: bool,
+) -> Result<Vec<i64>, DispatchError> {
     let rc = redis_config(cfg, queue);
     // Check-and-push must be atomic across every API and worker process, or concurrent
     // dispatches overshoot the cap: one transaction-scoped advisory lock per queue.
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(queue.lock_key())
+    // The bookkeeping below need not survive a crash (a lost `dispatched_at` only means a
+    // harmless second push), so it does not wait for the WAL flush.
+    sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
+    if wait {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(queue.lock_key())
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(queue.lock_key())
+            .fetch_one(&mut *tx)
+            .await?;
+        if !got {
+            return Ok(vec![]);
+        }
+    }
     let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
     let ids = &ids[..ids.len().min(room)];
     if ids.is_empty() {

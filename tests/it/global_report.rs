@@ -192,24 +192,56 @@ async fn csv_zip_report_matches_the_same_hand_computed_values() {
 async fn an_event_written_before_its_chat_still_counts_on_the_chats_site() {
     let app = TestApp::spawn().await;
     let acct = app.account("Orden", "UTC", "pro", "es").await;
-    let site: i64 = sqlx::query_scalar("INSERT INTO sites (account_id, name) VALUES ($1, 'Late') RETURNING id").bind(acct.id).fetch_one(&app.pool).await.unwrap();
-    let agent: i64 = sqlx::query_scalar("INSERT INTO users (account_id, name, role) VALUES ($1, 'Eva', 'agent') RETURNING id").bind(acct.id).fetch_one(&app.pool).await.unwrap();
+    let site: i64 =
+        sqlx::query_scalar("INSERT INTO sites (account_id, name) VALUES ($1, 'Late') RETURNING id")
+            .bind(acct.id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let agent: i64 = sqlx::query_scalar(
+        "INSERT INTO users (account_id, name, role) VALUES ($1, 'Eva', 'agent') RETURNING id",
+    )
+    .bind(acct.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
     let at = format!("{day}T12:00:00Z");
     // The event first (its chat does not exist yet, so no site is copied onto it) …
     sqlx::query("INSERT INTO chat_events (id, account_id, chat_id, agent_id, kind, at) VALUES (1000001, $1, 990001, $2, 'transferred', $3::timestamptz)")
         .bind(acct.id).bind(agent).bind(&at).execute(&app.pool).await.unwrap();
-    let copied: Option<i64> = sqlx::query_scalar("SELECT site_id FROM chat_events WHERE id = 1000001").fetch_one(&app.pool).await.unwrap();
+    let copied: Option<i64> =
+        sqlx::query_scalar("SELECT site_id FROM chat_events WHERE id = 1000001")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(copied, None);
     // … then the chat.
     sqlx::query("INSERT INTO chats (id, account_id, site_id, started_at, accepted_at, accepted_by) VALUES (990001, $1, $2, $3::timestamptz, $3::timestamptz, $4)")
         .bind(acct.id).bind(site).bind(&at).bind(agent).execute(&app.pool).await.unwrap();
-    let (_, e) = app.post_export(&acct.token, &json!({"kind": "global", "format": "csv", "from": day, "to": day})).await;
+    let (_, e) = app
+        .post_export(
+            &acct.token,
+            &json!({"kind": "global", "format": "csv", "from": day, "to": day}),
+        )
+        .await;
     let id = e["id"].as_i64().unwrap();
-    assert_eq!(app.wait_finished(&acct.token, id).await["status"], "succeeded");
-    let (_, bytes) = app.download_url(&format!("{}/v1/exports/{id}/download", app.base), Some(&acct.token)).await;
+    assert_eq!(
+        app.wait_finished(&acct.token, id).await["status"],
+        "succeeded"
+    );
+    let (_, bytes) = app
+        .download_url(
+            &format!("{}/v1/exports/{id}/download", app.base),
+            Some(&acct.token),
+        )
+        .await;
     let parts = sheets::csv_zip(&bytes, b',');
     let per_site = sheets::part(&parts, "per_site.csv");
-    assert_eq!(per_site[1][..5], ["Late", "Eva", "1", "0", "1"].map(String::from), "{per_site:?}");
+    assert_eq!(
+        per_site[1][..5],
+        ["Late", "Eva", "1", "0", "1"].map(String::from),
+        "{per_site:?}"
+    );
     app.shutdown().await;
 }

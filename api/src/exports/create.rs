@@ -158,20 +158,26 @@ pub async fn create(
         .ok_or_else(|| anyhow::anyhow!("idempotency conflict without a row"))?;
         return replay(existing, &hash);
     };
-    // After the commit: hand it to the queue now. If Redis is full or down, the
-    // reconciler dispatches it from Postgres, so the request is never lost.
-    if let Err(e) = queue::dispatch(
-        &ctx.pool,
-        &mut ctx.redis.clone(),
-        &ctx.cfg,
-        QueueName::Generate,
-        &[export.id],
-    )
-    .await
-    {
-        tracing::warn!(export.id = export.id, error = %e, "dispatch after create failed; the reconciler will retry");
-    }
-    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
+    // After the commit, and off the request path: hand it to the queue unless another
+    // dispatch holds the queue's lock at this instant, and wake the account's streams. An
+    // export not handed over here (lock busy, Redis full or down, process gone) is pushed
+    // from Postgres by the worker's dispatcher within a poll interval: never lost.
+    let (ctx2, export_id, account_id) = (ctx.clone(), export.id, caller.account_id);
+    tokio::spawn(async move {
+        let mut redis = ctx2.redis.clone();
+        if let Err(e) = queue::try_dispatch(
+            &ctx2.pool,
+            &mut redis,
+            &ctx2.cfg,
+            QueueName::Generate,
+            &[export_id],
+        )
+        .await
+        {
+            tracing::warn!(export.id = export_id, error = %e, "dispatch after create failed; the dispatcher will retry");
+        }
+        exportd_core::events::publish(&mut redis, &ctx2.cfg, account_id).await;
+    });
     tracing::info!(
         export.id = export.id,
         account.id = caller.account_id,

@@ -4,6 +4,7 @@
 //! including a failure or a retry to come; Postgres counts attempts and schedules retries,
 //! and every apalis task has a single attempt. A row that has gone is logged and skipped.
 
+pub mod dispatch;
 pub mod generate;
 pub mod notify;
 pub mod reconcile;
@@ -68,7 +69,8 @@ pub async fn run_worker(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reconciler = reconcile::spawn(ctx.clone(), stop_rx.clone());
-    let scheduler = tokio::spawn(schedule::run(ctx.clone(), stop_rx));
+    let scheduler = tokio::spawn(schedule::run(ctx.clone(), stop_rx.clone()));
+    let dispatcher = tokio::spawn(dispatch::run(ctx.clone(), stop_rx));
     tracing::info!(instance = %ctx.instance, "worker started");
     let result = monitor(ctx)
         .run_with_signal(async move {
@@ -80,5 +82,6 @@ pub async fn run_worker(
     let _ = stop_tx.send(true);
     let _ = reconciler.await;
     let _ = scheduler.await;
+    let _ = dispatcher.await;
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
 }

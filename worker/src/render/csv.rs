@@ -181,7 +181,10 @@ mod tests {
 
     #[test]
     fn datetimes_are_written_like_chrono_would() {
-        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap().and_hms_opt(7, 5, 3).unwrap();
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 9)
+            .unwrap()
+            .and_hms_opt(7, 5, 3)
+            .unwrap();
         let mut s = String::new();
         super::datetime_into(&mut s, &t);
         assert_eq!(s, t.format("%Y-%m-%d %H:%M:%S").to_string());

@@ -187,9 +187,17 @@ SELECT agent_id,
  WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
  GROUP BY agent_id";
 
-async fn timed<T>(name: &'static str, t0: std::time::Instant, f: impl std::future::Future<Output = T>) -> T {
+async fn timed<T>(
+    name: &'static str,
+    t0: std::time::Instant,
+    f: impl std::future::Future<Output = T>,
+) -> T {
     let r = f.await;
-    tracing::debug!(query = name, ms = t0.elapsed().as_millis() as u64, "report query done");
+    tracing::debug!(
+        query = name,
+        ms = t0.elapsed().as_millis() as u64,
+        "report query done"
+    );
     r
 }
 
@@ -447,6 +455,11 @@ pub async fn build(
             });
         }
     }
+    tracing::debug!(
+        queries_ms = (t1 - t0).as_millis() as u64,
+        rollup_ms = t1.elapsed().as_millis() as u64,
+        "global report built"
+    );
     Ok(GlobalReport {
         by_site,
         site_total,
