@@ -187,6 +187,39 @@ SELECT agent_id,
  WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
  GROUP BY agent_id";
 
+/// Memory each report aggregate may hash in. At Postgres's default (4 MB) the (site,
+/// agent) aggregate of a large account spills to disk and takes about 20% longer.
+const WORK_MEM: &str = "64MB";
+
+/// Runs one aggregate in a transaction of its own, with room to hash in memory.
+async fn aggregate<T>(
+    pool: &PgPool,
+    sql: &'static str,
+    account_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: Option<DateTime<Utc>>,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('work_mem', $1, true)")
+        .bind(WORK_MEM)
+        .execute(&mut *tx)
+        .await?;
+    let mut q = sqlx::query_as::<_, T>(sql)
+        .bind(account_id)
+        .bind(from)
+        .bind(to);
+    if let Some(now) = now {
+        q = q.bind(now);
+    }
+    let rows = q.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
 async fn timed<T>(
     name: &'static str,
     t0: std::time::Instant,
@@ -224,37 +257,12 @@ pub async fn build(
     );
     type Pair = (Option<i64>, Option<i64>, i64, i64);
     type Count = (Option<i64>, Option<i64>, i64);
-    let chats = sqlx::query_as::<_, ChatRow>(CHATS)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool);
-    let calls = sqlx::query_as::<_, Pair>(CALLS)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool);
-    let events = sqlx::query_as::<_, Pair>(EVENTS)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool);
-    let offline = sqlx::query_as::<_, Count>(OFFLINE)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool);
-    let bans = sqlx::query_as::<_, Count>(BANS)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool);
-    let presence = sqlx::query_as::<_, (i64, f64, f64)>(PRESENCE)
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(now)
-        .fetch_all(pool);
+    let chats = aggregate::<ChatRow>(pool, CHATS, account_id, from, to, None);
+    let calls = aggregate::<Pair>(pool, CALLS, account_id, from, to, None);
+    let events = aggregate::<Pair>(pool, EVENTS, account_id, from, to, None);
+    let offline = aggregate::<Count>(pool, OFFLINE, account_id, from, to, None);
+    let bans = aggregate::<Count>(pool, BANS, account_id, from, to, None);
+    let presence = aggregate::<(i64, f64, f64)>(pool, PRESENCE, account_id, from, to, Some(now));
     let sites = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, name, channel FROM sites WHERE account_id = $1",
     )
