@@ -162,15 +162,16 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             range,
             generated_at: Utc::now(),
         };
-        let doc = Arc::new(render::global::document(&meta, &built));
+        let (built, meta) = (Arc::new(built), Arc::new(meta));
         for (format, render_s, upload_s, bytes) in phases.iter_mut() {
             let path = dir
                 .path()
                 .join(format!("report-{i}.{}", format.extension()));
-            let (d, p, f) = (doc.clone(), path.clone(), *format);
+            let (b, m, p, f) = (built.clone(), meta.clone(), path.clone(), *format);
             let (r, s) = stats::measure(async move {
                 tokio::task::spawn_blocking(move || {
-                    render::render(&d, f, &RenderOptions::default(), &p)
+                    let sink = render::sink(f, &RenderOptions::default(), &p)?;
+                    render::global::write(&m, &b, sink, &p)
                 })
                 .await
                 .expect("render thread")

@@ -203,16 +203,13 @@ async fn produce(
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
 
-    let doc = match kind {
-        ReportKind::Global => {
-            let r = report::global::build(&ctx.pool, account.id, from, to, now).await?;
-            let meta = Meta {
-                account: account.clone(),
-                range,
-                generated_at: now,
-            };
-            render::global::document(&meta, &r)
-        }
+    let report = match kind {
+        ReportKind::Global => report::global::build(&ctx.pool, account.id, from, to, now).await?,
+    };
+    let meta = Meta {
+        account: account.clone(),
+        range,
+        generated_at: now,
     };
     checkpoint(ctx, lease, lost, 50).await?;
 
@@ -222,10 +219,13 @@ async fn produce(
         .tempfile()
         .map_err(|e| anyhow::Error::new(e).context("creating a temp file"))?;
     let path = tmp.path().to_owned();
-    tokio::task::spawn_blocking(move || render::render(&doc, format, &options, &path))
-        .await
-        .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
-        .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
+    tokio::task::spawn_blocking(move || {
+        let sink = render::sink(format, &options, &path)?;
+        render::global::write(&meta, &report, sink, &path)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
+    .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
     checkpoint(ctx, lease, lost, 80).await?;
 
     let name = format!(

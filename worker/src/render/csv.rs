@@ -7,7 +7,7 @@ use std::{fmt::Write as _, fs::File, io::Write, path::Path};
 
 use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
 
-use super::{Cell, Document, RenderError, RenderOptions, Row, SectionSpec, Sink, hms_into};
+use super::{Cell, RenderError, RenderOptions, Row, SectionSpec, Sink, hms_into};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -159,11 +159,6 @@ impl Sink for CsvZipSink {
         zip.finish()?.sync_all()?;
         Ok(())
     }
-}
-
-/// Writes a whole document as a zip of CSV files at `out`.
-pub fn write(doc: &Document, options: &RenderOptions, out: &Path) -> Result<(), RenderError> {
-    super::write_document(Box::new(CsvZipSink::create(out, options)?), doc, out)
 }
 
 #[cfg(test)]

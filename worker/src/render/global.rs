@@ -1,6 +1,10 @@
-//! Lays the global report out as a [`Document`].
+//! Writes the global report through a [`Sink`]: the summary and the two small sections as
+//! whole sections, the per-site section (one row per site and agent, a hundred thousand on
+//! large accounts) streamed row by row.
 
-use super::{Cell, Document, Row, Section, labels};
+use std::path::Path;
+
+use super::{Cell, RenderError, Row, Section, SectionSpec, Sink, fitted_widths, labels};
 use crate::report::{
     Meta,
     global::{AgentMetrics, GlobalReport, SiteMetrics},
@@ -46,8 +50,13 @@ fn row(
     }
 }
 
-/// The summary block, the by-site, by-agent and per-site sections.
-pub fn document(meta: &Meta, r: &GlobalReport) -> Document {
+/// Writes the summary block, then the by-site, by-agent and per-site sections.
+pub fn write(
+    meta: &Meta,
+    r: &GlobalReport,
+    mut sink: Box<dyn Sink>,
+    out: &Path,
+) -> Result<(), RenderError> {
     let l = labels::global(meta.account.locale);
     let tz = meta.range.tz;
     let text = |s: &str| Cell::Text(s.to_owned());
@@ -67,36 +76,7 @@ pub fn document(meta: &Meta, r: &GlobalReport) -> Document {
                 .to_string(),
         ),
     ];
-
-    let mut by_site: Vec<Row> = r
-        .by_site
-        .iter()
-        .map(|(s, m)| row([text(&s.name)], site_cells(m), false))
-        .collect();
-    by_site.push(row([text(l.total)], site_cells(&r.site_total), true));
-
-    let mut by_agent: Vec<Row> = r
-        .by_agent
-        .iter()
-        .map(|(a, m)| row([text(&a.name)], agent_cells(m), false))
-        .collect();
-    by_agent.push(row([text(l.total)], agent_cells(&r.agent_total), true));
-
-    let mut per_site = Vec::new();
-    for block in &r.per_site {
-        for (a, m) in &block.agents {
-            per_site.push(row(
-                [text(&block.site.name), text(&a.name)],
-                agent_cells(m),
-                false,
-            ));
-        }
-        per_site.push(row(
-            [text(&block.site.name), text(l.total)],
-            agent_cells(&block.total),
-            true,
-        ));
-    }
+    sink.summary(l.summary, &summary)?;
 
     let headers = |first: &[&str], rest: &[&str]| {
         first
@@ -105,28 +85,85 @@ pub fn document(meta: &Meta, r: &GlobalReport) -> Document {
             .map(|s| (*s).to_owned())
             .collect::<Vec<_>>()
     };
-    Document {
-        summary_title: l.summary.to_owned(),
-        summary,
-        sections: vec![
-            Section {
-                key: "by_site",
-                title: l.by_site.to_owned(),
-                headers: headers(&[l.site], &l.site_metrics),
-                rows: by_site,
-            },
-            Section {
-                key: "by_agent",
-                title: l.by_agent.to_owned(),
-                headers: headers(&[l.agent], &l.agent_metrics),
-                rows: by_agent,
-            },
-            Section {
-                key: "per_site",
-                title: l.per_site.to_owned(),
-                headers: headers(&[l.site, l.agent], &l.agent_metrics),
-                rows: per_site,
-            },
-        ],
+    let mut by_site: Vec<Row> = r
+        .by_site
+        .iter()
+        .map(|(s, m)| row([text(&s.name)], site_cells(m), false))
+        .collect();
+    by_site.push(row([text(l.total)], site_cells(&r.site_total), true));
+    let mut by_agent: Vec<Row> = r
+        .by_agent
+        .iter()
+        .map(|(a, m)| row([text(&a.name)], agent_cells(m), false))
+        .collect();
+    by_agent.push(row([text(l.total)], agent_cells(&r.agent_total), true));
+    let small = [
+        Section {
+            key: "by_site",
+            title: l.by_site.to_owned(),
+            headers: headers(&[l.site], &l.site_metrics),
+            rows: by_site,
+        },
+        Section {
+            key: "by_agent",
+            title: l.by_agent.to_owned(),
+            headers: headers(&[l.agent], &l.agent_metrics),
+            rows: by_agent,
+        },
+    ];
+    for section in &small {
+        sink.begin(SectionSpec {
+            key: section.key,
+            title: section.title.clone(),
+            headers: section.headers.clone(),
+            widths: fitted_widths(section),
+        })?;
+        for row in &section.rows {
+            sink.row(row)?;
+        }
     }
+
+    // Widths from the names; numbers and durations fit in the headers' width.
+    let longest =
+        |names: &mut dyn Iterator<Item = &str>| names.map(|n| n.chars().count()).max().unwrap_or(0);
+    let site_w =
+        longest(&mut r.per_site.iter().map(|b| b.site.name.as_str())).max(l.site.chars().count());
+    let agent_w = longest(
+        &mut r
+            .per_site
+            .iter()
+            .flat_map(|b| b.agents.iter().map(|(a, _)| a.name.as_str())),
+    )
+    .max(l.agent.chars().count())
+    .max(l.total.chars().count());
+    let widths = [site_w, agent_w]
+        .into_iter()
+        .chain(
+            l.agent_metrics
+                .iter()
+                .map(|h| h.chars().count().min(24).max(10)),
+        )
+        .map(|n| (n.clamp(6, 60) + 2) as f64)
+        .collect();
+    sink.begin(SectionSpec {
+        key: "per_site",
+        title: l.per_site.to_owned(),
+        headers: headers(&[l.site, l.agent], &l.agent_metrics),
+        widths,
+    })?;
+    for block in &r.per_site {
+        for (a, m) in &block.agents {
+            sink.row(&row(
+                [text(&block.site.name), text(&a.name)],
+                agent_cells(m),
+                false,
+            ))?;
+        }
+        sink.row(&row(
+            [text(&block.site.name), text(l.total)],
+            agent_cells(&block.total),
+            true,
+        ))?;
+    }
+    sink.finish(out)
 }

@@ -1,7 +1,7 @@
 //! Renderers. A report is written through a [`Sink`]: a summary block, then sections of
 //! typed rows that stream in one at a time, so memory stays flat however many rows there
 //! are. The xlsx sink gives each section a sheet; the csv sink gives each a file in a zip.
-//! Small reports (aggregates) are built as a whole [`Document`] first.
+//! Small sections are built whole first (see [`Section`]), so their widths fit their cells.
 
 pub mod csv;
 pub mod global;
@@ -30,7 +30,7 @@ pub struct Row {
     pub total: bool,
 }
 
-/// One section of a report: a sheet in xlsx, a file in the csv zip.
+/// A section built whole: a sheet in xlsx, a file in the csv zip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
     /// Stable file name stem for csv, e.g. `by_site`.
@@ -39,14 +39,6 @@ pub struct Section {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Row>,
-}
-
-/// A whole report, ready to render.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    pub summary_title: String,
-    pub summary: Vec<(String, String)>,
-    pub sections: Vec<Section>,
 }
 
 /// Formats seconds as `h:mm:ss` (hours may exceed 24), rounded to the second.
@@ -100,16 +92,6 @@ pub fn sink(
     })
 }
 
-/// Renders a document in the requested format into `out`.
-pub fn render(
-    doc: &Document,
-    format: exportd_core::domain::Format,
-    options: &RenderOptions,
-    out: &std::path::Path,
-) -> Result<(), RenderError> {
-    write_document(sink(format, options, out)?, doc, out)
-}
-
 /// Column widths that fit a section's cells: headers wrap, so they count up to 24
 /// characters; other cells up to 60.
 pub fn fitted_widths(section: &Section) -> Vec<f64> {
@@ -137,27 +119,6 @@ fn display_len(cell: &Cell) -> usize {
         Cell::DateTime(_) => 19,
         Cell::Bool(_) => 5,
     }
-}
-
-/// Writes a whole document through a sink.
-pub fn write_document(
-    mut sink: Box<dyn Sink>,
-    doc: &Document,
-    out: &std::path::Path,
-) -> Result<(), RenderError> {
-    sink.summary(&doc.summary_title, &doc.summary)?;
-    for section in &doc.sections {
-        sink.begin(SectionSpec {
-            key: section.key,
-            title: section.title.clone(),
-            headers: section.headers.clone(),
-            widths: fitted_widths(section),
-        })?;
-        for row in &section.rows {
-            sink.row(row)?;
-        }
-    }
-    sink.finish(out)
 }
 
 /// Choices a request can make about the file.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook};
 
-use super::{Cell, Document, RenderError, Row, SectionSpec, Sink};
+use super::{Cell, RenderError, Row, SectionSpec, Sink};
 
 /// Zip level 1 halves the time of the default level 6 for a file about 1.6× larger.
 const ZIP_LEVEL: u8 = 1;
@@ -205,9 +205,4 @@ impl Sink for XlsxSink {
         self.wb.save(out)?;
         Ok(())
     }
-}
-
-/// Writes a whole document as an xlsx workbook at `out`.
-pub fn write(doc: &Document, out: &Path) -> Result<(), RenderError> {
-    super::write_document(Box::new(XlsxSink::new()), doc, out)
 }

@@ -1,5 +1,5 @@
-//! Report queries. A report is turned into [`crate::render::Document`], a list of sections
-//! that the xlsx and csv renderers both write.
+//! Report queries. A report is written through a [`crate::render::Sink`], section by section,
+//! by the xlsx and csv renderers alike.
 
 pub mod global;
 
