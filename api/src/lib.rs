@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod exports;
 pub mod health;
+pub mod metrics;
 pub mod notifications;
 pub mod schedules;
 pub mod state;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

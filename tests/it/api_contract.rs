@@ -388,3 +388,37 @@ async fn health_says_alive_and_ready_checks_postgres_redis_and_storage() {
     assert_eq!(r.status(), 503);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_exports_by_state_and_the_queue_depth() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Metrics", "UTC", "pro", "es").await;
+    for _ in 0..3 {
+        assert_eq!(app.post_export(&acct.token, &small("csv")).await.0, 202);
+    }
+    crate::harness::poll(10, "three queued exports in Redis", || async {
+        exportd_worker::jobs::dispatch::pass(&app.ctx)
+            .await
+            .unwrap();
+        let text = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let figure = |name: &str| -> Option<i64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        // A row pushed by both the API and this pass sits in Redis twice: at least three.
+        (figure("exportd_exports{status=\"queued\"}") == Some(3)
+            && figure("exportd_queue_depth{queue=\"exports\"}").is_some_and(|d| d >= 3))
+        .then_some(())
+    })
+    .await;
+    app.shutdown().await;
+}
