@@ -171,7 +171,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             let (r, s) = stats::measure(async move {
                 tokio::task::spawn_blocking(move || {
                     let sink = render::sink(f, &RenderOptions::default(), &p)?;
-                    render::global::write(&m, &b, sink, &p)
+                    render::global::write(&m, &b, sink, &p, &|_| {})
                 })
                 .await
                 .expect("render thread")

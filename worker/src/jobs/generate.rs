@@ -219,13 +219,29 @@ async fn produce(
         .tempfile()
         .map_err(|e| anyhow::Error::new(e).context("creating a temp file"))?;
     let path = tmp.path().to_owned();
-    tokio::task::spawn_blocking(move || {
+    // The renderer runs on a blocking thread; its progress (rows written) reaches the
+    // export row through this channel, mapped onto 50–80%.
+    let (tx, mut rx) = tokio::sync::watch::channel(50i16);
+    let pool = ctx.pool.clone();
+    let reporter = tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let p = *rx.borrow_and_update();
+            if !exports::set_progress(&pool, lease, p).await.unwrap_or(true) {
+                return;
+            }
+        }
+    });
+    let rendered = tokio::task::spawn_blocking(move || {
         let sink = render::sink(format, &options, &path)?;
-        render::global::write(&meta, &report, sink, &path)
+        render::global::write(&meta, &report, sink, &path, &|share| {
+            tx.send_replace(50 + (share.clamp(0.0, 1.0) * 30.0) as i16);
+        })
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
-    .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
+    .await;
+    let _ = reporter.await;
+    rendered
+        .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
+        .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
     checkpoint(ctx, lease, lost, 80).await?;
 
     let name = format!(

@@ -51,12 +51,19 @@ fn row(
 }
 
 /// Writes the summary block, then the by-site, by-agent and per-site sections.
+///
+/// `progress` is told the share of rows written so far (0 to 1), after each section and
+/// every 10,000 rows.
 pub fn write(
     meta: &Meta,
     r: &GlobalReport,
     mut sink: Box<dyn Sink>,
     out: &Path,
+    progress: &dyn Fn(f64),
 ) -> Result<(), RenderError> {
+    let per_site_rows: usize = r.per_site.iter().map(|b| b.agents.len() + 1).sum();
+    let total_rows = (r.by_site.len() + r.by_agent.len() + 2 + per_site_rows).max(1) as f64;
+    let mut written = 0usize;
     let l = labels::global(meta.account.locale);
     let tz = meta.range.tz;
     let text = |s: &str| Cell::Text(s.to_owned());
@@ -121,6 +128,8 @@ pub fn write(
         for row in &section.rows {
             sink.row(row)?;
         }
+        written += section.rows.len();
+        progress(written as f64 / total_rows);
     }
 
     // Widths from the names; numbers and durations fit in the headers' width.
@@ -158,12 +167,105 @@ pub fn write(
                 agent_cells(m),
                 false,
             ))?;
+            written += 1;
+            if written % 10_000 == 0 {
+                progress(written as f64 / total_rows);
+            }
         }
         sink.row(&row(
             [text(&block.site.name), text(l.total)],
             agent_cells(&block.total),
             true,
         ))?;
+        written += 1;
     }
+    progress(1.0);
     sink.finish(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+    use exportd_core::domain::{DateRange, Locale, Plan};
+
+    use super::*;
+    use crate::{
+        render::{RenderOptions, csv::CsvZipSink},
+        report::{
+            Account,
+            global::{Agent, AgentMetrics, Site, SiteBlock},
+        },
+    };
+
+    #[test]
+    fn progress_moves_while_a_long_section_is_written_and_ends_at_one() {
+        let site = Site {
+            id: Some(1),
+            name: "Web".into(),
+            channel: "webchat".into(),
+        };
+        let agents: Vec<(Agent, AgentMetrics)> = (0..25_000)
+            .map(|i| {
+                (
+                    Agent {
+                        id: i,
+                        name: format!("Agent {i}"),
+                        email: String::new(),
+                    },
+                    AgentMetrics {
+                        chats_accepted: 1,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let report = GlobalReport {
+            by_site: vec![],
+            site_total: Default::default(),
+            by_agent: vec![],
+            agent_total: Default::default(),
+            per_site: vec![SiteBlock {
+                site,
+                agents,
+                total: Default::default(),
+            }],
+        };
+        let tz = chrono_tz::UTC;
+        let today = Utc::now().date_naive();
+        let meta = Meta {
+            account: Account {
+                id: 1,
+                name: "A".into(),
+                plan: Plan::Pro,
+                timezone: tz,
+                locale: Locale::Es,
+            },
+            range: DateRange {
+                from: today,
+                to: today,
+                tz,
+            },
+            generated_at: Utc::now(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.zip");
+        let seen = Mutex::new(Vec::new());
+        let sink = Box::new(CsvZipSink::create(&out, &RenderOptions::default()).unwrap());
+        write(&meta, &report, sink, &out, &|share| {
+            seen.lock().unwrap().push(share)
+        })
+        .unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert!(
+            seen.windows(2).all(|w| w[0] <= w[1]),
+            "never goes back: {seen:?}"
+        );
+        assert!(
+            seen.iter().filter(|s| **s > 0.0 && **s < 1.0).count() >= 2,
+            "moves during the long section: {seen:?}"
+        );
+        assert_eq!(seen.last(), Some(&1.0));
+    }
 }
