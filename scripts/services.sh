@@ -66,6 +66,7 @@ ensure_redis() {
 
 ensure_venv() {
   VENV="$EXPORTD_CACHE/venv"
+  command -v python3 >/dev/null || apt_install python3 python3-venv
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
   fi
