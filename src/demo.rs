@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use exportd_core::Config;
-use exportd_worker::{Ctx, jobs, seed};
+use exportd_worker::{Ctx, seed};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
@@ -49,14 +49,14 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         cfg.public_url = format!("http://{addr}");
     }
     let ctx = Ctx::connect(cfg).await?;
-    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-    let api = tokio::spawn(exportd_api::serve(ctx.clone(), listener, async move {
-        let _ = a.recv().await;
-    }));
-    let worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move {
-        let _ = b.recv().await;
-    }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(exportd_api::serve_with_workers(
+        ctx.clone(),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
 
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
@@ -180,8 +180,7 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = stop.send(());
-    api.await??;
-    worker.await??;
+    running.await??;
     println!("demo finished in {:.1}s", t0.elapsed().as_secs_f64());
     Ok(())
 }

@@ -2,8 +2,6 @@
 
 mod demo;
 
-use std::future::Future;
-
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
@@ -151,17 +149,12 @@ async fn shutdown_signal() {
     }
 }
 
-async fn serve_api(
-    ctx: std::sync::Arc<Ctx>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+async fn listen(ctx: &Ctx) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(&ctx.cfg.listen)
         .await
         .with_context(|| format!("binding {}", ctx.cfg.listen))?;
     tracing::info!(listen = %ctx.cfg.listen, "API listening");
-    exportd_api::serve(ctx, listener, shutdown)
-        .await
-        .context("serving the API")
+    Ok(listener)
 }
 
 #[tokio::main]
@@ -226,22 +219,18 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("creating a token for user {user}"))?;
             println!("{token}");
         }
-        Command::Api => serve_api(Ctx::connect(cfg).await?, shutdown_signal()).await?,
+        Command::Api => {
+            let ctx = Ctx::connect(cfg).await?;
+            let listener = listen(&ctx).await?;
+            exportd_api::serve(ctx, listener, shutdown_signal())
+                .await
+                .context("serving the API")?;
+        }
         Command::Worker => jobs::run_worker(Ctx::connect(cfg).await?, shutdown_signal()).await?,
         Command::All => {
             let ctx = Ctx::connect(cfg).await?;
-            let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
-            let (mut a, mut b) = (tx.subscribe(), tx.subscribe());
-            let api = tokio::spawn(serve_api(ctx.clone(), async move {
-                let _ = a.recv().await;
-            }));
-            let worker = tokio::spawn(jobs::run_worker(ctx, async move {
-                let _ = b.recv().await;
-            }));
-            shutdown_signal().await;
-            let _ = tx.send(());
-            api.await??;
-            worker.await??;
+            let listener = listen(&ctx).await?;
+            exportd_api::serve_with_workers(ctx, listener, shutdown_signal()).await?;
         }
         Command::Demo(args) => demo::run(cfg, args).await?,
         Command::Bench { scenario } => {

@@ -109,6 +109,19 @@ impl Export {
         }
     }
 
+    /// The signed link to the export's file, valid until the file expires; `None` before a
+    /// file was stored.
+    pub fn download_link(
+        &self,
+        public_url: &str,
+        secret: &secrecy::SecretString,
+    ) -> Option<String> {
+        let expires = self.expires_at?.timestamp();
+        Some(crate::links::download_url(
+            public_url, secret, self.id, expires,
+        ))
+    }
+
     pub fn is_terminal(&self) -> bool {
         matches!(
             self.status.as_str(),

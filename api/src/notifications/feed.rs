@@ -8,7 +8,7 @@ use axum::{
     extract::{Path, Query, State},
 };
 use chrono::{DateTime, Utc};
-use exportd_core::{exports, links};
+use exportd_core::exports;
 use exportd_worker::Ctx;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,11 +49,7 @@ pub async fn list(
         let link = export
             .as_ref()
             .filter(|e| e.status == "succeeded")
-            .and_then(|e| {
-                e.expires_at.map(|x| {
-                    links::download_url(&ctx.cfg.public_url, &ctx.cfg.secret, e.id, x.timestamp())
-                })
-            });
+            .and_then(|e| e.download_link(&ctx.cfg.public_url, &ctx.cfg.secret));
         items.push(json!({
             "id": id, "export_id": export_id, "event": event, "read": read_at.is_some(), "created_at": created_at,
             "export": export.map(|e| e.view()), "link": link,

@@ -8,7 +8,6 @@ use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
 use exportd_core::{
     exports::{self, Export},
-    links,
     notifications::{self, Notification},
     queue::SendNotification,
 };
@@ -94,13 +93,7 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
 }
 
 fn link(ctx: &Ctx, export: &Export) -> Option<String> {
-    let expires = export.expires_at?.timestamp();
-    Some(links::download_url(
-        &ctx.cfg.public_url,
-        &ctx.cfg.secret,
-        export.id,
-        expires,
-    ))
+    export.download_link(&ctx.cfg.public_url, &ctx.cfg.secret)
 }
 
 async fn send_email(

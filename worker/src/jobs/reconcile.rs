@@ -1,8 +1,9 @@
 //! The reconciler: runs every few moments in each worker process, one at a time across
 //! processes (a Postgres advisory lock). It makes Postgres, not Redis, the queue of record:
-//! - queued exports and pending notifications whose job Redis no longer holds (never
-//!   pushed, pushed while Redis was full, or lost with Redis's data) are pushed again under
-//!   a fresh task id, never beyond the dispatch cap;
+//! - queued exports whose job Redis no longer holds (lost with Redis's data, or trimmed
+//!   unclaimed), and pending notifications never pushed or lost, are pushed again under a
+//!   fresh task id, never beyond the dispatch cap (exports never pushed at all are the
+//!   dispatcher's, see [`super::dispatch`]);
 //! - running exports whose lease expired (the worker died) are pushed again, or failed
 //!   once they have used every attempt;
 //! - files past their retention are swept (see [`super::sweep`]);
@@ -91,7 +92,9 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
         let (table, ready) = match q {
             QueueName::Generate => (
                 "exports",
-                "(status = 'queued' AND run_after <= now()) OR (status = 'running' AND lease_expires_at < now())",
+                // Exports never dispatched are the dispatcher's, every poll interval.
+                "(status = 'queued' AND run_after <= now() AND dispatched_at IS NOT NULL) \
+                 OR (status = 'running' AND lease_expires_at < now())",
             ),
             QueueName::Notify => ("notifications", "status = 'pending' AND run_after <= now()"),
         };
