@@ -41,6 +41,10 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// How often due schedules are looked for; 0 turns the scheduler off in this process.
     pub scheduler_interval: Duration,
+    /// Whether reports read the rollups of closed days and workers build them.
+    pub rollups: bool,
+    /// How often a worker brings the rollups up to date.
+    pub rollup_interval: Duration,
     pub presign_ttl: Duration,
     pub max_range_days: i64,
     pub db_max_connections: u32,
@@ -182,6 +186,10 @@ impl Config {
             ),
             scheduler_interval: Duration::from_millis(
                 env.parse("EXPORTD_SCHEDULER_INTERVAL_MS", 5000)?,
+            ),
+            rollups: env.parse("EXPORTD_ROLLUPS", true)?,
+            rollup_interval: Duration::from_millis(
+                env.parse("EXPORTD_ROLLUP_INTERVAL_MS", 60_000)?,
             ),
             presign_ttl: Duration::from_secs(env.parse("EXPORTD_PRESIGN_SECS", 300)?),
             max_range_days: env.parse("EXPORTD_MAX_RANGE_DAYS", 90)?,

@@ -7,5 +7,6 @@ mod global_report;
 mod harness;
 mod lifecycle;
 mod notifications;
+mod rollups;
 mod schedules;
 mod sheets;

@@ -199,12 +199,13 @@ async fn produce(
         to: export.range_to,
         tz,
     };
-    let (from, to) = range.utc_bounds();
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
 
     let report = match kind {
-        ReportKind::Global => report::global::build(&ctx.pool, account.id, from, to, now).await?,
+        ReportKind::Global => {
+            report::global::build(&ctx.pool, account.id, &range, now, ctx.cfg.rollups).await?
+        }
     };
     let meta = Meta {
         account: account.clone(),

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod generate;
 pub mod notify;
 pub mod reconcile;
+pub mod rollup;
 pub mod schedule;
 pub mod sweep;
 
@@ -61,8 +62,9 @@ pub fn monitor(ctx: Arc<Ctx>) -> Monitor {
         .shutdown_timeout(Duration::from_secs(30))
 }
 
-/// Runs this process's workers, the reconciler and the scheduler until `shutdown` resolves; then stops
-/// taking jobs, lets running ones finish (up to 30 s) and returns.
+/// Runs this process's workers, the reconciler, the scheduler, the dispatcher and the
+/// rollup builder until `shutdown` resolves; then stops taking jobs, lets running ones
+/// finish (up to 30 s) and returns.
 pub async fn run_worker(
     ctx: Arc<Ctx>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -70,7 +72,8 @@ pub async fn run_worker(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let reconciler = reconcile::spawn(ctx.clone(), stop_rx.clone());
     let scheduler = tokio::spawn(schedule::run(ctx.clone(), stop_rx.clone()));
-    let dispatcher = tokio::spawn(dispatch::run(ctx.clone(), stop_rx));
+    let dispatcher = tokio::spawn(dispatch::run(ctx.clone(), stop_rx.clone()));
+    let rollups = tokio::spawn(rollup::run(ctx.clone(), stop_rx));
     tracing::info!(instance = %ctx.instance, "worker started");
     let result = monitor(ctx)
         .run_with_signal(async move {
@@ -83,5 +86,6 @@ pub async fn run_worker(
     let _ = reconciler.await;
     let _ = scheduler.await;
     let _ = dispatcher.await;
+    let _ = rollups.await;
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
 }

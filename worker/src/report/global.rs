@@ -1,13 +1,20 @@
 //! The global report (seed 004): by site, by agent, and per site by agent.
 //!
-//! One hash aggregate per source table, grouped by (site, agent), run concurrently on the
-//! pool; the three sections are rolled up from those cells in memory. Everything is scoped
-//! by `account_id` and by the range's UTC bounds.
+//! The range is read as (site, agent) cells ([`cells`]): from rollup blocks for closed days
+//! where valid ones exist ([`rollup`]), and otherwise with one hash aggregate per source
+//! table, all run concurrently on the pool. The three sections are rolled up from those
+//! cells in memory. Everything is scoped by `account_id` and by the range's UTC bounds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use exportd_core::domain::DateRange;
+use sqlx::{AssertSqlSafe, PgPool};
+
+use super::{
+    cells::{self, Cell},
+    rollup::{self, Cover},
+};
 
 /// The six by-site metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -128,141 +135,118 @@ pub struct GlobalReport {
 
 type Key = (Option<i64>, Option<i64>);
 
-const CHATS: &str = "
-SELECT site_id, accepted_by,
-       count(*) FILTER (WHERE accepted_at IS NOT NULL) AS accepted,
-       count(*) FILTER (WHERE missed) AS missed,
-       count(*) FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at IS NULL) AS no_reply,
-       coalesce(sum(date_part('epoch', first_agent_msg_at - first_client_msg_at))
-                FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at >= first_client_msg_at), 0)::float8 AS frt_sum,
-       count(*) FILTER (WHERE accepted_at IS NOT NULL AND first_agent_msg_at >= first_client_msg_at) AS frt_n,
-       coalesce(sum(date_part('epoch', last_msg_at - accepted_at))
-                FILTER (WHERE accepted_at IS NOT NULL AND last_msg_at IS NOT NULL), 0)::float8 AS dur_sum,
-       count(*) FILTER (WHERE accepted_at IS NOT NULL AND last_msg_at IS NOT NULL) AS dur_n,
-       count(*) FILTER (WHERE rating = 1) AS pos,
-       count(*) FILTER (WHERE rating = -1) AS neg
-  FROM chats
- WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
- GROUP BY site_id, accepted_by";
-
-const CALLS: &str = "
-SELECT site_id, agent_id,
-       count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-       count(*) FILTER (WHERE answered_at IS NULL) AS missed
-  FROM calls
- WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
- GROUP BY site_id, agent_id";
-
-// `site_id` is copied onto events when they are written; one written before its chat has
-// none, and its site is looked up.
-const EVENTS: &str = "
-SELECT coalesce(e.site_id, (SELECT c.site_id FROM chats c WHERE c.id = e.chat_id AND c.account_id = e.account_id)) AS site,
-       e.agent_id,
-       count(*) FILTER (WHERE e.kind = 'transferred') AS transferred,
-       count(*) FILTER (WHERE e.kind = 'rejected') AS rejected
-  FROM chat_events e
- WHERE e.account_id = $1 AND e.at >= $2 AND e.at < $3
- GROUP BY 1, 2";
-
-const OFFLINE: &str = "
-SELECT site_id, agent_id, count(*)
-  FROM offline_messages
- WHERE account_id = $1 AND created_at >= $2 AND created_at < $3
- GROUP BY site_id, agent_id";
-
-const BANS: &str = "
-SELECT site_id, agent_id, count(*)
-  FROM bans
- WHERE account_id = $1 AND created_at >= $2 AND created_at < $3
- GROUP BY site_id, agent_id";
-
-// Presence intervals overlapping the range, clipped to it; an interval still open ends now.
-const PRESENCE: &str = "
-SELECT agent_id,
-       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
-                FILTER (WHERE status = 'online'), 0)::float8 AS online,
-       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
-                FILTER (WHERE status = 'away'), 0)::float8 AS away
-  FROM agent_presence
- WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
- GROUP BY agent_id";
-
 /// Memory each report aggregate may hash in. At Postgres's default (4 MB) the (site,
 /// agent) aggregate of a large account spills to disk and takes about 20% longer.
 const WORK_MEM: &str = "64MB";
 
+/// The parameters of a report query.
+enum Params {
+    /// Account `$1` over `[$2, $3)`.
+    Span(i64, DateTime<Utc>, DateTime<Utc>),
+    /// Account `$1` over `[$2, $3)`, now being `$4`.
+    SpanAt(i64, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+    /// Series `$1`, blocks `unnest($2 levels, $3 blocks)`.
+    Blocks(i32, Vec<i16>, Vec<i32>),
+}
+
 /// Runs one aggregate in a transaction of its own, with room to hash in memory.
-async fn aggregate<T>(
-    pool: &PgPool,
-    sql: &'static str,
-    account_id: i64,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    now: Option<DateTime<Utc>>,
-) -> Result<Vec<T>, sqlx::Error>
+async fn aggregate<T>(pool: &PgPool, sql: &str, params: Params) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
+    let t0 = std::time::Instant::now();
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT set_config('work_mem', $1, true)")
         .bind(WORK_MEM)
         .execute(&mut *tx)
         .await?;
-    let mut q = sqlx::query_as::<_, T>(sql)
-        .bind(account_id)
-        .bind(from)
-        .bind(to);
-    if let Some(now) = now {
-        q = q.bind(now);
-    }
+    let q = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
+    let q = match params {
+        Params::Span(a, from, to) => q.bind(a).bind(from).bind(to),
+        Params::SpanAt(a, from, to, now) => q.bind(a).bind(from).bind(to).bind(now),
+        Params::Blocks(series, levels, blocks) => q.bind(series).bind(levels).bind(blocks),
+    };
     let rows = q.fetch_all(&mut *tx).await?;
     tx.commit().await?;
+    tracing::debug!(
+        query = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
+        ms = t0.elapsed().as_millis() as u64,
+        rows = rows.len(),
+        "report query done"
+    );
     Ok(rows)
 }
 
-async fn timed<T>(
-    name: &'static str,
-    t0: std::time::Instant,
-    f: impl std::future::Future<Output = T>,
-) -> T {
-    let r = f.await;
-    tracing::debug!(
-        query = name,
-        ms = t0.elapsed().as_millis() as u64,
-        "report query done"
-    );
-    r
-}
-
-/// Runs the report's queries for `[from, to)` and rolls up its three sections.
+/// Runs the report's queries for the range and rolls up its three sections. With
+/// `rollups`, closed days are read from the rollups wherever valid ones exist.
 pub async fn build(
     pool: &PgPool,
     account_id: i64,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    range: &DateRange,
     now: DateTime<Utc>,
+    rollups: bool,
 ) -> Result<GlobalReport, sqlx::Error> {
-    type ChatRow = (
-        Option<i64>,
-        Option<i64>,
-        i64,
-        i64,
-        i64,
-        f64,
-        i64,
-        f64,
-        i64,
-        i64,
-        i64,
+    Ok(build_with_cover(pool, account_id, range, now, rollups)
+        .await?
+        .0)
+}
+
+/// [`build`], also returning how the range was read.
+pub async fn build_with_cover(
+    pool: &PgPool,
+    account_id: i64,
+    range: &DateRange,
+    now: DateTime<Utc>,
+    rollups: bool,
+) -> Result<(GlobalReport, Cover), sqlx::Error> {
+    let t0 = std::time::Instant::now();
+    let (first, end) = (
+        rollup::day_number(range.from),
+        rollup::day_number(range.to) + 1,
     );
-    type Pair = (Option<i64>, Option<i64>, i64, i64);
-    type Count = (Option<i64>, Option<i64>, i64);
-    let chats = aggregate::<ChatRow>(pool, CHATS, account_id, from, to, None);
-    let calls = aggregate::<Pair>(pool, CALLS, account_id, from, to, None);
-    let events = aggregate::<Pair>(pool, EVENTS, account_id, from, to, None);
-    let offline = aggregate::<Count>(pool, OFFLINE, account_id, from, to, None);
-    let bans = aggregate::<Count>(pool, BANS, account_id, from, to, None);
-    let presence = aggregate::<(i64, f64, f64)>(pool, PRESENCE, account_id, from, to, Some(now));
+    let (series, cover) = if rollups {
+        rollup::plan(pool, account_id, range.tz, first, end).await?
+    } else {
+        (None, Cover::raw(first, end))
+    };
+    let bounds = |&(a, b): &(i32, i32)| rollup::days_bounds(a, b, range.tz);
+
+    let mut cell_reads = Vec::new();
+    let mut presence_reads = Vec::new();
+    for (from, to) in cover.raw.iter().map(bounds) {
+        for (_, sql) in cells::SOURCE_QUERIES.iter() {
+            cell_reads.push(aggregate::<Cell>(
+                pool,
+                sql,
+                Params::Span(account_id, from, to),
+            ));
+        }
+        presence_reads.push(aggregate::<(i64, f64, f64)>(
+            pool,
+            cells::PRESENCE,
+            Params::SpanAt(account_id, from, to, now),
+        ));
+    }
+    for (from, to) in cover.rolled.iter().map(bounds) {
+        cell_reads.push(aggregate::<Cell>(
+            pool,
+            &cells::UNSITED_EVENTS,
+            Params::Span(account_id, from, to),
+        ));
+    }
+    if let (Some(series), false) = (series, cover.blocks.is_empty()) {
+        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        cell_reads.push(aggregate::<Cell>(
+            pool,
+            &cells::READ_BLOCKS,
+            Params::Blocks(series, levels.clone(), blocks.clone()),
+        ));
+        presence_reads.push(aggregate::<(i64, f64, f64)>(
+            pool,
+            cells::READ_BLOCKS_PRESENCE,
+            Params::Blocks(series, levels, blocks),
+        ));
+    }
     let sites = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, name, channel FROM sites WHERE account_id = $1",
     )
@@ -273,14 +257,9 @@ pub async fn build(
     )
     .bind(account_id)
     .fetch_all(pool);
-    let t0 = std::time::Instant::now();
-    let (chats, calls, events, offline, bans, presence, sites, users) = tokio::try_join!(
-        timed("chats", t0, chats),
-        timed("calls", t0, calls),
-        timed("events", t0, events),
-        timed("offline", t0, offline),
-        timed("bans", t0, bans),
-        timed("presence", t0, presence),
+    let (cell_sets, presence_sets, sites, users) = tokio::try_join!(
+        futures::future::try_join_all(cell_reads),
+        futures::future::try_join_all(presence_reads),
         sites,
         users
     )?;
@@ -288,54 +267,44 @@ pub async fn build(
 
     let mut site_cells: HashMap<Option<i64>, SiteMetrics> = HashMap::new();
     let mut cells: HashMap<Key, AgentMetrics> = HashMap::new();
-    for (site, agent, accepted, missed, no_reply, frt_sum, frt_n, dur_sum, dur_n, pos, neg) in chats
-    {
-        let s = site_cells.entry(site).or_default();
-        s.chats_accepted += accepted;
-        s.chats_missed += missed;
-        s.accepted_no_reply += no_reply;
-        if agent.is_some() {
-            let a = cells.entry((site, agent)).or_default();
-            a.chats_accepted += accepted;
-            a.accepted_no_reply += no_reply;
-            a.first_response_sum += frt_sum;
-            a.first_response_n += frt_n;
-            a.duration_sum += dur_sum;
-            a.duration_n += dur_n;
-            a.ratings_positive += pos;
-            a.ratings_negative += neg;
+    for c in cell_sets.iter().flatten() {
+        site_cells.entry(c.site_id).or_default().add(&SiteMetrics {
+            chats_accepted: c.chats_accepted,
+            calls_accepted: c.calls_answered,
+            chats_missed: c.chats_missed,
+            calls_missed: c.calls_missed,
+            accepted_no_reply: c.no_reply,
+            offline_messages: c.offline,
+        });
+        if c.agent_id.is_some() {
+            cells
+                .entry((c.site_id, c.agent_id))
+                .or_default()
+                .add(&AgentMetrics {
+                    chats_accepted: c.chats_accepted,
+                    calls_accepted: c.calls_answered,
+                    transferred: c.transferred,
+                    rejected: c.rejected,
+                    accepted_no_reply: c.no_reply,
+                    offline_messages: c.offline,
+                    online_secs: 0.0,
+                    away_secs: 0.0,
+                    first_response_sum: c.frt_sum,
+                    first_response_n: c.frt_n,
+                    duration_sum: c.dur_sum,
+                    duration_n: c.dur_n,
+                    ratings_positive: c.pos,
+                    ratings_negative: c.neg,
+                    bans: c.bans,
+                });
         }
     }
-    for (site, agent, answered, missed) in calls {
-        let s = site_cells.entry(site).or_default();
-        s.calls_accepted += answered;
-        s.calls_missed += missed;
-        if agent.is_some() {
-            cells.entry((site, agent)).or_default().calls_accepted += answered;
-        }
+    let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
+    for &(agent, on, away) in presence_sets.iter().flatten() {
+        let p = presence.entry(agent).or_default();
+        p.0 += on;
+        p.1 += away;
     }
-    for (site, agent, transferred, rejected) in events {
-        if agent.is_some() {
-            let a = cells.entry((site, agent)).or_default();
-            a.transferred += transferred;
-            a.rejected += rejected;
-        }
-    }
-    for (site, agent, n) in offline {
-        site_cells.entry(site).or_default().offline_messages += n;
-        if agent.is_some() {
-            cells.entry((site, agent)).or_default().offline_messages += n;
-        }
-    }
-    for (site, agent, n) in bans {
-        if agent.is_some() {
-            cells.entry((site, agent)).or_default().bans += n;
-        }
-    }
-    let presence: HashMap<i64, (f64, f64)> = presence
-        .into_iter()
-        .map(|(a, on, away)| (a, (on, away)))
-        .collect();
 
     // Sites: every site of the account, plus a row for activity whose site is unknown.
     let mut site_list: Vec<Site> = sites
@@ -346,13 +315,8 @@ pub async fn build(
             channel,
         })
         .collect();
-    site_list.sort_by(|a, b| {
-        a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
-            .then(a.id.cmp(&b.id))
-    });
-    let known_sites: Vec<Option<i64>> = site_list.iter().map(|s| s.id).collect();
+    site_list.sort_by_cached_key(|s| (s.name.to_lowercase(), s.id));
+    let known_sites: HashSet<Option<i64>> = site_list.iter().map(|s| s.id).collect();
     let mut strays: Vec<Option<i64>> = site_cells
         .keys()
         .chain(cells.keys().map(|(s, _)| s))
@@ -412,22 +376,33 @@ pub async fn build(
             },
         }
     };
-    let sort_agents = |v: &mut Vec<(Agent, AgentMetrics)>| {
-        v.sort_by(|(a, _), (b, _)| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then(a.id.cmp(&b.id))
-        });
-    };
-
     let mut by_agent: Vec<(Agent, AgentMetrics)> = agent_metrics
         .iter()
         .map(|(&id, m)| (agent_of(id), *m))
         .collect();
-    sort_agents(&mut by_agent);
+    by_agent.sort_by_cached_key(|(a, _)| (a.name.to_lowercase(), a.id));
+    // Per-site rows follow the same order: every agent of a cell is in `by_agent`.
+    let rank: HashMap<i64, usize> = by_agent
+        .iter()
+        .enumerate()
+        .map(|(i, (a, _))| (a.id, i))
+        .collect();
     let mut agent_total = AgentMetrics::default();
     by_agent.iter().for_each(|(_, m)| agent_total.add(m));
+
+    let mut site_agents: HashMap<Option<i64>, Vec<(usize, AgentMetrics)>> = HashMap::new();
+    for (&(site, agent), m) in &cells {
+        if m.has_site_activity() {
+            let id = agent.expect("cells have agents");
+            let mut m = *m;
+            // Online and away time are account-wide: each per-site row repeats them.
+            if let Some(&(on, away)) = presence.get(&id) {
+                m.online_secs = on;
+                m.away_secs = away;
+            }
+            site_agents.entry(site).or_default().push((rank[&id], m));
+        }
+    }
 
     let mut by_site = Vec::with_capacity(site_list.len());
     let mut site_total = SiteMetrics::default();
@@ -435,21 +410,12 @@ pub async fn build(
     for site in site_list {
         let m = site_cells.get(&site.id).copied().unwrap_or_default();
         site_total.add(&m);
-        let mut agents: Vec<(Agent, AgentMetrics)> = cells
-            .iter()
-            .filter(|((s, _), m)| *s == site.id && m.has_site_activity())
-            .map(|((_, a), m)| {
-                let id = a.expect("cells have agents");
-                let mut m = *m;
-                // Online and away time are account-wide: each per-site row repeats them.
-                if let Some(&(on, away)) = presence.get(&id) {
-                    m.online_secs = on;
-                    m.away_secs = away;
-                }
-                (agent_of(id), m)
-            })
+        let mut ranked = site_agents.remove(&site.id).unwrap_or_default();
+        ranked.sort_unstable_by_key(|&(r, _)| r);
+        let agents: Vec<(Agent, AgentMetrics)> = ranked
+            .into_iter()
+            .map(|(r, m)| (by_agent[r].0.clone(), m))
             .collect();
-        sort_agents(&mut agents);
         let mut total = AgentMetrics::default();
         agents.iter().for_each(|(_, m)| total.add(m));
         if site.id.is_some() && known_sites.contains(&site.id) || m != SiteMetrics::default() {
@@ -464,15 +430,83 @@ pub async fn build(
         }
     }
     tracing::debug!(
+        blocks = cover.blocks.len(),
+        raw_days = cover.raw_days(),
         queries_ms = (t1 - t0).as_millis() as u64,
         rollup_ms = t1.elapsed().as_millis() as u64,
         "global report built"
     );
-    Ok(GlobalReport {
-        by_site,
-        site_total,
-        by_agent,
-        agent_total,
-        per_site,
-    })
+    Ok((
+        GlobalReport {
+            by_site,
+            site_total,
+            by_agent,
+            agent_total,
+            per_site,
+        },
+        cover,
+    ))
+}
+
+/// Where two reports differ: counts must be equal; float sums may differ by rounding, since
+/// rollups add them in another order. Empty when they are the same report.
+pub fn differences(a: &GlobalReport, b: &GlobalReport) -> Vec<String> {
+    fn close(x: f64, y: f64) -> bool {
+        (x - y).abs() <= 1e-6 + 1e-9 * x.abs().max(y.abs())
+    }
+    fn agent_diff(what: &str, x: &AgentMetrics, y: &AgentMetrics, out: &mut Vec<String>) {
+        let floats_equal = close(x.online_secs, y.online_secs)
+            && close(x.away_secs, y.away_secs)
+            && close(x.first_response_sum, y.first_response_sum)
+            && close(x.duration_sum, y.duration_sum);
+        let counts = |m: &AgentMetrics| AgentMetrics {
+            online_secs: 0.0,
+            away_secs: 0.0,
+            first_response_sum: 0.0,
+            duration_sum: 0.0,
+            ..*m
+        };
+        if !floats_equal || counts(x) != counts(y) {
+            out.push(format!("{what}: {x:?} vs {y:?}"));
+        }
+    }
+    let mut out = Vec::new();
+    if a.by_site != b.by_site || a.site_total != b.site_total {
+        out.push(format!(
+            "by site: {:?} {:?} vs {:?} {:?}",
+            a.by_site, a.site_total, b.by_site, b.site_total
+        ));
+    }
+    let agents = |v: &[(Agent, AgentMetrics)]| v.iter().map(|(a, _)| a.id).collect::<Vec<_>>();
+    if agents(&a.by_agent) != agents(&b.by_agent) {
+        out.push("by agent: not the same agents".into());
+    }
+    for ((agent, x), (_, y)) in a.by_agent.iter().zip(&b.by_agent) {
+        agent_diff(&format!("agent {}", agent.id), x, y, &mut out);
+    }
+    agent_diff("agent total", &a.agent_total, &b.agent_total, &mut out);
+    let sites = |r: &GlobalReport| r.per_site.iter().map(|s| s.site.id).collect::<Vec<_>>();
+    if sites(a) != sites(b) {
+        out.push("per site: not the same sites".into());
+    }
+    for (x, y) in a.per_site.iter().zip(&b.per_site) {
+        if agents(&x.agents) != agents(&y.agents) {
+            out.push(format!("site {:?}: not the same agents", x.site.id));
+        }
+        for ((agent, m), (_, n)) in x.agents.iter().zip(&y.agents) {
+            agent_diff(
+                &format!("site {:?} agent {}", x.site.id, agent.id),
+                m,
+                n,
+                &mut out,
+            );
+        }
+        agent_diff(
+            &format!("site {:?} total", x.site.id),
+            &x.total,
+            &y.total,
+            &mut out,
+        );
+    }
+    out
 }

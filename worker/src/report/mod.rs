@@ -1,7 +1,9 @@
 //! Report queries. A report is written through a [`crate::render::Sink`], section by section,
 //! by the xlsx and csv renderers alike.
 
+pub mod cells;
 pub mod global;
+pub mod rollup;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

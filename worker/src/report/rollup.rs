@@ -1,0 +1,572 @@
+//! Rollups of the global report for closed local days (see `migrations/0007_rollups.sql`).
+//!
+//! A report over days `[first, end)` is covered greedily by the largest valid dyadic blocks
+//! ([`cover`]); what no valid block covers (today, a day a late write has marked, a day not
+//! built yet, another timezone) is read from the source tables. Blocks hold sums and counts
+//! only, so the two paths add up to exactly the report read from the source alone.
+//!
+//! [`refresh`] builds what is missing or marked: each day in a short transaction of its own,
+//! then each block from its two children, and only then deletes the marks it acted on.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use exportd_core::{
+    config::Config,
+    domain::{Plan, local_day_start},
+};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+
+use super::cells;
+
+/// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
+/// in no report of at most 90 days, so larger ones would never be read.
+pub const MAX_LEVEL: i16 = 6;
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+/// Days since 1970-01-01 of a local date.
+pub fn day_number(d: NaiveDate) -> i32 {
+    (d - epoch()).num_days() as i32
+}
+
+/// The local date of a day number.
+pub fn day_date(n: i32) -> NaiveDate {
+    epoch() + Duration::days(n as i64)
+}
+
+/// The days `[first, end)` a block covers.
+pub fn block_days(level: i16, block: i32) -> (i32, i32) {
+    (block << level, (block + 1) << level)
+}
+
+/// The UTC instants `[start, end)` of local days `[first, end)`.
+pub fn days_bounds(first: i32, end: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    (
+        local_day_start(day_date(first), tz),
+        local_day_start(day_date(end), tz),
+    )
+}
+
+/// How a range of days is read: blocks from the rollups, the rest from the source tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cover {
+    /// (level, block) of each rollup block read.
+    pub blocks: Vec<(i16, i32)>,
+    /// Runs of days `[first, end)` read from the source tables.
+    pub raw: Vec<(i32, i32)>,
+    /// Runs of days `[first, end)` read from rollups.
+    pub rolled: Vec<(i32, i32)>,
+}
+
+impl Cover {
+    /// Reads everything from the source tables.
+    pub fn raw(first: i32, end: i32) -> Self {
+        Cover {
+            raw: vec![(first, end)],
+            ..Default::default()
+        }
+    }
+
+    /// Number of days read from the source tables.
+    pub fn raw_days(&self) -> i32 {
+        self.raw.iter().map(|(a, b)| b - a).sum()
+    }
+}
+
+fn push_run(runs: &mut Vec<(i32, i32)>, first: i32, end: i32) {
+    match runs.last_mut() {
+        Some((_, e)) if *e == first => *e = end,
+        _ => runs.push((first, end)),
+    }
+}
+
+/// Covers days `[first, end)` with the largest blocks of `valid` that fit, day by day.
+pub fn cover(first: i32, end: i32, valid: &HashSet<(i16, i32)>) -> Cover {
+    let mut c = Cover::default();
+    let mut n = first;
+    while n < end {
+        let block =
+            (0..=MAX_LEVEL).rev().find_map(|level| {
+                let span = 1 << level;
+                (n % span == 0 && n + span <= end && valid.contains(&(level, n >> level)))
+                    .then_some((level, n >> level, span))
+            });
+        match block {
+            Some((level, b, span)) => {
+                c.blocks.push((level, b));
+                push_run(&mut c.rolled, n, n + span);
+                n += span;
+            }
+            None => {
+                push_run(&mut c.raw, n, n + 1);
+                n += 1;
+            }
+        }
+    }
+    c
+}
+
+/// The series of an account in a timezone, if its rollups exist.
+async fn series(pool: &PgPool, account_id: i64, tz: Tz) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2")
+        .bind(account_id)
+        .bind(tz.name())
+        .fetch_optional(pool)
+        .await
+}
+
+/// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
+/// and overlapping no mark) and the days left to the source tables.
+pub async fn plan(
+    pool: &PgPool,
+    account_id: i64,
+    tz: Tz,
+    first: i32,
+    end: i32,
+) -> Result<(Option<i32>, Cover), sqlx::Error> {
+    let Some(series) = series(pool, account_id, tz).await? else {
+        return Ok((None, Cover::raw(first, end)));
+    };
+    let (from, to) = days_bounds(first, end, tz);
+    let valid: Vec<(i16, i32)> = sqlx::query_as(
+        "SELECT b.level, b.block FROM rollup_blocks b
+          WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
+            AND NOT EXISTS (SELECT 1 FROM rollup_marks m
+                             WHERE m.account_id = $2 AND m.lo < b.ends_at AND m.hi >= b.starts_at)",
+    )
+    .bind(series)
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok((
+        Some(series),
+        cover(first, end, &valid.into_iter().collect()),
+    ))
+}
+
+/// What one [`refresh`] pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    pub accounts: usize,
+    pub days: usize,
+    pub blocks: usize,
+    pub marks: usize,
+    /// Whether the pass could build anything: it waits for transactions that were running
+    /// at an earlier checkpoint to end.
+    pub settled: bool,
+}
+
+/// Records a checkpoint and returns the latest instant before which every write is
+/// visible: that of the newest checkpoint whose transactions have all ended.
+async fn horizon(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    // statement_timestamp() is taken before the statement's snapshot, so every transaction
+    // id assigned before it is below the snapshot's xmax.
+    sqlx::query(
+        "INSERT INTO rollup_checkpoints (at, next_xid)
+         SELECT statement_timestamp(), pg_snapshot_xmax(pg_current_snapshot())
+         ON CONFLICT DO NOTHING",
+    )
+    .execute(pool)
+    .await?;
+    let at: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT max(at) FROM rollup_checkpoints WHERE next_xid <= pg_snapshot_xmin(pg_current_snapshot())",
+    )
+    .fetch_one(pool)
+    .await?;
+    if let Some(at) = at {
+        sqlx::query("DELETE FROM rollup_checkpoints WHERE at < $1")
+            .bind(at)
+            .execute(pool)
+            .await?;
+    }
+    Ok(at)
+}
+
+/// Brings every account's rollups up to date: builds the closed days within the plan's
+/// retention that are missing or marked, then the blocks above them. `stop` is polled
+/// between days.
+pub async fn refresh(
+    pool: &PgPool,
+    cfg: &Config,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> anyhow::Result<Refreshed> {
+    let mut done = Refreshed::default();
+    let Some(horizon) = horizon(pool).await? else {
+        return Ok(done);
+    };
+    let settle: f64 = sqlx::query_scalar("SELECT date_part('epoch', rollup_settle())")
+        .fetch_one(pool)
+        .await?;
+    let cutoff = horizon - Duration::milliseconds((settle * 1000.0) as i64);
+    done.settled = true;
+    let accounts: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, timezone, plan FROM accounts ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    // Rollups of accounts that are gone.
+    sqlx::query(
+        "DELETE FROM rollup_series s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id)",
+    )
+    .execute(pool)
+    .await?;
+    for (account_id, tz, plan) in accounts {
+        if stop() {
+            break;
+        }
+        let tz: Tz = tz.parse().unwrap_or(Tz::UTC);
+        let data_days = cfg.plan(Plan::parse(&plan).unwrap_or(Plan::Free)).data_days;
+        let mut conn = pool.acquire().await?;
+        // One builder per account at a time; another worker skips it.
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7400, $1::int4)")
+            .bind((account_id % i32::MAX as i64) as i32)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !locked {
+            continue;
+        }
+        match refresh_account(&mut conn, account_id, tz, data_days, cutoff, stop).await {
+            Ok(r) => {
+                sqlx::query("SELECT pg_advisory_unlock(7400, $1::int4)")
+                    .bind((account_id % i32::MAX as i64) as i32)
+                    .execute(&mut *conn)
+                    .await?;
+                done.accounts += 1;
+                done.days += r.days;
+                done.blocks += r.blocks;
+                done.marks += r.marks;
+            }
+            Err(e) => {
+                // Closing the connection releases the lock.
+                let _ = conn.detach();
+                return Err(e);
+            }
+        }
+    }
+    if done.days + done.blocks > 0 {
+        // Fresh statistics, or the planner takes a block for a handful of rows and sorts
+        // hundreds of thousands of cells instead of hashing them.
+        sqlx::query("ANALYZE rollup_blocks, rollup_cells, rollup_presence")
+            .execute(pool)
+            .await?;
+    }
+    Ok(done)
+}
+
+async fn refresh_account(
+    conn: &mut PgConnection,
+    account_id: i64,
+    tz: Tz,
+    data_days: i64,
+    cutoff: DateTime<Utc>,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> anyhow::Result<Refreshed> {
+    let mut done = Refreshed::default();
+    let series: i32 = sqlx::query_scalar(
+        "INSERT INTO rollup_series (account_id, tz) VALUES ($1, $2)
+         ON CONFLICT (account_id, tz) DO UPDATE SET tz = EXCLUDED.tz RETURNING id",
+    )
+    .bind(account_id)
+    .bind(tz.name())
+    .fetch_one(&mut *conn)
+    .await?;
+    // The account's timezone changed: its old local days are of no use.
+    let stale: Vec<i32> = sqlx::query_scalar(
+        "DELETE FROM rollup_series WHERE account_id = $1 AND id <> $2 RETURNING id",
+    )
+    .bind(account_id)
+    .bind(series)
+    .fetch_all(&mut *conn)
+    .await?;
+    for old in stale {
+        for table in ["rollup_cells", "rollup_presence"] {
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE series_id = $1"
+            )))
+            .bind(old)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+
+    // Closed days within the retention, from the 64-day block of the account's first
+    // activity on; the last is the latest whose end is before the cutoff.
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let kept = day_number(today) - data_days as i32;
+    let first_activity: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT least((SELECT min(started_at) FROM chats WHERE account_id = $1),
+                      (SELECT min(started_at) FROM calls WHERE account_id = $1),
+                      (SELECT min(at) FROM chat_events WHERE account_id = $1),
+                      (SELECT min(created_at) FROM offline_messages WHERE account_id = $1),
+                      (SELECT min(created_at) FROM bans WHERE account_id = $1),
+                      (SELECT min(started_at) FROM agent_presence WHERE account_id = $1))",
+    )
+    .bind(account_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let earliest = match first_activity {
+        Some(t) => {
+            let first = day_number(t.with_timezone(&tz).date_naive());
+            kept.max(first - first.rem_euclid(1 << MAX_LEVEL))
+        }
+        // Nothing to roll up yet.
+        None => day_number(today) + 1,
+    };
+    let mut last = day_number(today);
+    while last >= earliest && local_day_start(day_date(last + 1), tz) > cutoff {
+        last -= 1;
+    }
+    let (earliest_at, _) = days_bounds(kept, kept + 1, tz);
+
+    // Blocks older than the retention are never read again.
+    let old: Vec<(i16, i32)> = sqlx::query_as(
+        "DELETE FROM rollup_blocks WHERE series_id = $1 AND starts_at < $2 RETURNING level, block",
+    )
+    .bind(series)
+    .bind(earliest_at)
+    .fetch_all(&mut *conn)
+    .await?;
+    delete_blocks(conn, series, &old).await?;
+
+    let marks: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> =
+        // ±infinity (a truncate, a presence still open) as instants chrono can hold.
+        sqlx::query_as(
+            "SELECT id, greatest(lo, '1900-01-01Z'), least(hi, '3000-01-01Z')
+               FROM rollup_marks WHERE account_id = $1",
+        )
+            .bind(account_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let built: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT block, starts_at, ends_at FROM rollup_blocks WHERE series_id = $1 AND level = 0",
+    )
+    .bind(series)
+    .fetch_all(&mut *conn)
+    .await?;
+    let built_days: HashMap<i32, (DateTime<Utc>, DateTime<Utc>)> =
+        built.into_iter().map(|(d, a, b)| (d, (a, b))).collect();
+    let mut todo: BTreeSet<i32> = (earliest..=last)
+        .filter(|d| !built_days.contains_key(d))
+        .collect();
+    for (&day, &(a, b)) in &built_days {
+        if marks.iter().any(|&(_, lo, hi)| lo < b && hi >= a) {
+            todo.insert(day);
+        }
+    }
+
+    for day in todo {
+        if stop() {
+            return Ok(done);
+        }
+        build_day(conn, account_id, series, tz, day).await?;
+        done.days += 1;
+    }
+    for level in 1..=MAX_LEVEL {
+        // Blocks whose two children exist and one of them is newer than the block.
+        let due: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT c.parent, c.starts_at, c.ends_at
+               FROM (SELECT block >> 1 AS parent, min(starts_at) AS starts_at, max(ends_at) AS ends_at,
+                            max(built_at) AS built_at, count(*) AS n
+                       FROM rollup_blocks WHERE series_id = $1 AND level = $2 - 1
+                      GROUP BY 1) c
+               LEFT JOIN rollup_blocks p ON p.series_id = $1 AND p.level = $2 AND p.block = c.parent
+              WHERE c.n = 2 AND (p.block IS NULL OR p.built_at < c.built_at)",
+        )
+        .bind(series)
+        .bind(level)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (block, starts_at, ends_at) in due {
+            if stop() {
+                return Ok(done);
+            }
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            delete_blocks(&mut tx, series, &[(level, block)]).await?;
+            sqlx::query(AssertSqlSafe(cells::BUILD_BLOCK.as_str()))
+                .bind(series)
+                .bind(level)
+                .bind(block)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(cells::BUILD_BLOCK_PRESENCE)
+                .bind(series)
+                .bind(level)
+                .bind(block)
+                .execute(&mut *tx)
+                .await?;
+            upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
+            tx.commit().await?;
+            done.blocks += 1;
+        }
+    }
+    // Every block a mark overlapped has been rebuilt from rows that include its write.
+    let ids: Vec<i64> = marks.iter().map(|(id, _, _)| *id).collect();
+    sqlx::query("DELETE FROM rollup_marks WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    done.marks = ids.len();
+    Ok(done)
+}
+
+async fn delete_blocks(
+    conn: &mut PgConnection,
+    series: i32,
+    blocks: &[(i16, i32)],
+) -> Result<(), sqlx::Error> {
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let (levels, ids): (Vec<i16>, Vec<i32>) = blocks.iter().copied().unzip();
+    for table in ["rollup_cells", "rollup_presence"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} t USING unnest($2::int2[], $3::int4[]) AS b (level, block)
+              WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block"
+        )))
+        .bind(series)
+        .bind(&levels)
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn upsert_block(
+    conn: &mut PgConnection,
+    series: i32,
+    level: i16,
+    block: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO rollup_blocks (series_id, level, block, starts_at, ends_at, built_at)
+         VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+         ON CONFLICT (series_id, level, block)
+         DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, built_at = EXCLUDED.built_at",
+    )
+    .bind(series)
+    .bind(level)
+    .bind(block)
+    .bind(starts_at)
+    .bind(ends_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Builds one local day from the source tables, in one transaction; each insert reads the
+/// source in a single snapshot.
+async fn build_day(
+    conn: &mut PgConnection,
+    account_id: i64,
+    series: i32,
+    tz: Tz,
+    day: i32,
+) -> Result<(), sqlx::Error> {
+    let (from, to) = days_bounds(day, day + 1, tz);
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    delete_blocks(&mut tx, series, &[(0, day)]).await?;
+    sqlx::query(AssertSqlSafe(cells::BUILD_DAY.as_str()))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(series)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(AssertSqlSafe(cells::BUILD_DAY_PRESENCE.as_str()))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(to)
+        .bind(series)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+    upsert_block(&mut tx, series, 0, day, from, to).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_valid(first: i32, end: i32) -> HashSet<(i16, i32)> {
+        let mut v = HashSet::new();
+        for level in 0..=MAX_LEVEL {
+            for b in (first >> level)..=(end >> level) {
+                let (a, e) = block_days(level, b);
+                if a >= first && e <= end {
+                    v.insert((level, b));
+                }
+            }
+        }
+        v
+    }
+
+    fn covered_days(c: &Cover) -> Vec<i32> {
+        let mut days: Vec<i32> = c
+            .blocks
+            .iter()
+            .flat_map(|&(l, b)| {
+                let (a, e) = block_days(l, b);
+                a..e
+            })
+            .chain(c.raw.iter().flat_map(|&(a, e)| a..e))
+            .collect();
+        days.sort();
+        days
+    }
+
+    #[test]
+    fn a_90_day_range_is_covered_by_few_blocks_exactly_once() {
+        for first in 20_000..20_140 {
+            let end = first + 90;
+            let c = cover(first, end, &all_valid(first - 200, end + 200));
+            assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
+            assert!(c.raw.is_empty());
+            assert!(c.blocks.len() <= 12, "{first}: {} blocks", c.blocks.len());
+            assert_eq!(c.rolled, vec![(first, end)]);
+        }
+    }
+
+    #[test]
+    fn invalid_blocks_fall_back_to_smaller_ones_and_then_to_the_source() {
+        let (first, end) = (20_032, 20_096); // one aligned 64-day block
+        let mut valid = all_valid(first, end);
+        assert_eq!(cover(first, end, &valid).blocks, vec![(6, 20_032 >> 6)]);
+        // Day 20_040 was marked: every block holding it is out, the day itself too.
+        valid.retain(|&(l, b)| {
+            let (a, e) = block_days(l, b);
+            !(a..e).contains(&20_040)
+        });
+        let c = cover(first, end, &valid);
+        assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
+        assert_eq!(c.raw, vec![(20_040, 20_041)]);
+        assert_eq!(c.rolled, vec![(20_032, 20_040), (20_041, 20_096)]);
+        assert!(c.blocks.len() <= 2 * MAX_LEVEL as usize);
+    }
+
+    #[test]
+    fn nothing_valid_reads_every_day_from_the_source() {
+        let c = cover(100, 190, &HashSet::new());
+        assert_eq!(c, Cover::raw(100, 190));
+        assert_eq!(c.raw_days(), 90);
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+        assert_eq!(day_date(day_number(d)), d);
+        assert_eq!(day_number(epoch()), 0);
+        assert_eq!(block_days(3, 2), (16, 24));
+    }
+}
