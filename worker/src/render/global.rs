@@ -206,14 +206,14 @@ mod tests {
             name: "Web".into(),
             channel: "webchat".into(),
         };
-        let agents: Vec<(Agent, AgentMetrics)> = (0..25_000)
+        let agents: Vec<(std::sync::Arc<Agent>, AgentMetrics)> = (0..25_000)
             .map(|i| {
                 (
-                    Agent {
+                    std::sync::Arc::new(Agent {
                         id: i,
                         name: format!("Agent {i}"),
                         email: String::new(),
-                    },
+                    }),
                     AgentMetrics {
                         chats_accepted: 1,
                         ..Default::default()

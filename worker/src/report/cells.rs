@@ -274,14 +274,15 @@ pub static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The cells of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`.
+/// The cells of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`, for the
+/// agents whose id is `$5` modulo `$4` (one of `$4` parts read concurrently).
 pub static READ_BLOCKS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT site_id, agent_id, {sums}
            FROM rollup_cells c
            JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
              ON c.level = b.level AND c.block = b.block
-          WHERE c.series_id = $1
+          WHERE c.series_id = $1 AND coalesce(c.agent_id, 0) % $4 = $5
           GROUP BY site_id, agent_id",
         sums = sums("")
     )
