@@ -56,7 +56,8 @@ CREATE TABLE rollup_cells (
     offline         INTEGER NOT NULL,
     bans            INTEGER NOT NULL
 );
-CREATE INDEX rollup_cells_block_idx ON rollup_cells (series_id, level, block);
+-- With the site, a report can sum its blocks a few sites at a time.
+CREATE INDEX rollup_cells_block_idx ON rollup_cells (series_id, level, block, site_id);
 
 -- Presence clipped to the block, per agent.
 CREATE TABLE rollup_presence (

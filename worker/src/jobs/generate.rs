@@ -194,35 +194,25 @@ async fn produce(
             _ => b',',
         },
     };
-    let range = DateRange {
-        from: export.range_from,
-        to: export.range_to,
-        tz,
-    };
+    let range = range_of(&export, tz);
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
 
-    let report = match kind {
-        ReportKind::Global => {
-            report::global::build(&ctx.pool, account.id, &range, now, ctx.cfg.rollups).await?
-        }
-    };
     let meta = Meta {
         account: account.clone(),
         range,
         generated_at: now,
     };
-    checkpoint(ctx, lease, lost, 50).await?;
-
     let tmp = tempfile::Builder::new()
         .prefix(&format!("exportd-{}-", export.id))
         .suffix(&format!(".{}", format.extension()))
         .tempfile()
         .map_err(|e| anyhow::Error::new(e).context("creating a temp file"))?;
     let path = tmp.path().to_owned();
-    // The renderer runs on a blocking thread; its progress (rows written) reaches the
-    // export row through this channel, mapped onto 50–80%.
-    let (tx, mut rx) = tokio::sync::watch::channel(50i16);
+    // The renderer runs on a blocking thread and writes the report while it is being built;
+    // its progress (rows written) reaches the export row through this channel, mapped onto
+    // 10–80%.
+    let (tx, mut rx) = tokio::sync::watch::channel(10i16);
     let pool = ctx.pool.clone();
     let reporter = tokio::spawn(async move {
         while rx.changed().await.is_ok() {
@@ -232,17 +222,22 @@ async fn produce(
             }
         }
     });
-    let rendered = tokio::task::spawn_blocking(move || {
-        let sink = render::sink(format, &options, &path)?;
-        render::global::write(&meta, &report, sink, &path, &|share| {
-            tx.send_replace(50 + (share.clamp(0.0, 1.0) * 30.0) as i16);
-        })
-    })
+    checkpoint(ctx, lease, lost, 10).await?;
+    let rendered = write_report(
+        &ctx.pool,
+        ctx.cfg.rollups,
+        kind,
+        meta,
+        format,
+        options,
+        path,
+        move |share| {
+            tx.send_replace(10 + (share.clamp(0.0, 1.0) * 70.0) as i16);
+        },
+    )
     .await;
     let _ = reporter.await;
-    rendered
-        .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
-        .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
+    rendered?;
     checkpoint(ctx, lease, lost, 80).await?;
 
     let name = format!(
@@ -355,5 +350,52 @@ async fn push_notifications(ctx: &Ctx, export_id: i64) {
             error = format!("{e:#}"),
             "pushing notifications failed; the reconciler will dispatch them"
         );
+    }
+}
+
+/// Builds a report and writes it to `path` at the same time: the renderer, on a blocking
+/// thread, writes each part as the builder hands it over. `progress` gets the share of
+/// rows written.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_report(
+    pool: &sqlx::PgPool,
+    rollups: bool,
+    kind: ReportKind,
+    meta: Meta,
+    format: Format,
+    options: RenderOptions,
+    path: std::path::PathBuf,
+    progress: impl Fn(f64) + Send + 'static,
+) -> anyhow::Result<()> {
+    let (account_id, range) = (meta.account.id, meta.range);
+    let now = meta.generated_at;
+    let (pieces_tx, pieces) = std::sync::mpsc::channel();
+    let renderer = tokio::task::spawn_blocking(move || {
+        let sink = render::sink(format, &options, &path)?;
+        render::global::write_streaming(&meta, sink, &path, &progress, pieces)
+    });
+    let built = match kind {
+        ReportKind::Global => {
+            report::global::build_streaming(pool, account_id, &range, now, rollups, &mut |piece| {
+                // The renderer stops early only on an error, which is reported below.
+                let _ = pieces_tx.send(piece);
+            })
+            .await
+        }
+    };
+    drop(pieces_tx);
+    let rendered = renderer.await;
+    built.map_err(|e| anyhow::Error::new(e).context("querying the report"))?;
+    rendered
+        .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
+        .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
+    Ok(())
+}
+
+fn range_of(export: &Export, tz: chrono_tz::Tz) -> DateRange {
+    DateRange {
+        from: export.range_from,
+        to: export.range_to,
+        tz,
     }
 }

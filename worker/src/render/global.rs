@@ -7,7 +7,7 @@ use std::path::Path;
 use super::{Cell, RenderError, Row, Section, SectionSpec, Sink, fitted_widths, labels};
 use crate::report::{
     Meta,
-    global::{AgentMetrics, GlobalReport, SiteMetrics},
+    global::{AgentMetrics, GlobalReport, SiteBlock, SiteMetrics},
 };
 
 fn site_cells(m: &SiteMetrics) -> [Cell; 6] {
@@ -57,130 +57,263 @@ fn row(
 pub fn write(
     meta: &Meta,
     r: &GlobalReport,
-    mut sink: Box<dyn Sink>,
+    sink: Box<dyn Sink>,
     out: &Path,
     progress: &dyn Fn(f64),
 ) -> Result<(), RenderError> {
     let per_site_rows: usize = r.per_site.iter().map(|b| b.agents.len() + 1).sum();
-    let total_rows = (r.by_site.len() + r.by_agent.len() + 2 + per_site_rows).max(1) as f64;
-    let mut written = 0usize;
-    let l = labels::global(meta.account.locale);
-    let tz = meta.range.tz;
-    let text = |s: &str| Cell::Text(s.to_owned());
-    let summary = vec![
-        (l.summary.to_owned(), l.report_name.to_owned()),
-        (l.account.to_owned(), meta.account.name.clone()),
-        (
-            l.range.to_owned(),
-            format!("{} – {}", meta.range.from, meta.range.to),
-        ),
-        (l.timezone.to_owned(), tz.name().to_owned()),
-        (
-            l.generated.to_owned(),
-            meta.generated_at
-                .with_timezone(&tz)
-                .format("%Y-%m-%d %H:%M:%S %Z")
-                .to_string(),
-        ),
-    ];
-    sink.summary(l.summary, &summary)?;
-
-    let headers = |first: &[&str], rest: &[&str]| {
-        first
-            .iter()
-            .chain(rest)
-            .map(|s| (*s).to_owned())
-            .collect::<Vec<_>>()
-    };
-    let mut by_site: Vec<Row> = r
-        .by_site
-        .iter()
-        .map(|(s, m)| row([text(&s.name)], site_cells(m), false))
-        .collect();
-    by_site.push(row([text(l.total)], site_cells(&r.site_total), true));
-    let mut by_agent: Vec<Row> = r
-        .by_agent
-        .iter()
-        .map(|(a, m)| row([text(&a.name)], agent_cells(m), false))
-        .collect();
-    by_agent.push(row([text(l.total)], agent_cells(&r.agent_total), true));
-    let small = [
-        Section {
-            key: "by_site",
-            title: l.by_site.to_owned(),
-            headers: headers(&[l.site], &l.site_metrics),
-            rows: by_site,
-        },
-        Section {
-            key: "by_agent",
-            title: l.by_agent.to_owned(),
-            headers: headers(&[l.agent], &l.agent_metrics),
-            rows: by_agent,
-        },
-    ];
-    for section in &small {
-        sink.begin(SectionSpec {
-            key: section.key,
-            title: section.title.clone(),
-            headers: section.headers.clone(),
-            widths: fitted_widths(section),
-        })?;
-        for row in &section.rows {
-            sink.row(row)?;
-        }
-        written += section.rows.len();
-        progress(written as f64 / total_rows);
-    }
-
-    // Widths from the names; numbers and durations fit in the headers' width.
-    let longest =
-        |names: &mut dyn Iterator<Item = &str>| names.map(|n| n.chars().count()).max().unwrap_or(0);
-    let site_w =
-        longest(&mut r.per_site.iter().map(|b| b.site.name.as_str())).max(l.site.chars().count());
-    let agent_w = longest(
+    let mut w = Writer::new(
+        meta,
+        sink,
+        progress,
+        r.by_site.len() + r.by_agent.len() + 2 + per_site_rows,
+    );
+    w.summary()?;
+    w.small(r)?;
+    w.begin_per_site(
+        &mut r.per_site.iter().map(|b| b.site.name.as_str()),
         &mut r
             .per_site
             .iter()
             .flat_map(|b| b.agents.iter().map(|(a, _)| a.name.as_str())),
-    )
-    .max(l.agent.chars().count())
-    .max(l.total.chars().count());
-    let widths = [site_w, agent_w]
-        .into_iter()
-        .chain(
-            l.agent_metrics
-                .iter()
-                .map(|h| h.chars().count().min(24).max(10)),
-        )
-        .map(|n| (n.clamp(6, 60) + 2) as f64)
-        .collect();
-    sink.begin(SectionSpec {
-        key: "per_site",
-        title: l.per_site.to_owned(),
-        headers: headers(&[l.site, l.agent], &l.agent_metrics),
-        widths,
-    })?;
+    )?;
     for block in &r.per_site {
+        w.site_block(block)?;
+    }
+    w.finish(out)
+}
+
+/// What the report builder hands the renderer, in this order: the names (for column
+/// widths), each per-site block as soon as it is known, then the rest of the report.
+#[derive(Debug)]
+pub enum Piece {
+    Start {
+        site_names: Vec<String>,
+        agent_names: Vec<String>,
+        /// Rows the per-site section will have at most, for progress.
+        rows_hint: usize,
+    },
+    Block(SiteBlock),
+    Head(GlobalReport),
+}
+
+/// Writes the report while it is being built: per-site blocks are written as they arrive
+/// when the sink can order its sections afterwards (xlsx); otherwise they are kept and the
+/// whole report is written in file order once it is complete (csv, which is fast).
+pub fn write_streaming(
+    meta: &Meta,
+    sink: Box<dyn Sink>,
+    out: &Path,
+    progress: &dyn Fn(f64),
+    pieces: std::sync::mpsc::Receiver<Piece>,
+) -> Result<(), RenderError> {
+    let incomplete = || RenderError::Incomplete;
+    let Ok(Piece::Start {
+        site_names,
+        agent_names,
+        rows_hint,
+    }) = pieces.recv()
+    else {
+        return Err(incomplete());
+    };
+    if !sink.reorderable() {
+        let mut blocks = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Block(b) => blocks.push(b),
+                Piece::Head(mut r) => {
+                    r.per_site = blocks;
+                    return write(meta, &r, sink, out, progress);
+                }
+                Piece::Start { .. } => return Err(incomplete()),
+            }
+        }
+        return Err(incomplete());
+    }
+    let mut w = Writer::new(meta, sink, progress, rows_hint.max(1));
+    w.summary()?;
+    w.begin_per_site(
+        &mut site_names.iter().map(String::as_str),
+        &mut agent_names.iter().map(String::as_str),
+    )?;
+    for piece in pieces {
+        match piece {
+            Piece::Block(b) => w.site_block(&b)?,
+            Piece::Head(r) => {
+                w.small(&r)?;
+                w.sink
+                    .order(&["summary", "by_site", "by_agent", "per_site"]);
+                return w.finish(out);
+            }
+            Piece::Start { .. } => return Err(incomplete()),
+        }
+    }
+    Err(incomplete())
+}
+
+struct Writer<'a> {
+    meta: &'a Meta,
+    sink: Box<dyn Sink>,
+    l: &'static labels::GlobalLabels,
+    progress: &'a dyn Fn(f64),
+    written: usize,
+    expected: f64,
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_owned())
+}
+
+fn headers(first: &[&str], rest: &[&str]) -> Vec<String> {
+    first.iter().chain(rest).map(|s| (*s).to_owned()).collect()
+}
+
+impl<'a> Writer<'a> {
+    fn new(
+        meta: &'a Meta,
+        sink: Box<dyn Sink>,
+        progress: &'a dyn Fn(f64),
+        expected_rows: usize,
+    ) -> Self {
+        Writer {
+            meta,
+            sink,
+            l: labels::global(meta.account.locale),
+            progress,
+            written: 0,
+            expected: expected_rows.max(1) as f64,
+        }
+    }
+
+    fn advance(&mut self, rows: usize) {
+        let before = self.written / 10_000;
+        self.written += rows;
+        if self.written / 10_000 != before {
+            (self.progress)((self.written as f64 / self.expected).min(1.0));
+        }
+    }
+
+    fn summary(&mut self) -> Result<(), RenderError> {
+        let (l, meta) = (self.l, self.meta);
+        let tz = meta.range.tz;
+        let summary = vec![
+            (l.summary.to_owned(), l.report_name.to_owned()),
+            (l.account.to_owned(), meta.account.name.clone()),
+            (
+                l.range.to_owned(),
+                format!("{} – {}", meta.range.from, meta.range.to),
+            ),
+            (l.timezone.to_owned(), tz.name().to_owned()),
+            (
+                l.generated.to_owned(),
+                meta.generated_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string(),
+            ),
+        ];
+        self.sink.summary(l.summary, &summary)
+    }
+
+    /// The by-site and by-agent sections.
+    fn small(&mut self, r: &GlobalReport) -> Result<(), RenderError> {
+        let l = self.l;
+        let mut by_site: Vec<Row> = r
+            .by_site
+            .iter()
+            .map(|(s, m)| row([text(&s.name)], site_cells(m), false))
+            .collect();
+        by_site.push(row([text(l.total)], site_cells(&r.site_total), true));
+        let mut by_agent: Vec<Row> = r
+            .by_agent
+            .iter()
+            .map(|(a, m)| row([text(&a.name)], agent_cells(m), false))
+            .collect();
+        by_agent.push(row([text(l.total)], agent_cells(&r.agent_total), true));
+        let small = [
+            Section {
+                key: "by_site",
+                title: l.by_site.to_owned(),
+                headers: headers(&[l.site], &l.site_metrics),
+                rows: by_site,
+            },
+            Section {
+                key: "by_agent",
+                title: l.by_agent.to_owned(),
+                headers: headers(&[l.agent], &l.agent_metrics),
+                rows: by_agent,
+            },
+        ];
+        for section in &small {
+            self.sink.begin(SectionSpec {
+                key: section.key,
+                title: section.title.clone(),
+                headers: section.headers.clone(),
+                widths: fitted_widths(section),
+            })?;
+            for row in &section.rows {
+                self.sink.row(row)?;
+            }
+            self.written += section.rows.len();
+            (self.progress)((self.written as f64 / self.expected).min(1.0));
+        }
+        Ok(())
+    }
+
+    /// Opens the per-site section, with widths from the names it may hold; numbers and
+    /// durations fit in the headers' width.
+    fn begin_per_site(
+        &mut self,
+        sites: &mut dyn Iterator<Item = &str>,
+        agents: &mut dyn Iterator<Item = &str>,
+    ) -> Result<(), RenderError> {
+        let l = self.l;
+        let longest = |names: &mut dyn Iterator<Item = &str>| {
+            names.map(|n| n.chars().count()).max().unwrap_or(0)
+        };
+        let site_w = longest(sites).max(l.site.chars().count());
+        let agent_w = longest(agents)
+            .max(l.agent.chars().count())
+            .max(l.total.chars().count());
+        let widths = [site_w, agent_w]
+            .into_iter()
+            .chain(
+                l.agent_metrics
+                    .iter()
+                    .map(|h| h.chars().count().min(24).max(10)),
+            )
+            .map(|n| (n.clamp(6, 60) + 2) as f64)
+            .collect();
+        self.sink.begin(SectionSpec {
+            key: "per_site",
+            title: l.per_site.to_owned(),
+            headers: headers(&[l.site, l.agent], &l.agent_metrics),
+            widths,
+        })
+    }
+
+    fn site_block(&mut self, block: &SiteBlock) -> Result<(), RenderError> {
         for (a, m) in &block.agents {
-            sink.row(&row(
+            self.sink.row(&row(
                 [text(&block.site.name), text(&a.name)],
                 agent_cells(m),
                 false,
             ))?;
-            written += 1;
-            if written % 10_000 == 0 {
-                progress(written as f64 / total_rows);
-            }
+            self.advance(1);
         }
-        sink.row(&row(
-            [text(&block.site.name), text(l.total)],
+        self.sink.row(&row(
+            [text(&block.site.name), text(self.l.total)],
             agent_cells(&block.total),
             true,
         ))?;
-        written += 1;
+        self.advance(1);
+        Ok(())
     }
-    progress(1.0);
-    sink.finish(out)
+
+    fn finish(self, out: &Path) -> Result<(), RenderError> {
+        (self.progress)(1.0);
+        self.sink.finish(out)
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,16 @@ pub trait Sink: Send {
     fn begin(&mut self, spec: SectionSpec) -> Result<(), RenderError>;
     fn row(&mut self, row: &Row) -> Result<(), RenderError>;
     fn finish(self: Box<Self>, out: &std::path::Path) -> Result<(), RenderError>;
+
+    /// Whether sections may be written in any order, to appear in the file in the order
+    /// given to [`Sink::order`]. A sink that cannot (a zip of CSV files written one after
+    /// the other) must be given its sections in file order.
+    fn reorderable(&self) -> bool {
+        false
+    }
+
+    /// The order of sections (by key; `"summary"` for the summary) in the finished file.
+    fn order(&mut self, _keys: &[&'static str]) {}
 }
 
 /// Opens the sink of a format, writing to `out`.
@@ -144,6 +154,8 @@ pub enum RenderError {
     Zip(#[from] zip::result::ZipError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the report ended before it was complete")]
+    Incomplete,
 }
 
 #[cfg(test)]

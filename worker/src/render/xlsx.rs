@@ -57,6 +57,9 @@ pub struct XlsxSink {
     spec: Option<SectionSpec>,
     part: u32,
     rows: u32,
+    /// The section key of each worksheet, in creation order.
+    keys: Vec<&'static str>,
+    order: Vec<&'static str>,
 }
 
 impl XlsxSink {
@@ -70,6 +73,8 @@ impl XlsxSink {
             spec: None,
             part: 0,
             rows: 0,
+            keys: Vec::new(),
+            order: Vec::new(),
         }
     }
 
@@ -80,7 +85,9 @@ impl XlsxSink {
         } else {
             format!("{} ({})", spec.title, self.part + 1)
         };
+        let key = spec.key;
         let ws = self.wb.add_worksheet_with_constant_memory()?;
+        self.keys.push(key);
         ws.set_name(truncate_sheet_name(&name))?;
         for (i, w) in spec.widths.iter().enumerate() {
             ws.set_column_width(i as u16, *w)?;
@@ -122,6 +129,7 @@ fn truncate_sheet_name(name: &str) -> String {
 impl Sink for XlsxSink {
     fn summary(&mut self, title: &str, pairs: &[(String, String)]) -> Result<(), RenderError> {
         let ws = self.wb.add_worksheet_with_constant_memory()?;
+        self.keys.push("summary");
         ws.set_name(truncate_sheet_name(title))?;
         let label_w = pairs
             .iter()
@@ -202,7 +210,32 @@ impl Sink for XlsxSink {
 
     fn finish(mut self: Box<Self>, out: &Path) -> Result<(), RenderError> {
         self.close_sheet()?;
+        if !self.order.is_empty() {
+            // Sheets are numbered when the workbook is saved, so they can be moved until then;
+            // a section's continuation sheets keep their relative order.
+            let place = |key: &str| {
+                self.order
+                    .iter()
+                    .position(|k| *k == key)
+                    .unwrap_or(usize::MAX)
+            };
+            let sheets = std::mem::take(self.wb.worksheets_mut());
+            let mut keyed: Vec<(usize, rust_xlsxwriter::Worksheet)> =
+                self.keys.iter().map(|k| place(k)).zip(sheets).collect();
+            keyed.sort_by_key(|(p, _)| *p);
+            self.wb
+                .worksheets_mut()
+                .extend(keyed.into_iter().map(|(_, ws)| ws));
+        }
         self.wb.save(out)?;
         Ok(())
+    }
+
+    fn reorderable(&self) -> bool {
+        true
+    }
+
+    fn order(&mut self, keys: &[&'static str]) {
+        self.order = keys.to_vec();
     }
 }

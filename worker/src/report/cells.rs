@@ -274,19 +274,26 @@ pub static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The cells of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`, for the
-/// agents whose id is `$5` modulo `$4` (one of `$4` parts read concurrently).
-pub static READ_BLOCKS: LazyLock<String> = LazyLock::new(|| {
+fn read_blocks(sites: &str) -> String {
     format!(
         "SELECT site_id, agent_id, {sums}
            FROM rollup_cells c
            JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
              ON c.level = b.level AND c.block = b.block
-          WHERE c.series_id = $1 AND coalesce(c.agent_id, 0) % $4 = $5
+          WHERE c.series_id = $1 AND {sites}
           GROUP BY site_id, agent_id",
         sums = sums("")
     )
-});
+}
+
+/// The cells of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`, for the
+/// sites `$4`.
+pub static READ_BLOCKS_SITES: LazyLock<String> =
+    LazyLock::new(|| read_blocks("c.site_id = ANY($4)"));
+
+/// [`READ_BLOCKS_SITES`] for every site but `$4` (and for no site).
+pub static READ_BLOCKS_OTHER_SITES: LazyLock<String> =
+    LazyLock::new(|| read_blocks("(c.site_id IS NULL OR c.site_id <> ALL($4))"));
 
 /// Presence of account `$1`'s agents clipped to `[$2, $3)`; an interval still open ends at
 /// `$4` (now).

@@ -14,6 +14,10 @@ use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
 use sqlx::{AssertSqlSafe, PgPool};
 
+use futures::StreamExt;
+
+pub use crate::render::global::Piece;
+
 use super::{
     cells::{self, Cell},
     rollup::{self, Cover},
@@ -136,14 +140,9 @@ pub struct GlobalReport {
     pub per_site: Vec<SiteBlock>,
 }
 
-type Key = (Option<i64>, Option<i64>);
-
 /// Memory each report aggregate may hash in. At Postgres's default (4 MB) the (site,
 /// agent) aggregate of a large account spills to disk and takes about 20% longer.
 const WORK_MEM: &str = "64MB";
-
-/// Concurrent queries that sum the rollup blocks of a report.
-const BLOCK_READ_PARTS: i64 = 2;
 
 /// The parameters of a report query.
 enum Params {
@@ -153,8 +152,8 @@ enum Params {
     SpanAt(i64, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
     /// Series `$1`, blocks `unnest($2 levels, $3 blocks)`.
     Blocks(i32, Vec<i16>, Vec<i32>),
-    /// [`Params::Blocks`], part `$5` of `$4`.
-    BlocksPart(i32, Vec<i16>, Vec<i32>, i64, i64),
+    /// [`Params::Blocks`], sites `$4`.
+    BlockSites(i32, Vec<i16>, Vec<i32>, Vec<i64>),
 }
 
 /// Runs one aggregate in a transaction of its own, with room to hash in memory.
@@ -173,12 +172,9 @@ where
         Params::Span(a, from, to) => q.bind(a).bind(from).bind(to),
         Params::SpanAt(a, from, to, now) => q.bind(a).bind(from).bind(to).bind(now),
         Params::Blocks(series, levels, blocks) => q.bind(series).bind(levels).bind(blocks),
-        Params::BlocksPart(series, levels, blocks, parts, part) => q
-            .bind(series)
-            .bind(levels)
-            .bind(blocks)
-            .bind(parts)
-            .bind(part),
+        Params::BlockSites(series, levels, blocks, sites) => {
+            q.bind(series).bind(levels).bind(blocks).bind(sites)
+        }
     };
     let rows = q.fetch_all(&mut *tx).await?;
     tx.commit().await?;
@@ -213,6 +209,33 @@ pub async fn build_with_cover(
     now: DateTime<Utc>,
     rollups: bool,
 ) -> Result<(GlobalReport, Cover), sqlx::Error> {
+    let mut blocks = Vec::new();
+    let (mut report, cover) = build_streaming(pool, account_id, range, now, rollups, &mut |p| {
+        if let Piece::Block(b) = p {
+            blocks.push(b)
+        }
+    })
+    .await?;
+    report.per_site = blocks;
+    Ok((report, cover))
+}
+
+/// Known sites per query of rollup cells: the per-site section is written while the next
+/// sites are summed.
+const SITES_PER_READ: usize = 12;
+
+/// Builds the report and hands it out piece by piece as it is known ([`Piece::Start`], each
+/// per-site block in order, [`Piece::Head`]), so the renderer can write the per-site
+/// section while Postgres still sums the next sites. Returns the report without its
+/// per-site blocks, which went to `emit`.
+pub async fn build_streaming(
+    pool: &PgPool,
+    account_id: i64,
+    range: &DateRange,
+    now: DateTime<Utc>,
+    rollups: bool,
+    emit: &mut (dyn FnMut(Piece) + Send),
+) -> Result<(GlobalReport, Cover), sqlx::Error> {
     let t0 = std::time::Instant::now();
     let (first, end) = (
         rollup::day_number(range.from),
@@ -225,6 +248,8 @@ pub async fn build_with_cover(
     };
     let bounds = |&(a, b): &(i32, i32)| rollup::days_bounds(a, b, range.tz);
 
+    // What every site needs: the source for days no rollup covers, chat events whose site is
+    // unknown, presence, and the names.
     let mut cell_reads = Vec::new();
     let mut presence_reads = Vec::new();
     for (from, to) in cover.raw.iter().map(bounds) {
@@ -248,27 +273,15 @@ pub async fn build_with_cover(
             Params::Span(account_id, from, to),
         ));
     }
-    if let (Some(series), false) = (series, cover.blocks.is_empty()) {
+    let blocks = series.filter(|_| !cover.blocks.is_empty()).map(|series| {
         let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
-        // Summing the blocks is most of a rolled-up report's time: split by agent, so two
-        // backends sum (and send) half each.
-        for part in 0..BLOCK_READ_PARTS {
-            cell_reads.push(aggregate::<Cell>(
-                pool,
-                &cells::READ_BLOCKS,
-                Params::BlocksPart(
-                    series,
-                    levels.clone(),
-                    blocks.clone(),
-                    BLOCK_READ_PARTS,
-                    part,
-                ),
-            ));
-        }
+        (series, levels, blocks)
+    });
+    if let Some((series, levels, blocks)) = &blocks {
         presence_reads.push(aggregate::<(i64, f64, f64)>(
             pool,
             cells::READ_BLOCKS_PRESENCE,
-            Params::Blocks(series, levels, blocks),
+            Params::Blocks(*series, levels.clone(), blocks.clone()),
         ));
     }
     let sites = sqlx::query_as::<_, (i64, String, String)>(
@@ -281,57 +294,20 @@ pub async fn build_with_cover(
     )
     .bind(account_id)
     .fetch_all(pool);
-    let (cell_sets, presence_sets, sites, users) = tokio::try_join!(
+    let (source_sets, presence_sets, sites, users) = tokio::try_join!(
         futures::future::try_join_all(cell_reads),
         futures::future::try_join_all(presence_reads),
         sites,
         users
     )?;
-    let t1 = std::time::Instant::now();
 
-    let mut site_cells: HashMap<Option<i64>, SiteMetrics> = HashMap::new();
-    let mut cells: HashMap<Key, AgentMetrics> =
-        HashMap::with_capacity(cell_sets.iter().map(Vec::len).max().unwrap_or(0));
-    for c in cell_sets.iter().flatten() {
-        site_cells.entry(c.site_id).or_default().add(&SiteMetrics {
-            chats_accepted: c.chats_accepted,
-            calls_accepted: c.calls_answered,
-            chats_missed: c.chats_missed,
-            calls_missed: c.calls_missed,
-            accepted_no_reply: c.no_reply,
-            offline_messages: c.offline,
-        });
-        if c.agent_id.is_some() {
-            cells
-                .entry((c.site_id, c.agent_id))
-                .or_default()
-                .add(&AgentMetrics {
-                    chats_accepted: c.chats_accepted,
-                    calls_accepted: c.calls_answered,
-                    transferred: c.transferred,
-                    rejected: c.rejected,
-                    accepted_no_reply: c.no_reply,
-                    offline_messages: c.offline,
-                    online_secs: 0.0,
-                    away_secs: 0.0,
-                    first_response_sum: c.frt_sum,
-                    first_response_n: c.frt_n,
-                    duration_sum: c.dur_sum,
-                    duration_n: c.dur_n,
-                    ratings_positive: c.pos,
-                    ratings_negative: c.neg,
-                    bans: c.bans,
-                });
-        }
-    }
     let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
     for &(agent, on, away) in presence_sets.iter().flatten() {
         let p = presence.entry(agent).or_default();
         p.0 += on;
         p.1 += away;
     }
-
-    // Sites: every site of the account, plus a row for activity whose site is unknown.
+    let mut agents = Agents::new(users);
     let mut site_list: Vec<Site> = sites
         .into_iter()
         .map(|(id, name, channel)| Site {
@@ -341,136 +317,256 @@ pub async fn build_with_cover(
         })
         .collect();
     site_list.sort_by_cached_key(|s| (s.name.to_lowercase(), s.id));
-    let known_sites: HashSet<Option<i64>> = site_list.iter().map(|s| s.id).collect();
-    let mut strays: Vec<Option<i64>> = site_cells
-        .keys()
-        .chain(cells.keys().map(|(s, _)| s))
-        .filter(|s| !known_sites.contains(s))
-        .copied()
+    let known: HashSet<Option<i64>> = site_list.iter().map(|s| s.id).collect();
+    let mut source_by_site: HashMap<Option<i64>, Vec<Cell>> = HashMap::new();
+    for c in source_sets.into_iter().flatten() {
+        source_by_site.entry(c.site_id).or_default().push(c);
+    }
+    let rows_hint = source_by_site.values().map(Vec::len).sum::<usize>()
+        + if blocks.is_some() {
+            site_list.len() * agents.len()
+        } else {
+            0
+        };
+    emit(Piece::Start {
+        site_names: site_list.iter().map(|s| s.name.clone()).collect(),
+        agent_names: agents.names(),
+        rows_hint,
+    });
+
+    // The rollup cells, a few known sites per query in the report's order, then those of
+    // sites the account no longer has; two queries in flight while blocks are written.
+    let known_ids: Vec<i64> = site_list.iter().filter_map(|s| s.id).collect();
+    let mut groups: Vec<Vec<Site>> = site_list
+        .chunks(SITES_PER_READ)
+        .map(<[Site]>::to_vec)
         .collect();
-    strays.sort();
-    strays.dedup();
-    site_list.extend(strays.into_iter().map(|id| Site {
-        id,
-        name: id.map_or_else(|| "—".to_owned(), |i| format!("#{i}")),
-        channel: String::new(),
-    }));
+    groups.push(Vec::new()); // the sites the account no longer has
+    let reads: Vec<_> = groups
+        .iter()
+        .map(|group| {
+            if group.is_empty() {
+                (known_ids.clone(), cells::READ_BLOCKS_OTHER_SITES.as_str())
+            } else {
+                (
+                    group.iter().filter_map(|s| s.id).collect::<Vec<i64>>(),
+                    cells::READ_BLOCKS_SITES.as_str(),
+                )
+            }
+        })
+        .collect();
+    let reads: Vec<_> = reads
+        .into_iter()
+        .map(|(ids, sql)| {
+            let blocks = blocks.clone();
+            async move {
+                match blocks {
+                    Some((series, levels, blocks)) => {
+                        aggregate::<Cell>(
+                            pool,
+                            sql,
+                            Params::BlockSites(series, levels, blocks, ids),
+                        )
+                        .await
+                    }
+                    None => Ok(Vec::new()),
+                }
+            }
+        })
+        .collect();
+    let mut reads = futures::stream::iter(reads).buffered(2);
+
+    let mut by_site = Vec::with_capacity(site_list.len());
+    let mut site_total = SiteMetrics::default();
+    let mut agent_metrics: BTreeMap<i64, AgentMetrics> = BTreeMap::new();
+    let mut n_blocks = 0;
+    let t1 = std::time::Instant::now();
+    for group in &groups {
+        let rolled = reads.next().await.expect("one read per group")?;
+        let mut per_site: HashMap<Option<i64>, Vec<Cell>> = HashMap::new();
+        for c in rolled {
+            per_site.entry(c.site_id).or_default().push(c);
+        }
+        let sites: Vec<Site> = if group.is_empty() {
+            // Activity on sites the account does not have (deleted, or never written).
+            let mut strays: Vec<Option<i64>> = per_site
+                .keys()
+                .chain(source_by_site.keys())
+                .filter(|s| !known.contains(s))
+                .copied()
+                .collect();
+            strays.sort();
+            strays.dedup();
+            strays
+                .into_iter()
+                .map(|id| Site {
+                    id,
+                    name: id.map_or_else(|| "—".to_owned(), |i| format!("#{i}")),
+                    channel: String::new(),
+                })
+                .collect()
+        } else {
+            group.clone()
+        };
+        for site in sites {
+            let mut site_m = SiteMetrics::default();
+            let mut cells: HashMap<i64, AgentMetrics> = HashMap::new();
+            let mine = per_site.remove(&site.id).unwrap_or_default();
+            let source = source_by_site.remove(&site.id).unwrap_or_default();
+            for c in mine.iter().chain(&source) {
+                site_m.add(&SiteMetrics {
+                    chats_accepted: c.chats_accepted,
+                    calls_accepted: c.calls_answered,
+                    chats_missed: c.chats_missed,
+                    calls_missed: c.calls_missed,
+                    accepted_no_reply: c.no_reply,
+                    offline_messages: c.offline,
+                });
+                if let Some(agent) = c.agent_id {
+                    cells.entry(agent).or_default().add(&AgentMetrics {
+                        chats_accepted: c.chats_accepted,
+                        calls_accepted: c.calls_answered,
+                        transferred: c.transferred,
+                        rejected: c.rejected,
+                        accepted_no_reply: c.no_reply,
+                        offline_messages: c.offline,
+                        online_secs: 0.0,
+                        away_secs: 0.0,
+                        first_response_sum: c.frt_sum,
+                        first_response_n: c.frt_n,
+                        duration_sum: c.dur_sum,
+                        duration_n: c.dur_n,
+                        ratings_positive: c.pos,
+                        ratings_negative: c.neg,
+                        bans: c.bans,
+                    });
+                }
+            }
+            for (&agent, m) in &cells {
+                agent_metrics.entry(agent).or_default().add(m);
+            }
+            let mut rows: Vec<(Arc<Agent>, AgentMetrics)> = cells
+                .into_iter()
+                .filter(|(_, m)| m.has_site_activity())
+                .map(|(id, mut m)| {
+                    // Online and away time are account-wide: each per-site row repeats them.
+                    if let Some(&(on, away)) = presence.get(&id) {
+                        m.online_secs = on;
+                        m.away_secs = away;
+                    }
+                    (agents.get(id), m)
+                })
+                .collect();
+            rows.sort_by_cached_key(|(a, _)| agents.key(a));
+            site_total.add(&site_m);
+            if known.contains(&site.id) || site_m != SiteMetrics::default() {
+                by_site.push((site.clone(), site_m));
+            }
+            if !rows.is_empty() {
+                let mut total = AgentMetrics::default();
+                rows.iter().for_each(|(_, m)| total.add(m));
+                n_blocks += 1;
+                emit(Piece::Block(SiteBlock {
+                    site,
+                    agents: rows,
+                    total,
+                }));
+            }
+        }
+    }
 
     // Agents: every agent of the account, plus any other user with activity.
-    let mut agent_metrics: BTreeMap<i64, AgentMetrics> = BTreeMap::new();
-    for ((_, agent), m) in &cells {
-        agent_metrics
-            .entry(agent.expect("cells have agents"))
-            .or_default()
-            .add(m);
-    }
     for (&agent, &(on, away)) in &presence {
         let a = agent_metrics.entry(agent).or_default();
         a.online_secs = on;
         a.away_secs = away;
     }
-    let user_map: HashMap<i64, (String, String, String)> = users
-        .into_iter()
-        .map(|(id, name, email, role)| {
-            (
-                id,
-                (name.unwrap_or_default(), email.unwrap_or_default(), role),
-            )
-        })
-        .collect();
-    for (&id, (_, _, role)) in &user_map {
-        if role == "agent" {
-            agent_metrics.entry(id).or_default();
-        }
+    for id in agents.agent_ids() {
+        agent_metrics.entry(id).or_default();
     }
-    let agent_of = |id: i64| -> Agent {
-        match user_map.get(&id) {
-            Some((name, email, _)) => Agent {
-                id,
-                name: if name.is_empty() {
-                    email.clone()
-                } else {
-                    name.clone()
-                },
-                email: email.clone(),
-            },
-            None => Agent {
-                id,
-                name: format!("#{id}"),
-                email: String::new(),
-            },
-        }
-    };
     let mut by_agent: Vec<(Arc<Agent>, AgentMetrics)> = agent_metrics
         .iter()
-        .map(|(&id, m)| (Arc::new(agent_of(id)), *m))
+        .map(|(&id, m)| (agents.get(id), *m))
         .collect();
-    by_agent.sort_by_cached_key(|(a, _)| (a.name.to_lowercase(), a.id));
-    // Per-site rows follow the same order: every agent of a cell is in `by_agent`.
-    let rank: HashMap<i64, usize> = by_agent
-        .iter()
-        .enumerate()
-        .map(|(i, (a, _))| (a.id, i))
-        .collect();
+    by_agent.sort_by_cached_key(|(a, _)| agents.key(a));
     let mut agent_total = AgentMetrics::default();
     by_agent.iter().for_each(|(_, m)| agent_total.add(m));
-
-    let mut site_agents: HashMap<Option<i64>, Vec<(usize, AgentMetrics)>> = HashMap::new();
-    for (&(site, agent), m) in &cells {
-        if m.has_site_activity() {
-            let id = agent.expect("cells have agents");
-            let mut m = *m;
-            // Online and away time are account-wide: each per-site row repeats them.
-            if let Some(&(on, away)) = presence.get(&id) {
-                m.online_secs = on;
-                m.away_secs = away;
-            }
-            site_agents.entry(site).or_default().push((rank[&id], m));
-        }
-    }
-
-    let mut by_site = Vec::with_capacity(site_list.len());
-    let mut site_total = SiteMetrics::default();
-    let mut per_site = Vec::with_capacity(site_list.len());
-    for site in site_list {
-        let m = site_cells.get(&site.id).copied().unwrap_or_default();
-        site_total.add(&m);
-        let mut ranked = site_agents.remove(&site.id).unwrap_or_default();
-        ranked.sort_unstable_by_key(|&(r, _)| r);
-        let agents: Vec<(Arc<Agent>, AgentMetrics)> = ranked
-            .into_iter()
-            .map(|(r, m)| (by_agent[r].0.clone(), m))
-            .collect();
-        let mut total = AgentMetrics::default();
-        agents.iter().for_each(|(_, m)| total.add(m));
-        if site.id.is_some() && known_sites.contains(&site.id) || m != SiteMetrics::default() {
-            by_site.push((site.clone(), m));
-        }
-        if !agents.is_empty() {
-            per_site.push(SiteBlock {
-                site,
-                agents,
-                total,
-            });
-        }
-    }
     tracing::debug!(
         blocks = cover.blocks.len(),
         raw_days = cover.raw_days(),
-        queries_ms = (t1 - t0).as_millis() as u64,
-        rollup_ms = t1.elapsed().as_millis() as u64,
+        site_blocks = n_blocks,
+        first_ms = (t1 - t0).as_millis() as u64,
+        total_ms = t0.elapsed().as_millis() as u64,
         "global report built"
     );
-    Ok((
-        GlobalReport {
-            by_site,
-            site_total,
-            by_agent,
-            agent_total,
-            per_site,
-        },
-        cover,
-    ))
+    let report = GlobalReport {
+        by_site,
+        site_total,
+        by_agent,
+        agent_total,
+        per_site: Vec::new(),
+    };
+    emit(Piece::Head(report.clone()));
+    Ok((report, cover))
+}
+
+/// The account's users by id, as the report names and orders them.
+struct Agents {
+    users: HashMap<i64, (Arc<Agent>, bool)>,
+}
+
+impl Agents {
+    fn new(users: Vec<(i64, Option<String>, Option<String>, String)>) -> Self {
+        let users = users
+            .into_iter()
+            .map(|(id, name, email, role)| {
+                let (name, email) = (name.unwrap_or_default(), email.unwrap_or_default());
+                let agent = Agent {
+                    id,
+                    name: if name.is_empty() { email.clone() } else { name },
+                    email,
+                };
+                (id, (Arc::new(agent), role == "agent"))
+            })
+            .collect();
+        Agents { users }
+    }
+
+    fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// A user of the account, or one known only by id.
+    fn get(&mut self, id: i64) -> Arc<Agent> {
+        self.users
+            .entry(id)
+            .or_insert_with(|| {
+                let agent = Agent {
+                    id,
+                    name: format!("#{id}"),
+                    email: String::new(),
+                };
+                (Arc::new(agent), false)
+            })
+            .0
+            .clone()
+    }
+
+    fn key(&self, a: &Agent) -> (String, i64) {
+        (a.name.to_lowercase(), a.id)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.users.values().map(|(a, _)| a.name.clone()).collect()
+    }
+
+    fn agent_ids(&self) -> Vec<i64> {
+        self.users
+            .iter()
+            .filter(|(_, (_, is_agent))| *is_agent)
+            .map(|(&id, _)| id)
+            .collect()
+    }
 }
 
 /// Where two reports differ: counts must be equal; float sums may differ by rounding, since
