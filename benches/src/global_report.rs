@@ -189,7 +189,9 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     let mut floor_s: Vec<Sample> = vec![];
     let mut query_s: Vec<Sample> = vec![];
     let mut source_s: Vec<Sample> = vec![];
-    let mut phases: Vec<(Format, Vec<Sample>, Vec<Sample>, u64, Vec<Sample>)> = vec![
+    // Per format: render, upload, bytes, and the whole file as the worker makes it.
+    type Phases = (Format, Vec<Sample>, Vec<Sample>, u64, Vec<Sample>);
+    let mut phases: Vec<Phases> = vec![
         (Format::Xlsx, vec![], vec![], 0, vec![]),
         (Format::Csv, vec![], vec![], 0, vec![]),
     ];

@@ -96,21 +96,10 @@ async fn xlsx_report_from_request_to_emailed_link_matches_hand_computed_values()
     );
 
     // The neighbour's own report counts its extra missed chats and nothing of ours.
-    let (_, c) = app
-        .post_export(
+    let bytes = app
+        .export_file(
             &other.token,
             &json!({"kind": "global", "format": "xlsx", "from": fixture::FROM, "to": fixture::TO}),
-        )
-        .await;
-    let oid = c["id"].as_i64().unwrap();
-    assert_eq!(
-        app.wait_finished(&other.token, oid).await["status"],
-        "succeeded"
-    );
-    let (_, bytes) = app
-        .download_url(
-            &format!("{}/v1/exports/{oid}/download", app.base),
-            Some(&other.token),
         )
         .await;
     let theirs = sheets::xlsx(&bytes);

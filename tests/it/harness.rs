@@ -344,6 +344,23 @@ impl TestApp {
         .await
     }
 
+    /// Requests an export, waits for it to succeed and downloads its file through the API.
+    pub async fn export_file(&self, token: &str, body: &Value) -> Vec<u8> {
+        let (status, created) = self.post_export(token, body).await;
+        assert_eq!(status, 202, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let done = self.wait_finished(token, id).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let (code, bytes) = self
+            .download_url(
+                &format!("{}/v1/exports/{id}/download", self.base),
+                Some(token),
+            )
+            .await;
+        assert_eq!(code, 200);
+        bytes
+    }
+
     /// Follows a download (redirect to a presigned URL included) and returns the bytes.
     pub async fn download_url(&self, url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
         let mut req = self.http.get(url);

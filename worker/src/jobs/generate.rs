@@ -194,7 +194,7 @@ async fn produce(
             _ => b',',
         },
     };
-    let range = range_of(&export, tz);
+    let range = range_of(export, tz);
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
 

@@ -22,7 +22,7 @@ use tracing::{info, warn};
 
 use crate::Ctx;
 
-const LOCK_KEY: i64 = 0x6578_706f_7274_64; // "exportd"
+const LOCK_KEY: i64 = 0x0065_7870_6f72_7464; // "exportd"
 /// A dispatched row is checked against Redis only after this long.
 const RECHECK_AFTER_SECS: f64 = 5.0;
 

@@ -280,7 +280,7 @@ impl<'a> Writer<'a> {
             .chain(
                 l.agent_metrics
                     .iter()
-                    .map(|h| h.chars().count().min(24).max(10)),
+                    .map(|h| h.chars().count().clamp(10, 24)),
             )
             .map(|n| (n.clamp(6, 60) + 2) as f64)
             .collect();
