@@ -242,12 +242,20 @@ pub async fn list(
     .await
 }
 
-/// Queued plus running exports of an account.
-pub async fn count_active(db: impl PgExecutor<'_>, account_id: i64) -> Result<i64, sqlx::Error> {
+/// Whether the account has at least `limit` exports queued or running. Counts no further
+/// than the limit, so the check costs the same however many are queued.
+pub async fn has_active_at_least(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    limit: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT count(*) FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')",
+        "SELECT count(*) >= $2 FROM (
+             SELECT 1 FROM exports WHERE account_id = $1 AND status IN ('queued', 'running') LIMIT $2
+         ) a",
     )
     .bind(account_id)
+    .bind(limit)
     .fetch_one(db)
     .await
 }

@@ -121,7 +121,9 @@ pub async fn create(
             return replay(existing, &hash);
         }
     }
-    if exports::count_active(&ctx.pool, caller.account_id).await? >= ctx.cfg.max_active_exports {
+    if exports::has_active_at_least(&ctx.pool, caller.account_id, ctx.cfg.max_active_exports)
+        .await?
+    {
         return Err(ApiError::Known {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "too_many_active_exports",
