@@ -205,21 +205,32 @@ pub async fn refresh(
         .await?;
     let cutoff = horizon - Duration::milliseconds((settle * 1000.0) as i64);
     done.settled = true;
-    let accounts: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, timezone, plan FROM accounts ORDER BY id")
-            .fetch_all(pool)
-            .await?;
+    // Each account with its latest built day and whether a late write marked it.
+    let accounts: Vec<(i64, String, String, Option<i32>, bool)> = sqlx::query_as(
+        "SELECT a.id, a.timezone, a.plan,
+                (SELECT max(b.block) FROM rollup_blocks b WHERE b.series_id = s.id AND b.level = 0),
+                EXISTS (SELECT 1 FROM rollup_marks m WHERE m.account_id = a.id)
+           FROM accounts a
+           LEFT JOIN rollup_series s ON s.account_id = a.id AND s.tz = a.timezone
+          ORDER BY a.id",
+    )
+    .fetch_all(pool)
+    .await?;
     // Rollups of accounts that are gone.
     sqlx::query(
         "DELETE FROM rollup_series s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id)",
     )
     .execute(pool)
     .await?;
-    for (account_id, tz, plan) in accounts {
+    for (account_id, tz, plan, last_built, marked) in accounts {
         if stop() {
             break;
         }
         let tz: Tz = tz.parse().unwrap_or(Tz::UTC);
+        // Nothing new since the last pass: the last closed day is built and nothing is marked.
+        if !marked && last_built == Some(last_closed_day(tz, cutoff)) {
+            continue;
+        }
         let data_days = cfg.plan(Plan::parse(&plan).unwrap_or(Plan::Free)).data_days;
         let mut conn = pool.acquire().await?;
         // One builder per account at a time; another worker skips it.
@@ -256,6 +267,15 @@ pub async fn refresh(
             .await?;
     }
     Ok(done)
+}
+
+/// The latest local day that ended before `cutoff`.
+fn last_closed_day(tz: Tz, cutoff: DateTime<Utc>) -> i32 {
+    let mut last = day_number(cutoff.with_timezone(&tz).date_naive());
+    while local_day_start(day_date(last + 1), tz) > cutoff {
+        last -= 1;
+    }
+    last
 }
 
 async fn refresh_account(
@@ -298,6 +318,7 @@ async fn refresh_account(
     // activity on; the last is the latest whose end is before the cutoff.
     let today = Utc::now().with_timezone(&tz).date_naive();
     let kept = day_number(today) - data_days as i32;
+    let last = last_closed_day(tz, cutoff);
     let first_activity: Option<DateTime<Utc>> = sqlx::query_scalar(
         "SELECT least((SELECT min(started_at) FROM chats WHERE account_id = $1),
                       (SELECT min(started_at) FROM calls WHERE account_id = $1),
@@ -317,10 +338,6 @@ async fn refresh_account(
         // Nothing to roll up yet.
         None => day_number(today) + 1,
     };
-    let mut last = day_number(today);
-    while last >= earliest && local_day_start(day_date(last + 1), tz) > cutoff {
-        last -= 1;
-    }
     let (earliest_at, _) = days_bounds(kept, kept + 1, tz);
 
     // Blocks older than the retention are never read again.
@@ -560,6 +577,30 @@ mod tests {
         let c = cover(100, 190, &HashSet::new());
         assert_eq!(c, Cover::raw(100, 190));
         assert_eq!(c.raw_days(), 90);
+    }
+
+    #[test]
+    fn the_last_closed_day_is_the_one_that_ended_before_the_cutoff() {
+        let santiago: Tz = "America/Santiago".parse().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let day = |s: &str| day_number(s.parse().unwrap());
+        // 2026-09-06 starts at 01:00 local (04:00Z): midnight does not exist.
+        assert_eq!(
+            last_closed_day(santiago, at("2026-09-06T05:00:00Z")),
+            day("2026-09-05")
+        );
+        assert_eq!(
+            last_closed_day(santiago, at("2026-09-07T02:59:59Z")),
+            day("2026-09-05")
+        );
+        assert_eq!(
+            last_closed_day(santiago, at("2026-09-07T03:00:00Z")),
+            day("2026-09-06")
+        );
+        assert_eq!(
+            last_closed_day(Tz::UTC, at("2026-11-21T00:00:00Z")),
+            day("2026-11-20")
+        );
     }
 
     #[test]
