@@ -11,6 +11,9 @@ pub struct Caller {
     pub account_id: i64,
     pub role: String,
     pub email: Option<String>,
+    /// The account's plan and timezone, read with the token (`None`: the account is gone).
+    pub plan: Option<String>,
+    pub timezone: Option<String>,
 }
 
 impl Caller {
@@ -48,8 +51,9 @@ pub async fn create_token(pool: &PgPool, user_id: i64) -> Result<String, sqlx::E
 /// The caller behind a bearer token, if the token exists and is not revoked.
 pub async fn caller_for_token(pool: &PgPool, token: &str) -> Result<Option<Caller>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT u.id AS user_id, u.account_id, u.role, u.email
+        "SELECT u.id AS user_id, u.account_id, u.role, u.email, a.plan, a.timezone
            FROM api_tokens t JOIN users u ON u.id = t.user_id
+           LEFT JOIN accounts a ON a.id = u.account_id
           WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL",
     )
     .bind(hash_token(token))

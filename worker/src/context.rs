@@ -21,6 +21,8 @@ pub struct Ctx {
     pub http: reqwest::Client,
     /// Unique per process: names apalis workers and owns leases.
     pub instance: String,
+    /// The API's coalesced hand-over of accepted exports to the queue.
+    pub handoff: Arc<exportd_core::queue::Handoff>,
 }
 
 impl Ctx {
@@ -52,6 +54,7 @@ impl Ctx {
             mailer,
             http,
             instance,
+            handoff: Default::default(),
         }))
     }
 }

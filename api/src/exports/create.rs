@@ -65,18 +65,13 @@ pub async fn create(
     let from = parse_day("from", &req.from)?;
     let to = parse_day("to", &req.to)?;
 
-    let (plan, account_tz): (String, String) =
-        sqlx::query_as("SELECT plan, timezone FROM accounts WHERE id = $1")
-            .bind(caller.account_id)
-            .fetch_optional(&ctx.pool)
-            .await?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "account_missing",
-                    "the token's account no longer exists",
-                )
-            })?;
+    let (Some(plan), Some(account_tz)) = (caller.plan.clone(), caller.timezone.clone()) else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_missing",
+            "the token's account no longer exists",
+        ));
+    };
     let tz_name = req.timezone.clone().unwrap_or(account_tz);
     let tz: Tz = validate::timezone(&tz_name)?;
     let notify = req.notify.clone().unwrap_or_default();
@@ -161,25 +156,31 @@ pub async fn create(
         return replay(existing, &hash);
     };
     // After the commit, and off the request path: hand it to the queue unless another
-    // dispatch holds the queue's lock at this instant, and wake the account's streams. An
-    // export not handed over here (lock busy, Redis full or down, process gone) is pushed
-    // from Postgres by the worker's dispatcher within a poll interval: never lost.
-    let (ctx2, export_id, account_id) = (ctx.clone(), export.id, caller.account_id);
-    tokio::spawn(async move {
-        let mut redis = ctx2.redis.clone();
-        if let Err(e) = queue::try_dispatch(
-            &ctx2.pool,
-            &mut redis,
-            &ctx2.cfg,
-            QueueName::Generate,
-            &[export_id],
-        )
-        .await
-        {
-            tracing::warn!(export.id = export_id, error = %e, "dispatch after create failed; the dispatcher will retry");
-        }
-        exportd_core::events::publish(&mut redis, &ctx2.cfg, account_id).await;
-    });
+    // dispatch holds the queue's lock at this instant, and wake the account's streams. What
+    // is accepted while a hand-over runs goes in the next one. An export not handed over
+    // here (lock busy, Redis full or down, process gone) is pushed from Postgres by the
+    // worker's dispatcher within a poll interval: never lost.
+    if ctx.handoff.push(export.id, caller.account_id) {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let mut redis = ctx.redis.clone();
+            while let Some(batch) = ctx.handoff.next_batch() {
+                let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
+                if let Err(e) =
+                    queue::try_dispatch(&ctx.pool, &mut redis, &ctx.cfg, QueueName::Generate, &ids)
+                        .await
+                {
+                    tracing::warn!(exports = ids.len(), error = %e, "dispatch after create failed; the dispatcher will retry");
+                }
+                let mut accounts: Vec<i64> = batch.iter().map(|&(_, a)| a).collect();
+                accounts.sort_unstable();
+                accounts.dedup();
+                for account in accounts {
+                    exportd_core::events::publish(&mut redis, &ctx.cfg, account).await;
+                }
+            }
+        });
+    }
     tracing::info!(
         export.id = export.id,
         account.id = caller.account_id,
