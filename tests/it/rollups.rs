@@ -280,3 +280,103 @@ async fn the_hand_computed_report_comes_out_the_same_from_rollups() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rollups_follow_a_timezone_change_and_go_with_their_account() {
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false")]).await;
+    let seeded = seed::seed(
+        &app.pool,
+        &SeedParams {
+            account_name: "Cambia".into(),
+            plan: "base".into(),
+            timezone: "America/Santiago".parse().unwrap(),
+            locale: "es".into(),
+            admin_email: "admin@cambia.example".into(),
+            sites: 2,
+            agents: 4,
+            days: 10,
+            last_day: day("2026-10-10"),
+            chats_per_day: 50,
+            seed: 3,
+            events_per_accepted: 0.1,
+            bans_per_accepted: 0.01,
+            messages: false,
+        },
+    )
+    .await
+    .unwrap();
+    let acct = seeded.account_id;
+    let range = |tz: &str| DateRange {
+        from: day("2026-10-01"),
+        to: day("2026-10-10"),
+        tz: tz.parse().unwrap(),
+    };
+    settle(&app, acct, &range("America/Santiago")).await;
+    let series = |tz: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>(
+                "SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2",
+            )
+            .bind(acct)
+            .bind(tz)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let cells = |id: i32| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM rollup_cells WHERE series_id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let santiago = series("America/Santiago").await.expect("built");
+    assert!(cells(santiago).await > 0);
+
+    sqlx::query("UPDATE accounts SET timezone = 'Europe/Madrid' WHERE id = $1")
+        .bind(acct)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    settle(&app, acct, &range("Europe/Madrid")).await;
+    assert_eq!(series("America/Santiago").await, None);
+    assert_eq!(
+        cells(santiago).await,
+        0,
+        "the old timezone's cells are gone"
+    );
+    let madrid = series("Europe/Madrid").await.expect("built");
+    same(&app, acct, &range("Europe/Madrid")).await;
+
+    // A late write, then the account goes: its rollups and marks go with it.
+    sqlx::query("INSERT INTO bans (account_id, created_at) VALUES ($1, '2026-10-05T10:00:00Z')")
+        .bind(acct)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(acct)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(series("Europe/Madrid").await, None);
+    assert_eq!(cells(madrid).await, 0);
+    assert_eq!(
+        one(
+            &app.pool,
+            "SELECT count(*) FROM rollup_marks WHERE account_id = $1",
+            acct
+        )
+        .await,
+        0
+    );
+    app.shutdown().await;
+}

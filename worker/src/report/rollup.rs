@@ -216,9 +216,18 @@ pub async fn refresh(
     )
     .fetch_all(pool)
     .await?;
-    // Rollups of accounts that are gone.
+    // Rollups and marks of accounts that are gone.
+    let gone: Vec<i32> = sqlx::query_scalar(
+        "DELETE FROM rollup_series s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id)
+         RETURNING id",
+    )
+    .fetch_all(pool)
+    .await?;
+    for series in gone {
+        delete_series_rows(&mut *pool.acquire().await?, series).await?;
+    }
     sqlx::query(
-        "DELETE FROM rollup_series s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.account_id)",
+        "DELETE FROM rollup_marks m WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = m.account_id)",
     )
     .execute(pool)
     .await?;
@@ -304,14 +313,7 @@ async fn refresh_account(
     .fetch_all(&mut *conn)
     .await?;
     for old in stale {
-        for table in ["rollup_cells", "rollup_presence"] {
-            sqlx::query(AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE series_id = $1"
-            )))
-            .bind(old)
-            .execute(&mut *conn)
-            .await?;
-        }
+        delete_series_rows(conn, old).await?;
     }
 
     // Closed days within the retention, from the 64-day block of the account's first
@@ -338,9 +340,9 @@ async fn refresh_account(
         // Nothing to roll up yet.
         None => day_number(today) + 1,
     };
-    let (earliest_at, _) = days_bounds(kept, kept + 1, tz);
-
-    // Blocks older than the retention are never read again.
+    // Blocks older than the retention are never read again. Two days of slack, so that a
+    // report accepted just before midnight still finds the blocks it planned to read.
+    let (earliest_at, _) = days_bounds(kept - 2, kept - 1, tz);
     let old: Vec<(i16, i32)> = sqlx::query_as(
         "DELETE FROM rollup_blocks WHERE series_id = $1 AND starts_at < $2 RETURNING level, block",
     )
@@ -429,6 +431,19 @@ async fn refresh_account(
         .await?;
     done.marks = ids.len();
     Ok(done)
+}
+
+/// The cells and presence of a series whose blocks are gone.
+async fn delete_series_rows(conn: &mut PgConnection, series: i32) -> Result<(), sqlx::Error> {
+    for table in ["rollup_cells", "rollup_presence"] {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE series_id = $1"
+        )))
+        .bind(series)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn delete_blocks(
