@@ -51,13 +51,13 @@ pub fn notify(n: &NotifySpec) -> ApiResult<()> {
             "at most 50 email recipients",
         ));
     }
-    if let Some(url) = &n.webhook {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ApiError::unprocessable(
-                "invalid_webhook",
-                format!("webhook {url:?} must be an http(s) URL"),
-            ));
-        }
+    if let Some(url) = &n.webhook
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_webhook",
+            format!("webhook {url:?} must be an http(s) URL"),
+        ));
     }
     Ok(())
 }

@@ -251,6 +251,25 @@ pub fn validate_range(
     Ok(())
 }
 
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+                && s.len() <= 254
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,24 +321,5 @@ mod tests {
         let err = validate_range(&r, Plan::Free, Plan::Free.default_limits(), 90, now).unwrap_err();
         assert_eq!(err.code(), "beyond_retention");
         assert!(err.to_string().contains("2026-09-22"), "{err}");
-    }
-}
-
-/// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
-pub fn valid_email(s: &str) -> bool {
-    let s = s.trim();
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
-                && s.len() <= 254
-        }
-        None => false,
     }
 }

@@ -69,10 +69,10 @@ pub async fn create_for_export(
         if let Some(url) = &spec.webhook {
             rows.push(("webhook", url.clone(), None));
         }
-        if spec.in_app == Some(true) {
-            if let Some((uid, _)) = &requester {
-                rows.push(("in_app", format!("user:{uid}"), Some(*uid)));
-            }
+        if spec.in_app == Some(true)
+            && let Some((uid, _)) = &requester
+        {
+            rows.push(("in_app", format!("user:{uid}"), Some(*uid)));
         }
     } else if let Some((uid, email)) = &requester {
         if let Some(email) = email.as_deref().filter(|e| !e.is_empty()) {

@@ -109,12 +109,11 @@ pub async fn create(
         "options": options, "notify": notify,
     });
     let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
-    if let Some(k) = &key {
-        if let Some(existing) =
+    if let Some(k) = &key
+        && let Some(existing) =
             exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
-        {
-            return replay(existing, &hash);
-        }
+    {
+        return replay(existing, &hash);
     }
     if exports::has_active_at_least(&ctx.pool, caller.account_id, ctx.cfg.max_active_exports)
         .await?

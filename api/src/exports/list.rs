@@ -44,13 +44,13 @@ pub async fn list(
             "limit must be between 1 and 100",
         ));
     }
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiError::unprocessable(
-                "invalid_status",
-                format!("status must be one of {}", STATUSES.join(", ")),
-            ));
-        }
+    if let Some(s) = &q.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_status",
+            format!("status must be one of {}", STATUSES.join(", ")),
+        ));
     }
     let before = match &q.cursor {
         None => None,

@@ -30,7 +30,7 @@ const RECHECK_AFTER_SECS: f64 = 5.0;
 pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let mut n: u64 = 0;
     loop {
-        if let Err(e) = tick(&ctx, n % 10 == 0).await {
+        if let Err(e) = tick(&ctx, n.is_multiple_of(10)).await {
             warn!(
                 error = format!("{e:#}"),
                 "reconcile pass failed; will try again"

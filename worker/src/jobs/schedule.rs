@@ -124,8 +124,8 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
         tx.commit().await?;
         exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;
     }
-    if !created.is_empty() {
-        if let Err(e) = queue::dispatch(
+    if !created.is_empty()
+        && let Err(e) = queue::dispatch(
             &ctx.pool,
             &mut ctx.redis.clone(),
             &ctx.cfg,
@@ -133,9 +133,8 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
             &created,
         )
         .await
-        {
-            warn!(error = %e, "dispatching scheduled runs failed; the reconciler will");
-        }
+    {
+        warn!(error = %e, "dispatching scheduled runs failed; the reconciler will");
     }
     Ok(created)
 }
