@@ -19,6 +19,9 @@ CREATE TABLE rollup_series (
     id          SERIAL PRIMARY KEY,
     account_id  BIGINT NOT NULL,
     tz          TEXT NOT NULL,
+    -- Set when the account's timezone changed: no report plans with the series any more,
+    -- and it is deleted once the reports that did have had time to finish.
+    retired_at  TIMESTAMPTZ,
     UNIQUE (account_id, tz)
 );
 

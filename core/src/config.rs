@@ -45,6 +45,9 @@ pub struct Config {
     pub rollups: bool,
     /// How often a worker brings the rollups up to date.
     pub rollup_interval: Duration,
+    /// How long the rollups of a timezone an account left are kept for reports already
+    /// reading them.
+    pub rollup_retire_after: Duration,
     pub presign_ttl: Duration,
     pub max_range_days: i64,
     pub db_max_connections: u32,
@@ -190,6 +193,9 @@ impl Config {
             rollups: env.parse("EXPORTD_ROLLUPS", true)?,
             rollup_interval: Duration::from_millis(
                 env.parse("EXPORTD_ROLLUP_INTERVAL_MS", 60_000)?,
+            ),
+            rollup_retire_after: Duration::from_secs(
+                env.parse("EXPORTD_ROLLUP_RETIRE_SECS", 3_600)?,
             ),
             presign_ttl: Duration::from_secs(env.parse("EXPORTD_PRESIGN_SECS", 300)?),
             max_range_days: env.parse("EXPORTD_MAX_RANGE_DAYS", 90)?,

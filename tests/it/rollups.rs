@@ -283,7 +283,11 @@ async fn the_hand_computed_report_comes_out_the_same_from_rollups() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rollups_follow_a_timezone_change_and_go_with_their_account() {
-    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false")]).await;
+    let app = TestApp::spawn_with(&[
+        ("EXPORTD_ROLLUPS", "false"),
+        ("EXPORTD_ROLLUP_RETIRE_SECS", "0"),
+    ])
+    .await;
     let seeded = seed::seed(
         &app.pool,
         &SeedParams {
@@ -344,6 +348,13 @@ async fn rollups_follow_a_timezone_change_and_go_with_their_account() {
         .await
         .unwrap();
     settle(&app, acct, &range("Europe/Madrid")).await;
+    // Left behind: no report plans with the old timezone's rollups any more, and the next
+    // pass deletes them (here at once; by default after an hour).
+    let (_, cover) = read(&app, acct, &range("America/Santiago"), true).await;
+    assert_eq!(cover.raw_days(), 10);
+    rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
+        .await
+        .unwrap();
     assert_eq!(series("America/Santiago").await, None);
     assert_eq!(
         cells(santiago).await,

@@ -112,11 +112,13 @@ pub fn cover(first: i32, end: i32, valid: &HashSet<(i16, i32)>) -> Cover {
 
 /// The series of an account in a timezone, if its rollups exist.
 async fn series(pool: &PgPool, account_id: i64, tz: Tz) -> Result<Option<i32>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2")
-        .bind(account_id)
-        .bind(tz.name())
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2 AND retired_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(tz.name())
+    .fetch_optional(pool)
+    .await
 }
 
 /// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
@@ -205,13 +207,15 @@ pub async fn refresh(
         .await?;
     let cutoff = horizon - Duration::milliseconds((settle * 1000.0) as i64);
     done.settled = true;
-    // Each account with its latest built day and whether a late write marked it.
+    // Each account with its latest built day, and whether a late write marked it or it has
+    // rollups of a timezone it left.
     let accounts: Vec<(i64, String, String, Option<i32>, bool)> = sqlx::query_as(
         "SELECT a.id, a.timezone, a.plan,
                 (SELECT max(b.block) FROM rollup_blocks b WHERE b.series_id = s.id AND b.level = 0),
                 EXISTS (SELECT 1 FROM rollup_marks m WHERE m.account_id = a.id)
+                OR EXISTS (SELECT 1 FROM rollup_series r WHERE r.account_id = a.id AND r.retired_at IS NOT NULL)
            FROM accounts a
-           LEFT JOIN rollup_series s ON s.account_id = a.id AND s.tz = a.timezone
+           LEFT JOIN rollup_series s ON s.account_id = a.id AND s.tz = a.timezone AND s.retired_at IS NULL
           ORDER BY a.id",
     )
     .fetch_all(pool)
@@ -236,7 +240,8 @@ pub async fn refresh(
             break;
         }
         let tz: Tz = tz.parse().unwrap_or(Tz::UTC);
-        // Nothing new since the last pass: the last closed day is built and nothing is marked.
+        // Nothing new since the last pass: the last closed day is built, nothing is marked,
+        // nothing to retire.
         if !marked && last_built == Some(last_closed_day(tz, cutoff)) {
             continue;
         }
@@ -250,7 +255,7 @@ pub async fn refresh(
         if !locked {
             continue;
         }
-        match refresh_account(&mut conn, account_id, tz, data_days, cutoff, stop).await {
+        match refresh_account(&mut conn, account_id, tz, data_days, cutoff, cfg, stop).await {
             Ok(r) => {
                 sqlx::query("SELECT pg_advisory_unlock(7400, $1::int4)")
                     .bind((account_id % i32::MAX as i64) as i32)
@@ -293,9 +298,21 @@ async fn refresh_account(
     tz: Tz,
     data_days: i64,
     cutoff: DateTime<Utc>,
+    cfg: &Config,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> anyhow::Result<Refreshed> {
     let mut done = Refreshed::default();
+    // Back to a timezone the account had left: its rollups missed what was marked since.
+    let left: Vec<i32> = sqlx::query_scalar(
+        "DELETE FROM rollup_series WHERE account_id = $1 AND tz = $2 AND retired_at IS NOT NULL RETURNING id",
+    )
+    .bind(account_id)
+    .bind(tz.name())
+    .fetch_all(&mut *conn)
+    .await?;
+    for old in left {
+        delete_series_rows(conn, old).await?;
+    }
     let series: i32 = sqlx::query_scalar(
         "INSERT INTO rollup_series (account_id, tz) VALUES ($1, $2)
          ON CONFLICT (account_id, tz) DO UPDATE SET tz = EXCLUDED.tz RETURNING id",
@@ -304,12 +321,24 @@ async fn refresh_account(
     .bind(tz.name())
     .fetch_one(&mut *conn)
     .await?;
-    // The account's timezone changed: its old local days are of no use.
-    let stale: Vec<i32> = sqlx::query_scalar(
-        "DELETE FROM rollup_series WHERE account_id = $1 AND id <> $2 RETURNING id",
+    // The account's timezone changed: its old local days are of no use. Reports stop
+    // planning with them at once; they go once the reports that did have had time to end.
+    sqlx::query(
+        "UPDATE rollup_series SET retired_at = clock_timestamp()
+          WHERE account_id = $1 AND id <> $2 AND retired_at IS NULL",
     )
     .bind(account_id)
     .bind(series)
+    .execute(&mut *conn)
+    .await?;
+    let stale: Vec<i32> = sqlx::query_scalar(
+        "DELETE FROM rollup_series
+          WHERE account_id = $1 AND id <> $2 AND retired_at <= clock_timestamp() - $3::float8 * interval '1 second'
+         RETURNING id",
+    )
+    .bind(account_id)
+    .bind(series)
+    .bind(cfg.rollup_retire_after.as_secs_f64())
     .fetch_all(&mut *conn)
     .await?;
     for old in stale {
