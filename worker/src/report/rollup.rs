@@ -255,7 +255,11 @@ pub async fn refresh(
         if !locked {
             continue;
         }
-        match refresh_account(&mut conn, account_id, tz, data_days, cutoff, cfg, stop).await {
+        match refresh_account(
+            pool, &mut conn, account_id, tz, data_days, cutoff, cfg, stop,
+        )
+        .await
+        {
             Ok(r) => {
                 sqlx::query("SELECT pg_advisory_unlock(7400, $1::int4)")
                     .bind((account_id % i32::MAX as i64) as i32)
@@ -292,7 +296,9 @@ fn last_closed_day(tz: Tz, cutoff: DateTime<Utc>) -> i32 {
     last
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn refresh_account(
+    pool: &PgPool,
     conn: &mut PgConnection,
     account_id: i64,
     tz: Tz,
@@ -407,12 +413,16 @@ async fn refresh_account(
         }
     }
 
-    for day in todo {
-        if stop() {
-            return Ok(done);
-        }
-        build_day(conn, account_id, series, tz, day).await?;
-        done.days += 1;
+    // Days, then each level's blocks, two at a time on pooled connections: they are
+    // independent of one another, and this account's lock stays with `conn`.
+    let days: Vec<i32> = todo.into_iter().collect();
+    let wanted = days.len();
+    done.days = in_parallel(days, stop, |day| {
+        build_day(pool, account_id, series, tz, day)
+    })
+    .await?;
+    if done.days < wanted {
+        return Ok(done);
     }
     for level in 1..=MAX_LEVEL {
         // Blocks whose two children exist and one of them is newer than the block.
@@ -429,27 +439,14 @@ async fn refresh_account(
         .bind(level)
         .fetch_all(&mut *conn)
         .await?;
-        for (block, starts_at, ends_at) in due {
-            if stop() {
-                return Ok(done);
-            }
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            delete_blocks(&mut tx, series, &[(level, block)]).await?;
-            sqlx::query(AssertSqlSafe(cells::BUILD_BLOCK.as_str()))
-                .bind(series)
-                .bind(level)
-                .bind(block)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(cells::BUILD_BLOCK_PRESENCE)
-                .bind(series)
-                .bind(level)
-                .bind(block)
-                .execute(&mut *tx)
-                .await?;
-            upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
-            tx.commit().await?;
-            done.blocks += 1;
+        let wanted = due.len();
+        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| {
+            build_block(pool, series, level, block, starts_at, ends_at)
+        })
+        .await?;
+        done.blocks += built;
+        if built < wanted {
+            return Ok(done);
         }
     }
     // Every block a mark overlapped has been rebuilt from rows that include its write.
@@ -522,17 +519,46 @@ async fn upsert_block(
     Ok(())
 }
 
+/// Runs `work` on each item, two at a time, until `stop` says so. Returns how many ran.
+async fn in_parallel<T, F, Fut>(
+    items: Vec<T>,
+    stop: &(dyn Fn() -> bool + Sync),
+    work: F,
+) -> Result<usize, sqlx::Error>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
+{
+    use futures::StreamExt;
+    let mut runs = futures::stream::iter(items.into_iter().map(|item| {
+        let started = !stop();
+        let run = started.then(|| work(item));
+        async move {
+            match run {
+                Some(run) => run.await.map(|()| true),
+                None => Ok(false),
+            }
+        }
+    }))
+    .buffer_unordered(2);
+    let mut ran = 0;
+    while let Some(r) = runs.next().await {
+        ran += usize::from(r?);
+    }
+    Ok(ran)
+}
+
 /// Builds one local day from the source tables, in one transaction; each insert reads the
 /// source in a single snapshot.
 async fn build_day(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     account_id: i64,
     series: i32,
     tz: Tz,
     day: i32,
 ) -> Result<(), sqlx::Error> {
     let (from, to) = days_bounds(day, day + 1, tz);
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut tx = pool.begin().await?;
     delete_blocks(&mut tx, series, &[(0, day)]).await?;
     sqlx::query(AssertSqlSafe(cells::BUILD_DAY.as_str()))
         .bind(account_id)
@@ -552,8 +578,34 @@ async fn build_day(
         .execute(&mut *tx)
         .await?;
     upsert_block(&mut tx, series, 0, day, from, to).await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await
+}
+
+/// Builds a block from its two children, in one transaction.
+async fn build_block(
+    pool: &PgPool,
+    series: i32,
+    level: i16,
+    block: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    delete_blocks(&mut tx, series, &[(level, block)]).await?;
+    sqlx::query(AssertSqlSafe(cells::BUILD_BLOCK.as_str()))
+        .bind(series)
+        .bind(level)
+        .bind(block)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(cells::BUILD_BLOCK_PRESENCE)
+        .bind(series)
+        .bind(level)
+        .bind(block)
+        .execute(&mut *tx)
+        .await?;
+    upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
+    tx.commit().await
 }
 
 #[cfg(test)]
