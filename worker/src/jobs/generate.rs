@@ -374,15 +374,19 @@ pub async fn write_report(
         let sink = render::sink(format, &options, &path)?;
         render::global::write_streaming(&meta, sink, &path, &progress, pieces)
     });
+    // The renderer stops early only on an error, which is reported below; sends to it are
+    // not checked.
     let built = match kind {
         ReportKind::Global => {
             report::global::build_streaming(pool, account_id, &range, now, rollups, &mut |piece| {
-                // The renderer stops early only on an error, which is reported below.
                 let _ = pieces_tx.send(piece);
             })
             .await
         }
-    };
+    }
+    .map(|(head, _)| {
+        let _ = pieces_tx.send(render::global::Piece::Head(head));
+    });
     drop(pieces_tx);
     let rendered = renderer.await;
     built.map_err(|e| anyhow::Error::new(e).context("querying the report"))?;

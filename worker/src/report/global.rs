@@ -224,10 +224,10 @@ pub async fn build_with_cover(
 /// sites are summed.
 const SITES_PER_READ: usize = 12;
 
-/// Builds the report and hands it out piece by piece as it is known ([`Piece::Start`], each
-/// per-site block in order, [`Piece::Head`]), so the renderer can write the per-site
-/// section while Postgres still sums the next sites. Returns the report without its
-/// per-site blocks, which went to `emit`.
+/// Builds the report and hands it out as it is known ([`Piece::Start`], then each per-site
+/// block in order), so the renderer can write the per-site section while Postgres still
+/// sums the next sites. Returns the rest of the report (without the per-site blocks, which
+/// went to `emit`), for the caller to hand over as [`Piece::Head`].
 pub async fn build_streaming(
     pool: &PgPool,
     account_id: i64,
@@ -506,7 +506,6 @@ pub async fn build_streaming(
         agent_total,
         per_site: Vec::new(),
     };
-    emit(Piece::Head(report.clone()));
     Ok((report, cover))
 }
 
