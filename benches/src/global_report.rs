@@ -147,12 +147,6 @@ async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Equal counts, and averages equal to within float rounding (sums are added in another
-/// order).
-fn same_report(a: &report::global::GlobalReport, b: &report::global::GlobalReport) -> bool {
-    report::global::differences(a, b).is_empty()
-}
-
 pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     let (account_id, last_day) = ensure_seeded(&ctx.pool).await?;
     let account = report::load_account(&ctx.pool, account_id).await?;
@@ -219,9 +213,11 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         .await;
         let built = r?;
         query_s.push(s);
+        let diff = report::global::differences(&built, &from_source);
         anyhow::ensure!(
-            same_report(&built, &from_source),
-            "the report read from rollups differs from the one read from the source tables"
+            diff.is_empty(),
+            "the report read from rollups differs from the one read from the source tables:\n{}",
+            diff.join("\n")
         );
         let meta = Meta {
             account: account.clone(),
