@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use exportd_bench::seed;
 use exportd_core::Config;
-use exportd_worker::{Ctx, seed};
+use exportd_core::Shared;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
@@ -48,9 +49,9 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     if std::env::var("EXPORTD_PUBLIC_URL").map_or(true, |v| v.is_empty()) {
         cfg.public_url = format!("http://{addr}");
     }
-    let ctx = Ctx::connect(cfg).await?;
+    let ctx = Shared::connect(cfg).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(exportd_api::serve_with_workers(
+    let running = tokio::spawn(crate::compose::serve_with_workers(
         ctx.clone(),
         listener,
         async move {
@@ -154,7 +155,7 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         .fetch_optional(&pool)
         .await?;
         if let Some((to, status)) = sent {
-            match &ctx.mailer {
+            match &exportd_worker::mail::Mailer::from_config(&ctx.cfg)? {
                 exportd_worker::mail::Mailer::Outbox { dir, .. } => {
                     let name = std::fs::read_dir(dir)?
                         .filter_map(Result::ok)

@@ -1,12 +1,14 @@
 //! The `exportd` binary: parses the command line and calls into the libraries.
 
+mod compose;
 mod demo;
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
-use exportd_core::Config;
-use exportd_worker::{Ctx, jobs, seed};
+use exportd_bench::seed;
+use exportd_core::{Config, Shared};
+use exportd_worker::{Ctx, jobs};
 
 #[derive(Parser)]
 #[command(
@@ -149,7 +151,7 @@ async fn shutdown_signal() {
     }
 }
 
-async fn listen(ctx: &Ctx) -> anyhow::Result<tokio::net::TcpListener> {
+async fn listen(ctx: &Shared) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(&ctx.cfg.listen)
         .await
         .with_context(|| format!("binding {}", ctx.cfg.listen))?;
@@ -220,17 +222,20 @@ async fn main() -> anyhow::Result<()> {
             println!("{token}");
         }
         Command::Api => {
-            let ctx = Ctx::connect(cfg).await?;
-            let listener = listen(&ctx).await?;
-            exportd_api::serve(ctx, listener, shutdown_signal())
+            let shared = Shared::connect(cfg).await?;
+            let listener = listen(&shared).await?;
+            exportd_api::serve(shared, listener, shutdown_signal())
                 .await
                 .context("serving the API")?;
         }
-        Command::Worker => jobs::run_worker(Ctx::connect(cfg).await?, shutdown_signal()).await?,
+        Command::Worker => {
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            jobs::run_worker(ctx, shutdown_signal()).await?
+        }
         Command::All => {
-            let ctx = Ctx::connect(cfg).await?;
-            let listener = listen(&ctx).await?;
-            exportd_api::serve_with_workers(ctx, listener, shutdown_signal()).await?;
+            let shared = Shared::connect(cfg).await?;
+            let listener = listen(&shared).await?;
+            compose::serve_with_workers(shared, listener, shutdown_signal()).await?;
         }
         Command::Demo(args) => demo::run(cfg, args).await?,
         Command::Bench { scenario } => {
@@ -241,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
                     exportd_bench::render::run(&rows, runs.max(1)).await?
                 }
                 BenchScenario::GlobalReport { runs } => {
-                    let ctx = Ctx::connect(cfg).await?;
+                    let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
                     exportd_core::db::migrate(&ctx.pool).await?;
                     exportd_bench::global_report::run(ctx, runs.max(1)).await?;
                 }
@@ -250,9 +255,9 @@ async fn main() -> anyhow::Result<()> {
                     clients,
                     hold_worker,
                 } => {
-                    let ctx = Ctx::connect(cfg).await?;
-                    exportd_core::db::migrate(&ctx.pool).await?;
-                    exportd_bench::queue::run(ctx, exports, clients.max(1), hold_worker).await?;
+                    let shared = Shared::connect(cfg).await?;
+                    exportd_core::db::migrate(&shared.pool).await?;
+                    exportd_bench::queue::run(shared, exports, clients.max(1), hold_worker).await?;
                 }
                 BenchScenario::Seed => {
                     let pool = exportd_core::db::connect(&cfg).await?;

@@ -7,13 +7,13 @@ use axum::{
     extract::{FromRef, FromRequestParts},
     http::{HeaderMap, request::Parts},
 };
+use exportd_core::Shared;
 use exportd_core::auth::{Caller, caller_for_token};
-use exportd_worker::Ctx;
 
 use crate::error::ApiError;
 
 /// The caller of a request, if it carries a valid token.
-pub async fn caller(headers: &HeaderMap, ctx: &Ctx) -> Result<Option<Caller>, ApiError> {
+pub async fn caller(headers: &HeaderMap, ctx: &Shared) -> Result<Option<Caller>, ApiError> {
     let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -34,13 +34,13 @@ pub struct Admin(pub Caller);
 
 impl<S> FromRequestParts<S> for Admin
 where
-    Arc<Ctx>: FromRef<S>,
+    Arc<Shared>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Arc::<Ctx>::from_ref(state);
+        let ctx = Arc::<Shared>::from_ref(state);
         let c = caller(&parts.headers, &ctx)
             .await?
             .ok_or_else(ApiError::unauthorized)?;

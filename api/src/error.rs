@@ -52,6 +52,13 @@ impl ApiError {
             "send a valid API token as `Authorization: Bearer <token>`",
         )
     }
+    pub fn account_missing() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "account_missing",
+            "the token's account no longer exists",
+        )
+    }
     pub fn forbidden_not_admin() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

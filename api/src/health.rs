@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use axum::{Json, extract::State, http::StatusCode};
-use exportd_worker::Ctx;
+use exportd_core::Shared;
 use serde_json::{Value, json};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-pub async fn readyz(State(ctx): State<Arc<Ctx>>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(ctx): State<Arc<Shared>>) -> (StatusCode, Json<Value>) {
     let pg = sqlx::query("SELECT 1")
         .execute(&ctx.pool)
         .await

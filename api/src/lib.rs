@@ -13,12 +13,13 @@ pub mod validate;
 
 use std::{future::Future, sync::Arc};
 
+use exportd_core::Shared;
+
 use axum::{
     Router,
     extract::DefaultBodyLimit,
     routing::{get, post},
 };
-use exportd_worker::Ctx;
 use state::AppState;
 
 /// Requests larger than this are refused with 413.
@@ -68,31 +69,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API and runs this process's workers, reconciler and scheduler until
-/// `shutdown` resolves; then drains open requests and lets running jobs finish.
-pub async fn serve_with_workers(
-    ctx: Arc<Ctx>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-    let api = tokio::spawn(serve(ctx.clone(), listener, async move {
-        let _ = a.recv().await;
-    }));
-    let worker = tokio::spawn(exportd_worker::jobs::run_worker(ctx, async move {
-        let _ = b.recv().await;
-    }));
-    shutdown.await;
-    let _ = stop.send(());
-    api.await?
-        .map_err(|e| anyhow::Error::new(e).context("serving the API"))?;
-    worker.await?
-}
-
 /// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
 pub async fn serve(
-    ctx: Arc<Ctx>,
+    ctx: Arc<Shared>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {

@@ -5,12 +5,12 @@
 use std::{fmt::Write, sync::Arc};
 
 use axum::{extract::State, http::header, response::IntoResponse};
+use exportd_core::Shared;
 use exportd_core::queue::{self, QueueName};
-use exportd_worker::Ctx;
 
 use crate::error::ApiResult;
 
-pub async fn metrics(State(ctx): State<Arc<Ctx>>) -> ApiResult<impl IntoResponse> {
+pub async fn metrics(State(ctx): State<Arc<Shared>>) -> ApiResult<impl IntoResponse> {
     let mut out = String::new();
     let exports: Vec<(String, i64)> =
         sqlx::query_as("SELECT status, count(*) FROM exports GROUP BY status ORDER BY status")

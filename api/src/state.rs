@@ -1,30 +1,34 @@
-//! The router's state: the shared context, and the fan-out of export events that one
+//! The router's state: the connections shared with the worker, the API's own coalesced
+//! hand-over of accepted exports to the queue, and the fan-out of export events that one
 //! Redis subscriber per API process feeds to every open stream.
 
 use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
-use exportd_worker::Ctx;
+use exportd_core::Shared;
 use futures::StreamExt;
 use tokio::sync::broadcast;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub ctx: Arc<Ctx>,
+    pub ctx: Arc<Shared>,
+    /// The coalesced hand-over of accepted exports to the queue.
+    pub handoff: Arc<exportd_core::queue::Handoff>,
     /// Account ids whose exports changed state.
     pub events: broadcast::Sender<i64>,
 }
 
-impl FromRef<AppState> for Arc<Ctx> {
-    fn from_ref(s: &AppState) -> Arc<Ctx> {
+impl FromRef<AppState> for Arc<Shared> {
+    fn from_ref(s: &AppState) -> Arc<Shared> {
         s.ctx.clone()
     }
 }
 
 impl AppState {
-    pub fn new(ctx: Arc<Ctx>) -> AppState {
+    pub fn new(ctx: Arc<Shared>) -> AppState {
         AppState {
             ctx,
+            handoff: Default::default(),
             events: broadcast::channel(1024).0,
         }
     }
@@ -44,7 +48,7 @@ impl AppState {
     }
 }
 
-async fn listen(ctx: &Ctx, tx: &broadcast::Sender<i64>) -> Result<(), redis::RedisError> {
+async fn listen(ctx: &Shared, tx: &broadcast::Sender<i64>) -> Result<(), redis::RedisError> {
     let client = redis::Client::open(ctx.cfg.redis_url.as_str())?;
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub

@@ -3,7 +3,8 @@
 
 use chrono_tz::Tz;
 use exportd_core::{
-    domain::{self, Format, ReportKind},
+    domain::{self, Format},
+    kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
 };
 use serde_json::{Map, Value};
@@ -62,25 +63,10 @@ pub fn notify(n: &NotifySpec) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn options(o: &Map<String, Value>) -> ApiResult<()> {
-    for (k, v) in o {
-        match (k.as_str(), v.as_str()) {
-            ("delimiter", Some("," | ";")) => {}
-            ("delimiter", _) => {
-                return Err(ApiError::unprocessable(
-                    "invalid_option",
-                    "options.delimiter must be \",\" or \";\"",
-                ));
-            }
-            _ => {
-                return Err(ApiError::unprocessable(
-                    "invalid_option",
-                    format!("unknown option {k:?}; known options: delimiter"),
-                ));
-            }
-        }
-    }
-    Ok(())
+/// The options of a request for `kind`: an unknown option or a bad value is a
+/// `422 invalid_option` naming it.
+pub fn options(kind: ReportKind, o: &Map<String, Value>) -> ApiResult<ReportOptions> {
+    ReportOptions::parse(kind, o).map_err(|e| ApiError::unprocessable("invalid_option", e.message))
 }
 
 /// Reads a JSON body into `T`, answering 413 and 400 in the API's error shape.

@@ -10,18 +10,23 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use exportd_core::domain::{DateRange, Format, ReportKind};
+use exportd_core::{
+    domain::{DateRange, Format},
+    kinds::ReportKind,
+    storage::Storage,
+};
 use exportd_worker::{
     Ctx, jobs,
     render::{self, RenderOptions},
-    report::{self, Meta},
-    seed::{self, SeedParams},
-    storage::Storage,
+    reports::{Meta, global},
 };
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::stats::{self, Sample};
+use crate::{
+    seed::{self, SeedParams},
+    stats::{self, Sample},
+};
 
 const LARGE: &str = "bench-large";
 const NEIGHBOUR: &str = "bench-neighbour";
@@ -118,9 +123,9 @@ async fn floor(pool: &PgPool, account: i64, range: &DateRange) -> anyhow::Result
 async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let deadline = t + std::time::Duration::from_secs(1800);
-    let mut total = report::rollup::Refreshed::default();
+    let mut total = global::rollup::Refreshed::default();
     loop {
-        let r = report::rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
+        let r = global::rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
         total.days += r.days;
         total.blocks += r.blocks;
         if r.settled {
@@ -149,7 +154,9 @@ async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
 
 pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     let (account_id, last_day) = ensure_seeded(&ctx.pool).await?;
-    let account = report::load_account(&ctx.pool, account_id).await?;
+    let account = exportd_core::accounts::get(&ctx.pool, account_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account {account_id} is gone"))?;
     let tz: Tz = account.timezone;
     let range = DateRange {
         from: last_day - Duration::days(DAYS as i64 - 1),
@@ -170,7 +177,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     );
     build_rollups(&ctx).await?;
     let (_, cover) =
-        report::global::build_with_cover(&ctx.pool, account_id, &range, Utc::now(), true).await?;
+        global::build_with_cover(&ctx.pool, account_id, &range, Utc::now(), true).await?;
     println!(
         "rollups cover {} of {} days in {} blocks; {} days read from the source tables",
         cover.rolled.iter().map(|(a, b)| b - a).sum::<i32>(),
@@ -178,7 +185,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         cover.blocks.len(),
         cover.raw_days()
     );
-    let _ = report::global::build(&ctx.pool, account_id, &range, Utc::now(), false).await?;
+    let _ = global::build(&ctx.pool, account_id, &range, Utc::now(), false).await?;
 
     let mut floor_s: Vec<Sample> = vec![];
     let mut query_s: Vec<Sample> = vec![];
@@ -193,7 +200,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         let (r, s) = stats::measure(floor(&ctx.pool, account_id, &range)).await;
         r?;
         floor_s.push(s);
-        let (r, s) = stats::measure(report::global::build(
+        let (r, s) = stats::measure(global::build(
             &ctx.pool,
             account_id,
             &range,
@@ -203,7 +210,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         .await;
         let from_source = r?;
         source_s.push(s);
-        let (r, s) = stats::measure(report::global::build(
+        let (r, s) = stats::measure(global::build(
             &ctx.pool,
             account_id,
             &range,
@@ -213,7 +220,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         .await;
         let built = r?;
         query_s.push(s);
-        let diff = report::global::differences(&built, &from_source);
+        let diff = global::differences(&built, &from_source);
         anyhow::ensure!(
             diff.is_empty(),
             "the report read from rollups differs from the one read from the source tables:\n{}",
@@ -223,6 +230,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             account: account.clone(),
             range,
             generated_at: Utc::now(),
+            options: Default::default(),
         };
         let (built, meta) = (Arc::new(built), Arc::new(meta));
         for (format, render_s, upload_s, bytes, total_s) in phases.iter_mut() {
@@ -233,7 +241,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             let (r, s) = stats::measure(async move {
                 tokio::task::spawn_blocking(move || {
                     let sink = render::sink(f, &RenderOptions::default(), &p)?;
-                    render::global::write(&m, &b, sink, &p, &|_| {})
+                    global::render::write(&m, &b, sink, &p, &|_| {})
                 })
                 .await
                 .expect("render thread")
@@ -256,7 +264,6 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
                     ReportKind::Global,
                     m,
                     *format,
-                    RenderOptions::default(),
                     path.clone(),
                     |_| {},
                 )

@@ -1,4 +1,5 @@
-//! Benchmark programs (`exportd bench <scenario>`). Each scenario warms up, repeats, runs
+//! Development tooling outside the service: the synthetic-data seeder (`exportd seed`,
+//! also used by the demo and the tests) and the benchmark programs (`exportd bench <scenario>`). Each scenario warms up, repeats, runs
 //! exportd side by side with its floor in the same process and run, and prints a table and
 //! one JSON line with medians, min–max and the ratio to the floor. This machine is shared
 //! and noisy: compare ratios, not absolute times, across runs.
@@ -6,4 +7,5 @@
 pub mod global_report;
 pub mod queue;
 pub mod render;
+pub mod seed;
 pub mod stats;

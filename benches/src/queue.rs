@@ -9,18 +9,21 @@ use std::{
 };
 
 use chrono::Utc;
-use exportd_worker::{Ctx, jobs, seed};
+use exportd_worker::{Ctx, jobs};
+
+use crate::seed;
 use futures::StreamExt;
 use serde_json::json;
 
 use crate::stats;
 
 pub async fn run(
-    ctx: Arc<Ctx>,
+    shared: Arc<exportd_core::Shared>,
     exports: usize,
     clients: usize,
     hold_worker: bool,
 ) -> anyhow::Result<()> {
+    let ctx: Arc<Ctx> = Ctx::new(&shared)?;
     let day = (Utc::now() - chrono::Duration::days(1)).date_naive();
     let p = seed::SeedParams {
         account_name: format!("bench-queue-{}", Utc::now().timestamp()),
@@ -45,7 +48,7 @@ pub async fn run(
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
     let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-    let api = tokio::spawn(exportd_api::serve(ctx.clone(), listener, async move {
+    let api = tokio::spawn(exportd_api::serve(shared.clone(), listener, async move {
         let _ = a.recv().await;
     }));
     let start_worker = {

@@ -1,5 +1,5 @@
-//! Domain types: plans and their limits, report kinds, formats, locales, and the local-day
-//! ranges that reports cover. Validation of a requested range lives here so that the API
+//! Domain types: plans and their limits, formats, export states, locales, and the local-day
+//! ranges that reports cover (report kinds are in [`crate::kinds`]). Validation of a requested range lives here so that the API
 //! and the scheduler refuse the same things with the same words.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -54,28 +54,6 @@ impl Plan {
     }
 }
 
-/// What a report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    /// Seed 004: by site, by agent, per site by agent.
-    Global,
-}
-
-impl ReportKind {
-    pub const ALL: [ReportKind; 1] = [ReportKind::Global];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::Global => "global",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ReportKind> {
-        ReportKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
 /// The file format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,6 +90,89 @@ impl Format {
             Format::Csv => "application/zip",
         }
     }
+}
+
+crate::text_enum!(Format);
+
+/// The state of an export: `queued → running → succeeded | failed | cancelled`, later
+/// `expired` once its file is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Expired,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Queued,
+        Status::Running,
+        Status::Succeeded,
+        Status::Failed,
+        Status::Cancelled,
+        Status::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Running => "running",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether nothing more will happen to the export but its expiry.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Status::Queued | Status::Running)
+    }
+}
+
+crate::text_enum!(Status);
+
+/// Stores an enum with `as_str`/`parse` as its name in a TEXT column: the one conversion
+/// point between the type and the database.
+#[macro_export]
+macro_rules! text_enum {
+    ($t:ty) => {
+        impl sqlx::Type<sqlx::Postgres> for $t {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $t {
+            fn decode(v: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let s = <&str as sqlx::Decode<sqlx::Postgres>>::decode(v)?;
+                <$t>::parse(s).ok_or_else(|| format!("unknown {} {s:?}", stringify!($t)).into())
+            }
+        }
+        impl sqlx::Encode<'_, sqlx::Postgres> for $t {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
 /// The language of headers and emails.

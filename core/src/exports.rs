@@ -9,20 +9,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgExecutor, PgPool};
 
+use crate::{
+    domain::{Format, Status},
+    kinds::ReportKind,
+};
+
 /// One export, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Export {
     pub id: i64,
     pub account_id: i64,
     pub requested_by: Option<i64>,
-    pub kind: String,
-    pub format: String,
+    pub kind: ReportKind,
+    pub format: Format,
     pub range_from: NaiveDate,
     pub range_to: NaiveDate,
     pub timezone: String,
     pub options: serde_json::Value,
     pub notify: serde_json::Value,
-    pub status: String,
+    pub status: Status,
     pub progress: i16,
     pub attempts: i32,
     pub error: Option<String>,
@@ -45,10 +50,10 @@ pub struct Export {
 #[derive(Debug, Serialize)]
 pub struct ExportView {
     pub id: i64,
-    pub status: String,
+    pub status: Status,
     pub progress: i16,
-    pub kind: String,
-    pub format: String,
+    pub kind: ReportKind,
+    pub format: Format,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub timezone: String,
@@ -79,10 +84,10 @@ impl Export {
     pub fn view(&self) -> ExportView {
         ExportView {
             id: self.id,
-            status: self.status.clone(),
+            status: self.status,
             progress: self.progress,
-            kind: self.kind.clone(),
-            format: self.format.clone(),
+            kind: self.kind,
+            format: self.format,
             from: self.range_from,
             to: self.range_to,
             timezone: self.timezone.clone(),
@@ -98,7 +103,7 @@ impl Export {
                 message: m.clone(),
             }),
             file: match (&self.file_name, self.file_bytes) {
-                (Some(name), Some(bytes)) if self.status == "succeeded" => Some(FileView {
+                (Some(name), Some(bytes)) if self.status == Status::Succeeded => Some(FileView {
                     name: name.clone(),
                     bytes,
                 }),
@@ -123,10 +128,7 @@ impl Export {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "succeeded" | "failed" | "cancelled" | "expired"
-        )
+        self.status.is_terminal()
     }
 }
 
@@ -139,8 +141,8 @@ const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, r
 pub struct NewExport {
     pub account_id: i64,
     pub requested_by: Option<i64>,
-    pub kind: String,
-    pub format: String,
+    pub kind: ReportKind,
+    pub format: Format,
     pub range_from: NaiveDate,
     pub range_to: NaiveDate,
     pub timezone: String,
@@ -168,8 +170,8 @@ pub async fn insert(
     )))
     .bind(new.account_id)
     .bind(new.requested_by)
-    .bind(&new.kind)
-    .bind(&new.format)
+    .bind(new.kind)
+    .bind(new.format)
     .bind(new.range_from)
     .bind(new.range_to)
     .bind(&new.timezone)
@@ -225,7 +227,7 @@ pub async fn get_by_idempotency_key(
 pub async fn list(
     db: impl PgExecutor<'_>,
     account_id: i64,
-    status: Option<&str>,
+    status: Option<Status>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Export>, sqlx::Error> {
@@ -425,4 +427,17 @@ pub async fn cancel(db: &PgPool, account_id: i64, id: i64) -> Result<Option<Expo
     .execute(db)
     .await?;
     get_for_account(db, account_id, id).await
+}
+
+/// Marks a succeeded export `expired` once its file has been deleted (at the end of its
+/// retention, or on the owner's request); false when it was not (or no longer) succeeded.
+pub async fn expire(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE exports SET status = 'expired', expires_at = LEAST(expires_at, now()), updated_at = now()
+          WHERE id = $1 AND status = 'succeeded'",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }

@@ -1,16 +1,21 @@
-//! Shared library of exportd: configuration, domain types, database access, job payloads
-//! and the small pieces of security (tokens, signed links) that the API and the worker
-//! both need.
+//! Shared library of exportd: configuration, domain types, the report kinds and their
+//! options, database access, storage, job payloads, the connections both sides share, and
+//! the small pieces of security (tokens, signed links) that the API and the worker both need.
 
+pub mod accounts;
 pub mod auth;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod domain;
 pub mod events;
 pub mod exports;
+pub mod kinds;
 pub mod links;
 pub mod notifications;
 pub mod queue;
 pub mod schedules;
+pub mod storage;
 
 pub use config::Config;
+pub use context::Shared;

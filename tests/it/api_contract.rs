@@ -376,7 +376,7 @@ async fn health_says_alive_and_ready_checks_postgres_redis_and_storage() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["storage"]["ok"], true);
     // Storage gone: not ready.
-    if let exportd_worker::storage::Storage::S3 { client, bucket } = &app.ctx.storage {
+    if let exportd_core::storage::Storage::S3 { client, bucket } = &app.ctx.storage {
         client.delete_bucket().bucket(bucket).send().await.unwrap();
     }
     let r = app

@@ -9,7 +9,8 @@ use std::{
 };
 
 use exportd_core::Config;
-use exportd_worker::{Ctx, jobs, storage::Storage};
+use exportd_core::{Shared, storage::Storage};
+use exportd_worker::{Ctx, jobs};
 use rand::Rng;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -120,7 +121,8 @@ impl TestApp {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
         let cfg = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
-        let ctx = Ctx::connect(cfg).await.expect("connect the app");
+        let shared = Shared::connect(cfg).await.expect("connect the app");
+        let ctx = Ctx::new(&shared).expect("the worker's context");
         exportd_core::db::migrate(&ctx.pool).await.expect("migrate");
         if let Storage::S3 { client, bucket } = &ctx.storage {
             client
@@ -133,9 +135,9 @@ impl TestApp {
         let (stop, _) = broadcast::channel::<()>(1);
         let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
         let api = tokio::spawn({
-            let ctx = ctx.clone();
+            let shared = shared.clone();
             async move {
-                exportd_api::serve(ctx, listener, async move {
+                exportd_api::serve(shared, listener, async move {
                     let _ = a.recv().await;
                 })
                 .await

@@ -172,7 +172,7 @@ async fn a_stalled_worker_whose_lease_was_taken_over_cannot_overwrite_the_result
         .await
         .unwrap();
     let done = exports::get(&app.pool, id).await.unwrap().unwrap();
-    assert_eq!(done.status, "succeeded");
+    assert_eq!(done.status, exportd_core::domain::Status::Succeeded);
     // The stalled worker wakes: every write it tries is refused.
     let forged = exports::StoredFile {
         name: "stale.csv".into(),
@@ -365,7 +365,7 @@ async fn cancelling_a_running_export_stops_it_without_a_file_or_a_notification()
     unblock(lock).await;
     wait_status(&app, later["id"].as_i64().unwrap(), "succeeded", 60).await;
     let after = exports::get(&app.pool, id).await.unwrap().unwrap();
-    assert_eq!(after.status, "cancelled");
+    assert_eq!(after.status, exportd_core::domain::Status::Cancelled);
     assert!(after.file_key.is_none());
     let prefix = format!("exports/{}/{id}/", acct.id);
     assert!(
@@ -411,7 +411,7 @@ async fn an_upload_that_keeps_failing_is_retried_with_backoff_then_failed_with_a
     ])
     .await;
     let Some(client) = (match &app.ctx.storage {
-        exportd_worker::storage::Storage::S3 { client, .. } => Some(client.clone()),
+        exportd_core::storage::Storage::S3 { client, .. } => Some(client.clone()),
         _ => None,
     }) else {
         unreachable!()

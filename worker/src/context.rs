@@ -1,15 +1,16 @@
-//! One context of dependencies, shared by every job and by the API: pool, Redis, storage,
-//! mailer, HTTP client and configuration. Each backend is swappable by configuration.
+//! The worker's context: the connections shared with the API ([`Shared`]), plus what only
+//! the worker uses: the mailer, the HTTP client for webhooks, and this process's unique
+//! instance name. Each backend is swappable by configuration.
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use apalis_redis::ConnectionManager;
-use exportd_core::Config;
+use exportd_core::{Config, Shared, storage::Storage};
 use rand::Rng;
 use sqlx::PgPool;
 
-use crate::{mail::Mailer, storage::Storage};
+use crate::mail::Mailer;
 
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -21,21 +22,13 @@ pub struct Ctx {
     pub http: reqwest::Client,
     /// Unique per process: names apalis workers and owns leases.
     pub instance: String,
-    /// The API's coalesced hand-over of accepted exports to the queue.
-    pub handoff: Arc<exportd_core::queue::Handoff>,
 }
 
 impl Ctx {
-    /// Connects to everything the configuration names; fails at start when something is
-    /// unreachable or misconfigured.
-    pub async fn connect(cfg: Config) -> anyhow::Result<Arc<Ctx>> {
-        let pool = exportd_core::db::connect(&cfg)
-            .await
-            .context("connecting to Postgres (DATABASE_URL)")?;
-        let redis = exportd_core::queue::connect(&cfg)
-            .await
-            .context("connecting to Redis (REDIS_URL)")?;
-        let storage = Storage::from_config(&cfg);
+    /// The worker's context over connections already made; fails at start when mail or
+    /// the HTTP client is misconfigured.
+    pub fn new(shared: &Shared) -> anyhow::Result<Arc<Ctx>> {
+        let cfg = shared.cfg.clone();
         let mailer = Mailer::from_config(&cfg).context("configuring mail (SMTP_*, MAIL_FROM)")?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(15))
@@ -47,14 +40,13 @@ impl Ctx {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         let instance = format!("{host}-{}-{}", std::process::id(), hex::encode(nonce));
         Ok(Arc::new(Ctx {
-            cfg: Arc::new(cfg),
-            pool,
-            redis,
-            storage,
+            cfg,
+            pool: shared.pool.clone(),
+            redis: shared.redis.clone(),
+            storage: shared.storage.clone(),
             mailer,
             http,
             instance,
-            handoff: Default::default(),
         }))
     }
 }

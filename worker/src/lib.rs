@@ -1,12 +1,10 @@
-//! The worker side of exportd: job handlers (generate, notify, reconcile), report queries,
-//! renderers, storage, mail, and the synthetic data seeder.
+//! The worker side of exportd: job handlers and periodic passes (generate, notify,
+//! dispatch, reconcile, schedule, rollups, sweep), the report kinds, the renderers and mail.
 
 pub mod context;
 pub mod jobs;
 pub mod mail;
 pub mod render;
-pub mod report;
-pub mod seed;
-pub mod storage;
+pub mod reports;
 
 pub use context::Ctx;

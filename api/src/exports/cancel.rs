@@ -9,12 +9,12 @@ use axum::{
     extract::{Path, State},
 };
 use exportd_core::exports::ExportView;
-use exportd_worker::Ctx;
+use exportd_core::{Shared, domain::Status};
 
 use crate::{auth::Admin, error::ApiResult};
 
 pub async fn cancel(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
@@ -24,17 +24,17 @@ pub async fn cancel(
         exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
         return Ok(Json(after.unwrap_or(export).view()));
     }
-    if export.status == "succeeded" {
+    if export.status == Status::Succeeded {
         if let Some(key) = &export.file_key {
             ctx.storage
                 .delete(key)
                 .await
                 .map_err(|e| anyhow::Error::new(e).context("deleting the file"))?;
         }
-        sqlx::query("UPDATE exports SET status = 'expired', expires_at = now(), updated_at = now() WHERE id = $1 AND status = 'succeeded'")
-            .bind(export.id)
-            .execute(&ctx.pool)
-            .await?;
+        if exportd_core::exports::expire(&ctx.pool, export.id).await? {
+            exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id)
+                .await;
+        }
     }
     Ok(Json(
         super::load(&ctx, caller.account_id, export.id)

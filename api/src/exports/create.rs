@@ -2,8 +2,6 @@
 //! queue after the commit; answers 202 at once. `Idempotency-Key` returns the same export
 //! on a retry with the same body, and 409 with another body.
 
-use std::sync::Arc;
-
 use axum::{
     Json,
     body::Bytes,
@@ -19,13 +17,13 @@ use exportd_core::{
     notifications::NotifySpec,
     queue::{self, QueueName},
 };
-use exportd_worker::Ctx;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
+    state::AppState,
     validate,
 };
 
@@ -54,11 +52,12 @@ fn parse_day(field: &str, v: &str) -> ApiResult<NaiveDate> {
 }
 
 pub async fn create(
-    State(ctx): State<Arc<Ctx>>,
+    State(app): State<AppState>,
     Admin(caller): Admin,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    let ctx = &app.ctx;
     let req: CreateExport = validate::json_body(body)?;
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
@@ -66,18 +65,13 @@ pub async fn create(
     let to = parse_day("to", &req.to)?;
 
     let (Some(plan), Some(account_tz)) = (caller.plan.clone(), caller.timezone.clone()) else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "account_missing",
-            "the token's account no longer exists",
-        ));
+        return Err(ApiError::account_missing());
     };
     let tz_name = req.timezone.clone().unwrap_or(account_tz);
     let tz: Tz = validate::timezone(&tz_name)?;
     let notify = req.notify.clone().unwrap_or_default();
     validate::notify(&notify)?;
-    let options = req.options.clone().unwrap_or_default();
-    validate::options(&options)?;
+    let options = validate::options(kind, &req.options.clone().unwrap_or_default())?;
 
     let plan = Plan::parse(&plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };
@@ -106,7 +100,7 @@ pub async fn create(
     // The request as understood, so that a retry with the same meaning matches.
     let canonical = serde_json::json!({
         "kind": kind.as_str(), "format": format.as_str(), "from": from, "to": to, "timezone": tz.name(),
-        "options": options, "notify": notify,
+        "options": options.to_value(), "notify": notify,
     });
     let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
     if let Some(k) = &key
@@ -131,12 +125,12 @@ pub async fn create(
     let new = NewExport {
         account_id: caller.account_id,
         requested_by: Some(caller.user_id),
-        kind: kind.as_str().to_owned(),
-        format: format.as_str().to_owned(),
+        kind,
+        format,
         range_from: from,
         range_to: to,
         timezone: tz.name().to_owned(),
-        options: serde_json::Value::Object(options),
+        options: options.to_value(),
         notify: serde_json::to_value(&notify).expect("notify serializes"),
         idempotency_key: key.clone(),
         request_hash: Some(hash.clone()),
@@ -159,11 +153,11 @@ pub async fn create(
     // is accepted while a hand-over runs goes in the next one. An export not handed over
     // here (lock busy, Redis full or down, process gone) is pushed from Postgres by the
     // worker's dispatcher within a poll interval: never lost.
-    if ctx.handoff.push(export.id, caller.account_id) {
-        let ctx = ctx.clone();
+    if app.handoff.push(export.id, caller.account_id) {
+        let (ctx, handoff) = (ctx.clone(), app.handoff.clone());
         tokio::spawn(async move {
             let mut redis = ctx.redis.clone();
-            while let Some(batch) = ctx.handoff.next_batch() {
+            while let Some(batch) = handoff.next_batch() {
                 let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
                 if let Err(e) =
                     queue::try_dispatch(&ctx.pool, &mut redis, &ctx.cfg, QueueName::Generate, &ids)

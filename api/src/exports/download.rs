@@ -12,8 +12,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
+use exportd_core::{Shared, domain::Status};
 use exportd_core::{exports, links};
-use exportd_worker::Ctx;
 use serde::Deserialize;
 
 use crate::{
@@ -36,7 +36,7 @@ fn bad_link() -> ApiError {
 }
 
 pub async fn download(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Path(id): Path<String>,
     Query(q): Query<LinkQuery>,
     headers: HeaderMap,
@@ -59,16 +59,16 @@ pub async fn download(
             }
             let export = exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?;
             // A genuine link past its time: say the file is gone if it is, else refuse.
-            if expires < Utc::now().timestamp() && export.status != "expired" {
+            if expires < Utc::now().timestamp() && export.status != Status::Expired {
                 return Err(bad_link());
             }
             export
         }
         _ => return Err(bad_link()),
     };
-    match export.status.as_str() {
-        "succeeded" => {}
-        "expired" => {
+    match export.status {
+        Status::Succeeded => {}
+        Status::Expired => {
             return Err(ApiError::new(
                 StatusCode::GONE,
                 "file_expired",
@@ -116,8 +116,7 @@ pub async fn download(
             ));
         }
     };
-    let format = exportd_core::domain::Format::parse(&export.format)
-        .unwrap_or(exportd_core::domain::Format::Xlsx);
+    let format = export.format;
     let mut resp = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let h = resp.headers_mut();
     h.insert(

@@ -6,13 +6,13 @@ use axum::{
     Json,
     extract::{Path, State},
 };
+use exportd_core::Shared;
 use exportd_core::exports::ExportView;
-use exportd_worker::Ctx;
 
 use crate::{auth::Admin, error::ApiResult};
 
 pub async fn get(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {

@@ -7,7 +7,7 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use exportd_worker::Ctx;
+use exportd_core::{Shared, domain::Status};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -15,15 +15,6 @@ use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
 };
-
-const STATUSES: [&str; 6] = [
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "cancelled",
-    "expired",
-];
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -33,7 +24,7 @@ pub struct ListQuery {
 }
 
 pub async fn list(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -44,14 +35,16 @@ pub async fn list(
             "limit must be between 1 and 100",
         ));
     }
-    if let Some(s) = &q.status
-        && !STATUSES.contains(&s.as_str())
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_status",
-            format!("status must be one of {}", STATUSES.join(", ")),
-        ));
-    }
+    let status = match &q.status {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            let all: Vec<_> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::unprocessable(
+                "invalid_status",
+                format!("status must be one of {}", all.join(", ")),
+            )
+        })?),
+    };
     let before = match &q.cursor {
         None => None,
         Some(c) => Some(c.parse::<i64>().map_err(|_| {
@@ -61,14 +54,8 @@ pub async fn list(
             )
         })?),
     };
-    let rows = exportd_core::exports::list(
-        &ctx.pool,
-        caller.account_id,
-        q.status.as_deref(),
-        before,
-        limit + 1,
-    )
-    .await?;
+    let rows = exportd_core::exports::list(&ctx.pool, caller.account_id, status, before, limit + 1)
+        .await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<_> = rows.iter().take(limit as usize).map(|e| e.view()).collect();
     let next = if more {

@@ -19,7 +19,7 @@ pub fn parse_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// An export of the caller's account, or 404.
-pub async fn load(ctx: &exportd_worker::Ctx, account_id: i64, id: i64) -> ApiResult<Export> {
+pub async fn load(ctx: &exportd_core::Shared, account_id: i64, id: i64) -> ApiResult<Export> {
     exportd_core::exports::get_for_account(&ctx.pool, account_id, id)
         .await?
         .ok_or_else(ApiError::not_found)

@@ -8,8 +8,8 @@ use axum::{
     extract::{Path, Query, State},
 };
 use chrono::{DateTime, Utc};
+use exportd_core::Shared;
 use exportd_core::exports;
-use exportd_worker::Ctx;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -27,7 +27,7 @@ pub struct FeedQuery {
 type Row = (i64, i64, String, Option<DateTime<Utc>>, DateTime<Utc>);
 
 pub async fn list(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Query(q): Query<FeedQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -48,7 +48,7 @@ pub async fn list(
         let export = exports::get_for_account(&ctx.pool, caller.account_id, export_id).await?;
         let link = export
             .as_ref()
-            .filter(|e| e.status == "succeeded")
+            .filter(|e| e.status == exportd_core::domain::Status::Succeeded)
             .and_then(|e| e.download_link(&ctx.cfg.public_url, &ctx.cfg.secret));
         items.push(json!({
             "id": id, "export_id": export_id, "event": event, "read": read_at.is_some(), "created_at": created_at,
@@ -66,7 +66,7 @@ pub async fn list(
 }
 
 pub async fn read_one(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
@@ -90,7 +90,10 @@ pub async fn read_one(
     Ok(Json(json!({"id": id, "read": true})))
 }
 
-pub async fn read_all(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin) -> ApiResult<Json<Value>> {
+pub async fn read_all(
+    State(ctx): State<Arc<Shared>>,
+    Admin(caller): Admin,
+) -> ApiResult<Json<Value>> {
     let r = sqlx::query(
         "UPDATE notifications SET read_at = now()
           WHERE account_id = $1 AND user_id = $2 AND channel = 'in_app' AND read_at IS NULL",

@@ -11,13 +11,19 @@ use axum::{
     http::StatusCode,
 };
 use chrono::Utc;
-use exportd_core::{notifications::NotifySpec, schedules};
-use exportd_worker::Ctx;
+use exportd_core::{
+    Shared,
+    notifications::NotifySpec,
+    schedules::{self, ScheduleFields},
+};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{COLUMNS, Schedule};
-use crate::{auth::Admin, error::ApiResult, validate};
+use crate::{
+    auth::Admin,
+    error::{ApiError, ApiResult},
+    validate,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct CreateSchedule {
@@ -36,7 +42,7 @@ pub struct CreateSchedule {
 }
 
 pub async fn create(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -44,37 +50,26 @@ pub async fn create(
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
     super::day_and_hour(req.day_of_month, req.hour)?;
-    let tz_name = match req.timezone {
-        Some(t) => t,
-        None => {
-            sqlx::query_scalar("SELECT timezone FROM accounts WHERE id = $1")
-                .bind(caller.account_id)
-                .fetch_one(&ctx.pool)
-                .await?
-        }
-    };
+    let tz_name = req
+        .timezone
+        .or(caller.timezone.clone())
+        .ok_or_else(ApiError::account_missing)?;
     let tz = validate::timezone(&tz_name)?;
     let notify = req.notify.unwrap_or_default();
     validate::notify(&notify)?;
-    let options = req.options.unwrap_or_default();
-    validate::options(&options)?;
+    let options = validate::options(kind, &req.options.unwrap_or_default())?;
     let (_, next) = schedules::next_after(Utc::now(), req.day_of_month as u32, req.hour as u32, tz);
-    let s: Schedule = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO schedules (account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
-    )))
-    .bind(caller.account_id)
-    .bind(caller.user_id)
-    .bind(kind.as_str())
-    .bind(format.as_str())
-    .bind(req.day_of_month as i16)
-    .bind(req.hour as i16)
-    .bind(tz.name())
-    .bind(serde_json::to_value(&notify).expect("serializes"))
-    .bind(Value::Object(options))
-    .bind(req.enabled.unwrap_or(true))
-    .bind(next)
-    .fetch_one(&ctx.pool)
-    .await?;
+    let fields = ScheduleFields {
+        kind,
+        format,
+        day_of_month: req.day_of_month as i16,
+        hour: req.hour as i16,
+        timezone: tz.name().to_owned(),
+        notify: serde_json::to_value(&notify).expect("serializes"),
+        options: options.to_value(),
+        enabled: req.enabled.unwrap_or(true),
+        next_run_at: next,
+    };
+    let s = schedules::insert(&ctx.pool, caller.account_id, caller.user_id, &fields).await?;
     Ok((StatusCode::CREATED, Json(super::view(&ctx, &s).await?)))
 }

@@ -6,20 +6,18 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use exportd_worker::Ctx;
+use exportd_core::{Shared, schedules};
 
 use crate::{auth::Admin, error::ApiResult};
 
 pub async fn delete(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let s = super::load(&ctx, caller.account_id, &id).await?;
-    sqlx::query("DELETE FROM schedules WHERE id = $1 AND account_id = $2")
-        .bind(s.id)
-        .bind(caller.account_id)
-        .execute(&ctx.pool)
-        .await?;
+    if !schedules::delete(&ctx.pool, caller.account_id, s.id).await? {
+        return Err(super::not_found());
+    }
     Ok(StatusCode::NO_CONTENT)
 }

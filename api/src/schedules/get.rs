@@ -6,19 +6,13 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use exportd_worker::Ctx;
+use exportd_core::{Shared, schedules};
 use serde_json::{Value, json};
 
-use super::{COLUMNS, Schedule};
 use crate::{auth::Admin, error::ApiResult};
 
-pub async fn list(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin) -> ApiResult<Json<Value>> {
-    let rows: Vec<Schedule> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM schedules WHERE account_id = $1 ORDER BY id"
-    )))
-    .bind(caller.account_id)
-    .fetch_all(&ctx.pool)
-    .await?;
+pub async fn list(State(ctx): State<Arc<Shared>>, Admin(caller): Admin) -> ApiResult<Json<Value>> {
+    let rows = schedules::list_for_account(&ctx.pool, caller.account_id).await?;
     let mut items = Vec::with_capacity(rows.len());
     for s in &rows {
         items.push(super::view(&ctx, s).await?);
@@ -27,7 +21,7 @@ pub async fn list(State(ctx): State<Arc<Ctx>>, Admin(caller): Admin) -> ApiResul
 }
 
 pub async fn get(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {

@@ -10,12 +10,15 @@ use axum::{
     extract::{Path, State, rejection::BytesRejection},
 };
 use chrono::Utc;
-use exportd_core::{notifications::NotifySpec, schedules};
-use exportd_worker::Ctx;
+use exportd_core::{
+    Shared,
+    kinds::ReportOptions,
+    notifications::NotifySpec,
+    schedules::{self, ScheduleFields},
+};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::COLUMNS;
 use crate::{auth::Admin, error::ApiResult, validate};
 
 #[derive(Debug, Deserialize)]
@@ -32,7 +35,7 @@ pub struct UpdateSchedule {
 }
 
 pub async fn update(
-    State(ctx): State<Arc<Ctx>>,
+    State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -40,12 +43,12 @@ pub async fn update(
     let s = super::load(&ctx, caller.account_id, &id).await?;
     let req: UpdateSchedule = validate::json_body(body)?;
     let kind = match &req.kind {
-        Some(k) => validate::kind(k)?.as_str().to_owned(),
-        None => s.kind.clone(),
+        Some(k) => validate::kind(k)?,
+        None => s.kind,
     };
     let format = match &req.format {
-        Some(f) => validate::format(f)?.as_str().to_owned(),
-        None => s.format.clone(),
+        Some(f) => validate::format(f)?,
+        None => s.format,
     };
     let day = req.day_of_month.unwrap_or(s.day_of_month as i64);
     let hour = req.hour.unwrap_or(s.hour as i64);
@@ -58,40 +61,38 @@ pub async fn update(
         }
         None => s.notify.clone(),
     };
-    let options = match req.options {
-        Some(o) => {
-            validate::options(&o)?;
-            Value::Object(o)
-        }
-        None => s.options.clone(),
+    // The options are checked against the kind the schedule will have, whether or not
+    // either changes.
+    let options = match &req.options {
+        Some(o) => validate::options(kind, o)?,
+        None => match s.options.as_object() {
+            Some(o) => validate::options(kind, o)?,
+            None => ReportOptions::default(),
+        },
     };
     let enabled = req.enabled.unwrap_or(s.enabled);
     let retimed = day != s.day_of_month as i64
         || hour != s.hour as i64
         || tz.name() != s.timezone
         || (enabled && !s.enabled);
-    let next = if retimed {
+    let next_run_at = if retimed {
         schedules::next_after(Utc::now(), day as u32, hour as u32, tz).1
     } else {
         s.next_run_at
     };
-    let s: super::Schedule = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE schedules SET kind = $3, format = $4, day_of_month = $5, hour = $6, timezone = $7, notify = $8, options = $9,
-                enabled = $10, next_run_at = $11, updated_at = now()
-          WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
-    )))
-    .bind(s.id)
-    .bind(caller.account_id)
-    .bind(kind)
-    .bind(format)
-    .bind(day as i16)
-    .bind(hour as i16)
-    .bind(tz.name())
-    .bind(notify)
-    .bind(options)
-    .bind(enabled)
-    .bind(next)
-    .fetch_one(&ctx.pool)
-    .await?;
+    let fields = ScheduleFields {
+        kind,
+        format,
+        day_of_month: day as i16,
+        hour: hour as i16,
+        timezone: tz.name().to_owned(),
+        notify,
+        options: options.to_value(),
+        enabled,
+        next_run_at,
+    };
+    let s = schedules::update(&ctx.pool, caller.account_id, s.id, &fields)
+        .await?
+        .ok_or_else(super::not_found)?;
     Ok(Json(super::view(&ctx, &s).await?))
 }

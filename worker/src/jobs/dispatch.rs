@@ -3,10 +3,7 @@
 //! was full or down), oldest first, under the cap. The reconciler covers the slower cases:
 //! jobs Redis lost, expired leases.
 
-use std::sync::Arc;
-
 use exportd_core::queue::{self, QueueName};
-use tokio::sync::watch;
 
 use crate::Ctx;
 
@@ -30,20 +27,4 @@ pub async fn pass(ctx: &Ctx) -> anyhow::Result<usize> {
     )
     .await?
     .len())
-}
-
-/// Runs until `stop` turns true.
-pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = pass(&ctx).await {
-            tracing::warn!(
-                error = format!("{e:#}"),
-                "dispatch pass failed; will try again"
-            );
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(ctx.cfg.poll_interval) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

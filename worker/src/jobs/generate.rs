@@ -9,22 +9,24 @@ use std::{
     time::Duration,
 };
 
+use anyhow::Context as _;
 use apalis::prelude::{BoxDynError, Data};
 use chrono::{Duration as Days, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
-    domain::{DateRange, Format, Locale, ReportKind},
+    domain::{DateRange, Format},
     exports::{self, Export, Lease, StoredFile},
+    kinds::{ReportKind, ReportOptions},
     notifications::{self, NotifySpec},
     queue::{self, GenerateExport, QueueName},
+    storage::Storage,
 };
 use tracing::{info, instrument, warn};
 
 use crate::{
     Ctx,
     render::{self, RenderOptions},
-    report::{self, AccountError, Meta},
-    storage::Storage,
+    reports::{self, Job, Meta},
 };
 
 /// Why a generation stopped.
@@ -147,53 +149,27 @@ async fn checkpoint(
     Ok(())
 }
 
-fn file_stem(kind: ReportKind, locale: Locale) -> &'static str {
-    match (kind, locale) {
-        (ReportKind::Global, Locale::Es) => "informe-global",
-        (ReportKind::Global, Locale::En) => "global-report",
-        (ReportKind::Global, Locale::Pt) => "relatorio-global",
-    }
-}
-
 async fn produce(
     ctx: &Ctx,
     export: &Export,
     lease: Lease,
     lost: &AtomicBool,
 ) -> Result<StoredFile, GenerateError> {
-    let account = report::load_account(&ctx.pool, export.account_id)
-        .await
-        .map_err(|e| match e {
-            AccountError::Missing(id) => permanent(
+    let account = exportd_core::accounts::get(&ctx.pool, export.account_id)
+        .await?
+        .ok_or_else(|| {
+            permanent(
                 "account_not_found",
-                format!("account {id} no longer exists"),
-            ),
-            AccountError::Db(e) => e.into(),
+                format!("account {} no longer exists", export.account_id),
+            )
         })?;
-    let kind = ReportKind::parse(&export.kind).ok_or_else(|| {
-        permanent(
-            "unknown_kind",
-            format!("unknown report kind {:?}", export.kind),
-        )
-    })?;
-    let format = Format::parse(&export.format).ok_or_else(|| {
-        permanent(
-            "unknown_format",
-            format!("unknown format {:?}", export.format),
-        )
-    })?;
+    let (kind, format) = (export.kind, export.format);
     let tz: Tz = export.timezone.parse().map_err(|_| {
         permanent(
             "unknown_timezone",
             format!("unknown timezone {:?}", export.timezone),
         )
     })?;
-    let options = RenderOptions {
-        delimiter: match export.options.get("delimiter").and_then(|v| v.as_str()) {
-            Some(";") => b';',
-            _ => b',',
-        },
-    };
     let range = range_of(export, tz);
     let now = Utc::now();
     checkpoint(ctx, lease, lost, 5).await?;
@@ -202,6 +178,7 @@ async fn produce(
         account: account.clone(),
         range,
         generated_at: now,
+        options: ReportOptions::from_stored(&export.options),
     };
     let tmp = tempfile::Builder::new()
         .prefix(&format!("exportd-{}-", export.id))
@@ -229,7 +206,6 @@ async fn produce(
         kind,
         meta,
         format,
-        options,
         path,
         move |share| {
             tx.send_replace(10 + (share.clamp(0.0, 1.0) * 70.0) as i16);
@@ -242,7 +218,7 @@ async fn produce(
 
     let name = format!(
         "{}_{}_{}.{}",
-        file_stem(kind, account.locale),
+        reports::report(kind).file_stem(account.locale),
         export.range_from,
         export.range_to,
         format.extension()
@@ -353,47 +329,31 @@ async fn push_notifications(ctx: &Ctx, export_id: i64) {
     }
 }
 
-/// Builds a report and writes it to `path` at the same time: the renderer, on a blocking
-/// thread, writes each part as the builder hands it over. `progress` gets the share of
-/// rows written.
-#[allow(clippy::too_many_arguments)]
+/// Builds a report of `kind` and writes it to `path` in `format`, as the worker does;
+/// `progress` gets the share of rows written.
 pub async fn write_report(
     pool: &sqlx::PgPool,
     rollups: bool,
     kind: ReportKind,
     meta: Meta,
     format: Format,
-    options: RenderOptions,
     path: std::path::PathBuf,
-    progress: impl Fn(f64) + Send + 'static,
+    progress: impl Fn(f64) + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
-    let (account_id, range) = (meta.account.id, meta.range);
-    let now = meta.generated_at;
-    let (pieces_tx, pieces) = std::sync::mpsc::channel();
-    let renderer = tokio::task::spawn_blocking(move || {
-        let sink = render::sink(format, &options, &path)?;
-        render::global::write_streaming(&meta, sink, &path, &progress, pieces)
-    });
-    // The renderer stops early only on an error, which is reported below; sends to it are
-    // not checked.
-    let built = match kind {
-        ReportKind::Global => {
-            report::global::build_streaming(pool, account_id, &range, now, rollups, &mut |piece| {
-                let _ = pieces_tx.send(piece);
-            })
-            .await
-        }
-    }
-    .map(|(head, _)| {
-        let _ = pieces_tx.send(render::global::Piece::Head(head));
-    });
-    drop(pieces_tx);
-    let rendered = renderer.await;
-    built.map_err(|e| anyhow::Error::new(e).context("querying the report"))?;
-    rendered
-        .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
-        .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
-    Ok(())
+    let options = RenderOptions {
+        delimiter: meta.options.delimiter().byte(),
+    };
+    let sink = render::sink(format, &options, &path).context("opening the file")?;
+    reports::report(kind)
+        .write(Job {
+            pool: pool.clone(),
+            rollups,
+            meta,
+            sink,
+            out: path,
+            progress: Box::new(progress),
+        })
+        .await
 }
 
 fn range_of(export: &Export, tz: chrono_tz::Tz) -> DateRange {

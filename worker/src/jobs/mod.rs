@@ -1,4 +1,5 @@
-//! Job handlers, one per file, all registered in [`monitor`]; plus the reconciler loop.
+//! Queue jobs and periodic passes, one per file, all registered here: queue jobs in
+//! [`monitor`], periodic passes in [`passes`], each run by the one loop [`every`].
 //!
 //! Error policy: a handler returns `Ok` whenever it has recorded the outcome in Postgres,
 //! including a failure or a retry to come; Postgres counts attempts and schedules retries,
@@ -17,6 +18,9 @@ use std::{sync::Arc, time::Duration};
 use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use exportd_core::queue::{GenerateExport, QueueName, SendNotification, redis_config};
+
+use futures::future::BoxFuture;
+use tokio::sync::watch;
 
 use crate::Ctx;
 
@@ -62,18 +66,91 @@ pub fn monitor(ctx: Arc<Ctx>) -> Monitor {
         .shutdown_timeout(Duration::from_secs(30))
 }
 
-/// Runs this process's workers, the reconciler, the scheduler, the dispatcher and the
-/// rollup builder until `shutdown` resolves; then stops taking jobs, lets running ones
-/// finish (up to 30 s) and returns.
+/// A periodic pass: one run of it, over a context it keeps.
+type Pass = Box<dyn FnMut() -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// Registers every periodic pass of this process: name, period, pass.
+pub fn passes(ctx: &Arc<Ctx>, stop: &watch::Receiver<bool>) -> Vec<(&'static str, Duration, Pass)> {
+    let cfg = &ctx.cfg;
+    let mut v: Vec<(&'static str, Duration, Pass)> = Vec::new();
+    let c = ctx.clone();
+    v.push((
+        "dispatch",
+        cfg.poll_interval,
+        Box::new(move || {
+            let c = c.clone();
+            Box::pin(async move { dispatch::pass(&c).await.map(drop) })
+        }),
+    ));
+    let (c, mut n) = (ctx.clone(), 0u64);
+    v.push((
+        "reconcile",
+        cfg.reconcile_interval,
+        Box::new(move || {
+            let (c, vacuum) = (c.clone(), n.is_multiple_of(10));
+            n += 1;
+            Box::pin(async move { reconcile::tick(&c, vacuum).await.map(drop) })
+        }),
+    ));
+    if !cfg.scheduler_interval.is_zero() {
+        let c = ctx.clone();
+        v.push((
+            "schedule",
+            cfg.scheduler_interval,
+            Box::new(move || {
+                let c = c.clone();
+                Box::pin(async move { schedule::tick(&c, chrono::Utc::now()).await.map(drop) })
+            }),
+        ));
+    }
+    if cfg.rollups {
+        let (c, stop) = (ctx.clone(), stop.clone());
+        v.push((
+            "rollup",
+            cfg.rollup_interval,
+            Box::new(move || {
+                let (c, stop) = (c.clone(), stop.clone());
+                Box::pin(async move { rollup::pass(&c, &move || *stop.borrow()).await })
+            }),
+        ));
+    }
+    v
+}
+
+/// Runs `pass` every `period` until `stop` turns true; a failed pass is logged and tried
+/// again at the next period.
+pub async fn every(
+    name: &'static str,
+    period: Duration,
+    mut pass: Pass,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = pass().await {
+            tracing::warn!(
+                pass = name,
+                error = format!("{e:#}"),
+                "periodic pass failed; will try again"
+            );
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Runs this process's queue workers and periodic passes until `shutdown` resolves; then
+/// stops taking jobs, lets running ones finish (up to 30 s) and returns.
 pub async fn run_worker(
     ctx: Arc<Ctx>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let reconciler = reconcile::spawn(ctx.clone(), stop_rx.clone());
-    let scheduler = tokio::spawn(schedule::run(ctx.clone(), stop_rx.clone()));
-    let dispatcher = tokio::spawn(dispatch::run(ctx.clone(), stop_rx.clone()));
-    let rollups = tokio::spawn(rollup::run(ctx.clone(), stop_rx));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let loops: Vec<_> = passes(&ctx, &stop_rx)
+        .into_iter()
+        .map(|(name, period, pass)| tokio::spawn(every(name, period, pass, stop_rx.clone())))
+        .collect();
     tracing::info!(instance = %ctx.instance, "worker started");
     let result = monitor(ctx)
         .run_with_signal(async move {
@@ -83,9 +160,8 @@ pub async fn run_worker(
         })
         .await;
     let _ = stop_tx.send(true);
-    let _ = reconciler.await;
-    let _ = scheduler.await;
-    let _ = dispatcher.await;
-    let _ = rollups.await;
+    for l in loops {
+        let _ = l.await;
+    }
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
 }

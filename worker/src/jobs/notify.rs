@@ -7,6 +7,7 @@ use std::sync::Arc;
 use apalis::prelude::{BoxDynError, Data};
 use chrono::Utc;
 use exportd_core::{
+    accounts::{self, Account},
     exports::{self, Export},
     notifications::{self, Notification},
     queue::SendNotification,
@@ -19,8 +20,7 @@ use tracing::{info, instrument, warn};
 use crate::{
     Ctx,
     mail::{self, ExportEmail},
-    render::labels,
-    report::{self, Account},
+    reports,
 };
 
 /// How long a row taken for sending is held from other deliveries.
@@ -54,16 +54,15 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     // An account deleted since still gets its failure notice, in the default locale.
-    let account = match report::load_account(&ctx.pool, export.account_id).await {
-        Ok(a) => a,
-        Err(report::AccountError::Missing(id)) => Account {
-            id,
+    let account = match accounts::get(&ctx.pool, export.account_id).await? {
+        Some(a) => a,
+        None => Account {
+            id: export.account_id,
             name: String::new(),
             plan: exportd_core::domain::Plan::Free,
             timezone: export.timezone.parse().unwrap_or(chrono_tz::UTC),
             locale: exportd_core::domain::Locale::Es,
         },
-        Err(report::AccountError::Db(e)) => return Err(e.into()),
     };
     let result = match n.channel.as_str() {
         "email" => send_email(ctx, &n, &export, &account).await,
@@ -143,7 +142,7 @@ async fn send_email(
 /// The report's name; a scheduled run also names the month it covers
 /// ("Informe global — septiembre 2026").
 fn report_title(export: &Export, account: &Account) -> String {
-    let name = labels::global(account.locale).report_name;
+    let name = reports::report(export.kind).title(account.locale);
     match export.schedule_id {
         Some(_) => {
             use chrono::Datelike;

@@ -9,40 +9,19 @@
 //! - files past their retention are swept (see [`super::sweep`]);
 //! - finished apalis jobs are trimmed from Redis, which never deletes them.
 
-use std::sync::Arc;
-
 use apalis_core::backend::Vacuum;
 use apalis_redis::RedisStorage;
 use exportd_core::{
     exports,
     queue::{self, GenerateExport, QueueName, SendNotification},
 };
-use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::Ctx;
 
 const LOCK_KEY: i64 = 0x0065_7870_6f72_7464; // "exportd"
 /// A dispatched row is checked against Redis only after this long.
 const RECHECK_AFTER_SECS: f64 = 5.0;
-
-/// Runs until `stop` turns true.
-pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    let mut n: u64 = 0;
-    loop {
-        if let Err(e) = tick(&ctx, n.is_multiple_of(10)).await {
-            warn!(
-                error = format!("{e:#}"),
-                "reconcile pass failed; will try again"
-            );
-        }
-        n += 1;
-        tokio::select! {
-            _ = tokio::time::sleep(ctx.cfg.reconcile_interval) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
 
 /// One pass. Returns how many rows were pushed.
 pub async fn tick(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
@@ -146,9 +125,4 @@ async fn pass(ctx: &Ctx, vacuum: bool) -> anyhow::Result<usize> {
         }
     }
     Ok(pushed)
-}
-
-/// Runs the reconciler in the background until `stop` turns true.
-pub fn spawn(ctx: Arc<Ctx>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(ctx, stop))
 }

@@ -1,38 +1,26 @@
 //! The rollup builder: every `EXPORTD_ROLLUP_INTERVAL_MS`, brings the rollups of closed days
-//! up to date (see [`crate::report::rollup`]). Off with `EXPORTD_ROLLUPS=false`.
+//! of every kind that has them up to date (see `crate::reports::global::rollup`). Off with
+//! `EXPORTD_ROLLUPS=false`.
 
-use std::sync::Arc;
+use tracing::info;
 
-use tokio::sync::watch;
-use tracing::{info, warn};
+use crate::{Ctx, reports};
 
-use crate::{Ctx, report::rollup};
-
-/// Runs until `stop` turns true.
-pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    if !ctx.cfg.rollups {
-        return;
-    }
-    loop {
-        let flag = stop.clone();
+/// One pass over every kind; `stop` is asked between steps so a shutdown is not held up.
+pub async fn pass(ctx: &Ctx, stop: &(dyn Fn() -> bool + Sync)) -> anyhow::Result<()> {
+    for report in reports::all() {
         let t0 = std::time::Instant::now();
-        match rollup::refresh(&ctx.pool, &ctx.cfg, &move || *flag.borrow()).await {
-            Ok(r) if r.days + r.blocks + r.marks > 0 => info!(
-                days = r.days,
-                blocks = r.blocks,
-                marks = r.marks,
+        let [days, blocks, marks] = report.refresh_rollups(&ctx.pool, &ctx.cfg, stop).await?;
+        if days + blocks + marks > 0 {
+            info!(
+                kind = %report.kind(),
+                days,
+                blocks,
+                marks,
                 ms = t0.elapsed().as_millis() as u64,
                 "rollups brought up to date"
-            ),
-            Ok(_) => {}
-            Err(e) => warn!(
-                error = format!("{e:#}"),
-                "building rollups failed; will try again"
-            ),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(ctx.cfg.rollup_interval) => {}
-            _ = stop.changed() => return,
+            );
         }
     }
+    Ok(())
 }

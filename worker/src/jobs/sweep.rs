@@ -1,7 +1,7 @@
 //! The sweeper: files past their plan's retention are deleted from storage and their
 //! exports marked `expired`; their links then answer 410.
 
-use exportd_core::events;
+use exportd_core::{events, exports};
 use tracing::{info, warn};
 
 use crate::Ctx;
@@ -23,11 +23,7 @@ pub async fn pass(ctx: &Ctx) -> anyhow::Result<usize> {
                 continue;
             }
         }
-        let r = sqlx::query("UPDATE exports SET status = 'expired', updated_at = now() WHERE id = $1 AND status = 'succeeded'")
-            .bind(id)
-            .execute(&ctx.pool)
-            .await?;
-        if r.rows_affected() == 1 {
+        if exports::expire(&ctx.pool, id).await? {
             swept += 1;
             info!(export.id = id, "file expired and deleted");
             events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;

@@ -4,7 +4,6 @@
 //! Small sections are built whole first (see [`Section`]), so their widths fit their cells.
 
 pub mod csv;
-pub mod global;
 pub mod labels;
 pub mod xlsx;
 

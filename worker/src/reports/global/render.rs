@@ -4,10 +4,13 @@
 
 use std::path::Path;
 
-use super::{Cell, RenderError, Row, Section, SectionSpec, Sink, fitted_widths, labels};
-use crate::report::{
-    Meta,
-    global::{AgentMetrics, GlobalReport, SiteBlock, SiteMetrics},
+use super::{
+    labels,
+    model::{AgentMetrics, GlobalReport, Piece, SiteBlock, SiteMetrics},
+};
+use crate::{
+    render::{Cell, RenderError, Row, Section, SectionSpec, Sink, fitted_widths},
+    reports::{Meta, write_summary},
 };
 
 fn site_cells(m: &SiteMetrics) -> [Cell; 6] {
@@ -81,20 +84,6 @@ pub fn write(
         w.site_block(block)?;
     }
     w.finish(out)
-}
-
-/// What the report builder hands the renderer, in this order: the names (for column
-/// widths), each per-site block as soon as it is known, then the rest of the report.
-#[derive(Debug)]
-pub enum Piece {
-    Start {
-        site_names: Vec<String>,
-        agent_names: Vec<String>,
-        /// Rows the per-site section will have at most, for progress.
-        rows_hint: usize,
-    },
-    Block(SiteBlock),
-    Head(GlobalReport),
 }
 
 /// Writes the report while it is being built: per-site blocks are written as they arrive
@@ -194,25 +183,7 @@ impl<'a> Writer<'a> {
     }
 
     fn summary(&mut self) -> Result<(), RenderError> {
-        let (l, meta) = (self.l, self.meta);
-        let tz = meta.range.tz;
-        let summary = vec![
-            (l.summary.to_owned(), l.report_name.to_owned()),
-            (l.account.to_owned(), meta.account.name.clone()),
-            (
-                l.range.to_owned(),
-                format!("{} – {}", meta.range.from, meta.range.to),
-            ),
-            (l.timezone.to_owned(), tz.name().to_owned()),
-            (
-                l.generated.to_owned(),
-                meta.generated_at
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M:%S %Z")
-                    .to_string(),
-            ),
-        ];
-        self.sink.summary(l.summary, &summary)
+        write_summary(&mut *self.sink, self.meta, self.l.report_name, &[])
     }
 
     /// The by-site and by-agent sections.
@@ -323,13 +294,12 @@ mod tests {
     use chrono::Utc;
     use exportd_core::domain::{DateRange, Locale, Plan};
 
+    use exportd_core::accounts::Account;
+
     use super::*;
     use crate::{
         render::{RenderOptions, csv::CsvZipSink},
-        report::{
-            Account,
-            global::{Agent, AgentMetrics, Site, SiteBlock},
-        },
+        reports::global::model::{Agent, Site},
     };
 
     #[test]
@@ -381,6 +351,7 @@ mod tests {
                 tz,
             },
             generated_at: Utc::now(),
+            options: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.zip");

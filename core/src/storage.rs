@@ -7,6 +7,7 @@ use std::{
     time::Duration,
 };
 
+use crate::config::S3Config;
 use aws_sdk_s3::{
     Client,
     config::{BehaviorVersion, Credentials, Region},
@@ -14,7 +15,6 @@ use aws_sdk_s3::{
     primitives::ByteStream,
     types::{CompletedMultipartUpload, CompletedPart},
 };
-use exportd_core::config::S3Config;
 use secrecy::ExposeSecret;
 use tokio::io::AsyncReadExt;
 
@@ -41,7 +41,7 @@ fn s3err<E: std::error::Error>(e: E) -> StorageError {
 }
 
 impl Storage {
-    pub fn from_config(cfg: &exportd_core::Config) -> Storage {
+    pub fn from_config(cfg: &crate::Config) -> Storage {
         match &cfg.s3 {
             Some(s3) => Storage::S3 {
                 client: s3_client(s3),

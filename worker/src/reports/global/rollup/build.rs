@@ -1,16 +1,10 @@
-//! Rollups of the global report for closed local days (see `migrations/0007_rollups.sql`).
-//!
-//! A report over days `[first, end)` is covered greedily by the largest valid dyadic blocks
-//! ([`cover`]); what no valid block covers (today, a day a late write has marked, a day not
-//! built yet, another timezone) is read from the source tables. Blocks hold sums and counts
-//! only, so the two paths add up to exactly the report read from the source alone.
-//!
-//! [`refresh`] builds what is missing or marked: each day in a short transaction of its own,
-//! then each block from its two children, and only then deletes the marks it acted on.
+//! The rollup builder: brings the blocks of closed days up to date, each day in a short
+//! transaction of its own, then each block from its two children, and only then deletes
+//! the marks it acted on.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
     config::Config,
@@ -18,139 +12,11 @@ use exportd_core::{
 };
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
-use super::cells;
+use super::{MAX_LEVEL, day_date, day_number, days_bounds};
+use crate::reports::global::cells;
 
-/// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
-/// in no report of at most 90 days, so larger ones would never be read.
-pub const MAX_LEVEL: i16 = 6;
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
-}
-
-/// Days since 1970-01-01 of a local date.
-pub fn day_number(d: NaiveDate) -> i32 {
-    (d - epoch()).num_days() as i32
-}
-
-/// The local date of a day number.
-pub fn day_date(n: i32) -> NaiveDate {
-    epoch() + Duration::days(n as i64)
-}
-
-/// The days `[first, end)` a block covers.
-pub fn block_days(level: i16, block: i32) -> (i32, i32) {
-    (block << level, (block + 1) << level)
-}
-
-/// The UTC instants `[start, end)` of local days `[first, end)`.
-pub fn days_bounds(first: i32, end: i32, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-    (
-        local_day_start(day_date(first), tz),
-        local_day_start(day_date(end), tz),
-    )
-}
-
-/// How a range of days is read: blocks from the rollups, the rest from the source tables.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cover {
-    /// (level, block) of each rollup block read.
-    pub blocks: Vec<(i16, i32)>,
-    /// Runs of days `[first, end)` read from the source tables.
-    pub raw: Vec<(i32, i32)>,
-    /// Runs of days `[first, end)` read from rollups.
-    pub rolled: Vec<(i32, i32)>,
-}
-
-impl Cover {
-    /// Reads everything from the source tables.
-    pub fn raw(first: i32, end: i32) -> Self {
-        Cover {
-            raw: vec![(first, end)],
-            ..Default::default()
-        }
-    }
-
-    /// Number of days read from the source tables.
-    pub fn raw_days(&self) -> i32 {
-        self.raw.iter().map(|(a, b)| b - a).sum()
-    }
-}
-
-fn push_run(runs: &mut Vec<(i32, i32)>, first: i32, end: i32) {
-    match runs.last_mut() {
-        Some((_, e)) if *e == first => *e = end,
-        _ => runs.push((first, end)),
-    }
-}
-
-/// Covers days `[first, end)` with the largest blocks of `valid` that fit, day by day.
-pub fn cover(first: i32, end: i32, valid: &HashSet<(i16, i32)>) -> Cover {
-    let mut c = Cover::default();
-    let mut n = first;
-    while n < end {
-        let block =
-            (0..=MAX_LEVEL).rev().find_map(|level| {
-                let span = 1 << level;
-                (n % span == 0 && n + span <= end && valid.contains(&(level, n >> level)))
-                    .then_some((level, n >> level, span))
-            });
-        match block {
-            Some((level, b, span)) => {
-                c.blocks.push((level, b));
-                push_run(&mut c.rolled, n, n + span);
-                n += span;
-            }
-            None => {
-                push_run(&mut c.raw, n, n + 1);
-                n += 1;
-            }
-        }
-    }
-    c
-}
-
-/// The series of an account in a timezone, if its rollups exist.
-async fn series(pool: &PgPool, account_id: i64, tz: Tz) -> Result<Option<i32>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2 AND retired_at IS NULL",
-    )
-    .bind(account_id)
-    .bind(tz.name())
-    .fetch_optional(pool)
-    .await
-}
-
-/// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
-/// and overlapping no mark) and the days left to the source tables.
-pub async fn plan(
-    pool: &PgPool,
-    account_id: i64,
-    tz: Tz,
-    first: i32,
-    end: i32,
-) -> Result<(Option<i32>, Cover), sqlx::Error> {
-    let Some(series) = series(pool, account_id, tz).await? else {
-        return Ok((None, Cover::raw(first, end)));
-    };
-    let (from, to) = days_bounds(first, end, tz);
-    let valid: Vec<(i16, i32)> = sqlx::query_as(
-        "SELECT b.level, b.block FROM rollup_blocks b
-          WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
-            AND NOT EXISTS (SELECT 1 FROM rollup_marks m
-                             WHERE m.account_id = $2 AND m.lo < b.ends_at AND m.hi >= b.starts_at)",
-    )
-    .bind(series)
-    .bind(account_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
-    Ok((
-        Some(series),
-        cover(first, end, &valid.into_iter().collect()),
-    ))
-}
+/// A mark left by a late write: id and the instants `[lo, hi]` it touched.
+type Mark = (i64, DateTime<Utc>, DateTime<Utc>);
 
 /// What one [`refresh`] pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -307,7 +173,62 @@ async fn refresh_account(
     cfg: &Config,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> anyhow::Result<Refreshed> {
+    let series = current_series(conn, account_id, tz, cfg).await?;
+    let (days, marks) = days_to_build(conn, account_id, series, tz, data_days, cutoff).await?;
     let mut done = Refreshed::default();
+    // Days, then each level's blocks, two at a time on pooled connections: they are
+    // independent of one another, and this account's lock stays with `conn`.
+    let wanted = days.len();
+    done.days = in_parallel(days, stop, |day| {
+        build_day(pool, account_id, series, tz, day)
+    })
+    .await?;
+    if done.days < wanted {
+        return Ok(done);
+    }
+    for level in 1..=MAX_LEVEL {
+        // Blocks whose two children exist and one of them is newer than the block.
+        let due: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT c.parent, c.starts_at, c.ends_at
+               FROM (SELECT block >> 1 AS parent, min(starts_at) AS starts_at, max(ends_at) AS ends_at,
+                            max(built_at) AS built_at, count(*) AS n
+                       FROM rollup_blocks WHERE series_id = $1 AND level = $2 - 1
+                      GROUP BY 1) c
+               LEFT JOIN rollup_blocks p ON p.series_id = $1 AND p.level = $2 AND p.block = c.parent
+              WHERE c.n = 2 AND (p.block IS NULL OR p.built_at < c.built_at)",
+        )
+        .bind(series)
+        .bind(level)
+        .fetch_all(&mut *conn)
+        .await?;
+        let wanted = due.len();
+        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| {
+            build_block(pool, series, level, block, starts_at, ends_at)
+        })
+        .await?;
+        done.blocks += built;
+        if built < wanted {
+            return Ok(done);
+        }
+    }
+    // Every block a mark overlapped has been rebuilt from rows that include its write.
+    let ids: Vec<i64> = marks.iter().map(|(id, _, _)| *id).collect();
+    sqlx::query("DELETE FROM rollup_marks WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    done.marks = ids.len();
+    Ok(done)
+}
+
+/// The account's series in `tz`, made if missing; the series of timezones it left are
+/// retired, and deleted once reports that read them have had time to end.
+async fn current_series(
+    conn: &mut PgConnection,
+    account_id: i64,
+    tz: Tz,
+    cfg: &Config,
+) -> Result<i32, sqlx::Error> {
     // Back to a timezone the account had left: its rollups missed what was marked since.
     let left: Vec<i32> = sqlx::query_scalar(
         "DELETE FROM rollup_series WHERE account_id = $1 AND tz = $2 AND retired_at IS NOT NULL RETURNING id",
@@ -350,7 +271,20 @@ async fn refresh_account(
     for old in stale {
         delete_series_rows(conn, old).await?;
     }
+    Ok(series)
+}
 
+/// The closed days within the retention that are not built or overlap a mark, and the
+/// marks seen (deleted once everything they overlap is rebuilt). Blocks older than the
+/// retention are dropped on the way.
+async fn days_to_build(
+    conn: &mut PgConnection,
+    account_id: i64,
+    series: i32,
+    tz: Tz,
+    data_days: i64,
+    cutoff: DateTime<Utc>,
+) -> Result<(Vec<i32>, Vec<Mark>), sqlx::Error> {
     // Closed days within the retention, from the 64-day block of the account's first
     // activity on; the last is the latest whose end is before the cutoff.
     let today = Utc::now().with_timezone(&tz).date_naive();
@@ -387,7 +321,7 @@ async fn refresh_account(
     .await?;
     delete_blocks(conn, series, &old).await?;
 
-    let marks: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> =
+    let marks: Vec<Mark> =
         // ±infinity (a truncate, a presence still open) as instants chrono can hold.
         sqlx::query_as(
             "SELECT id, greatest(lo, '1900-01-01Z'), least(hi, '3000-01-01Z')
@@ -413,50 +347,7 @@ async fn refresh_account(
         }
     }
 
-    // Days, then each level's blocks, two at a time on pooled connections: they are
-    // independent of one another, and this account's lock stays with `conn`.
-    let days: Vec<i32> = todo.into_iter().collect();
-    let wanted = days.len();
-    done.days = in_parallel(days, stop, |day| {
-        build_day(pool, account_id, series, tz, day)
-    })
-    .await?;
-    if done.days < wanted {
-        return Ok(done);
-    }
-    for level in 1..=MAX_LEVEL {
-        // Blocks whose two children exist and one of them is newer than the block.
-        let due: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT c.parent, c.starts_at, c.ends_at
-               FROM (SELECT block >> 1 AS parent, min(starts_at) AS starts_at, max(ends_at) AS ends_at,
-                            max(built_at) AS built_at, count(*) AS n
-                       FROM rollup_blocks WHERE series_id = $1 AND level = $2 - 1
-                      GROUP BY 1) c
-               LEFT JOIN rollup_blocks p ON p.series_id = $1 AND p.level = $2 AND p.block = c.parent
-              WHERE c.n = 2 AND (p.block IS NULL OR p.built_at < c.built_at)",
-        )
-        .bind(series)
-        .bind(level)
-        .fetch_all(&mut *conn)
-        .await?;
-        let wanted = due.len();
-        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| {
-            build_block(pool, series, level, block, starts_at, ends_at)
-        })
-        .await?;
-        done.blocks += built;
-        if built < wanted {
-            return Ok(done);
-        }
-    }
-    // Every block a mark overlapped has been rebuilt from rows that include its write.
-    let ids: Vec<i64> = marks.iter().map(|(id, _, _)| *id).collect();
-    sqlx::query("DELETE FROM rollup_marks WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
-    done.marks = ids.len();
-    Ok(done)
+    Ok((todo.into_iter().collect(), marks))
 }
 
 /// The cells and presence of a series whose blocks are gone.
@@ -612,69 +503,6 @@ async fn build_block(
 mod tests {
     use super::*;
 
-    fn all_valid(first: i32, end: i32) -> HashSet<(i16, i32)> {
-        let mut v = HashSet::new();
-        for level in 0..=MAX_LEVEL {
-            for b in (first >> level)..=(end >> level) {
-                let (a, e) = block_days(level, b);
-                if a >= first && e <= end {
-                    v.insert((level, b));
-                }
-            }
-        }
-        v
-    }
-
-    fn covered_days(c: &Cover) -> Vec<i32> {
-        let mut days: Vec<i32> = c
-            .blocks
-            .iter()
-            .flat_map(|&(l, b)| {
-                let (a, e) = block_days(l, b);
-                a..e
-            })
-            .chain(c.raw.iter().flat_map(|&(a, e)| a..e))
-            .collect();
-        days.sort();
-        days
-    }
-
-    #[test]
-    fn a_90_day_range_is_covered_by_few_blocks_exactly_once() {
-        for first in 20_000..20_140 {
-            let end = first + 90;
-            let c = cover(first, end, &all_valid(first - 200, end + 200));
-            assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
-            assert!(c.raw.is_empty());
-            assert!(c.blocks.len() <= 12, "{first}: {} blocks", c.blocks.len());
-            assert_eq!(c.rolled, vec![(first, end)]);
-        }
-    }
-
-    #[test]
-    fn invalid_blocks_fall_back_to_smaller_ones_and_then_to_the_source() {
-        let (first, end) = (20_032, 20_096); // one aligned 64-day block
-        let mut valid = all_valid(first, end);
-        assert_eq!(cover(first, end, &valid).blocks, vec![(6, 20_032 >> 6)]);
-        // Day 20_040 was marked: every block holding it is out, the day itself too.
-        valid.retain(|&(l, b)| {
-            let (a, e) = block_days(l, b);
-            !(a..e).contains(&20_040)
-        });
-        let c = cover(first, end, &valid);
-        assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
-        assert_eq!(c.raw, vec![(20_040, 20_041)]);
-        assert_eq!(c.rolled, vec![(20_032, 20_040), (20_041, 20_096)]);
-        assert!(c.blocks.len() <= 2 * MAX_LEVEL as usize);
-    }
-
-    #[test]
-    fn nothing_valid_reads_every_day_from_the_source() {
-        let c = cover(100, 190, &HashSet::new());
-        assert_eq!(c, Cover::raw(100, 190));
-        assert_eq!(c.raw_days(), 90);
-    }
-
     #[test]
     fn the_last_closed_day_is_the_one_that_ended_before_the_cutoff() {
         let santiago: Tz = "America/Santiago".parse().unwrap();
@@ -697,13 +525,5 @@ mod tests {
             last_closed_day(Tz::UTC, at("2026-11-21T00:00:00Z")),
             day("2026-11-20")
         );
-    }
-
-    #[test]
-    fn day_numbers_round_trip() {
-        let d = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
-        assert_eq!(day_date(day_number(d)), d);
-        assert_eq!(day_number(epoch()), 0);
-        assert_eq!(block_days(3, 2), (16, 24));
     }
 }

@@ -1,0 +1,38 @@
+//! The connections both sides share: configuration, the Postgres pool, Redis and storage.
+//! The API and the worker each build their own state on top of one [`Shared`].
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use apalis_redis::ConnectionManager;
+use sqlx::PgPool;
+
+use crate::{Config, storage::Storage};
+
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub cfg: Arc<Config>,
+    pub pool: PgPool,
+    pub redis: ConnectionManager,
+    pub storage: Storage,
+}
+
+impl Shared {
+    /// Connects to everything the configuration names; fails at start when something is
+    /// unreachable or misconfigured.
+    pub async fn connect(cfg: Config) -> anyhow::Result<Arc<Shared>> {
+        let pool = crate::db::connect(&cfg)
+            .await
+            .context("connecting to Postgres (DATABASE_URL)")?;
+        let redis = crate::queue::connect(&cfg)
+            .await
+            .context("connecting to Redis (REDIS_URL)")?;
+        let storage = Storage::from_config(&cfg);
+        Ok(Arc::new(Shared {
+            cfg: Arc::new(cfg),
+            pool,
+            redis,
+            storage,
+        }))
+    }
+}

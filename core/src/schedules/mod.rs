@@ -1,0 +1,205 @@
+//! Monthly schedules: the table (every query scoped by account, or taken under
+//! `FOR UPDATE SKIP LOCKED` by the scheduler) and, in [`period`], when each run is due.
+
+mod period;
+
+pub use period::*;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgExecutor, Postgres, Transaction};
+
+use crate::{
+    domain::{Format, Plan, Status},
+    kinds::ReportKind,
+};
+
+/// One schedule, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Schedule {
+    pub id: i64,
+    pub account_id: i64,
+    pub created_by: Option<i64>,
+    pub kind: ReportKind,
+    pub format: Format,
+    pub day_of_month: i16,
+    pub hour: i16,
+    pub timezone: String,
+    pub notify: Value,
+    pub options: Value,
+    pub enabled: bool,
+    pub next_run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at, created_at";
+
+/// What a schedule is made of, on create and on update.
+#[derive(Debug, Clone)]
+pub struct ScheduleFields {
+    pub kind: ReportKind,
+    pub format: Format,
+    pub day_of_month: i16,
+    pub hour: i16,
+    pub timezone: String,
+    pub notify: Value,
+    pub options: Value,
+    pub enabled: bool,
+    pub next_run_at: DateTime<Utc>,
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    created_by: i64,
+    f: &ScheduleFields,
+) -> Result<Schedule, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO schedules (account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+    )))
+    .bind(account_id)
+    .bind(created_by)
+    .bind(f.kind)
+    .bind(f.format)
+    .bind(f.day_of_month)
+    .bind(f.hour)
+    .bind(&f.timezone)
+    .bind(&f.notify)
+    .bind(&f.options)
+    .bind(f.enabled)
+    .bind(f.next_run_at)
+    .fetch_one(db)
+    .await
+}
+
+/// Replaces every field of an account's schedule; `None` when it is not the account's.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    id: i64,
+    f: &ScheduleFields,
+) -> Result<Option<Schedule>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE schedules SET kind = $3, format = $4, day_of_month = $5, hour = $6, timezone = $7, notify = $8,
+                options = $9, enabled = $10, next_run_at = $11, updated_at = now()
+          WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .bind(f.kind)
+    .bind(f.format)
+    .bind(f.day_of_month)
+    .bind(f.hour)
+    .bind(&f.timezone)
+    .bind(&f.notify)
+    .bind(&f.options)
+    .bind(f.enabled)
+    .bind(f.next_run_at)
+    .fetch_optional(db)
+    .await
+}
+
+/// An account's schedule; another account's is `None`.
+pub async fn get_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<Schedule>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM schedules WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> Result<Vec<Schedule>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM schedules WHERE account_id = $1 ORDER BY id"
+    )))
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Deletes an account's schedule; its exports stay. False when it was not the account's.
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM schedules WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// One run of a schedule: the period and the export it produced.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Run {
+    pub export_id: i64,
+    pub period: Option<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The last twelve runs of a schedule, newest period first.
+pub async fn last_runs(db: impl PgExecutor<'_>, schedule_id: i64) -> Result<Vec<Run>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id AS export_id, period, status, created_at FROM exports
+          WHERE schedule_id = $1 ORDER BY period DESC, id DESC LIMIT 12",
+    )
+    .bind(schedule_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Takes the enabled schedule that fell due earliest at `now`, locked for the transaction
+/// and skipped by other schedulers, with its account's plan (`free` when the account is
+/// gone).
+pub async fn take_due(
+    tx: &mut Transaction<'_, Postgres>,
+    now: DateTime<Utc>,
+) -> Result<Option<(Schedule, Plan)>, sqlx::Error> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT s.id, coalesce(a.plan, 'free')
+           FROM schedules s LEFT JOIN accounts a ON a.id = s.account_id
+          WHERE s.enabled AND s.next_run_at <= $1
+          ORDER BY s.next_run_at LIMIT 1
+            FOR UPDATE OF s SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((id, plan)) = row else {
+        return Ok(None);
+    };
+    let s: Schedule = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM schedules WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some((s, Plan::parse(&plan).unwrap_or(Plan::Free))))
+}
+
+/// Moves a schedule's next run.
+pub async fn set_next_run(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE schedules SET next_run_at = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The global report (seed 004): by site, by agent, and per site by agent.
+//!
+//! - [`model`]: what the report is made of;
+//! - [`cells`]: the one definition of its metrics, as (site, agent) cells, shared by the
+//!   source queries and the rollups;
+//! - [`query`]: reading a range (rollup blocks where valid, the source tables elsewhere);
+//! - [`rollup`]: the read plan and the builder of rollups of closed days;
+//! - [`render`]: writing it into a sink while it is read;
+//! - [`diff`]: proving two reports equal.
+
+pub mod cells;
+pub mod diff;
+pub mod labels;
+pub mod model;
+pub mod query;
+pub mod render;
+pub mod rollup;
+
+use exportd_core::{Config, domain::Locale, kinds::ReportKind};
+use futures::future::BoxFuture;
+use sqlx::PgPool;
+
+pub use diff::differences;
+pub use model::{GlobalReport, Piece};
+pub use query::{build, build_streaming, build_with_cover};
+
+use super::{Job, Report};
+
+/// The global report's implementation.
+pub struct Global;
+
+impl Report for Global {
+    fn kind(&self) -> ReportKind {
+        ReportKind::Global
+    }
+
+    fn title(&self, locale: Locale) -> &'static str {
+        labels::global(locale).report_name
+    }
+
+    fn file_stem(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Es => "informe-global",
+            Locale::En => "global-report",
+            Locale::Pt => "relatorio-global",
+        }
+    }
+
+    fn sections(&self) -> &'static [&'static str] {
+        &["summary", "by_site", "by_agent", "per_site"]
+    }
+
+    /// The renderer, on a blocking thread, writes each part as the builder hands it over.
+    fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Job {
+                pool,
+                rollups,
+                meta,
+                sink,
+                out,
+                progress,
+            } = job;
+            let (account_id, range, now) = (meta.account.id, meta.range, meta.generated_at);
+            let (pieces_tx, pieces) = std::sync::mpsc::channel();
+            let renderer = tokio::task::spawn_blocking(move || {
+                render::write_streaming(&meta, sink, &out, &*progress, pieces)
+            });
+            // The renderer stops early only on an error, which is reported below; sends to
+            // it are not checked.
+            let built = build_streaming(&pool, account_id, &range, now, rollups, &mut |piece| {
+                let _ = pieces_tx.send(piece);
+            })
+            .await
+            .map(|(head, _)| {
+                let _ = pieces_tx.send(Piece::Head(head));
+            });
+            drop(pieces_tx);
+            let rendered = renderer.await;
+            built.map_err(|e| anyhow::Error::new(e).context("querying the report"))?;
+            rendered
+                .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
+                .map_err(|e| anyhow::Error::new(e).context("rendering"))?;
+            Ok(())
+        })
+    }
+
+    fn refresh_rollups<'a>(
+        &'a self,
+        pool: &'a PgPool,
+        cfg: &'a Config,
+        stop: &'a (dyn Fn() -> bool + Sync),
+    ) -> BoxFuture<'a, anyhow::Result<[usize; 3]>> {
+        Box::pin(async move {
+            let r = rollup::refresh(pool, cfg, stop).await?;
+            Ok([r.days, r.blocks, r.marks])
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! The read plan: which valid rollup blocks cover a report's days, and which days are left
+//! to the source tables.
+
+use chrono_tz::Tz;
+use sqlx::PgPool;
+
+use super::{Cover, cover, days_bounds};
+
+/// The series of an account in a timezone, if its rollups exist.
+pub(super) async fn series(
+    pool: &PgPool,
+    account_id: i64,
+    tz: Tz,
+) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM rollup_series WHERE account_id = $1 AND tz = $2 AND retired_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(tz.name())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
+/// and overlapping no mark) and the days left to the source tables.
+pub async fn plan(
+    pool: &PgPool,
+    account_id: i64,
+    tz: Tz,
+    first: i32,
+    end: i32,
+) -> Result<(Option<i32>, Cover), sqlx::Error> {
+    let Some(series) = series(pool, account_id, tz).await? else {
+        return Ok((None, Cover::raw(first, end)));
+    };
+    let (from, to) = days_bounds(first, end, tz);
+    let valid: Vec<(i16, i32)> = sqlx::query_as(
+        "SELECT b.level, b.block FROM rollup_blocks b
+          WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
+            AND NOT EXISTS (SELECT 1 FROM rollup_marks m
+                             WHERE m.account_id = $2 AND m.lo < b.ends_at AND m.hi >= b.starts_at)",
+    )
+    .bind(series)
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok((
+        Some(series),
+        cover(first, end, &valid.into_iter().collect()),
+    ))
+}
