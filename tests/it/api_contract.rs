@@ -4,7 +4,10 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::{harness::TestApp, lifecycle::small};
+use crate::{
+    harness::{TestApp, assert_error, assert_error_response},
+    lifecycle::small,
+};
 
 fn day(offset: i64) -> String {
     (Utc::now() + Duration::days(offset))
@@ -18,9 +21,7 @@ fn global(from: &str, to: &str) -> Value {
 
 async fn refused(app: &TestApp, token: &str, body: Value, status: u16, code: &str, names: &str) {
     let (got, e) = app.post_export(token, &body).await;
-    assert_eq!(got, status, "{body} → {e}");
-    assert_eq!(e["error"]["code"], code, "{e}");
-    let msg = e["error"]["message"].as_str().unwrap();
+    let msg = assert_error(got, &e, status, code);
     assert!(msg.contains(names), "message {msg:?} should name {names:?}");
 }
 
@@ -132,11 +133,7 @@ async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_erro
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "malformed_json"
-    );
+    assert_error_response(r, 400, "malformed_json").await;
 
     let r = app
         .http
@@ -145,11 +142,7 @@ async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_erro
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 401);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "unauthorized"
-    );
+    assert_error_response(r, 401, "unauthorized").await;
     let r = app
         .http
         .get(&url)
@@ -165,7 +158,7 @@ async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_erro
         .await
         .unwrap();
     let (s, e) = app.post_export(&agent_token, &small("csv")).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (403, Some("not_admin")));
+    assert_error(s, &e, 403, "not_admin");
 
     let huge = "x".repeat(70 * 1024);
     let r = app
@@ -177,11 +170,7 @@ async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_erro
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 413);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "body_too_large"
-    );
+    assert_error_response(r, 413, "body_too_large").await;
 
     let r = app
         .http
@@ -190,11 +179,7 @@ async fn malformed_unauthenticated_forbidden_and_oversized_requests_get_the_erro
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 404);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "not_found"
-    );
+    assert_error_response(r, 404, "not_found").await;
     app.shutdown().await;
 }
 
@@ -245,11 +230,7 @@ async fn an_idempotency_key_returns_the_same_export_and_refuses_another_body() {
     let b: Value = r.json().await.unwrap();
     assert_eq!(a["id"], b["id"]);
     let r = post(small("xlsx"), "k-1").await.unwrap();
-    assert_eq!(r.status(), 409);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "idempotency_key_reused"
-    );
+    assert_error_response(r, 409, "idempotency_key_reused").await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exports")
         .fetch_one(&app.pool)
         .await
@@ -273,11 +254,9 @@ async fn too_many_active_exports_get_429_with_retry_after() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "too_many_active_exports");
-    assert!(e["error"]["message"].as_str().unwrap().contains('2'));
+    let msg = assert_error_response(r, 429, "too_many_active_exports").await;
+    assert!(msg.contains('2'));
     app.shutdown().await;
 }
 

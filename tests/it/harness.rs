@@ -478,3 +478,20 @@ pub fn link_in(email: &Email) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Asserts an error answer in the API's one shape: the status, the machine code, and a
+/// human message. Returns the message.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, code: &str) -> String {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "an error has a message: {body}");
+    message.to_owned()
+}
+
+/// [`assert_error`] on a response not read yet.
+pub async fn assert_error_response(r: reqwest::Response, want_status: u16, code: &str) -> String {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.expect("an error body is JSON");
+    assert_error(status, &body, want_status, code)
+}

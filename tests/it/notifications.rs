@@ -12,7 +12,10 @@ use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{TestApp, emails_in, emails_to, env, link_in, nonce, poll, wait_emails},
+    harness::{
+        TestApp, assert_error_response, emails_in, emails_to, env, link_in, nonce, poll,
+        wait_emails,
+    },
     lifecycle::small,
 };
 
@@ -283,11 +286,7 @@ async fn the_link_works_three_times_refuses_tampering_and_expiry_and_answers_410
     ];
     for t in &tampered {
         let r = app.http.get(t).send().await.unwrap();
-        assert_eq!(r.status(), 403, "{t}");
-        assert_eq!(
-            r.json::<Value>().await.unwrap()["error"]["code"],
-            "invalid_link"
-        );
+        assert_error_response(r, 403, "invalid_link").await;
     }
     let secret = secrecy::SecretString::from("test-secret");
     let past = chrono::Utc::now().timestamp() - 10;
@@ -315,11 +314,7 @@ async fn the_link_works_three_times_refuses_tampering_and_expiry_and_answers_410
     })
     .await;
     let r = app.http.get(&link).send().await.unwrap();
-    assert_eq!(r.status(), 410);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "file_expired"
-    );
+    assert_error_response(r, 410, "file_expired").await;
     assert!(
         !app.objects().await.contains(&key),
         "the object is gone from S3"

@@ -7,7 +7,7 @@ use exportd_worker::jobs::schedule;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{TestAccount, TestApp, emails_to, nonce, poll},
+    harness::{TestAccount, TestApp, assert_error, assert_error_response, emails_to, nonce, poll},
     sheets,
 };
 
@@ -424,8 +424,7 @@ async fn bad_schedules_are_refused_and_disabling_or_deleting_stops_future_runs()
         let mut body = base.clone();
         body[field] = value;
         let (s, e) = create(&app, &a, body).await;
-        assert_eq!((s, e["error"]["code"].as_str()), (422, Some(code)), "{e}");
-        assert!(!e["error"]["message"].as_str().unwrap().is_empty());
+        assert_error(s, &e, 422, code);
     }
     let agent: i64 = sqlx::query_scalar("INSERT INTO users (account_id, email, role) VALUES ($1, 'ag@x.example', 'agent') RETURNING id").bind(a.id).fetch_one(&app.pool).await.unwrap();
     let token = exportd_core::auth::create_token(&app.pool, agent)
@@ -439,11 +438,7 @@ async fn bad_schedules_are_refused_and_disabling_or_deleting_stops_future_runs()
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "not_admin"
-    );
+    assert_error_response(r, 403, "not_admin").await;
 
     let (s, sch) = create(&app, &a, base.clone()).await;
     assert_eq!(s, 201);

@@ -48,29 +48,34 @@ pub struct ScheduleFields {
     pub next_run_at: DateTime<Utc>,
 }
 
+type Query<'q> = sqlx::query::QueryAs<'q, Postgres, Schedule, sqlx::postgres::PgArguments>;
+
+/// Binds the fields as `$3 … $11`, after the two the caller binds first.
+fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
+    q.bind(f.kind)
+        .bind(f.format)
+        .bind(f.day_of_month)
+        .bind(f.hour)
+        .bind(&f.timezone)
+        .bind(&f.notify)
+        .bind(&f.options)
+        .bind(f.enabled)
+        .bind(f.next_run_at)
+}
+
 pub async fn insert(
     db: impl PgExecutor<'_>,
     account_id: i64,
     created_by: i64,
     f: &ScheduleFields,
 ) -> Result<Schedule, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO schedules (account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
-    )))
-    .bind(account_id)
-    .bind(created_by)
-    .bind(f.kind)
-    .bind(f.format)
-    .bind(f.day_of_month)
-    .bind(f.hour)
-    .bind(&f.timezone)
-    .bind(&f.notify)
-    .bind(&f.options)
-    .bind(f.enabled)
-    .bind(f.next_run_at)
-    .fetch_one(db)
-    .await
+    )));
+    bind_fields(q.bind(account_id).bind(created_by), f)
+        .fetch_one(db)
+        .await
 }
 
 /// Replaces every field of an account's schedule; `None` when it is not the account's.
@@ -80,24 +85,14 @@ pub async fn update(
     id: i64,
     f: &ScheduleFields,
 ) -> Result<Option<Schedule>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE schedules SET kind = $3, format = $4, day_of_month = $5, hour = $6, timezone = $7, notify = $8,
                 options = $9, enabled = $10, next_run_at = $11, updated_at = now()
           WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(account_id)
-    .bind(f.kind)
-    .bind(f.format)
-    .bind(f.day_of_month)
-    .bind(f.hour)
-    .bind(&f.timezone)
-    .bind(&f.notify)
-    .bind(&f.options)
-    .bind(f.enabled)
-    .bind(f.next_run_at)
-    .fetch_optional(db)
-    .await
+    )));
+    bind_fields(q.bind(id).bind(account_id), f)
+        .fetch_optional(db)
+        .await
 }
 
 /// An account's schedule; another account's is `None`.

@@ -10,10 +10,13 @@ use exportd_core::{
     config::Config,
     domain::{Plan, local_day_start},
 };
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
-use super::{MAX_LEVEL, day_date, day_number, days_bounds};
-use crate::reports::global::cells;
+use super::{
+    MAX_LEVEL,
+    blocks::{build_block, build_day, delete_blocks, delete_series_rows, in_parallel},
+    day_date, day_number, days_bounds,
+};
 
 /// A mark left by a late write: id and the instants `[lo, hi]` it touched.
 type Mark = (i64, DateTime<Utc>, DateTime<Utc>);
@@ -348,155 +351,6 @@ async fn days_to_build(
     }
 
     Ok((todo.into_iter().collect(), marks))
-}
-
-/// The cells and presence of a series whose blocks are gone.
-async fn delete_series_rows(conn: &mut PgConnection, series: i32) -> Result<(), sqlx::Error> {
-    for table in ["rollup_cells", "rollup_presence"] {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE series_id = $1"
-        )))
-        .bind(series)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn delete_blocks(
-    conn: &mut PgConnection,
-    series: i32,
-    blocks: &[(i16, i32)],
-) -> Result<(), sqlx::Error> {
-    if blocks.is_empty() {
-        return Ok(());
-    }
-    let (levels, ids): (Vec<i16>, Vec<i32>) = blocks.iter().copied().unzip();
-    for table in ["rollup_cells", "rollup_presence"] {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} t USING unnest($2::int2[], $3::int4[]) AS b (level, block)
-              WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block"
-        )))
-        .bind(series)
-        .bind(&levels)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn upsert_block(
-    conn: &mut PgConnection,
-    series: i32,
-    level: i16,
-    block: i32,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO rollup_blocks (series_id, level, block, starts_at, ends_at, built_at)
-         VALUES ($1, $2, $3, $4, $5, clock_timestamp())
-         ON CONFLICT (series_id, level, block)
-         DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, built_at = EXCLUDED.built_at",
-    )
-    .bind(series)
-    .bind(level)
-    .bind(block)
-    .bind(starts_at)
-    .bind(ends_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Runs `work` on each item, two at a time, until `stop` says so. Returns how many ran.
-async fn in_parallel<T, F, Fut>(
-    items: Vec<T>,
-    stop: &(dyn Fn() -> bool + Sync),
-    work: F,
-) -> Result<usize, sqlx::Error>
-where
-    F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = Result<(), sqlx::Error>>,
-{
-    use futures::StreamExt;
-    let mut runs = futures::stream::iter(items.into_iter().map(|item| {
-        let started = !stop();
-        let run = started.then(|| work(item));
-        async move {
-            match run {
-                Some(run) => run.await.map(|()| true),
-                None => Ok(false),
-            }
-        }
-    }))
-    .buffer_unordered(2);
-    let mut ran = 0;
-    while let Some(r) = runs.next().await {
-        ran += usize::from(r?);
-    }
-    Ok(ran)
-}
-
-/// Builds one local day from the source tables, in one transaction; each insert reads the
-/// source in a single snapshot.
-async fn build_day(
-    pool: &PgPool,
-    account_id: i64,
-    series: i32,
-    tz: Tz,
-    day: i32,
-) -> Result<(), sqlx::Error> {
-    let (from, to) = days_bounds(day, day + 1, tz);
-    let mut tx = pool.begin().await?;
-    delete_blocks(&mut tx, series, &[(0, day)]).await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_DAY.as_str()))
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(series)
-        .bind(day)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_DAY_PRESENCE.as_str()))
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(to)
-        .bind(series)
-        .bind(day)
-        .execute(&mut *tx)
-        .await?;
-    upsert_block(&mut tx, series, 0, day, from, to).await?;
-    tx.commit().await
-}
-
-/// Builds a block from its two children, in one transaction.
-async fn build_block(
-    pool: &PgPool,
-    series: i32,
-    level: i16,
-    block: i32,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    delete_blocks(&mut tx, series, &[(level, block)]).await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_BLOCK.as_str()))
-        .bind(series)
-        .bind(level)
-        .bind(block)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(cells::BUILD_BLOCK_PRESENCE)
-        .bind(series)
-        .bind(level)
-        .bind(block)
-        .execute(&mut *tx)
-        .await?;
-    upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
-    tx.commit().await
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! [`build::refresh`] builds what is missing or marked: each day in a short transaction of its own,
 //! then each block from its two children, and only then deletes the marks it acted on.
 
+pub mod blocks;
 pub mod build;
 pub mod plan;
 
