@@ -70,10 +70,11 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
   fi
-  if ! "$VENV/bin/python" -c 'import moto.server, aiosmtpd, flask_cors' 2>/dev/null; then
-    log "installing moto[server] and aiosmtpd from PyPI"
-    "$VENV/bin/pip" install -q 'moto[server]>=5,<6' 'aiosmtpd>=1.4,<2' >&2
+  if ! "$VENV/bin/python" -c 'import moto.server, aiosmtpd, flask_cors, standardwebhooks' 2>/dev/null; then
+    log "installing moto[server], aiosmtpd and standardwebhooks from PyPI"
+    "$VENV/bin/pip" install -q 'moto[server]>=5,<6' 'aiosmtpd>=1.4,<2' 'standardwebhooks>=1.0,<2' >&2
   fi
+  export TEST_PYTHON="$VENV/bin/python"
 }
 
 ensure_s3() {

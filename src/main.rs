@@ -170,15 +170,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let cfg = Config::from_env().context("reading configuration")?;
-    if cfg.secret_is_default
-        && !matches!(
-            cli.command,
-            Command::Demo(_) | Command::Migrate | Command::Seed(_) | Command::Bench { .. }
-        )
-    {
-        tracing::warn!(
-            "EXPORTD_SECRET is not set: links are signed with an insecure development secret"
-        );
+    if matches!(cli.command, Command::Api | Command::Worker | Command::All) {
+        cfg.require_secret()
+            .context("refusing to serve with links anyone could sign")?;
+        if cfg.dev {
+            tracing::warn!(
+                "EXPORTD_DEV=true: development mode; without EXPORTD_SECRET this process signs links with a random key of its own"
+            );
+        }
     }
     match cli.command {
         Command::Migrate => {

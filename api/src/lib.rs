@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod schedules;
 pub mod state;
 pub mod validate;
+pub mod webhooks;
 
 use std::{future::Future, sync::Arc};
 
@@ -61,6 +62,10 @@ pub fn router(state: AppState) -> Router {
             get(schedules::get::get)
                 .patch(schedules::update::update)
                 .delete(schedules::delete::delete),
+        )
+        .route(
+            "/v1/webhook-secret",
+            get(webhooks::secret::get).post(webhooks::secret::rotate),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -3,9 +3,11 @@
 
 use chrono_tz::Tz;
 use exportd_core::{
+    Shared,
     domain::{self, Format},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
+    webhooks,
 };
 use serde_json::{Map, Value};
 
@@ -39,7 +41,19 @@ pub fn timezone(s: &str) -> ApiResult<Tz> {
     })
 }
 
-pub fn notify(n: &NotifySpec) -> ApiResult<()> {
+/// Checks who to tell: plausible email addresses of at most 254 bytes, at most 50 of
+/// them, and a webhook target that meets the rules of `exportd_core::webhooks` (checked
+/// again when it is sent to), for an account that has a webhook secret to sign with.
+pub async fn notify(ctx: &Shared, account_id: i64, n: &NotifySpec) -> ApiResult<()> {
+    if let Some(long) = n.emails.iter().find(|e| e.len() > 254) {
+        return Err(ApiError::unprocessable(
+            "invalid_email",
+            format!(
+                "an email address has at most 254 bytes; got one of {}",
+                long.len()
+            ),
+        ));
+    }
     if let Some(bad) = n.emails.iter().find(|e| !domain::valid_email(e)) {
         return Err(ApiError::unprocessable(
             "invalid_email",
@@ -52,13 +66,19 @@ pub fn notify(n: &NotifySpec) -> ApiResult<()> {
             "at most 50 email recipients",
         ));
     }
-    if let Some(url) = &n.webhook
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_webhook",
-            format!("webhook {url:?} must be an http(s) URL"),
-        ));
+    if let Some(url) = &n.webhook {
+        let bad =
+            |e: webhooks::TargetError| ApiError::unprocessable("invalid_webhook", e.to_string());
+        let parsed = webhooks::check_shape(url).map_err(bad)?;
+        webhooks::resolve(&parsed, ctx.cfg.webhook_allow_private)
+            .await
+            .map_err(bad)?;
+        if webhooks::info(&ctx.pool, account_id).await?.is_none() {
+            return Err(ApiError::unprocessable(
+                "webhook_secret_missing",
+                "the account has no webhook secret to sign deliveries with; create one with POST /v1/webhook-secret first",
+            ));
+        }
     }
     Ok(())
 }
@@ -85,9 +105,16 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         _ => ApiError::bad_request("malformed_body", e.body_text()),
     })?;
     serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_json",
-            format!("the body is not a valid request: {e}"),
-        )
+        // A field the request does not have (a typo such as `notfy`) would otherwise fall
+        // back to defaults unnoticed.
+        let text = e.to_string();
+        if text.starts_with("unknown field") {
+            ApiError::unprocessable("unknown_field", format!("the body has an {text}"))
+        } else {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not a valid request: {e}"),
+            )
+        }
     })
 }

@@ -6,10 +6,10 @@ use std::{collections::HashMap, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::SecretString;
 
-use crate::domain::{Plan, PlanLimits};
-
-/// Insecure secret used only when `EXPORTD_SECRET` is unset, so that a bare checkout runs.
-const DEV_SECRET: &str = "exportd-development-secret-change-me";
+use crate::{
+    domain::{Plan, PlanLimits},
+    links::{Keys, MIN_KEY_BYTES},
+};
 
 /// Every setting of exportd. See the README for each variable and its default.
 #[derive(Debug, Clone)]
@@ -20,10 +20,15 @@ pub struct Config {
     pub public_url: String,
     pub storage_dir: PathBuf,
     pub outbox_dir: PathBuf,
-    pub secret: SecretString,
-    pub secret_is_default: bool,
-    /// Signs webhook deliveries; defaults to `EXPORTD_SECRET`.
-    pub webhook_secret: SecretString,
+    /// Sign download links (`EXPORTD_SECRET`, and `EXPORTD_SECRET_PREVIOUS` still accepted).
+    pub keys: Keys,
+    /// Why this configuration may not serve (`None`: it may): no `EXPORTD_SECRET`, or a short
+    /// one, outside development mode. Checked by [`Config::require_secret`].
+    secret_problem: Option<ConfigError>,
+    /// `EXPORTD_DEV=true`: development mode (a random link key when none is set).
+    pub dev: bool,
+    /// Webhooks may target loopback and private addresses (tests, on-premise).
+    pub webhook_allow_private: bool,
     pub s3: Option<S3Config>,
     pub smtp: Option<SmtpConfig>,
     pub mail_from: String,
@@ -83,7 +88,7 @@ pub enum SmtpTls {
 }
 
 /// A setting that could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid value for {name}: {value:?} ({reason})")]
 pub struct ConfigError {
     name: String,
@@ -100,7 +105,8 @@ impl Config {
     /// Reads the configuration through `get`, so tests can supply their own values.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(&get);
-        let secret = env.string("EXPORTD_SECRET", "");
+        let dev: bool = env.parse("EXPORTD_DEV", false)?;
+        let (keys, secret_problem) = link_keys(&env, dev)?;
         let s3 = env
             .opt("S3_BUCKET")
             .map(|bucket| -> Result<S3Config, ConfigError> {
@@ -158,21 +164,10 @@ impl Config {
             public_url: String::new(),
             storage_dir: env.string("EXPORTD_STORAGE_DIR", "./data/exports").into(),
             outbox_dir: env.string("EXPORTD_OUTBOX_DIR", "./data/outbox").into(),
-            secret_is_default: secret.is_empty(),
-            webhook_secret: SecretString::from(env.opt("EXPORTD_WEBHOOK_SECRET").unwrap_or_else(
-                || {
-                    if secret.is_empty() {
-                        DEV_SECRET.to_owned()
-                    } else {
-                        secret.clone()
-                    }
-                },
-            )),
-            secret: SecretString::from(if secret.is_empty() {
-                DEV_SECRET.to_owned()
-            } else {
-                secret
-            }),
+            keys,
+            secret_problem,
+            dev,
+            webhook_allow_private: env.parse("EXPORTD_WEBHOOK_ALLOW_PRIVATE", false)?,
             s3: s3.transpose()?,
             smtp: smtp.transpose()?,
             mail_from: env.string("MAIL_FROM", "exportd <exportd@localhost>"),
@@ -246,6 +241,15 @@ impl Config {
         Ok(())
     }
 
+    /// For `api`, `worker` and `all`: refuses a configuration whose links anyone could
+    /// sign (no `EXPORTD_SECRET`, or one under 32 bytes) unless `EXPORTD_DEV=true`.
+    pub fn require_secret(&self) -> Result<(), ConfigError> {
+        match &self.secret_problem {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// Limits of a plan, as configured.
     pub fn plan(&self, plan: Plan) -> PlanLimits {
         self.plans
@@ -288,6 +292,59 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
     }
 }
 
+/// The link keys: `EXPORTD_SECRET` (at least 32 bytes) and `EXPORTD_SECRET_PREVIOUS`
+/// (comma-separated, each at least 32 bytes). Without a secret there is no default: in
+/// development mode a random key is made for this process; otherwise serving is refused.
+fn link_keys<F: Fn(&str) -> Option<String>>(
+    env: &Env<'_, F>,
+    dev: bool,
+) -> Result<(Keys, Option<ConfigError>), ConfigError> {
+    let previous: Vec<SecretString> = env
+        .opt("EXPORTD_SECRET_PREVIOUS")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    if k.len() < MIN_KEY_BYTES {
+                        Err(ConfigError::new(
+                            "EXPORTD_SECRET_PREVIOUS",
+                            "(hidden)",
+                            "keys of at least 32 bytes, separated by commas",
+                        ))
+                    } else {
+                        Ok(SecretString::from(k.to_owned()))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let problem = |why: &str| {
+        Some(ConfigError::new(
+            "EXPORTD_SECRET",
+            "(hidden)",
+            &format!(
+                "{why}: set a random value of at least 32 bytes (e.g. `openssl rand -hex 32`), or EXPORTD_DEV=true for development"
+            ),
+        ))
+    };
+    let (current, problem) = match env.opt("EXPORTD_SECRET") {
+        Some(s) if s.len() >= MIN_KEY_BYTES => (s, None),
+        Some(_) if !dev => (random_key(), problem("shorter than 32 bytes")),
+        None if !dev => (random_key(), problem("not set")),
+        _ => (random_key(), None),
+    };
+    Ok((Keys::new(SecretString::from(current), previous), problem))
+}
+
+fn random_key() -> String {
+    use rand::Rng;
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,8 +354,41 @@ mod tests {
         let cfg = Config::from_lookup(|_| None).unwrap();
         assert!(cfg.s3.is_none() && cfg.smtp.is_none());
         assert_eq!(cfg.public_url, "http://127.0.0.1:8080");
-        assert!(cfg.secret_is_default);
+        assert!(cfg.require_secret().is_err(), "no secret, no serving");
         assert_eq!(cfg.plan(Plan::Free).data_days, 60);
+    }
+
+    #[test]
+    fn serving_needs_a_long_secret_unless_in_development() {
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            Config::from_lookup(move |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap()
+        };
+        let short = with(&[("EXPORTD_SECRET", "short")])
+            .require_secret()
+            .unwrap_err();
+        assert!(short.to_string().contains("EXPORTD_SECRET"), "{short}");
+        assert!(
+            !short.to_string().contains("short\""),
+            "the value is not echoed: {short}"
+        );
+        assert!(
+            with(&[("EXPORTD_SECRET", "0123456789abcdef0123456789abcdef")])
+                .require_secret()
+                .is_ok()
+        );
+        let dev = with(&[("EXPORTD_DEV", "true")]);
+        assert!(dev.require_secret().is_ok());
+        // Two processes in development mode do not share a key anyone knows.
+        assert_ne!(
+            dev.keys.current.id,
+            with(&[("EXPORTD_DEV", "true")]).keys.current.id
+        );
     }
 
     #[test]

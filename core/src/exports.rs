@@ -116,15 +116,9 @@ impl Export {
 
     /// The signed link to the export's file, valid until the file expires; `None` before a
     /// file was stored.
-    pub fn download_link(
-        &self,
-        public_url: &str,
-        secret: &secrecy::SecretString,
-    ) -> Option<String> {
+    pub fn download_link(&self, public_url: &str, keys: &crate::links::Keys) -> Option<String> {
         let expires = self.expires_at?.timestamp();
-        Some(crate::links::download_url(
-            public_url, secret, self.id, expires,
-        ))
+        Some(keys.download_url(public_url, self.id, expires))
     }
 
     pub fn is_terminal(&self) -> bool {

@@ -401,3 +401,84 @@ async fn metrics_count_exports_by_state_and_the_queue_depth() {
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_targets_on_private_addresses_long_urls_and_unknown_fields_are_refused() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Guard", "UTC", "pro", "es").await;
+    app.webhook_secret(&acct.token).await;
+    for target in [
+        "http://127.0.0.1:6379/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/hook",
+        "http://[::1]/hook",
+        "http://localhost:8080/hook",
+        "https://user:pw@hooks.example.com/",
+    ] {
+        let mut body = small("csv");
+        body["notify"] = json!({"webhook": target});
+        let (s, e) = app.post_export(&acct.token, &body).await;
+        assert_error(s, &e, 422, "invalid_webhook");
+    }
+    let mut body = small("csv");
+    body["notify"] = json!({"webhook": format!("https://hooks.example.com/{}", "a".repeat(2100))});
+    let (s, e) = app.post_export(&acct.token, &body).await;
+    assert!(assert_error(s, &e, 422, "invalid_webhook").contains("2048"));
+    let mut body = small("csv");
+    body["notify"] = json!({"emails": [format!("{}@example.com", "a".repeat(250))]});
+    let (s, e) = app.post_export(&acct.token, &body).await;
+    assert!(assert_error(s, &e, 422, "invalid_email").contains("254"));
+    let mut body = small("csv");
+    body["notfy"] = json!({"emails": ["boss@example.com"]});
+    let (s, e) = app.post_export(&acct.token, &body).await;
+    assert!(assert_error(s, &e, 422, "unknown_field").contains("notfy"));
+    let r = app
+        .http
+        .post(format!("{}/v1/schedules", app.base))
+        .bearer_auth(&acct.token)
+        .json(&json!({"kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "enabld": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        assert_error_response(r, 422, "unknown_field")
+            .await
+            .contains("enabld")
+    );
+    // The secret is shown once: reading it back says only that it exists.
+    let r: Value = app
+        .http
+        .get(format!("{}/v1/webhook-secret", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["configured"], true);
+    assert!(r.get("secret").is_none(), "{r}");
+    app.shutdown().await;
+}
+
+#[test]
+fn serving_without_a_secret_of_32_bytes_is_refused_at_start() {
+    for secret in [None, Some("too-short")] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_exportd"));
+        cmd.arg("api")
+            .env_remove("EXPORTD_SECRET")
+            .env_remove("EXPORTD_DEV")
+            .env("EXPORTD_LISTEN", "127.0.0.1:0");
+        if let Some(s) = secret {
+            cmd.env("EXPORTD_SECRET", s);
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "{secret:?}: started anyway");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("EXPORTD_SECRET"), "{err}");
+        assert!(
+            !err.contains("too-short"),
+            "the secret is not echoed: {err}"
+        );
+    }
+}

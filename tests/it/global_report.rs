@@ -55,7 +55,7 @@ async fn xlsx_report_from_request_to_emailed_link_matches_hand_computed_values()
     }
     let link = link_in(email);
     assert!(
-        link.starts_with(&format!("{}/v1/exports/{id}/download?expires=", app.base)),
+        link.starts_with(&format!("{}/v1/exports/{id}/download?kid=", app.base)),
         "{link}"
     );
 

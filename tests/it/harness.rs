@@ -99,7 +99,7 @@ impl TestApp {
             ("REDIS_URL", &env("EXPORTD_TEST_REDIS_URL")),
             ("EXPORTD_PUBLIC_URL", &base),
             ("EXPORTD_QUEUE_PREFIX", &format!("exportd-test-{id}")),
-            ("EXPORTD_SECRET", "test-secret"),
+            ("EXPORTD_SECRET", &format!("{id}{id}{id}")),
             ("EXPORTD_POLL_INTERVAL_MS", "50"),
             ("EXPORTD_RECONCILE_INTERVAL_MS", "200"),
             ("EXPORTD_DB_MAX_CONNECTIONS", "8"),
@@ -320,6 +320,22 @@ impl TestApp {
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Makes (or rotates) the account's webhook secret; returns it.
+    pub async fn webhook_secret(&self, token: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{}/v1/webhook-secret", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn get_export(&self, token: &str, id: i64) -> (u16, Value) {

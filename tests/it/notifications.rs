@@ -8,13 +8,12 @@ use std::{
 
 use axum::{http::HeaderMap, routing::post};
 use futures::StreamExt;
-use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
 use crate::{
     harness::{
-        TestApp, assert_error_response, emails_in, emails_to, env, link_in, nonce, poll,
-        wait_emails,
+        TestApp, assert_error, assert_error_response, emails_in, emails_to, env, link_in, nonce,
+        poll, wait_emails,
     },
     lifecycle::small,
 };
@@ -100,12 +99,16 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
 
     let app = TestApp::spawn_with(&[
         ("EXPORTD_RETRY_BASE_MS", "200"),
-        ("EXPORTD_WEBHOOK_SECRET", "hook-secret"),
+        ("EXPORTD_WEBHOOK_ALLOW_PRIVATE", "true"),
     ])
     .await;
     let acct = app.account("Hook", "UTC", "pro", "es").await;
     let mut body = small("csv");
     body["notify"] = json!({"webhook": hook});
+    let (s, e) = app.post_export(&acct.token, &body).await;
+    assert_error(s, &e, 422, "webhook_secret_missing");
+    let secret = app.webhook_secret(&acct.token).await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
     let (_, e) = app.post_export(&acct.token, &body).await;
     let id = e["id"].as_i64().unwrap();
     app.wait_finished(&acct.token, id).await;
@@ -115,15 +118,21 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
     assert_eq!(s.calls, 3);
     assert_eq!(s.accepted.len(), 1, "exactly one accepted delivery");
     let (headers, raw) = &s.accepted[0];
-    let ts = headers["x-exportd-timestamp"].to_str().unwrap();
-    let sig = headers["x-exportd-signature"].to_str().unwrap();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").unwrap();
-    mac.update(format!("{ts}.").as_bytes());
-    mac.update(raw);
-    assert_eq!(
-        sig,
-        format!("v1={}", hex::encode(mac.finalize().into_bytes())),
-        "the signature verifies"
+    // Verified as a receiver would, with the specification's published libraries: the
+    // Rust one here, the Python one (PyPI `standardwebhooks`) in another process.
+    let wh = standardwebhooks::Webhook::new(&secret).unwrap();
+    wh.verify(raw, headers).expect("the signature verifies");
+    assert!(
+        standardwebhooks::Webhook::new(&exportd_core::webhooks::new_secret())
+            .unwrap()
+            .verify(raw, headers)
+            .is_err(),
+        "another account's secret does not verify it"
+    );
+    verify_with_python(&secret, headers, raw);
+    assert!(
+        headers["webhook-id"].to_str().unwrap().starts_with("msg_"),
+        "{headers:?}"
     );
     let payload: Value = serde_json::from_slice(raw).unwrap();
     assert_eq!(payload["event"], "export.succeeded");
@@ -133,7 +142,7 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
         payload["link"]
             .as_str()
             .unwrap()
-            .contains(&format!("/v1/exports/{id}/download?expires="))
+            .contains(&format!("/v1/exports/{id}/download?kid="))
     );
     drop(s);
     let log: Vec<bool> = sqlx::query_scalar(
@@ -146,6 +155,30 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
     assert_eq!(log, [false, false, true], "every attempt is recorded");
     server.abort();
     app.shutdown().await;
+}
+
+/// Runs the Python `standardwebhooks` library's verification on a delivery.
+fn verify_with_python(secret: &str, headers: &HeaderMap, body: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("body"), body).unwrap();
+    let h: std::collections::HashMap<&str, &str> =
+        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .into_iter()
+            .map(|k| (k, headers[k].to_str().unwrap()))
+            .collect();
+    std::fs::write(dir.path().join("headers"), serde_json::to_vec(&h).unwrap()).unwrap();
+    let out = std::process::Command::new(env("EXPORTD_TEST_PYTHON"))
+        .arg("-c")
+        .arg("import json,sys; from standardwebhooks import Webhook; d=sys.argv[2]; Webhook(sys.argv[1]).verify(open(d+'/body','rb').read(), json.load(open(d+'/headers'))); print('verified')")
+        .arg(secret)
+        .arg(dir.path())
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("verified"),
+        "the Python library verifies the delivery: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Reads SSE events (id, data) from a response until `done` says stop.
@@ -283,14 +316,20 @@ async fn the_link_works_three_times_refuses_tampering_and_expiry_and_answers_410
             expires.parse::<i64>().unwrap() + 1
         ),
         format!("{}/v1/exports/{id}/download?sig={sig}", app.base),
+        // Signed with a key this server never had.
+        exportd_core::links::Keys::new(
+            secrecy::SecretString::from("another-key-of-at-least-32-bytes!"),
+            vec![],
+        )
+        .download_url(&app.base, id, expires.parse().unwrap()),
     ];
     for t in &tampered {
         let r = app.http.get(t).send().await.unwrap();
         assert_error_response(r, 403, "invalid_link").await;
     }
-    let secret = secrecy::SecretString::from("test-secret");
+    let keys = app.ctx.cfg.keys.clone();
     let past = chrono::Utc::now().timestamp() - 10;
-    let expired = exportd_core::links::download_url(&app.base, &secret, id, past);
+    let expired = keys.download_url(&app.base, id, past);
     assert_eq!(
         app.http.get(&expired).send().await.unwrap().status(),
         403,
@@ -320,7 +359,7 @@ async fn the_link_works_three_times_refuses_tampering_and_expiry_and_answers_410
         "the object is gone from S3"
     );
     // The link's own time passing does not hide that the file expired.
-    let late = exportd_core::links::download_url(&app.base, &secret, id, past);
+    let late = keys.download_url(&app.base, id, past);
     assert_eq!(app.http.get(&late).send().await.unwrap().status(), 410);
     app.shutdown().await;
 }

@@ -1,6 +1,6 @@
 //! The worker's context: the connections shared with the API ([`Shared`]), plus what only
-//! the worker uses: the mailer, the HTTP client for webhooks, and this process's unique
-//! instance name. Each backend is swappable by configuration.
+//! the worker uses: the mailer and this process's unique instance name. (Webhooks get a
+//! client per delivery, pinned to the addresses checked: see `crate::webhook`.) Each backend is swappable by configuration.
 
 use std::sync::Arc;
 
@@ -19,22 +19,16 @@ pub struct Ctx {
     pub redis: ConnectionManager,
     pub storage: Storage,
     pub mailer: Mailer,
-    pub http: reqwest::Client,
     /// Unique per process: names apalis workers and owns leases.
     pub instance: String,
 }
 
 impl Ctx {
-    /// The worker's context over connections already made; fails at start when mail or
-    /// the HTTP client is misconfigured.
+    /// The worker's context over connections already made; fails at start when mail is
+    /// misconfigured.
     pub fn new(shared: &Shared) -> anyhow::Result<Arc<Ctx>> {
         let cfg = shared.cfg.clone();
         let mailer = Mailer::from_config(&cfg).context("configuring mail (SMTP_*, MAIL_FROM)")?;
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .user_agent(concat!("exportd/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the HTTP client")?;
         let mut nonce = [0u8; 4];
         rand::rng().fill_bytes(&mut nonce);
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
@@ -45,7 +39,6 @@ impl Ctx {
             redis: shared.redis.clone(),
             storage: shared.storage.clone(),
             mailer,
-            http,
             instance,
         }))
     }

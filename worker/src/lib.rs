@@ -6,5 +6,6 @@ pub mod jobs;
 pub mod mail;
 pub mod render;
 pub mod reports;
+pub mod webhook;
 
 pub use context::Ctx;

@@ -29,6 +29,7 @@ use crate::{
 
 /// The request body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateExport {
     pub kind: String,
     pub format: String,
@@ -70,7 +71,7 @@ pub async fn create(
     let tz_name = req.timezone.clone().unwrap_or(account_tz);
     let tz: Tz = validate::timezone(&tz_name)?;
     let notify = req.notify.clone().unwrap_or_default();
-    validate::notify(&notify)?;
+    validate::notify(ctx, caller.account_id, &notify).await?;
     let options = validate::options(kind, &req.options.clone().unwrap_or_default())?;
 
     let plan = Plan::parse(&plan).unwrap_or(Plan::Free);

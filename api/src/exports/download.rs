@@ -12,8 +12,8 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
+use exportd_core::exports;
 use exportd_core::{Shared, domain::Status};
-use exportd_core::{exports, links};
 use serde::Deserialize;
 
 use crate::{
@@ -23,6 +23,7 @@ use crate::{
 
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
+    kid: Option<String>,
     expires: Option<String>,
     sig: Option<String>,
 }
@@ -54,7 +55,7 @@ pub async fn download(
         (Some(expires), Some(sig)) => {
             let id: i64 = id.parse().map_err(|_| bad_link())?;
             let expires: i64 = expires.parse().map_err(|_| bad_link())?;
-            if !links::verify(&ctx.cfg.secret, id, expires, sig) {
+            if !ctx.cfg.keys.verify(q.kid.as_deref(), id, expires, sig) {
                 return Err(bad_link());
             }
             let export = exports::get(&ctx.pool, id).await?.ok_or_else(bad_link)?;

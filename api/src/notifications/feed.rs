@@ -49,7 +49,7 @@ pub async fn list(
         let link = export
             .as_ref()
             .filter(|e| e.status == exportd_core::domain::Status::Succeeded)
-            .and_then(|e| e.download_link(&ctx.cfg.public_url, &ctx.cfg.secret));
+            .and_then(|e| e.download_link(&ctx.cfg.public_url, &ctx.cfg.keys));
         items.push(json!({
             "id": id, "export_id": export_id, "event": event, "read": read_at.is_some(), "created_at": created_at,
             "export": export.map(|e| e.view()), "link": link,

@@ -26,6 +26,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateSchedule {
     pub kind: String,
     pub format: String,
@@ -56,7 +57,7 @@ pub async fn create(
         .ok_or_else(ApiError::account_missing)?;
     let tz = validate::timezone(&tz_name)?;
     let notify = req.notify.unwrap_or_default();
-    validate::notify(&notify)?;
+    validate::notify(&ctx, caller.account_id, &notify).await?;
     let options = validate::options(kind, &req.options.unwrap_or_default())?;
     let (_, next) = schedules::next_after(Utc::now(), req.day_of_month as u32, req.hour as u32, tz);
     let fields = ScheduleFields {

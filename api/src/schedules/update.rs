@@ -56,7 +56,7 @@ pub async fn update(
     let tz = validate::timezone(req.timezone.as_deref().unwrap_or(&s.timezone))?;
     let notify = match req.notify {
         Some(n) => {
-            validate::notify(&n)?;
+            validate::notify(&ctx, caller.account_id, &n).await?;
             serde_json::to_value(n).expect("serializes")
         }
         None => s.notify.clone(),

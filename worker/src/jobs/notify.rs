@@ -5,16 +5,15 @@
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
-use chrono::Utc;
 use exportd_core::{
     accounts::{self, Account},
     exports::{self, Export},
     notifications::{self, Notification},
     queue::SendNotification,
+    webhooks,
 };
-use hmac::{Hmac, KeyInit, Mac};
-use secrecy::ExposeSecret;
-use sha2::Sha256;
+use std::time::Duration;
+
 use tracing::{info, instrument, warn};
 
 use crate::{
@@ -92,7 +91,7 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
 }
 
 fn link(ctx: &Ctx, export: &Export) -> Option<String> {
-    export.download_link(&ctx.cfg.public_url, &ctx.cfg.secret)
+    export.download_link(&ctx.cfg.public_url, &ctx.cfg.keys)
 }
 
 async fn send_email(
@@ -153,19 +152,6 @@ fn report_title(export: &Export, account: &Account) -> String {
     }
 }
 
-/// Header names of a webhook delivery.
-pub const TIMESTAMP_HEADER: &str = "x-exportd-timestamp";
-pub const SIGNATURE_HEADER: &str = "x-exportd-signature";
-
-/// `v1=` + hex HMAC-SHA256 over `"{timestamp}.{body}"`.
-pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
-}
-
 async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), SendError> {
     let body = serde_json::json!({
         "event": format!("export.{}", n.event),
@@ -178,31 +164,23 @@ async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<()
         "notification_id": n.id,
     });
     let body = serde_json::to_vec(&body).expect("json serializes");
-    let ts = Utc::now().timestamp();
-    let sig = webhook_signature(ctx.cfg.webhook_secret.expose_secret(), ts, &body);
-    let resp = ctx
-        .http
-        .post(&n.recipient)
-        .header("content-type", "application/json")
-        .header(TIMESTAMP_HEADER, ts.to_string())
-        .header(SIGNATURE_HEADER, sig)
-        .body(body)
-        .send()
+    let secrets = webhooks::signing_secrets(&ctx.pool, export.account_id)
         .await
         .map_err(|e| SendError {
-            message: format!("webhook: {e}"),
+            message: format!("reading the webhook secret: {e}"),
             permanent: false,
         })?;
-    let status = resp.status();
-    if status.is_success() {
-        Ok(())
-    } else {
-        // 4xx other than 408/429 means the receiver refuses this delivery for good.
-        let permanent =
-            status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429;
-        Err(SendError {
-            message: format!("webhook answered {status}"),
-            permanent,
-        })
-    }
+    crate::webhook::deliver(
+        &n.recipient,
+        ctx.cfg.webhook_allow_private,
+        &secrets,
+        &format!("msg_exportd_{}", n.id),
+        body,
+        Duration::from_secs(15),
+    )
+    .await
+    .map_err(|e| SendError {
+        message: e.message,
+        permanent: e.permanent,
+    })
 }
