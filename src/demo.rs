@@ -82,34 +82,7 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         requested.elapsed().as_millis()
     );
 
-    let bar = ProgressBar::new(100);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}")
-            .expect("template")
-            .progress_chars("=> "),
-    );
-    let export = loop {
-        let e: Value = http
-            .get(format!("{base}/v1/exports/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        bar.set_position(e["progress"].as_u64().unwrap_or(0));
-        bar.set_message(e["status"].as_str().unwrap_or("").to_owned());
-        if matches!(
-            e["status"].as_str(),
-            Some("succeeded" | "failed" | "cancelled")
-        ) {
-            break e;
-        }
-        if requested.elapsed() > Duration::from_secs(300) {
-            bail!("the export did not finish within 5 minutes: {e}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    bar.finish();
+    let export = wait_with_bar(&http, &base, &token, id, requested).await?;
     if export["status"] != "succeeded" {
         bail!("the export did not succeed: {export}");
     }
@@ -128,21 +101,36 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         .error_for_status()?
         .bytes()
         .await?;
+    show_file_and_email(&ctx, &pool, id, bytes.len()).await?;
+    let _ = stop.send(());
+    running.await??;
+    println!("demo finished in {:.1}s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Prints where the file is (a local path or the S3 object) and where the email went,
+/// waiting for the email to be sent.
+async fn show_file_and_email(
+    ctx: &Shared,
+    pool: &sqlx::PgPool,
+    id: i64,
+    downloaded: usize,
+) -> anyhow::Result<()> {
     let row: (String,) = sqlx::query_as("SELECT file_key FROM exports WHERE id = $1")
         .bind(id)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await?;
     match ctx.storage.local_path(&row.0) {
         Some(p) => println!(
             "file:  {} ({} bytes downloaded through the API)",
             std::path::absolute(&p)?.display(),
-            bytes.len()
+            downloaded
         ),
         None => println!(
             "file:  s3://{}/{} ({} bytes downloaded through the API)",
             ctx.cfg.s3.as_ref().map_or("", |s| &s.bucket),
             row.0,
-            bytes.len()
+            downloaded
         ),
     }
     // The email goes out right after the file is recorded; wait for it.
@@ -152,7 +140,7 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
             "SELECT recipient, status FROM notifications WHERE export_id = $1 AND channel = 'email' AND status <> 'pending'",
         )
         .bind(id)
-        .fetch_optional(&pool)
+        .fetch_optional(pool)
         .await?;
         if let Some((to, status)) = sent {
             match &exportd_worker::mail::Mailer::from_config(&ctx.cfg)? {
@@ -180,8 +168,44 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = stop.send(());
-    running.await??;
-    println!("demo finished in {:.1}s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Polls the export, showing its progress in a bar, until it is finished; returns it.
+async fn wait_with_bar(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: i64,
+    requested: Instant,
+) -> anyhow::Result<Value> {
+    let bar = ProgressBar::new(100);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:40}] {pos:>3}% {msg}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    let export = loop {
+        let e: Value = http
+            .get(format!("{base}/v1/exports/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        bar.set_position(e["progress"].as_u64().unwrap_or(0));
+        bar.set_message(e["status"].as_str().unwrap_or("").to_owned());
+        if matches!(
+            e["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            break e;
+        }
+        if requested.elapsed() > Duration::from_secs(300) {
+            bail!("the export did not finish within 5 minutes: {e}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    bar.finish();
+    Ok(export)
 }

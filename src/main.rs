@@ -237,33 +237,37 @@ async fn main() -> anyhow::Result<()> {
             compose::serve_with_workers(shared, listener, shutdown_signal()).await?;
         }
         Command::Demo(args) => demo::run(cfg, args).await?,
-        Command::Bench { scenario } => {
-            let mut cfg = cfg;
-            cfg.max_active_exports = i64::MAX;
-            match scenario {
-                BenchScenario::Render { rows, runs } => {
-                    exportd_bench::render::run(&rows, runs.max(1)).await?
-                }
-                BenchScenario::GlobalReport { runs } => {
-                    let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
-                    exportd_core::db::migrate(&ctx.pool).await?;
-                    exportd_bench::global_report::run(ctx, runs.max(1)).await?;
-                }
-                BenchScenario::Queue {
-                    exports,
-                    clients,
-                    hold_worker,
-                } => {
-                    let shared = Shared::connect(cfg).await?;
-                    exportd_core::db::migrate(&shared.pool).await?;
-                    exportd_bench::queue::run(shared, exports, clients.max(1), hold_worker).await?;
-                }
-                BenchScenario::Seed => {
-                    let pool = exportd_core::db::connect(&cfg).await?;
-                    exportd_core::db::migrate(&pool).await?;
-                    exportd_bench::global_report::ensure_seeded(&pool).await?;
-                }
-            }
+        Command::Bench { scenario } => bench(cfg, scenario).await?,
+    }
+    Ok(())
+}
+
+/// `exportd bench <scenario>`: the benchmark programs, with no active-export limit.
+async fn bench(cfg: Config, scenario: BenchScenario) -> anyhow::Result<()> {
+    let mut cfg = cfg;
+    cfg.max_active_exports = i64::MAX;
+    match scenario {
+        BenchScenario::Render { rows, runs } => {
+            exportd_bench::render::run(&rows, runs.max(1)).await?
+        }
+        BenchScenario::GlobalReport { runs } => {
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            exportd_core::db::migrate(&ctx.pool).await?;
+            exportd_bench::global_report::run(ctx, runs.max(1)).await?;
+        }
+        BenchScenario::Queue {
+            exports,
+            clients,
+            hold_worker,
+        } => {
+            let shared = Shared::connect(cfg).await?;
+            exportd_core::db::migrate(&shared.pool).await?;
+            exportd_bench::queue::run(shared, exports, clients.max(1), hold_worker).await?;
+        }
+        BenchScenario::Seed => {
+            let pool = exportd_core::db::connect(&cfg).await?;
+            exportd_core::db::migrate(&pool).await?;
+            exportd_bench::global_report::ensure_seeded(&pool).await?;
         }
     }
     Ok(())

@@ -180,11 +180,11 @@ pub async fn insert(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM exports WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
+    crate::db::one(
+        db,
+        format!("SELECT {COLUMNS} FROM exports WHERE id = $1"),
+        id,
+    )
     .await
 }
 
@@ -194,13 +194,8 @@ pub async fn get_for_account(
     account_id: i64,
     id: i64,
 ) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2"
-    )))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(db)
-    .await
+    let sql = format!("SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2");
+    crate::db::one2(db, sql, id, account_id).await
 }
 
 pub async fn get_by_idempotency_key(
@@ -208,13 +203,9 @@ pub async fn get_by_idempotency_key(
     account_id: i64,
     key: &str,
 ) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND idempotency_key = $2"
-    )))
-    .bind(account_id)
-    .bind(key)
-    .fetch_optional(db)
-    .await
+    let sql =
+        format!("SELECT {COLUMNS} FROM exports WHERE account_id = $1 AND idempotency_key = $2");
+    crate::db::one2(db, sql, account_id, key.to_owned()).await
 }
 
 /// A page of an account's exports, newest first, starting below `before` (an id cursor).
@@ -254,6 +245,20 @@ pub async fn has_active_at_least(
     .bind(limit)
     .fetch_one(db)
     .await
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Runs a write fenced by the lease (`$1` the export, `$2` the token it must still hold),
+/// with `bind` adding the parameters after them; true when it applied.
+async fn fenced<'q>(
+    db: impl PgExecutor<'q>,
+    sql: &'static str,
+    lease: Lease,
+    bind: impl FnOnce(Query<'q>) -> Query<'q>,
+) -> Result<bool, sqlx::Error> {
+    let q = sqlx::query(sql).bind(lease.export_id).bind(lease.token);
+    Ok(bind(q).execute(db).await?.rows_affected() == 1)
 }
 
 /// A held lease: the fencing token every write after the claim must present.
@@ -301,16 +306,14 @@ pub async fn renew(
     lease: Lease,
     lease_secs: f64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
+    fenced(
+        db,
         "UPDATE exports SET lease_expires_at = now() + make_interval(secs => $3)
           WHERE id = $1 AND lease_token = $2 AND status = 'running'",
+        lease,
+        |q| q.bind(lease_secs),
     )
-    .bind(lease.export_id)
-    .bind(lease.token)
-    .bind(lease_secs)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    .await
 }
 
 /// Records progress; false when the lease is no longer held.
@@ -319,16 +322,9 @@ pub async fn set_progress(
     lease: Lease,
     progress: i16,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE exports SET progress = GREATEST(progress, $3), updated_at = now()
-          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-    )
-    .bind(lease.export_id)
-    .bind(lease.token)
-    .bind(progress.clamp(0, 100))
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let sql = "UPDATE exports SET progress = GREATEST(progress, $3), updated_at = now()
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'";
+    fenced(db, sql, lease, |q| q.bind(progress.clamp(0, 100))).await
 }
 
 /// The stored file of a finished export.
@@ -346,22 +342,11 @@ pub async fn succeed(
     lease: Lease,
     file: &StoredFile,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE exports
+    fenced(db, "UPDATE exports
             SET status = 'succeeded', progress = 100, file_name = $3, file_key = $4, file_bytes = $5,
                 expires_at = $6, finished_at = now(), updated_at = now(), error = NULL, error_code = NULL,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-    )
-    .bind(lease.export_id)
-    .bind(lease.token)
-    .bind(&file.name)
-    .bind(&file.key)
-    .bind(file.bytes)
-    .bind(file.expires_at)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'", lease, |q| q.bind(&file.name).bind(&file.key).bind(file.bytes).bind(file.expires_at)).await
 }
 
 /// Marks the export failed for good; false when the lease is no longer held.
@@ -371,19 +356,10 @@ pub async fn fail(
     code: &str,
     message: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE exports
+    fenced(db, "UPDATE exports
             SET status = 'failed', error_code = $3, error = $4, finished_at = now(), updated_at = now(),
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-    )
-    .bind(lease.export_id)
-    .bind(lease.token)
-    .bind(code)
-    .bind(message)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'", lease, |q| q.bind(code).bind(message)).await
 }
 
 /// Gives the export back to the queue to try again after `delay_secs`; false when the lease
@@ -394,19 +370,10 @@ pub async fn retry_later(
     message: &str,
     delay_secs: f64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE exports
+    fenced(db, "UPDATE exports
             SET status = 'queued', error = $3, run_after = now() + make_interval(secs => $4),
                 dispatched_at = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE id = $1 AND lease_token = $2 AND status = 'running'",
-    )
-    .bind(lease.export_id)
-    .bind(lease.token)
-    .bind(message)
-    .bind(delay_secs)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'", lease, |q| q.bind(message).bind(delay_secs)).await
 }
 
 /// Cancels a queued or running export. Returns the export as it is after the call.

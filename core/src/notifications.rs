@@ -106,11 +106,11 @@ pub async fn create_for_export(
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Notification>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM notifications WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
+    crate::db::one(
+        db,
+        format!("SELECT {COLUMNS} FROM notifications WHERE id = $1"),
+        id,
+    )
     .await
 }
 

@@ -131,29 +131,27 @@ pub async fn dispatch(
     queue: QueueName,
     ids: &[i64],
 ) -> Result<Vec<i64>, DispatchError> {
-    dispatch_with(pool, conn, cfg, queue, ids, true).await
+    dispatch_with(pool, conn, cfg, queue, ids, OnBusy::Wait).await
 }
 
-/// Like [`dispatch`], but returns at once with nothing pushed when another process is
-/// dispatching this queue: for request paths, which must not queue behind each other. What
-/// is left is pushed by the worker's dispatcher within a poll interval.
-pub async fn try_dispatch(
+/// What a dispatch does when another process is dispatching the same queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBusy {
+    /// Wait for it (periodic passes).
+    Wait,
+    /// Return at once with nothing pushed: for request paths, which must not queue behind
+    /// each other. What is left is pushed by the worker's dispatcher within a poll interval.
+    Skip,
+}
+
+/// [`dispatch`], choosing what to do when the queue's lock is held.
+pub async fn dispatch_with(
     pool: &sqlx::PgPool,
     conn: &mut ConnectionManager,
     cfg: &Config,
     queue: QueueName,
     ids: &[i64],
-) -> Result<Vec<i64>, DispatchError> {
-    dispatch_with(pool, conn, cfg, queue, ids, false).await
-}
-
-async fn dispatch_with(
-    pool: &sqlx::PgPool,
-    conn: &mut ConnectionManager,
-    cfg: &Config,
-    queue: QueueName,
-    ids: &[i64],
-    wait: bool,
+    on_busy: OnBusy,
 ) -> Result<Vec<i64>, DispatchError> {
     let rc = redis_config(cfg, queue);
     // Check-and-push must be atomic across every API and worker process, or concurrent
@@ -164,7 +162,7 @@ async fn dispatch_with(
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    if wait {
+    if on_busy == OnBusy::Wait {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(queue.lock_key())
             .execute(&mut *tx)

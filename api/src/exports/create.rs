@@ -85,19 +85,7 @@ pub async fn create(
     )
     .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
 
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_owned));
-    let key = match key {
-        None => None,
-        Some(Ok(k)) if !k.is_empty() && k.len() <= 200 => Some(k),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 200 visible characters",
-            ));
-        }
-    };
+    let key = idempotency_key(&headers)?;
     // The request as understood, so that a retry with the same meaning matches.
     let canonical = serde_json::json!({
         "kind": kind.as_str(), "format": format.as_str(), "from": from, "to": to, "timezone": tz.name(),
@@ -149,20 +137,37 @@ pub async fn create(
         .ok_or_else(|| anyhow::anyhow!("idempotency conflict without a row"))?;
         return replay(existing, &hash);
     };
-    // After the commit, and off the request path: hand it to the queue unless another
-    // dispatch holds the queue's lock at this instant, and wake the account's streams. What
-    // is accepted while a hand-over runs goes in the next one. An export not handed over
-    // here (lock busy, Redis full or down, process gone) is pushed from Postgres by the
-    // worker's dispatcher within a poll interval: never lost.
-    if app.handoff.push(export.id, caller.account_id) {
+    hand_over(&app, export.id, caller.account_id);
+    tracing::info!(
+        export.id = export.id,
+        account.id = caller.account_id,
+        "export accepted"
+    );
+    Ok(accepted(export.view(), StatusCode::ACCEPTED))
+}
+
+/// After the commit, and off the request path: hands the export to the queue unless
+/// another dispatch holds the queue's lock at this instant, and wakes the account's
+/// streams. What is accepted while a hand-over runs goes in the next one. An export not
+/// handed over here (lock busy, Redis full or down, process gone) is pushed from Postgres
+/// by the worker's dispatcher within a poll interval: never lost.
+fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
+    let ctx = &app.ctx;
+    if app.handoff.push(export_id, account_id) {
         let (ctx, handoff) = (ctx.clone(), app.handoff.clone());
         tokio::spawn(async move {
             let mut redis = ctx.redis.clone();
             while let Some(batch) = handoff.next_batch() {
                 let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
-                if let Err(e) =
-                    queue::try_dispatch(&ctx.pool, &mut redis, &ctx.cfg, QueueName::Generate, &ids)
-                        .await
+                if let Err(e) = queue::dispatch_with(
+                    &ctx.pool,
+                    &mut redis,
+                    &ctx.cfg,
+                    QueueName::Generate,
+                    &ids,
+                    queue::OnBusy::Skip,
+                )
+                .await
                 {
                     tracing::warn!(exports = ids.len(), error = %e, "dispatch after create failed; the dispatcher will retry");
                 }
@@ -175,12 +180,21 @@ pub async fn create(
             }
         });
     }
-    tracing::info!(
-        export.id = export.id,
-        account.id = caller.account_id,
-        "export accepted"
-    );
-    Ok(accepted(export.view(), StatusCode::ACCEPTED))
+}
+
+/// The `Idempotency-Key` header, if any: 1 to 200 visible characters.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_owned))
+    {
+        None => Ok(None),
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 200 => Ok(Some(k)),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 200 visible characters",
+        )),
+    }
 }
 
 fn replay(existing: exports::Export, hash: &str) -> ApiResult<Response> {

@@ -101,13 +101,8 @@ pub async fn get_for_account(
     account_id: i64,
     id: i64,
 ) -> Result<Option<Schedule>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM schedules WHERE id = $1 AND account_id = $2"
-    )))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(db)
-    .await
+    let sql = format!("SELECT {COLUMNS} FROM schedules WHERE id = $1 AND account_id = $2");
+    crate::db::one2(db, sql, id, account_id).await
 }
 
 pub async fn list_for_account(

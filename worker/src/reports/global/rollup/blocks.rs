@@ -14,14 +14,13 @@ pub(super) async fn delete_series_rows(
     conn: &mut PgConnection,
     series: i32,
 ) -> Result<(), sqlx::Error> {
-    for table in ["rollup_cells", "rollup_presence"] {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE series_id = $1"
-        )))
-        .bind(series)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query(
+        "WITH c AS (DELETE FROM rollup_cells WHERE series_id = $1)
+         DELETE FROM rollup_presence WHERE series_id = $1",
+    )
+    .bind(series)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -34,17 +33,18 @@ pub(super) async fn delete_blocks(
         return Ok(());
     }
     let (levels, ids): (Vec<i16>, Vec<i32>) = blocks.iter().copied().unzip();
-    for table in ["rollup_cells", "rollup_presence"] {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} t USING unnest($2::int2[], $3::int4[]) AS b (level, block)
-              WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block"
-        )))
-        .bind(series)
-        .bind(&levels)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query(
+        "WITH b AS (SELECT * FROM unnest($2::int2[], $3::int4[]) AS b (level, block)),
+              c AS (DELETE FROM rollup_cells t USING b
+                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block)
+         DELETE FROM rollup_presence t USING b
+          WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block",
+    )
+    .bind(series)
+    .bind(&levels)
+    .bind(&ids)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
