@@ -14,19 +14,24 @@ use crate::error::ApiError;
 
 /// The caller of a request, if it carries a valid token.
 pub async fn caller(headers: &HeaderMap, ctx: &Shared) -> Result<Option<Caller>, ApiError> {
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+    if headers.get(axum::http::header::AUTHORIZATION).is_none() {
         return Ok(None);
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthorized)?;
+    }
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     match caller_for_token(&ctx.pool, token).await? {
         Some(c) => Ok(Some(c)),
         None => Err(ApiError::unauthorized()),
     }
+}
+
+/// The bearer token of a request, if it carries one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// An authenticated admin of an account.

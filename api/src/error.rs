@@ -69,8 +69,24 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// Postgres out of reach (no connection within the pool's short wait, or a broken one)
+    /// is a quick `503` that says to try again, not a `500` after a long wait.
     fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(anyhow::Error::new(e).context("database"))
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Known {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "unavailable",
+                    message: "the service cannot reach its database right now; try again in a few seconds".into(),
+                    retry_after: Some(5),
+                }
+            }
+            e => ApiError::Internal(anyhow::Error::new(e).context("database")),
+        }
     }
 }
 

@@ -80,10 +80,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new(ctx);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let state = AppState::new(ctx, stopping);
     let events = state.spawn_listener();
+    // Event streams never end by themselves: they are told to, or graceful shutdown would
+    // wait for them forever.
     let r = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
         .await;
     events.abort();
     r

@@ -16,6 +16,28 @@ pub struct AppState {
     pub handoff: Arc<exportd_core::queue::Handoff>,
     /// Account ids whose exports changed state.
     pub events: broadcast::Sender<i64>,
+    /// Turns true when the server shuts down: open event streams end.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Event streams open per user.
+    pub streams: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+}
+
+/// One open stream of a user; counted until dropped.
+pub struct StreamSlot {
+    user: i64,
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut m = self.streams.lock().expect("not poisoned");
+        if let Some(n) = m.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<Shared> {
@@ -25,12 +47,28 @@ impl FromRef<AppState> for Arc<Shared> {
 }
 
 impl AppState {
-    pub fn new(ctx: Arc<Shared>) -> AppState {
+    pub fn new(ctx: Arc<Shared>, stopping: tokio::sync::watch::Receiver<bool>) -> AppState {
         AppState {
             ctx,
             handoff: Default::default(),
             events: broadcast::channel(1024).0,
+            stopping,
+            streams: Default::default(),
         }
+    }
+
+    /// Takes one of the user's stream slots; `None` when they have `max` open already.
+    pub fn open_stream(&self, user: i64, max: usize) -> Option<StreamSlot> {
+        let mut m = self.streams.lock().expect("not poisoned");
+        let n = m.entry(user).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            user,
+            streams: self.streams.clone(),
+        })
     }
 
     /// Listens on Redis for export events until the returned task is aborted, reconnecting

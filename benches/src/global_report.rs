@@ -249,7 +249,12 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             .await;
             r?;
             render_s.push(s);
-            let key = Storage::key(account_id, 0, &format!("bench-{i}.{}", format.extension()));
+            let key = Storage::key(
+                account_id,
+                0,
+                0,
+                &format!("bench-{i}.{}", format.extension()),
+            );
             let (r, s) = stats::measure(storage.put_file(&key, &path, format.content_type())).await;
             *bytes = r?;
             upload_s.push(s);

@@ -39,8 +39,25 @@ pub struct Config {
     pub poll_interval: Duration,
     pub lease: Duration,
     pub max_attempts: i32,
-    /// First retry delay; each further attempt doubles it, up to five minutes.
+    /// First retry delay; each further attempt doubles it, up to five minutes for an
+    /// export and an hour for a notification.
     pub retry_base: Duration,
+    /// How long an export keeps retrying transient failures, from its first attempt.
+    pub export_retry_window: Duration,
+    /// How long a notification keeps retrying, from when it was created.
+    pub notify_retry_window: Duration,
+    /// The longest one attempt at an export may run before it fails with `timeout`.
+    pub export_deadline: Duration,
+    /// Statement timeout of each report query.
+    pub statement_timeout: Duration,
+    /// Timeout of each storage (S3) operation, and of each SMTP exchange.
+    pub io_timeout: Duration,
+    /// Most event streams open at once per user.
+    pub max_streams_per_user: usize,
+    /// How often an open stream checks that its token still stands.
+    pub stream_recheck: Duration,
+    /// Most schedules per account.
+    pub max_schedules: i64,
     pub worker_concurrency: usize,
     pub max_active_exports: i64,
     pub reconcile_interval: Duration,
@@ -175,8 +192,22 @@ impl Config {
             dispatch_cap: env.parse("EXPORTD_DISPATCH_CAP", 500)?,
             poll_interval: Duration::from_millis(env.parse("EXPORTD_POLL_INTERVAL_MS", 100)?),
             lease: Duration::from_secs(env.parse("EXPORTD_LEASE_SECS", 30)?),
-            max_attempts: env.parse("EXPORTD_MAX_ATTEMPTS", 5)?,
+            max_attempts: env.parse("EXPORTD_MAX_ATTEMPTS", 100)?,
             retry_base: Duration::from_millis(env.parse("EXPORTD_RETRY_BASE_MS", 2000)?),
+            export_retry_window: Duration::from_secs(
+                env.parse("EXPORTD_EXPORT_RETRY_SECS", 3_600)?,
+            ),
+            notify_retry_window: Duration::from_secs(
+                env.parse("EXPORTD_NOTIFY_RETRY_SECS", 86_400)?,
+            ),
+            export_deadline: Duration::from_secs(env.parse("EXPORTD_EXPORT_DEADLINE_SECS", 1_800)?),
+            statement_timeout: Duration::from_secs(
+                env.parse("EXPORTD_STATEMENT_TIMEOUT_SECS", 300)?,
+            ),
+            io_timeout: Duration::from_secs(env.parse("EXPORTD_IO_TIMEOUT_SECS", 60)?),
+            max_streams_per_user: env.parse("EXPORTD_MAX_STREAMS_PER_USER", 5)?,
+            stream_recheck: Duration::from_secs(env.parse("EXPORTD_STREAM_RECHECK_SECS", 30)?),
+            max_schedules: env.parse("EXPORTD_MAX_SCHEDULES", 50)?,
             worker_concurrency: env.parse("EXPORTD_WORKER_CONCURRENCY", 2)?,
             max_active_exports: env.parse("EXPORTD_MAX_ACTIVE_EXPORTS", 10)?,
             reconcile_interval: Duration::from_millis(

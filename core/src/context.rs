@@ -28,6 +28,16 @@ impl Shared {
             .await
             .context("connecting to Redis (REDIS_URL)")?;
         let storage = Storage::from_config(&cfg);
+        // A missing bucket or bad credentials are said at start (and in /readyz), not
+        // first found by an export.
+        match storage.check().await {
+            Ok(()) => {}
+            Err(e) if e.is_permanent() => tracing::error!(
+                error = %e,
+                "storage is misconfigured: exports will fail until the bucket or its credentials are fixed (S3_BUCKET, AWS_*)"
+            ),
+            Err(e) => tracing::warn!(error = %e, "storage does not answer yet"),
+        }
         Ok(Arc::new(Shared {
             cfg: Arc::new(cfg),
             pool,

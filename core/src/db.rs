@@ -4,14 +4,26 @@ use std::time::Duration;
 
 use sqlx::{
     PgExecutor, PgPool, Postgres,
-    postgres::{PgPoolOptions, PgRow},
+    postgres::{PgConnectOptions, PgPoolOptions, PgRow},
 };
 
 use crate::Config;
 
 /// Opens the pool. It fails at start if Postgres is unreachable.
+/// Every statement runs under `EXPORTD_STATEMENT_TIMEOUT_SECS`, and waiting for a
+/// connection gives up after a few seconds, so an outage answers quickly instead of
+/// holding requests.
 pub async fn connect(cfg: &Config) -> Result<PgPool, sqlx::Error> {
-    connect_url(&cfg.database_url, cfg.db_max_connections).await
+    let opts: PgConnectOptions = cfg.database_url.parse()?;
+    let opts = opts.options([(
+        "statement_timeout",
+        format!("{}s", cfg.statement_timeout.as_secs().max(1)),
+    )]);
+    PgPoolOptions::new()
+        .max_connections(cfg.db_max_connections)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(opts)
+        .await
 }
 
 pub async fn connect_url(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {

@@ -35,6 +35,25 @@ pub enum StorageError {
     S3(String),
 }
 
+impl StorageError {
+    /// Whether retrying cannot help: the bucket is missing, or the credentials are wrong or
+    /// not allowed. An operator has to act.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            StorageError::S3(m) => [
+                "NoSuchBucket",
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "AllAccessDisabled",
+            ]
+            .iter()
+            .any(|code| m.contains(code)),
+            StorageError::Io(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
+        }
+    }
+}
+
 fn s3err<E: std::error::Error>(e: E) -> StorageError {
     // The SDK's Display hides the service's message; its Debug chain carries it.
     StorageError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
@@ -44,7 +63,7 @@ impl Storage {
     pub fn from_config(cfg: &crate::Config) -> Storage {
         match &cfg.s3 {
             Some(s3) => Storage::S3 {
-                client: s3_client(s3),
+                client: s3_client(s3, cfg.io_timeout),
                 bucket: s3.bucket.clone(),
             },
             None => Storage::Local {
@@ -53,9 +72,12 @@ impl Storage {
         }
     }
 
-    /// The object key of an export's file.
-    pub fn key(account_id: i64, export_id: i64, file_name: &str) -> String {
-        format!("exports/{account_id}/{export_id}/{file_name}")
+    /// The object key of an export's file, as written by the attempt holding lease
+    /// `token`: each attempt writes its own object, and only the one that finishes under its
+    /// lease is recorded, so a stale worker never overwrites the file of a newer attempt.
+    /// The same attempt retrying an upload overwrites its own object.
+    pub fn key(account_id: i64, export_id: i64, token: i64, file_name: &str) -> String {
+        format!("exports/{account_id}/{export_id}/{token}/{file_name}")
     }
 
     /// Stores the file at `path` under `key`; returns its size.
@@ -174,9 +196,17 @@ impl Storage {
     }
 }
 
-fn s3_client(s3: &S3Config) -> Client {
+fn s3_client(s3: &S3Config, timeout: Duration) -> Client {
+    // Every operation (each part of a multipart upload is one) has a deadline; a hung
+    // connection fails the attempt, which is retried.
+    let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .operation_attempt_timeout(timeout)
+        .operation_timeout(timeout * 2)
+        .build();
     let mut b = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .timeout_config(timeouts)
         .region(Region::new(s3.region.clone()))
         .force_path_style(s3.force_path_style);
     if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {

@@ -52,11 +52,12 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub ctx: Arc<Ctx>,
     pub pool: PgPool,
-    pub bucket: String,
     pub vars: HashMap<String, String>,
     db_name: String,
     stop: broadcast::Sender<()>,
     tasks: Vec<JoinHandle<()>>,
+    /// With `("DB_PROXY", "true")`: the app reaches Postgres through this.
+    pub db_proxy: Option<DbProxy>,
     children: Vec<std::process::Child>,
 }
 
@@ -86,10 +87,24 @@ impl TestApp {
             .await
             .expect("create test database");
         admin.close().await;
-        let db_url = format!(
+        let mut db_url = format!(
             "{}/{db_name}",
             admin_url.rsplit_once('/').expect("url has a database").0
         );
+        // Through a proxy the test can cut, to take Postgres away for real.
+        let db_proxy = if extra.iter().any(|(k, v)| *k == "DB_PROXY" && *v == "true") {
+            let (authority, _) = db_url
+                .split_once('@')
+                .expect("url has credentials")
+                .1
+                .split_once('/')
+                .expect("url has a database");
+            let proxy = DbProxy::start(authority.to_owned()).await;
+            db_url = db_url.replacen(authority, &proxy.addr, 1);
+            Some(proxy)
+        } else {
+            None
+        };
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -124,7 +139,11 @@ impl TestApp {
         let shared = Shared::connect(cfg).await.expect("connect the app");
         let ctx = Ctx::new(&shared).expect("the worker's context");
         exportd_core::db::migrate(&ctx.pool).await.expect("migrate");
-        if let Storage::S3 { client, bucket } = &ctx.storage {
+        // A test that points S3 somewhere else makes its own storage fault.
+        let own_s3 = extra.iter().any(|(k, _)| *k == "S3_ENDPOINT");
+        if let Storage::S3 { client, bucket } = &ctx.storage
+            && !own_s3
+        {
             client
                 .create_bucket()
                 .bucket(bucket)
@@ -165,11 +184,11 @@ impl TestApp {
                 .unwrap(),
             pool: ctx.pool.clone(),
             ctx,
-            bucket,
             vars,
             db_name,
             stop,
             tasks,
+            db_proxy,
             children: Vec::new(),
         }
     }
@@ -510,4 +529,42 @@ pub async fn assert_error_response(r: reqwest::Response, want_status: u16, code:
     let status = r.status().as_u16();
     let body: Value = r.json().await.expect("an error body is JSON");
     assert_error(status, &body, want_status, code)
+}
+
+/// A TCP proxy to Postgres that a test can cut: every open connection is dropped and new
+/// ones are refused, as when the server goes down.
+pub struct DbProxy {
+    pub addr: String,
+    tasks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
+    accept: JoinHandle<()>,
+}
+
+impl DbProxy {
+    async fn start(upstream: String) -> DbProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let tasks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>> = Default::default();
+        let t = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                t.lock().unwrap().spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        DbProxy {
+            addr,
+            tasks,
+            accept,
+        }
+    }
+
+    /// Drops every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.accept.abort();
+        self.tasks.lock().unwrap().abort_all();
+    }
 }

@@ -404,24 +404,18 @@ async fn an_export_of_a_deleted_account_fails_at_once_and_the_requester_is_told(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_upload_that_keeps_failing_is_retried_with_backoff_then_failed_with_a_reason() {
-    // The bucket is never created: every upload fails for real.
+    // Nothing listens where S3 should be: every upload fails for real, and transiently (a
+    // missing bucket, by contrast, fails at once: see hardening.rs).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
     let app = TestApp::spawn_with(&[
         ("EXPORTD_MAX_ATTEMPTS", "3"),
         ("EXPORTD_RETRY_BASE_MS", "200"),
+        ("EXPORTD_IO_TIMEOUT_SECS", "2"),
+        ("S3_ENDPOINT", &endpoint),
     ])
     .await;
-    let Some(client) = (match &app.ctx.storage {
-        exportd_core::storage::Storage::S3 { client, .. } => Some(client.clone()),
-        _ => None,
-    }) else {
-        unreachable!()
-    };
-    client
-        .delete_bucket()
-        .bucket(&app.bucket)
-        .send()
-        .await
-        .unwrap();
     let acct = app.account("Retry", "UTC", "pro", "es").await;
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();

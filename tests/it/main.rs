@@ -4,6 +4,7 @@
 mod api_contract;
 mod fixture;
 mod global_report;
+mod hardening;
 mod harness;
 mod lifecycle;
 mod notifications;

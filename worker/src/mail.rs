@@ -200,7 +200,7 @@ impl Mailer {
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
         }
         .port(smtp.port)
-        .timeout(Some(Duration::from_secs(20)));
+        .timeout(Some(cfg.io_timeout.min(Duration::from_secs(60))));
         if let (Some(u), Some(p)) = (&smtp.username, &smtp.password) {
             b = b.credentials(Credentials::new(u.clone(), p.expose_secret().to_owned()));
         }

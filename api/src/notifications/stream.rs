@@ -1,20 +1,27 @@
 //! `GET /v1/notifications/stream`: Server-Sent Events, one `export` event each time an
 //! export of the caller's account changes state, pushed as soon as the change is announced
 //! on Redis. Each event's id is its row in `export_events`; a client reconnecting with
-//! `Last-Event-ID` gets every event it missed.
+//! `Last-Event-ID` gets every event it missed. A user has at most
+//! `EXPORTD_MAX_STREAMS_PER_USER` streams open; a stream ends when the server shuts down,
+//! and when its token is revoked or its user is no longer an admin (checked every
+//! `EXPORTD_STREAM_RECHECK_SECS`).
 
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
     extract::State,
-    http::HeaderMap,
+    http::{HeaderMap, StatusCode},
     response::sse::{Event, KeepAlive, Sse},
 };
-use exportd_core::events;
+use exportd_core::{auth::caller_for_token, events};
 use futures::Stream;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::{auth::Admin, error::ApiResult, state::AppState};
+use crate::{
+    auth::Admin,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
 
 /// Streams also poll this often, in case an announcement was lost.
 const POLL: Duration = Duration::from_secs(5);
@@ -26,6 +33,20 @@ pub async fn stream(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let account = caller.account_id;
     let pool = state.ctx.pool.clone();
+    let slot = state
+        .open_stream(caller.user_id, state.ctx.cfg.max_streams_per_user)
+        .ok_or_else(|| ApiError::Known {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_streams",
+            message: format!(
+                "you have {} event streams open already; close one first",
+                state.ctx.cfg.max_streams_per_user
+            ),
+            retry_after: Some(10),
+        })?;
+    let token = crate::auth::bearer(&headers).unwrap_or_default().to_owned();
+    let mut stopping = state.stopping.clone();
+    let recheck = state.ctx.cfg.stream_recheck;
     let start = match headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -37,8 +58,18 @@ pub async fn stream(
     let mut wake = state.events.subscribe();
     let (tx, rx) = mpsc::channel::<Event>(64);
     tokio::spawn(async move {
+        let _slot = slot;
         let mut last = start;
+        let mut checked = tokio::time::Instant::now();
         loop {
+            if checked.elapsed() >= recheck {
+                checked = tokio::time::Instant::now();
+                match caller_for_token(&pool, &token).await {
+                    Ok(Some(c)) if c.is_admin() => {}
+                    Ok(_) => return,
+                    Err(e) => tracing::warn!(error = %e, "re-checking a stream's token failed"),
+                }
+            }
             match events::since(&pool, account, last, 500).await {
                 Ok(evs) => {
                     for e in evs {
@@ -56,7 +87,7 @@ pub async fn stream(
                 Err(e) => tracing::warn!(error = %e, "reading export events failed"),
             }
             // Wait for this account's next announcement, the poll, or the client leaving.
-            let deadline = tokio::time::sleep(POLL);
+            let deadline = tokio::time::sleep(POLL.min(recheck));
             tokio::pin!(deadline);
             loop {
                 tokio::select! {
@@ -67,6 +98,7 @@ pub async fn stream(
                     },
                     _ = &mut deadline => break,
                     _ = tx.closed() => return,
+                    _ = stopping.wait_for(|s| *s) => return,
                 }
             }
         }

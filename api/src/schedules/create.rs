@@ -59,6 +59,13 @@ pub async fn create(
     let notify = req.notify.unwrap_or_default();
     validate::notify(&ctx, caller.account_id, &notify).await?;
     let options = validate::options(kind, &req.options.unwrap_or_default())?;
+    let max = ctx.cfg.max_schedules;
+    if schedules::count_for_account(&ctx.pool, caller.account_id).await? >= max {
+        return Err(ApiError::unprocessable(
+            "too_many_schedules",
+            format!("an account has at most {max} schedules; delete one first"),
+        ));
+    }
     let (_, next) = schedules::next_after(Utc::now(), req.day_of_month as u32, req.hour as u32, tz);
     let fields = ScheduleFields {
         kind,

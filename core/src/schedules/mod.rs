@@ -117,6 +117,17 @@ pub async fn list_for_account(
     .await
 }
 
+/// How many schedules the account has.
+pub async fn count_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM schedules WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
+}
+
 /// Deletes an account's schedule; its exports stay. False when it was not the account's.
 pub async fn delete(
     db: impl PgExecutor<'_>,

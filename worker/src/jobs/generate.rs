@@ -86,10 +86,34 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         ctx.cfg.lease,
         lost.clone(),
     ));
-    let outcome = produce(ctx, &export, lease, &lost).await;
+    let outcome = match tokio::time::timeout(
+        ctx.cfg.export_deadline,
+        produce(ctx, &export, lease, &lost),
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => Err(permanent(
+            "timeout",
+            format!(
+                "building the report took longer than the {}-minute limit of one attempt; try a shorter range",
+                ctx.cfg.export_deadline.as_secs() / 60
+            ),
+        )),
+    };
     heartbeat.abort();
     match outcome {
-        Ok(file) => finish_success(ctx, &export, lease, &file).await,
+        Ok(file) => {
+            let finished = finish_success(ctx, &export, lease, &file).await;
+            if !matches!(finished, Ok(true)) {
+                // Cancelled or taken over while uploading, or the record failed: this
+                // attempt's object is nobody's file.
+                if let Err(e) = ctx.storage.delete(&file.key).await {
+                    warn!(error = %e, file.key = %file.key, "deleting an unrecorded file failed");
+                }
+            }
+            finished.map(drop)
+        }
         Err(GenerateError::LeaseLost) => {
             info!("lease lost (cancelled or taken over); stopped without writing");
             Ok(())
@@ -97,16 +121,22 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         Err(GenerateError::Permanent { code, message }) => {
             finish_failure(ctx, &export, lease, code, &message).await
         }
-        Err(GenerateError::Transient(e)) if export.attempts >= ctx.cfg.max_attempts => {
+        Err(GenerateError::Transient(e)) if !may_retry(ctx, &export) => {
             warn!(error = format!("{e:#}"), "last attempt failed");
+            let since = export.started_at.unwrap_or(export.created_at);
             let msg = format!(
-                "the report could not be built after {} attempts: {e}",
-                export.attempts
+                "the report could not be built after {} attempts over {} minutes: {e}",
+                export.attempts,
+                (Utc::now() - since).num_minutes()
             );
             finish_failure(ctx, &export, lease, "attempts_exhausted", &msg).await
         }
         Err(GenerateError::Transient(e)) => {
-            let delay = super::backoff_secs(ctx.cfg.retry_base, export.attempts);
+            let delay = super::backoff_secs(
+                ctx.cfg.retry_base,
+                export.attempts,
+                super::EXPORT_BACKOFF_CAP,
+            );
             warn!(
                 error = format!("{e:#}"),
                 retry_in_secs = delay,
@@ -117,6 +147,22 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether a transient failure is tried again: within the attempt cap and the retry window
+/// (an hour by default) from the first attempt.
+fn may_retry(ctx: &Ctx, export: &Export) -> bool {
+    let delay = super::backoff_secs(
+        ctx.cfg.retry_base,
+        export.attempts,
+        super::EXPORT_BACKOFF_CAP,
+    );
+    export.attempts < ctx.cfg.max_attempts
+        && super::within_window(
+            export.started_at.unwrap_or(export.created_at),
+            ctx.cfg.export_retry_window,
+            delay,
+        )
 }
 
 /// Renews the lease every third of its length; flags `lost` when it is no longer held.
@@ -223,12 +269,21 @@ async fn produce(
         export.range_to,
         format.extension()
     );
-    let key = Storage::key(account.id, export.id, &name);
+    let key = Storage::key(account.id, export.id, lease.token, &name);
     let bytes = ctx
         .storage
         .put_file(&key, tmp.path(), format.content_type())
         .await
-        .map_err(|e| anyhow::Error::new(e).context("uploading the file"))?;
+        .map_err(|e| {
+            if e.is_permanent() {
+                permanent(
+                    "storage_misconfigured",
+                    format!("the file could not be stored ({e}); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"),
+                )
+            } else {
+                GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
+            }
+        })?;
     checkpoint(ctx, lease, lost, 95).await?;
     let expires_at = Utc::now() + Days::days(ctx.cfg.plan(account.plan).file_days);
     Ok(StoredFile {
@@ -239,22 +294,23 @@ async fn produce(
     })
 }
 
+/// Records the file; false when the lease was lost first (cancelled or taken over).
 async fn finish_success(
     ctx: &Ctx,
     export: &Export,
     lease: Lease,
     file: &StoredFile,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let mut tx = ctx.pool.begin().await?;
     if !exports::succeed(&mut *tx, lease, file).await? {
         info!("lease lost before recording the file; the newer attempt owns the result");
-        return Ok(());
+        return Ok(false);
     }
     record_notifications(&mut tx, export, "succeeded").await?;
     tx.commit().await?;
     info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
     after_finish(ctx, export).await;
-    Ok(())
+    Ok(true)
 }
 
 /// Marks the export failed and tells its recipients why.

@@ -24,10 +24,26 @@ use tokio::sync::watch;
 
 use crate::Ctx;
 
-/// Backoff after failed attempt `attempt` (1-based): base, 2×base, 4×base … at most five
-/// minutes.
-pub fn backoff_secs(base: Duration, attempt: i32) -> f64 {
-    (base.as_secs_f64() * 2f64.powi((attempt - 1).clamp(0, 16))).min(300.0)
+/// Backoff after failed attempt `attempt` (1-based): base, 2×base, 4×base … at most `cap`
+/// (seconds, then minutes, then hours, as Stripe and Svix retry).
+pub fn backoff_secs(base: Duration, attempt: i32, cap: Duration) -> f64 {
+    (base.as_secs_f64() * 2f64.powi((attempt - 1).clamp(0, 20))).min(cap.as_secs_f64())
+}
+
+/// The longest wait between two attempts at an export.
+pub const EXPORT_BACKOFF_CAP: Duration = Duration::from_secs(300);
+/// The longest wait between two attempts at a notification.
+pub const NOTIFY_BACKOFF_CAP: Duration = Duration::from_secs(3_600);
+
+/// Whether a job first tried at `since` is still within its retry window, with one more
+/// wait of `delay_secs` to come.
+pub fn within_window(
+    since: chrono::DateTime<chrono::Utc>,
+    window: Duration,
+    delay_secs: f64,
+) -> bool {
+    let elapsed = (chrono::Utc::now() - since).to_std().unwrap_or_default();
+    elapsed.as_secs_f64() + delay_secs <= window.as_secs_f64()
 }
 
 /// Registers every worker of this process. Worker names carry the process's unique
@@ -164,4 +180,34 @@ pub async fn run_worker(
         let _ = l.await;
     }
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_grow_from_seconds_to_their_cap_and_an_outage_of_an_hour_is_outlasted() {
+        let base = Duration::from_secs(2);
+        let delays: Vec<f64> = (1..=12)
+            .map(|a| backoff_secs(base, a, EXPORT_BACKOFF_CAP))
+            .collect();
+        assert_eq!(&delays[..4], &[2.0, 4.0, 8.0, 16.0]);
+        assert!(delays.iter().all(|d| *d <= 300.0));
+        assert_eq!(backoff_secs(base, 30, NOTIFY_BACKOFF_CAP), 3600.0);
+        // The attempts of an export span its whole hour, not half a minute.
+        let mut waited = 0.0;
+        let mut attempt = 1;
+        while waited + backoff_secs(base, attempt, EXPORT_BACKOFF_CAP) <= 3600.0 {
+            waited += backoff_secs(base, attempt, EXPORT_BACKOFF_CAP);
+            attempt += 1;
+        }
+        assert!(
+            waited > 3000.0 && attempt < 100,
+            "{attempt} attempts over {waited}s"
+        );
+        let started = chrono::Utc::now() - chrono::Duration::minutes(59);
+        assert!(within_window(started, Duration::from_secs(3600), 30.0));
+        assert!(!within_window(started, Duration::from_secs(3600), 120.0));
+    }
 }

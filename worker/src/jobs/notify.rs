@@ -81,8 +81,12 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
             info!(channel = %n.channel, attempt = n.attempts, "notification sent");
         }
         Err(e) => {
-            let give_up = e.permanent || n.attempts >= ctx.cfg.max_attempts;
-            let delay = super::backoff_secs(ctx.cfg.retry_base, n.attempts);
+            let delay =
+                super::backoff_secs(ctx.cfg.retry_base, n.attempts, super::NOTIFY_BACKOFF_CAP);
+            // Retries outlast real outages: up to a day by default, on a growing schedule.
+            let give_up = e.permanent
+                || n.attempts >= ctx.cfg.max_attempts
+                || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
             warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
             notifications::mark_attempt_failed(&ctx.pool, n.id, &e.message, delay, give_up).await?;
         }

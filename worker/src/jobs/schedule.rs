@@ -10,7 +10,6 @@ use chrono_tz::Tz;
 use exportd_core::{
     domain::{self, DateRange},
     exports::{self, NewExport},
-    queue::{self, QueueName},
     schedules::{self, Period},
 };
 use tracing::{info, warn};
@@ -55,18 +54,8 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
         tx.commit().await?;
         exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, s.account_id).await;
     }
-    if !created.is_empty()
-        && let Err(e) = queue::dispatch(
-            &ctx.pool,
-            &mut ctx.redis.clone(),
-            &ctx.cfg,
-            QueueName::Generate,
-            &created,
-        )
-        .await
-    {
-        warn!(error = %e, "dispatching scheduled runs failed; the reconciler will");
-    }
+    // The dispatcher hands them to the queue within a poll interval, fairly across
+    // accounts: a tenant with many schedules does not go ahead of everyone else.
     Ok(created)
 }
 

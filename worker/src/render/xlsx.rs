@@ -145,7 +145,7 @@ impl Sink for XlsxSink {
         ws.set_column_width(1, (value_w + 2) as f64)?;
         for (i, (k, v)) in pairs.iter().enumerate() {
             ws.write_string_with_format(i as u32, 0, k, &self.f.label)?;
-            ws.write_string(i as u32, 1, v)?;
+            ws.write_string(i as u32, 1, fit_cell(v).as_ref())?;
         }
         Ok(())
     }
@@ -192,10 +192,10 @@ impl Sink for XlsxSink {
                     ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.total_duration)?;
                 }
                 (Cell::Text(s), false) => {
-                    ws.write_string(r, c, s)?;
+                    ws.write_string(r, c, fit_cell(s).as_ref())?;
                 }
                 (Cell::Text(s), true) => {
-                    ws.write_string_with_format(r, c, s, &f.total_text)?;
+                    ws.write_string_with_format(r, c, fit_cell(s).as_ref(), &f.total_text)?;
                 }
                 (Cell::DateTime(t), _) => {
                     ws.write_datetime_with_format(r, c, t, &f.datetime)?;
@@ -237,5 +237,48 @@ impl Sink for XlsxSink {
 
     fn order(&mut self, keys: &[&'static str]) {
         self.order = keys.to_vec();
+    }
+}
+
+/// Excel holds at most this many characters in a cell; a longer text fails the workbook.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// What marks a text that was cut to fit a cell.
+pub const CUT_MARKER: &str = " […]";
+
+/// A text as it fits in a cell: whole when it fits, otherwise cut at Excel's limit (on a
+/// character boundary) with [`CUT_MARKER`] at the end. Excel counts UTF-16 units.
+pub fn fit_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_CELL_CHARS || s.encode_utf16().count() <= MAX_CELL_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let room = MAX_CELL_CHARS - CUT_MARKER.encode_utf16().count();
+    let mut units = 0;
+    let end = s
+        .char_indices()
+        .find(|(_, ch)| {
+            units += ch.len_utf16();
+            units > room
+        })
+        .map_or(s.len(), |(i, _)| i);
+    std::borrow::Cow::Owned(format!("{}{CUT_MARKER}", &s[..end]))
+}
+
+#[cfg(test)]
+mod cell_tests {
+    use super::*;
+
+    #[test]
+    fn a_text_over_excels_limit_is_cut_with_a_marker_and_the_workbook_saves() {
+        assert_eq!(fit_cell("short"), "short");
+        let long = "ñ".repeat(40_000);
+        let cut = fit_cell(&long);
+        assert_eq!(cut.encode_utf16().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with(CUT_MARKER));
+        let emoji = "😀".repeat(20_000); // two UTF-16 units each
+        assert!(fit_cell(&emoji).encode_utf16().count() <= MAX_CELL_CHARS);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().write_string(0, 0, cut.as_ref()).unwrap();
+        wb.save_to_buffer().expect("a cut text saves");
     }
 }

@@ -1,0 +1,236 @@
+//! Multi-tenant hardening, caused for real: Postgres cut away, streams over their cap or
+//! with a revoked token, shutdown with streams open, a missing bucket, a tenant with many
+//! queued exports, too many schedules.
+
+use std::time::{Duration, Instant};
+
+use exportd_core::{
+    domain::Format,
+    exports::{self, NewExport},
+    kinds::ReportKind,
+    storage::Storage,
+};
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::{
+    harness::{TestApp, assert_error, assert_error_response, poll},
+    lifecycle::small,
+};
+
+async fn open_stream(app: &TestApp, token: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/v1/notifications/stream", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_postgres_gone_the_api_answers_a_quick_503_in_the_error_shape() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("DB_PROXY", "true")]).await;
+    let acct = app.account("Down", "UTC", "pro", "es").await;
+    let (s, _) = app.post_export(&acct.token, &small("csv")).await;
+    assert_eq!(s, 202, "up before the cut");
+    app.db_proxy.as_ref().unwrap().cut();
+    let t = Instant::now();
+    let r = app
+        .http
+        .get(format!("{}/v1/exports", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("retry-after").is_some());
+    assert_error_response(r, 503, "unavailable").await;
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "answered in {:?}, not after a long wait",
+        t.elapsed()
+    );
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_capped_per_user_and_a_revoked_token_stops_streaming() {
+    let app = TestApp::spawn_with(&[
+        ("WORKER", "none"),
+        ("EXPORTD_MAX_STREAMS_PER_USER", "2"),
+        ("EXPORTD_STREAM_RECHECK_SECS", "1"),
+    ])
+    .await;
+    let acct = app.account("Streams", "UTC", "pro", "es").await;
+    let first = open_stream(&app, &acct.token).await;
+    let second = open_stream(&app, &acct.token).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = open_stream(&app, &acct.token).await;
+    assert_error_response(third, 429, "too_many_streams").await;
+    drop(second);
+    let again = poll(10, "a slot to free up once a stream closes", || async {
+        let r = open_stream(&app, &acct.token).await;
+        (r.status() == 200).then_some(r)
+    })
+    .await;
+    sqlx::query("UPDATE api_tokens SET revoked_at = now()")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for resp in [first, again] {
+        let mut body = resp.bytes_stream();
+        let ended = tokio::time::timeout(Duration::from_secs(15), async {
+            while let Some(chunk) = body.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream ends once its token is revoked");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_open_event_streams_instead_of_waiting_for_them() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Bye", "UTC", "pro", "es").await;
+    let stream = open_stream(&app, &acct.token).await;
+    assert_eq!(stream.status(), 200);
+    let reader = tokio::spawn(async move {
+        let mut body = stream.bytes_stream();
+        while let Some(Ok(_)) = body.next().await {}
+    });
+    let done = tokio::time::timeout(Duration::from_secs(20), app.shutdown()).await;
+    assert!(done.is_ok(), "the API stops with a stream open");
+    tokio::time::timeout(Duration::from_secs(5), reader)
+        .await
+        .expect("the stream was ended")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_bucket_fails_the_export_at_once_with_a_reason_an_operator_can_act_on() {
+    let app = TestApp::spawn().await;
+    let acct = app.account("NoBucket", "UTC", "pro", "es").await;
+    if let Storage::S3 { client, bucket } = &app.ctx.storage {
+        client.delete_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let (_, e) = app.post_export(&acct.token, &small("csv")).await;
+    let done = app
+        .wait_finished(&acct.token, e["id"].as_i64().unwrap())
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "storage_misconfigured", "{done}");
+    assert!(
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("S3_BUCKET")
+    );
+    assert_eq!(done["attempts"], 1, "not retried: {done}");
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "readiness says storage is not usable");
+    let ready: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(ready["storage"]["ok"], false, "{ready}");
+    app.shutdown().await;
+}
+
+fn queued(account_id: i64) -> NewExport {
+    let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    NewExport {
+        account_id,
+        requested_by: None,
+        kind: ReportKind::Global,
+        format: Format::Csv,
+        range_from: day,
+        range_to: day,
+        timezone: "UTC".into(),
+        options: json!({}),
+        notify: json!({}),
+        idempotency_key: None,
+        request_hash: None,
+        schedule_id: None,
+        period: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_with_many_queued_exports_does_not_go_ahead_of_the_others() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "3")]).await;
+    let busy = app.account("Busy", "UTC", "vip", "es").await;
+    let quiet = app.account("Quiet", "UTC", "vip", "es").await;
+    for _ in 0..40 {
+        exports::insert(&app.pool, &queued(busy.id)).await.unwrap();
+    }
+    exports::insert(&app.pool, &queued(quiet.id)).await.unwrap();
+    exportd_worker::jobs::dispatch::pass(&app.ctx)
+        .await
+        .unwrap();
+    let dispatched = |account: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM exports WHERE account_id = $1 AND dispatched_at IS NOT NULL",
+            )
+            .bind(account)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        dispatched(quiet.id).await,
+        1,
+        "the quiet tenant's export is handed over"
+    );
+    assert_eq!(
+        dispatched(busy.id).await,
+        3,
+        "the busy tenant gets its share, no more"
+    );
+    // A second pass adds nothing for the busy tenant while its three wait.
+    exportd_worker::jobs::dispatch::pass(&app.ctx)
+        .await
+        .unwrap();
+    assert_eq!(dispatched(busy.id).await, 3);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_has_at_most_the_configured_number_of_schedules() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_SCHEDULES", "2")]).await;
+    let acct = app.account("Sched", "UTC", "pro", "es").await;
+    let create = || async {
+        let r = app
+            .http
+            .post(format!("{}/v1/schedules", app.base))
+            .bearer_auth(&acct.token)
+            .json(&json!({"kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().await.unwrap())
+    };
+    assert_eq!(create().await.0, 201);
+    assert_eq!(create().await.0, 201);
+    let (s, e) = create().await;
+    assert!(assert_error(s, &e, 422, "too_many_schedules").contains('2'));
+    app.shutdown().await;
+}
