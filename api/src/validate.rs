@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use exportd_core::{
     Shared,
     domain::{self, Format},
-    kinds::{ReportKind, ReportOptions},
+    kinds::{self, ReportKind, ReportOptions},
     notifications::NotifySpec,
     webhooks,
 };
@@ -84,9 +84,29 @@ pub async fn notify(ctx: &Shared, account_id: i64, n: &NotifySpec) -> ApiResult<
 }
 
 /// The options of a request for `kind`: an unknown option or a bad value is a
-/// `422 invalid_option` naming it.
-pub fn options(kind: ReportKind, o: &Map<String, Value>) -> ApiResult<ReportOptions> {
-    ReportOptions::parse(kind, o).map_err(|e| ApiError::unprocessable("invalid_option", e.message))
+/// `422 invalid_option` naming it, and so is an id that is not one of the account's.
+pub async fn options(
+    ctx: &Shared,
+    account_id: i64,
+    kind: ReportKind,
+    o: &Map<String, Value>,
+) -> ApiResult<ReportOptions> {
+    let options = ReportOptions::parse(kind, o)
+        .map_err(|e| ApiError::unprocessable("invalid_option", e.message))?;
+    for (name, table, ids) in options.named_ids() {
+        let foreign = kinds::foreign_ids(&ctx.pool, account_id, table, ids).await?;
+        if !foreign.is_empty() {
+            return Err(ApiError::unprocessable(
+                "invalid_option",
+                format!(
+                    "options.{}: no {} with id {foreign:?} in this account",
+                    name.as_str(),
+                    table.name().trim_end_matches('s')
+                ),
+            ));
+        }
+    }
+    Ok(options)
 }
 
 /// Reads a JSON body into `T`, answering 413 and 400 in the API's error shape.

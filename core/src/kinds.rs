@@ -14,14 +14,17 @@ use serde_json::{Map, Value};
 pub enum ReportKind {
     /// Seed 004: by site, by agent, per site by agent.
     Global,
+    /// Seed 003: the inbox's six conversation templates, one sheet each.
+    Conversations,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 1] = [ReportKind::Global];
+    pub const ALL: [ReportKind; 2] = [ReportKind::Global, ReportKind::Conversations];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::Global => "global",
+            ReportKind::Conversations => "conversations",
         }
     }
 
@@ -33,6 +36,7 @@ impl ReportKind {
     pub fn options(self) -> &'static [OptionName] {
         match self {
             ReportKind::Global => &[],
+            ReportKind::Conversations => &[OptionName::Sites, OptionName::Owners],
         }
     }
 
@@ -49,17 +53,23 @@ crate::text_enum!(ReportKind);
 pub enum OptionName {
     /// csv: `,` or `;`.
     Delimiter,
+    /// Site ids of the account ("bots" in seed 000, "cuentas" in seed 003).
+    Sites,
+    /// User ids of the account: the contacts' owners.
+    Owners,
 }
 
 /// Options every kind accepts.
 pub const COMMON: &[OptionName] = &[OptionName::Delimiter];
 
 impl OptionName {
-    pub const ALL: [OptionName; 1] = [OptionName::Delimiter];
+    pub const ALL: [OptionName; 3] = [OptionName::Delimiter, OptionName::Sites, OptionName::Owners];
 
     pub fn as_str(self) -> &'static str {
         match self {
             OptionName::Delimiter => "delimiter",
+            OptionName::Sites => "sites",
+            OptionName::Owners => "owners",
         }
     }
 
@@ -92,6 +102,29 @@ impl Delimiter {
 pub struct ReportOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<i64>>,
+}
+
+/// Most ids one filter may name.
+pub const MAX_IDS: usize = 1000;
+
+/// The table whose ids an option names, for the check that they are the caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTable {
+    Sites,
+    Users,
+}
+
+impl IdTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdTable::Sites => "sites",
+            IdTable::Users => "users",
+        }
+    }
 }
 
 /// An option that was refused: which one, and what is allowed.
@@ -130,9 +163,23 @@ impl ReportOptions {
                         serde_json::from_value(value.clone()).map_err(|_| bad("\",\" or \";\""))?,
                     )
                 }
+                OptionName::Sites => out.sites = Some(ids(value).ok_or_else(|| bad(IDS))?),
+                OptionName::Owners => out.owners = Some(ids(value).ok_or_else(|| bad(IDS))?),
             }
         }
         Ok(out)
+    }
+
+    /// The ids the options name, with the option and the table each must belong to.
+    pub fn named_ids(&self) -> Vec<(OptionName, IdTable, &[i64])> {
+        let mut v = Vec::new();
+        if let Some(ids) = &self.sites {
+            v.push((OptionName::Sites, IdTable::Sites, ids.as_slice()));
+        }
+        if let Some(ids) = &self.owners {
+            v.push((OptionName::Owners, IdTable::Users, ids.as_slice()));
+        }
+        v
     }
 
     /// The options of a stored export or schedule. They were checked when stored, so a
@@ -150,6 +197,40 @@ impl ReportOptions {
     }
 }
 
+const IDS: &str = "a list of 1 to 1000 ids (positive whole numbers)";
+
+/// A non-empty list of at most [`MAX_IDS`] positive ids, without repeats.
+fn ids(v: &Value) -> Option<Vec<i64>> {
+    let list: Vec<i64> = serde_json::from_value(v.clone()).ok()?;
+    if list.is_empty() || list.len() > MAX_IDS || list.iter().any(|&i| i <= 0) {
+        return None;
+    }
+    let mut list = list;
+    list.sort_unstable();
+    list.dedup();
+    Some(list)
+}
+
+/// The ids among `ids` that are not rows of `table` in the account: any makes a filter
+/// invalid (another account's site is as unknown as a site that does not exist).
+pub async fn foreign_ids(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: i64,
+    table: IdTable,
+    ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let sql = format!(
+        "SELECT i FROM unnest($2::int8[]) AS i
+          WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE t.id = i AND t.account_id = $1) ORDER BY i",
+        table.name()
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +246,25 @@ mod tests {
             ReportOptions::parse(ReportKind::Global, &map(json!({"delimter": ";"}))).unwrap_err();
         assert_eq!(e.option, "delimter");
         assert!(e.message.contains("known options: delimiter"), "{e}");
+    }
+
+    #[test]
+    fn id_filters_take_only_lists_of_positive_ids_and_only_where_the_kind_knows_them() {
+        let k = ReportKind::Conversations;
+        let o = ReportOptions::parse(k, &map(json!({"sites": [3, 1, 3], "owners": [9]}))).unwrap();
+        assert_eq!(o.sites, Some(vec![1, 3]));
+        for bad in [
+            json!([]),
+            json!([0]),
+            json!("1"),
+            json!([1.5]),
+            json!((1..=1001).collect::<Vec<_>>()),
+        ] {
+            let e = ReportOptions::parse(k, &map(json!({"sites": bad}))).unwrap_err();
+            assert_eq!(e.option, "sites");
+        }
+        let e = ReportOptions::parse(ReportKind::Global, &map(json!({"sites": [1]}))).unwrap_err();
+        assert_eq!(e.option, "sites", "global takes no site filter");
     }
 
     #[test]

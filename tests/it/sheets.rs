@@ -17,8 +17,14 @@ fn show(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
         Data::Float(f) => format!("{f:.2}"),
-        // Durations are stored as fractions of a day with a [h]:mm:ss format.
-        Data::DateTime(dt) => hms(dt.as_f64() * 86_400.0),
+        // Durations are stored as fractions of a day with a [h]:mm:ss format; dates and
+        // date-times read back as ISO text, the way the csv writes them.
+        Data::DateTime(dt) if dt.is_duration() => hms(dt.as_f64() * 86_400.0),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            None => hms(dt.as_f64() * 86_400.0),
+        },
         other => format!("{other:?}"),
     }
 }

@@ -72,7 +72,13 @@ pub async fn create(
     let tz: Tz = validate::timezone(&tz_name)?;
     let notify = req.notify.clone().unwrap_or_default();
     validate::notify(ctx, caller.account_id, &notify).await?;
-    let options = validate::options(kind, &req.options.clone().unwrap_or_default())?;
+    let options = validate::options(
+        ctx,
+        caller.account_id,
+        kind,
+        &req.options.clone().unwrap_or_default(),
+    )
+    .await?;
 
     let plan = Plan::parse(&plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };

@@ -58,7 +58,13 @@ pub async fn create(
     let tz = validate::timezone(&tz_name)?;
     let notify = req.notify.unwrap_or_default();
     validate::notify(&ctx, caller.account_id, &notify).await?;
-    let options = validate::options(kind, &req.options.unwrap_or_default())?;
+    let options = validate::options(
+        &ctx,
+        caller.account_id,
+        kind,
+        &req.options.unwrap_or_default(),
+    )
+    .await?;
     let max = ctx.cfg.max_schedules;
     if schedules::count_for_account(&ctx.pool, caller.account_id).await? >= max {
         return Err(ApiError::unprocessable(

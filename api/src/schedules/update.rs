@@ -64,9 +64,9 @@ pub async fn update(
     // The options are checked against the kind the schedule will have, whether or not
     // either changes.
     let options = match &req.options {
-        Some(o) => validate::options(kind, o)?,
+        Some(o) => validate::options(&ctx, caller.account_id, kind, o).await?,
         None => match s.options.as_object() {
-            Some(o) => validate::options(kind, o)?,
+            Some(o) => validate::options(&ctx, caller.account_id, kind, o).await?,
             None => ReportOptions::default(),
         },
     };

@@ -19,6 +19,8 @@ pub enum Cell {
     Duration(f64),
     Text(String),
     DateTime(chrono::NaiveDateTime),
+    /// A local calendar day.
+    Date(chrono::NaiveDate),
     Bool(bool),
 }
 
@@ -87,6 +89,52 @@ pub trait Sink: Send {
 
     /// The order of sections (by key; `"summary"` for the summary) in the finished file.
     fn order(&mut self, _keys: &[&'static str]) {}
+
+    /// A native chart over the rows of the section being written, after them. Formats
+    /// without charts (csv) skip it.
+    fn chart(&mut self, _spec: &ChartSpec) -> Result<(), RenderError> {
+        Ok(())
+    }
+}
+
+/// What a native chart shows: one series per value column (named by its header), over
+/// categories read from columns `categories.0 ..= categories.1` (two columns make a
+/// two-level axis), for every data row of the section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartSpec {
+    pub kind: ChartKind,
+    pub title: String,
+    pub categories: (u16, u16),
+    pub values: Vec<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    Column,
+    Line,
+    Pie,
+}
+
+/// Writes a section built whole: widths fitted to its cells, then its rows, then its
+/// chart if it has one.
+pub fn write_section(
+    sink: &mut dyn Sink,
+    section: &Section,
+    chart: Option<&ChartSpec>,
+) -> Result<(), RenderError> {
+    sink.begin(SectionSpec {
+        key: section.key,
+        title: section.title.clone(),
+        headers: section.headers.clone(),
+        widths: fitted_widths(section),
+    })?;
+    for row in &section.rows {
+        sink.row(row)?;
+    }
+    match chart {
+        Some(c) => sink.chart(c),
+        None => Ok(()),
+    }
 }
 
 /// Opens the sink of a format, writing to `out`.
@@ -126,6 +174,7 @@ fn display_len(cell: &Cell) -> usize {
         Cell::Num(_) | Cell::Duration(_) => 10,
         Cell::Text(s) => s.chars().count(),
         Cell::DateTime(_) => 19,
+        Cell::Date(_) => 10,
         Cell::Bool(_) => 5,
     }
 }

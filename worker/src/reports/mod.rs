@@ -7,6 +7,7 @@
 //! Adding a kind: its module here, its variant in `exportd_core::kinds::ReportKind`, and
 //! its line in [`report`].
 
+pub mod conversations;
 pub mod global;
 
 use std::path::PathBuf;
@@ -78,6 +79,7 @@ pub trait Report: Send + Sync {
 pub fn report(kind: ReportKind) -> &'static dyn Report {
     match kind {
         ReportKind::Global => &global::Global,
+        ReportKind::Conversations => &conversations::Conversations,
     }
 }
 

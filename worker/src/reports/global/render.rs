@@ -9,7 +9,7 @@ use super::{
     model::{AgentMetrics, GlobalReport, Piece, SiteBlock, SiteMetrics},
 };
 use crate::{
-    render::{Cell, RenderError, Row, Section, SectionSpec, Sink, fitted_widths},
+    render::{Cell, RenderError, Row, Section, SectionSpec, Sink, write_section},
     reports::{Meta, write_summary},
 };
 
@@ -216,15 +216,7 @@ impl<'a> Writer<'a> {
             },
         ];
         for section in &small {
-            self.sink.begin(SectionSpec {
-                key: section.key,
-                title: section.title.clone(),
-                headers: section.headers.clone(),
-                widths: fitted_widths(section),
-            })?;
-            for row in &section.rows {
-                self.sink.row(row)?;
-            }
+            write_section(&mut *self.sink, section, None)?;
             self.written += section.rows.len();
             (self.progress)((self.written as f64 / self.expected).min(1.0));
         }

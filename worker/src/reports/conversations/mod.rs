@@ -1,0 +1,298 @@
+//! The inbox's conversation templates (seed 003), one sheet each: open vs closed, by
+//! account and channel, recurrence by owner, new per hour (with a native column chart),
+//! by user and status, first-response times. A conversation is a chat; its owner is its
+//! contact's `owner_id`, its user its `accepted_by`. Totals are computed over all
+//! conversations (an overall average is never an average of averages).
+
+pub mod labels;
+pub mod query;
+
+use chrono::Timelike;
+use exportd_core::{domain::Locale, kinds::ReportKind};
+use futures::future::BoxFuture;
+
+use self::{
+    labels::{Labels, labels},
+    query::{Data, Scope},
+};
+use super::{Job, Meta, Report, write_summary};
+use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, write_section};
+
+pub struct Conversations;
+
+const KEYS: [&str; 6] = [
+    "open_closed",
+    "by_account_channel",
+    "recurrence_by_owner",
+    "new_per_hour",
+    "by_user_status",
+    "response_times",
+];
+
+impl Report for Conversations {
+    fn kind(&self) -> ReportKind {
+        ReportKind::Conversations
+    }
+
+    fn title(&self, locale: Locale) -> &'static str {
+        labels(locale).title
+    }
+
+    fn file_stem(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Es => "conversaciones-inbox",
+            Locale::En => "inbox-conversations",
+            Locale::Pt => "conversas-inbox",
+        }
+    }
+
+    fn sections(&self) -> &'static [&'static str] {
+        &[
+            "summary", KEYS[0], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
+        ]
+    }
+
+    fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Job {
+                pool,
+                meta,
+                mut sink,
+                out,
+                progress,
+                ..
+            } = job;
+            let (from, to) = meta.range.utc_bounds();
+            let scope = Scope {
+                account_id: meta.account.id,
+                from,
+                to,
+                sites: meta.options.sites.as_deref(),
+                owners: meta.options.owners.as_deref(),
+                tz: meta.range.tz.name(),
+            };
+            let data = query::read_all(&pool, &scope).await?;
+            progress(0.5);
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let l = labels(meta.account.locale);
+                write_summary(&mut *sink, &meta, l.title, &filters(&meta, &data, l))?;
+                for (section, chart) in sections(&data, meta.account.locale) {
+                    write_section(&mut *sink, &section, chart.as_ref())?;
+                }
+                sink.finish(&out)?;
+                progress(1.0);
+                Ok(())
+            })
+            .await?
+        })
+    }
+}
+
+/// The filters applied, in words, for the summary sheet.
+fn filters(meta: &Meta, data: &Data, l: &Labels) -> Vec<(String, String)> {
+    let names = |ids: &[i64], of: &std::collections::HashMap<i64, String>| {
+        ids.iter()
+            .map(|id| of.get(id).cloned().unwrap_or_else(|| format!("#{id}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    if let Some(ids) = &meta.options.sites {
+        out.push((l.filter_sites.to_owned(), names(ids, &data.sites)));
+    }
+    if let Some(ids) = &meta.options.owners {
+        out.push((l.filter_owners.to_owned(), names(ids, &data.users)));
+    }
+    out
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_owned())
+}
+
+fn row(cells: Vec<Cell>) -> Row {
+    Row {
+        cells,
+        total: false,
+    }
+}
+
+fn total(cells: Vec<Cell>) -> Row {
+    Row { cells, total: true }
+}
+
+fn section(key: &'static str, title: &str, headers: &[&str], rows: Vec<Row>) -> Section {
+    Section {
+        key,
+        title: title.to_owned(),
+        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+    }
+}
+
+fn duration(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Empty, Cell::Duration)
+}
+
+/// Rows named by a user (owner or assignee): by name, the unnamed group last.
+fn by_name<T>(
+    data: &Data,
+    rows: impl Iterator<Item = (Option<i64>, T)>,
+    none: &str,
+) -> Vec<(String, T)> {
+    let mut v: Vec<(bool, String, Option<i64>, T)> = rows
+        .map(|(id, t)| {
+            let name = match id {
+                Some(id) => data
+                    .users
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{id}")),
+                None => none.to_owned(),
+            };
+            (id.is_none(), name, id, t)
+        })
+        .collect();
+    v.sort_by_cached_key(|(none, name, id, _)| (*none, name.to_lowercase(), *id));
+    v.into_iter().map(|(_, name, _, t)| (name, t)).collect()
+}
+
+/// The six sheets, in the templates' order, with the chart of "new per hour".
+pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Option<ChartSpec>)> {
+    let (l, t) = (labels(locale), crate::render::labels::common(locale).total);
+    let (received, open, closed) = data.open_closed;
+    let open_closed = section(
+        KEYS[0],
+        l.sheets[0],
+        &l.open_closed,
+        vec![row(vec![
+            Cell::Int(received),
+            Cell::Int(open),
+            Cell::Int(closed),
+        ])],
+    );
+    let per_hour = section(
+        KEYS[3],
+        l.sheets[3],
+        &l.per_hour,
+        data.per_hour
+            .iter()
+            .map(|(at, n)| {
+                row(vec![
+                    Cell::Date(at.date()),
+                    Cell::Int(at.hour() as i64),
+                    Cell::Int(*n),
+                ])
+            })
+            .collect(),
+    );
+    let chart = ChartSpec {
+        kind: ChartKind::Column,
+        title: l.sheets[3].to_owned(),
+        categories: (0, 1),
+        values: vec![2],
+    };
+    vec![
+        (open_closed, None),
+        (by_account(data, l, t), None),
+        (recurrence(data, l, t), None),
+        (per_hour, Some(chart)),
+        (by_user(data, l), None),
+        (response_times(data, l, t), None),
+    ]
+}
+
+fn by_account(data: &Data, l: &Labels, t: &str) -> Section {
+    let mut sites = data.by_site.clone();
+    sites.sort_by_cached_key(|(id, channel, name, _)| (channel.clone(), name.to_lowercase(), *id));
+    let mut rows = Vec::new();
+    let mut grand = 0;
+    for chunk in sites.chunk_by(|a, b| a.1 == b.1) {
+        let channel = &chunk[0].1;
+        let mut sub = 0;
+        for (_, _, name, n) in chunk {
+            rows.push(row(vec![text(channel), text(name), Cell::Int(*n)]));
+            sub += n;
+        }
+        rows.push(total(vec![text(channel), text(l.subtotal), Cell::Int(sub)]));
+        grand += sub;
+    }
+    rows.push(total(vec![text(t), Cell::Empty, Cell::Int(grand)]));
+    section(KEYS[1], l.sheets[1], &l.by_account, rows)
+}
+
+fn recurrence(data: &Data, l: &Labels, t: &str) -> Section {
+    let avg = |contacts: i64, n: i64| {
+        if contacts > 0 {
+            Cell::Num(n as f64 / contacts as f64)
+        } else {
+            Cell::Empty
+        }
+    };
+    let owners = data
+        .recurrence
+        .iter()
+        .filter(|r| !r.1)
+        .map(|r| (r.0, (r.2, r.3)));
+    let mut rows: Vec<Row> = by_name(data, owners, l.no_owner)
+        .into_iter()
+        .map(|(name, (contacts, n))| {
+            row(vec![
+                text(&name),
+                Cell::Int(contacts),
+                Cell::Int(n),
+                avg(contacts, n),
+            ])
+        })
+        .collect();
+    if let Some(&(_, _, contacts, n)) = data.recurrence.iter().find(|r| r.1) {
+        rows.push(total(vec![
+            text(t),
+            Cell::Int(contacts),
+            Cell::Int(n),
+            avg(contacts, n),
+        ]));
+    }
+    section(KEYS[2], l.sheets[2], &l.recurrence, rows)
+}
+
+fn by_user(data: &Data, l: &Labels) -> Section {
+    let users = data.by_user.iter().map(|r| (r.0, (r.1, r.2, r.3, r.4)));
+    let rows = by_name(data, users, l.unassigned)
+        .into_iter()
+        .map(|(name, (open, closed, msgs_in, msgs_out))| {
+            row(vec![
+                text(&name),
+                Cell::Int(open),
+                Cell::Int(closed),
+                msgs_in.map_or(Cell::Empty, Cell::Num),
+                msgs_out.map_or(Cell::Empty, Cell::Num),
+            ])
+        })
+        .collect();
+    section(KEYS[4], l.sheets[4], &l.by_user, rows)
+}
+
+fn response_times(data: &Data, l: &Labels, t: &str) -> Section {
+    let cells = |n: i64, manual, auto, overall| {
+        vec![
+            Cell::Int(n),
+            duration(manual),
+            duration(auto),
+            duration(overall),
+        ]
+    };
+    let owners = data
+        .response
+        .iter()
+        .filter(|r| !r.1)
+        .map(|r| (r.0, (r.2, r.3, r.4, r.5)));
+    let mut rows: Vec<Row> = by_name(data, owners, l.no_owner)
+        .into_iter()
+        .map(|(name, (n, m, a, o))| row([vec![text(&name)], cells(n, m, a, o)].concat()))
+        .collect();
+    if let Some(&(_, _, n, m, a, o)) = data.response.iter().find(|r| r.1) {
+        rows.push(total([vec![text(t)], cells(n, m, a, o)].concat()));
+    }
+    section(KEYS[5], l.sheets[5], &l.response, rows)
+}
