@@ -54,6 +54,14 @@ enum BenchScenario {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// One aggregate kind over 90 days of the large account, xlsx and csv, beside its floor.
+    Report {
+        /// The kind: global, conversations, …
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// N synthetic rows × 15 columns through exportd's writers and bare rust_xlsxwriter.
     Render {
         #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
@@ -263,6 +271,19 @@ async fn bench(cfg: Config, scenario: BenchScenario) -> anyhow::Result<()> {
             let shared = Shared::connect(cfg).await?;
             exportd_core::db::migrate(&shared.pool).await?;
             exportd_bench::queue::run(shared, exports, clients.max(1), hold_worker).await?;
+        }
+        BenchScenario::Report { kind, runs } => {
+            let kind = exportd_core::kinds::ReportKind::parse(&kind).with_context(|| {
+                format!(
+                    "unknown kind {kind:?}; known: {}",
+                    exportd_core::kinds::ReportKind::ALL
+                        .map(|k| k.as_str())
+                        .join(", ")
+                )
+            })?;
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            exportd_core::db::migrate(&ctx.pool).await?;
+            exportd_bench::report::run(ctx, kind, runs.max(1)).await?;
         }
         BenchScenario::Seed => {
             let pool = exportd_core::db::connect(&cfg).await?;

@@ -7,5 +7,6 @@
 pub mod global_report;
 pub mod queue;
 pub mod render;
+pub mod report;
 pub mod seed;
 pub mod stats;

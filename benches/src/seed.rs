@@ -245,6 +245,15 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     .into_iter()
     .min()
     .unwrap_or(0);
+    // Four contacts in five have an owner among the agents (seed 003's "dueño").
+    sqlx::query(
+        "UPDATE contacts SET owner_id = ($2::int8[])[1 + (id % array_length($2::int8[], 1))]
+          WHERE account_id = $1 AND id % 5 <> 0",
+    )
+    .bind(account_id)
+    .bind(&agents)
+    .execute(pool)
+    .await?;
 
     let first_chat = next_ids(pool, "chats", total_chats.max(1)).await?;
     let mut chats = Copy::open(pool, "COPY chats (id, account_id, site_id, contact_id, started_at, panel_at, accepted_at, accepted_by, first_client_msg_at, first_agent_msg_at, first_bot_msg_at, last_msg_at, closed_at, missed, rating, reason, comment, fields, msgs_in, msgs_out) FROM STDIN").await?;
@@ -411,7 +420,9 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             } else {
                 last = fam.unwrap_or(fcm).max(fcm);
             }
-            let closed = (!missed).then(|| last + s(30));
+            // About one accepted chat in twelve is still open.
+            let open = accepted.is_some() && chat_id % 12 == 0;
+            let closed = (!missed && !open).then(|| last + s(30));
             chats
                 .row(&[
                     id(chat_id),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::{
-    harness::{TestApp, assert_error},
+    harness::{TestApp, assert_error, wait_emails},
     sheets::{csv_zip, part, whole_numbers, xlsx},
 };
 

@@ -74,6 +74,8 @@ pub struct ExportEmail {
     pub link: Option<String>,
     /// Set when the export failed.
     pub error: Option<String>,
+    /// The filters applied, in words: (label, value).
+    pub filters: Vec<(String, String)>,
 }
 
 /// A rendered email.
@@ -106,6 +108,7 @@ pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja
         t => t, intro => intro, locale => locale.as_str(),
         export_id => email.export_id, from => email.from, to => email.to, timezone => email.timezone,
         size => email.size, expires => email.expires, link => email.link, error => email.error,
+        filters => email.filters,
     };
     Ok(Rendered {
         subject,
@@ -273,12 +276,15 @@ mod tests {
             expires: Some("2026-11-07 10:00".into()),
             link: Some("https://x.example/v1/exports/42/download?expires=1&sig=ab&x=<b>".into()),
             error: error.map(str::to_owned),
+            filters: vec![("Cuentas".into(), "WA Ventas, Web".into())],
         }
     }
 
     #[test]
     fn ready_email_holds_name_range_size_expiry_and_link_in_both_parts() {
         let r = render(Locale::Es, &sample(None)).unwrap();
+        assert!(r.text.contains("Cuentas: WA Ventas, Web"), "{}", r.text);
+        assert!(r.html.contains("WA Ventas, Web"));
         assert!(
             r.subject.contains("Informe global") && r.subject.contains("2026-10-01"),
             "{}",

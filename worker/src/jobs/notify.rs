@@ -106,6 +106,19 @@ async fn send_email(
 ) -> Result<(), SendError> {
     let tz: chrono_tz::Tz = export.timezone.parse().unwrap_or(account.timezone);
     let succeeded = n.event == "succeeded";
+    let options = exportd_core::kinds::ReportOptions::from_stored(&export.options);
+    let filters = reports::filters_in_words(
+        &ctx.pool,
+        export.kind,
+        export.account_id,
+        account.locale,
+        &options,
+    )
+    .await
+    .map_err(|e| SendError {
+        message: format!("naming the filters: {e}"),
+        permanent: false,
+    })?;
     let email = ExportEmail {
         export_id: export.id,
         report: report_title(export, account),
@@ -124,6 +137,7 @@ async fn send_email(
                 .clone()
                 .unwrap_or_else(|| "unknown error".into())
         }),
+        filters,
     };
     let rendered = mail::render(account.locale, &email).map_err(|e| SendError {
         message: e.to_string(),

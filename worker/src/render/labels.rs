@@ -11,6 +11,9 @@ pub struct Common {
     pub timezone: &'static str,
     pub generated: &'static str,
     pub total: &'static str,
+    /// The summary's and email's names of filters, where a kind has no word of its own.
+    pub sites: &'static str,
+    pub owners: &'static str,
 }
 
 const ES: Common = Common {
@@ -20,6 +23,8 @@ const ES: Common = Common {
     timezone: "Zona horaria",
     generated: "Generado",
     total: "Total",
+    sites: "Sitios",
+    owners: "Dueños",
 };
 
 const EN: Common = Common {
@@ -29,6 +34,8 @@ const EN: Common = Common {
     timezone: "Time zone",
     generated: "Generated",
     total: "Total",
+    sites: "Sites",
+    owners: "Owners",
 };
 
 const PT: Common = Common {
@@ -38,6 +45,8 @@ const PT: Common = Common {
     timezone: "Fuso horário",
     generated: "Gerado",
     total: "Total",
+    sites: "Sites",
+    owners: "Donos",
 };
 
 pub fn common(locale: Locale) -> &'static Common {

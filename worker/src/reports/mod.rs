@@ -17,7 +17,7 @@ use exportd_core::{
     Config,
     accounts::Account,
     domain::{DateRange, Locale},
-    kinds::{ReportKind, ReportOptions},
+    kinds::{IdTable, OptionName, ReportKind, ReportOptions},
 };
 use futures::future::BoxFuture;
 use sqlx::PgPool;
@@ -59,6 +59,17 @@ pub trait Report: Send + Sync {
 
     /// The keys of the sections it writes, in file order (`summary` first).
     fn sections(&self) -> &'static [&'static str];
+
+    /// The word for a filter in the summary and the email (seed 003 says "Cuentas" for
+    /// sites, seed 000 "Bots").
+    fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
+        let l = render::labels::common(locale);
+        match option {
+            OptionName::Sites => l.sites,
+            OptionName::Owners => l.owners,
+            OptionName::Delimiter => "",
+        }
+    }
 
     /// Reads the report's data and writes it into `job.sink`, then finishes the file.
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>>;
@@ -116,4 +127,36 @@ pub fn write_summary(
     ];
     pairs.extend(filters.iter().cloned());
     sink.summary(l.summary, &pairs)
+}
+
+/// The filters of a request in words: each id filter as the names of what it names, in
+/// the kind's words ("Cuentas: WA Ventas, Web"). Names are read within the account.
+pub async fn filters_in_words(
+    pool: &PgPool,
+    kind: ReportKind,
+    account_id: i64,
+    locale: Locale,
+    options: &ReportOptions,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for (option, table, ids) in options.named_ids() {
+        let name = match table {
+            IdTable::Sites => "name",
+            IdTable::Users => "coalesce(nullif(name, ''), email)",
+        };
+        let sql = format!(
+            "SELECT {name} FROM {} WHERE account_id = $1 AND id = ANY($2) ORDER BY 1",
+            table.name()
+        );
+        let names: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+        out.push((
+            report(kind).option_label(option, locale).to_owned(),
+            names.join(", "),
+        ));
+    }
+    Ok(out)
 }

@@ -8,14 +8,17 @@ pub mod labels;
 pub mod query;
 
 use chrono::Timelike;
-use exportd_core::{domain::Locale, kinds::ReportKind};
+use exportd_core::{
+    domain::Locale,
+    kinds::{OptionName, ReportKind},
+};
 use futures::future::BoxFuture;
 
 use self::{
     labels::{Labels, labels},
     query::{Data, Scope},
 };
-use super::{Job, Meta, Report, write_summary};
+use super::{Job, Report, write_summary};
 use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, write_section};
 
 pub struct Conversations;
@@ -46,6 +49,14 @@ impl Report for Conversations {
         }
     }
 
+    fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
+        match option {
+            OptionName::Sites => labels(locale).filter_sites,
+            OptionName::Owners => labels(locale).filter_owners,
+            OptionName::Delimiter => "",
+        }
+    }
+
     fn sections(&self) -> &'static [&'static str] {
         &[
             "summary", KEYS[0], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
@@ -72,10 +83,18 @@ impl Report for Conversations {
                 tz: meta.range.tz.name(),
             };
             let data = query::read_all(&pool, &scope).await?;
+            let filters = super::filters_in_words(
+                &pool,
+                ReportKind::Conversations,
+                meta.account.id,
+                meta.account.locale,
+                &meta.options,
+            )
+            .await?;
             progress(0.5);
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                 let l = labels(meta.account.locale);
-                write_summary(&mut *sink, &meta, l.title, &filters(&meta, &data, l))?;
+                write_summary(&mut *sink, &meta, l.title, &filters)?;
                 for (section, chart) in sections(&data, meta.account.locale) {
                     write_section(&mut *sink, &section, chart.as_ref())?;
                 }
@@ -86,24 +105,6 @@ impl Report for Conversations {
             .await?
         })
     }
-}
-
-/// The filters applied, in words, for the summary sheet.
-fn filters(meta: &Meta, data: &Data, l: &Labels) -> Vec<(String, String)> {
-    let names = |ids: &[i64], of: &std::collections::HashMap<i64, String>| {
-        ids.iter()
-            .map(|id| of.get(id).cloned().unwrap_or_else(|| format!("#{id}")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut out = Vec::new();
-    if let Some(ids) = &meta.options.sites {
-        out.push((l.filter_sites.to_owned(), names(ids, &data.sites)));
-    }
-    if let Some(ids) = &meta.options.owners {
-        out.push((l.filter_owners.to_owned(), names(ids, &data.users)));
-    }
-    out
 }
 
 fn text(s: &str) -> Cell {

@@ -71,9 +71,8 @@ pub struct Data {
         Option<f64>,
         Option<f64>,
     )>,
-    /// Names of the account's users and sites, by id.
+    /// Names of the account's users, by id.
     pub users: HashMap<i64, String>,
-    pub sites: HashMap<i64, String>,
 }
 
 /// What a query reads: account, range, filters, timezone.
@@ -116,11 +115,7 @@ pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Er
     )
     .bind(scope.account_id)
     .fetch_all(pool);
-    let sites =
-        sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM sites WHERE account_id = $1")
-            .bind(scope.account_id)
-            .fetch_all(pool);
-    let (open_closed, by_site, recurrence, per_hour, by_user, response, names, sites) = tokio::try_join!(
+    let (open_closed, by_site, recurrence, per_hour, by_user, response, names) = tokio::try_join!(
         read::<(i64, i64, i64)>(pool, scope, OPEN_CLOSED, false),
         read(pool, scope, BY_SITE, false),
         read(pool, scope, RECURRENCE, false),
@@ -128,7 +123,6 @@ pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Er
         read(pool, scope, BY_USER, false),
         read(pool, scope, RESPONSE, false),
         names,
-        sites,
     )?;
     Ok(Data {
         open_closed: open_closed.first().copied().unwrap_or_default(),
@@ -147,6 +141,5 @@ pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Er
                 (id, name)
             })
             .collect(),
-        sites: sites.into_iter().collect(),
     })
 }

@@ -1,0 +1,144 @@
+//! `exportd bench report --kind <kind>`: one aggregate kind over 90 days of the large
+//! account (seeded on first use, see `global_report`), written to xlsx and csv as the worker
+//! writes it, side by side in one run with its floor: a bare read of the rows the kind
+//! needs (`count(*)` and the sum of one column per table, same account and range, the
+//! tables read concurrently). Prints time and peak RSS per phase, the ratio to the floor,
+//! and a JSON line. Target: within 2× the floor and under 2 s.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use exportd_core::{
+    domain::{DateRange, Format},
+    kinds::ReportKind,
+};
+use exportd_worker::{Ctx, jobs, reports::Meta};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::stats::{self, Sample};
+
+/// The bare reads of the rows a kind needs (`$1` account, `[$2, $3)` the range).
+fn floor_sql(kind: ReportKind) -> &'static [&'static str] {
+    match kind {
+        ReportKind::Global => &[
+            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT count(*), sum(site_id)::bigint FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT count(*), sum(agent_id)::bigint FROM chat_events WHERE account_id = $1 AND at >= $2 AND at < $3",
+            "SELECT count(*), sum(site_id)::bigint FROM offline_messages WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
+            "SELECT count(*), sum(agent_id)::bigint FROM bans WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
+            "SELECT count(*), sum(agent_id)::bigint FROM agent_presence WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)",
+        ],
+        ReportKind::Conversations => &[
+            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT count(*), sum(owner_id)::bigint FROM contacts WHERE account_id = $1 AND $2::timestamptz < $3",
+        ],
+    }
+}
+
+async fn floor(
+    pool: &PgPool,
+    kind: ReportKind,
+    account: i64,
+    range: &DateRange,
+) -> anyhow::Result<i64> {
+    let (from, to) = range.utc_bounds();
+    let reads = floor_sql(kind).iter().map(|sql| {
+        sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(*sql))
+            .bind(account)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+    });
+    let counts = futures::future::try_join_all(reads).await?;
+    Ok(counts.iter().map(|(n, _)| n).sum())
+}
+
+pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result<()> {
+    let (account_id, last_day) = crate::global_report::ensure_seeded(&ctx.pool).await?;
+    let account = exportd_core::accounts::get(&ctx.pool, account_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account {account_id} is gone"))?;
+    let range = DateRange {
+        from: last_day - Duration::days(89),
+        to: last_day,
+        tz: account.timezone,
+    };
+    let rows = floor(&ctx.pool, kind, account_id, &range).await?;
+    println!(
+        "report {}: account {account_id}, {} – {} ({}), {rows} source rows; warming up …",
+        kind.as_str(),
+        range.from,
+        range.to,
+        range.tz
+    );
+    let dir = tempfile::tempdir()?;
+    let write = |format: Format, i: usize| {
+        let meta = Meta {
+            account: account.clone(),
+            range,
+            generated_at: Utc::now(),
+            options: Default::default(),
+        };
+        let path = dir.path().join(format!("r-{i}.{}", format.extension()));
+        let pool = ctx.pool.clone();
+        let rollups = ctx.cfg.rollups;
+        async move {
+            jobs::generate::write_report(&pool, rollups, kind, meta, format, path, |_| {}).await
+        }
+    };
+    // Warm-up: one of each, unmeasured.
+    floor(&ctx.pool, kind, account_id, &range).await?;
+    write(Format::Xlsx, 0).await?;
+    let (mut floor_s, mut xlsx_s, mut csv_s): (Vec<Sample>, Vec<Sample>, Vec<Sample>) =
+        Default::default();
+    for i in 0..runs {
+        let (r, s) = stats::measure(floor(&ctx.pool, kind, account_id, &range)).await;
+        r?;
+        floor_s.push(s);
+        let (r, s) = stats::measure(write(Format::Xlsx, i + 1)).await;
+        r?;
+        xlsx_s.push(s);
+        let (r, s) = stats::measure(write(Format::Csv, i + 1)).await;
+        r?;
+        csv_s.push(s);
+    }
+    let med = |v: &[Sample]| stats::summary(&v.iter().map(|s| s.secs).collect::<Vec<_>>());
+    let rss = |v: &[Sample]| v.iter().map(|s| s.rss_mib).fold(0.0, f64::max);
+    let (f, x, c) = (med(&floor_s), med(&xlsx_s), med(&csv_s));
+    let table: Vec<Vec<String>> = [
+        ("floor (bare read)", &f, &floor_s),
+        ("xlsx file", &x, &xlsx_s),
+        ("csv file", &c, &csv_s),
+    ]
+    .iter()
+    .map(|(name, s, v)| {
+        vec![
+            name.to_string(),
+            stats::fmt_summary(s, "s"),
+            format!("{:.2}×", s.median / f.median),
+            format!("{:.0} MiB", rss(v)),
+        ]
+    })
+    .collect();
+    stats::table(
+        &["phase", "time (median, min–max)", "vs floor", "peak RSS"],
+        &table,
+    );
+    let ok = |s: &stats::Summary| s.median <= 2.0 * f.median && s.median < 2.0;
+    println!(
+        "target (≤ 2× floor and < 2 s): xlsx {}, csv {}",
+        if ok(&x) { "met" } else { "MISSED" },
+        if ok(&c) { "met" } else { "MISSED" }
+    );
+    println!(
+        "{}",
+        json!({
+            "bench": "report", "kind": kind.as_str(), "runs": runs, "rows": rows,
+            "floor_s": f, "xlsx_s": x, "csv_s": c,
+            "xlsx_ratio": x.median / f.median, "csv_ratio": c.median / f.median,
+            "xlsx_rss_mib": rss(&xlsx_s), "csv_rss_mib": rss(&csv_s),
+        })
+    );
+    Ok(())
+}
