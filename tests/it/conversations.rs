@@ -389,6 +389,20 @@ async fn the_six_templates_match_the_hand_worked_fixture_in_xlsx_and_csv() {
         summary.iter().any(|r| r == &["Dueños", "Ana"]),
         "{summary:?}"
     );
+    // The email of the filtered export names its filters too.
+    let mails = wait_emails(&acct.admin_email, 3).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.text.contains("Cuentas: WA Ventas") && m.text.contains("Dueños: Ana")),
+        "{:?}",
+        mails.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.subject.contains("Reportes de conversaciones del inbox"))
+    );
     app.shutdown().await;
 }
 

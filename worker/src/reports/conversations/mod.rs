@@ -190,7 +190,7 @@ pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Option<ChartSpec>)
     let chart = ChartSpec {
         kind: ChartKind::Column,
         title: l.sheets[3].to_owned(),
-        categories: (0, 1),
+        categories: (1, 1),
         values: vec![2],
     };
     vec![
