@@ -26,14 +26,6 @@ pub async fn connect(cfg: &Config) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
-pub async fn connect_url(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
-        .await
-}
-
 /// Applies every migration in `migrations/` that has not run yet.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("../migrations").run(pool).await

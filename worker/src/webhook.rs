@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use exportd_core::webhooks;
 
-/// Why a delivery failed, and whether retrying can help.
+/// Why a delivery (webhook or email) failed, and whether retrying can help.
 #[derive(Debug)]
 pub struct DeliveryError {
     pub message: String,

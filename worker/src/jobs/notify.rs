@@ -20,6 +20,7 @@ use crate::{
     Ctx,
     mail::{self, ExportEmail},
     reports,
+    webhook::DeliveryError,
 };
 
 /// How long a row taken for sending is held from other deliveries.
@@ -34,13 +35,6 @@ pub async fn handle(job: SendNotification, ctx: Data<Arc<Ctx>>) -> Result<(), Bo
         );
         e.into()
     })
-}
-
-/// Why a send failed, and whether trying again can help.
-#[derive(Debug)]
-struct SendError {
-    message: String,
-    permanent: bool,
 }
 
 #[instrument(skip_all, fields(notification.id = id))]
@@ -103,7 +97,7 @@ async fn send_email(
     n: &Notification,
     export: &Export,
     account: &Account,
-) -> Result<(), SendError> {
+) -> Result<(), DeliveryError> {
     let tz: chrono_tz::Tz = export.timezone.parse().unwrap_or(account.timezone);
     let succeeded = n.event == "succeeded";
     let options = exportd_core::kinds::ReportOptions::from_stored(&export.options);
@@ -115,7 +109,7 @@ async fn send_email(
         &options,
     )
     .await
-    .map_err(|e| SendError {
+    .map_err(|e| DeliveryError {
         message: format!("naming the filters: {e}"),
         permanent: false,
     })?;
@@ -139,7 +133,7 @@ async fn send_email(
         }),
         filters,
     };
-    let rendered = mail::render(account.locale, &email).map_err(|e| SendError {
+    let rendered = mail::render(account.locale, &email).map_err(|e| DeliveryError {
         message: e.to_string(),
         permanent: true,
     })?;
@@ -150,7 +144,7 @@ async fn send_email(
             &format!("export-{}-notification-{}", export.id, n.id),
         )
         .await
-        .map_err(|e| SendError {
+        .map_err(|e| DeliveryError {
             message: e.to_string(),
             permanent: e.is_permanent(),
         })
@@ -170,7 +164,7 @@ fn report_title(export: &Export, account: &Account) -> String {
     }
 }
 
-async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), SendError> {
+async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
     let body = serde_json::json!({
         "event": format!("export.{}", n.event),
         "export_id": export.id,
@@ -184,7 +178,7 @@ async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<()
     let body = serde_json::to_vec(&body).expect("json serializes");
     let secrets = webhooks::signing_secrets(&ctx.pool, export.account_id)
         .await
-        .map_err(|e| SendError {
+        .map_err(|e| DeliveryError {
             message: format!("reading the webhook secret: {e}"),
             permanent: false,
         })?;
@@ -197,8 +191,4 @@ async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<()
         Duration::from_secs(15),
     )
     .await
-    .map_err(|e| SendError {
-        message: e.message,
-        permanent: e.permanent,
-    })
 }

@@ -57,9 +57,6 @@ pub trait Report: Send + Sync {
     /// The stem of its file name in `locale`, e.g. `informe-global`.
     fn file_stem(&self, locale: Locale) -> &'static str;
 
-    /// The keys of the sections it writes, in file order (`summary` first).
-    fn sections(&self) -> &'static [&'static str];
-
     /// The word for a filter in the summary and the email (seed 003 says "Cuentas" for
     /// sites, seed 000 "Bots").
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

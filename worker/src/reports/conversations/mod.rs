@@ -57,12 +57,6 @@ impl Report for Conversations {
         }
     }
 
-    fn sections(&self) -> &'static [&'static str] {
-        &[
-            "summary", KEYS[0], KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
-        ]
-    }
-
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {

@@ -46,10 +46,6 @@ impl Report for Global {
         }
     }
 
-    fn sections(&self) -> &'static [&'static str] {
-        &["summary", "by_site", "by_agent", "per_site"]
-    }
-
     /// The renderer, on a blocking thread, writes each part as the builder hands it over.
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
