@@ -4,7 +4,9 @@
 //! one JSON line with medians, min–max and the ratio to the floor. This machine is shared
 //! and noisy: compare ratios, not absolute times, across runs.
 
+pub mod faults;
 pub mod global_report;
+pub mod proxy;
 pub mod queue;
 pub mod render;
 pub mod report;

@@ -57,7 +57,7 @@ pub struct TestApp {
     stop: broadcast::Sender<()>,
     tasks: Vec<JoinHandle<()>>,
     /// With `("DB_PROXY", "true")`: the app reaches Postgres through this.
-    pub db_proxy: Option<DbProxy>,
+    pub db_proxy: Option<exportd_bench::proxy::TcpProxy>,
     children: Vec<std::process::Child>,
 }
 
@@ -99,7 +99,9 @@ impl TestApp {
                 .1
                 .split_once('/')
                 .expect("url has a database");
-            let proxy = DbProxy::start(authority.to_owned()).await;
+            let proxy = exportd_bench::proxy::TcpProxy::start(authority)
+                .await
+                .expect("start the Postgres proxy");
             db_url = db_url.replacen(authority, &proxy.addr, 1);
             Some(proxy)
         } else {
@@ -529,42 +531,4 @@ pub async fn assert_error_response(r: reqwest::Response, want_status: u16, code:
     let status = r.status().as_u16();
     let body: Value = r.json().await.expect("an error body is JSON");
     assert_error(status, &body, want_status, code)
-}
-
-/// A TCP proxy to Postgres that a test can cut: every open connection is dropped and new
-/// ones are refused, as when the server goes down.
-pub struct DbProxy {
-    pub addr: String,
-    tasks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
-    accept: JoinHandle<()>,
-}
-
-impl DbProxy {
-    async fn start(upstream: String) -> DbProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let tasks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>> = Default::default();
-        let t = tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                t.lock().unwrap().spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-            }
-        });
-        DbProxy {
-            addr,
-            tasks,
-            accept,
-        }
-    }
-
-    /// Drops every connection and refuses new ones.
-    pub fn cut(&self) {
-        self.accept.abort();
-        self.tasks.lock().unwrap().abort_all();
-    }
 }
