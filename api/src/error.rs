@@ -52,6 +52,15 @@ impl ApiError {
             "send a valid API token as `Authorization: Bearer <token>`",
         )
     }
+    pub fn database_unavailable() -> Self {
+        ApiError::Known {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "unavailable",
+            message: "the service cannot reach its database right now; try again in a few seconds"
+                .into(),
+            retry_after: Some(5),
+        }
+    }
     pub fn account_missing() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -73,20 +82,28 @@ impl From<sqlx::Error> for ApiError {
     /// is a quick `503` that says to try again, not a `500` after a long wait.
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => {
+            e if unavailable(&e) => {
                 tracing::warn!(error = %e, "database unavailable");
-                ApiError::Known {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "unavailable",
-                    message: "the service cannot reach its database right now; try again in a few seconds".into(),
-                    retry_after: Some(5),
-                }
+                ApiError::database_unavailable()
             }
             e => ApiError::Internal(anyhow::Error::new(e).context("database")),
         }
+    }
+}
+
+/// Whether the error says Postgres is out of reach rather than that the query is wrong: no
+/// connection, a broken one, or the server shutting down or starting (SQLSTATE classes 08
+/// and 57P).
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 
@@ -109,6 +126,14 @@ impl IntoResponse for ApiError {
                         .insert(header::RETRY_AFTER, HeaderValue::from(secs));
                 }
                 resp
+            }
+            // A database outage that reached here inside another error is still an outage.
+            ApiError::Internal(e)
+                if e.chain()
+                    .any(|c| c.downcast_ref::<sqlx::Error>().is_some_and(unavailable)) =>
+            {
+                tracing::warn!(error = format!("{e:#}"), "database unavailable");
+                ApiError::database_unavailable().into_response()
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");

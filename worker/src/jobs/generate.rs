@@ -56,14 +56,20 @@ fn permanent(code: &'static str, message: impl Into<String>) -> GenerateError {
 }
 
 pub async fn handle(job: GenerateExport, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
-    run(&ctx, job.export_id).await.map_err(|e| {
-        tracing::error!(
-            export.id = job.export_id,
-            error = format!("{e:#}"),
-            "generate job failed"
-        );
-        e.into()
-    })
+    let ctx: Arc<Ctx> = (*ctx).clone();
+    // On a task of its own: when the queue's worker is restarted (Redis gone, say) it drops
+    // its job futures, and a generation stopped between its upload and its record would
+    // leave an orphan object and a lease renewed by nobody's work.
+    super::detached(async move { run(&ctx, job.export_id).await })
+        .await
+        .map_err(|e| {
+            tracing::error!(
+                export.id = job.export_id,
+                error = format!("{e:#}"),
+                "generate job failed"
+            );
+            e.into()
+        })
 }
 
 /// Runs one delivery of a generate job. Another delivery of the same export does nothing
@@ -104,13 +110,16 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
     heartbeat.abort();
     match outcome {
         Ok(file) => {
-            let finished = finish_success(ctx, &export, lease, &file).await;
+            // While the lease is ours, a database outage does not undo a stored file.
+            let finished = super::persist(ctx.cfg.lease, "the stored file", || {
+                finish_success(ctx, &export, lease, &file)
+            })
+            .await;
             if !matches!(finished, Ok(true)) {
-                // Cancelled or taken over while uploading, or the record failed: this
+                // Cancelled or taken over while uploading, or the record failed: unless
+                // the export points at it (a commit whose answer was lost), this
                 // attempt's object is nobody's file.
-                if let Err(e) = ctx.storage.delete(&file.key).await {
-                    warn!(error = %e, file.key = %file.key, "deleting an unrecorded file failed");
-                }
+                discard_unless_recorded(ctx, export.id, &file.key).await;
             }
             finished.map(drop)
         }
@@ -284,7 +293,10 @@ async fn produce(
                 GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
             }
         })?;
-    checkpoint(ctx, lease, lost, 95).await?;
+    if let Err(e) = checkpoint(ctx, lease, lost, 95).await {
+        discard(ctx, &key).await;
+        return Err(e);
+    }
     let expires_at = Utc::now() + Days::days(ctx.cfg.plan(account.plan).file_days);
     Ok(StoredFile {
         name,
@@ -292,6 +304,25 @@ async fn produce(
         bytes: bytes as i64,
         expires_at,
     })
+}
+
+/// Deletes an object this attempt uploaded but did not record.
+async fn discard(ctx: &Ctx, key: &str) {
+    if let Err(e) = ctx.storage.delete(key).await {
+        warn!(error = %e, file.key = %key, "deleting an unrecorded file failed");
+    }
+}
+
+/// [`discard`], unless the export records `key` as its file. When that cannot be read, the
+/// object stays: an orphan is better than a recorded file deleted.
+async fn discard_unless_recorded(ctx: &Ctx, export_id: i64, key: &str) {
+    match exports::get(&ctx.pool, export_id).await {
+        Ok(row) if row.as_ref().and_then(|e| e.file_key.as_deref()) == Some(key) => {}
+        Ok(_) => discard(ctx, key).await,
+        Err(e) => {
+            warn!(error = %e, file.key = %key, "could not tell whether the file was recorded; left in place")
+        }
+    }
 }
 
 /// Records the file; false when the lease was lost first (cancelled or taken over).

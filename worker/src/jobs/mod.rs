@@ -37,6 +37,44 @@ pub const NOTIFY_BACKOFF_CAP: Duration = Duration::from_secs(3_600);
 
 /// Whether a job first tried at `since` is still within its retry window, with one more
 /// wait of `delay_secs` to come.
+/// Runs a job's work on a task of its own and waits for it. Dropping the returned future
+/// (a queue worker restarting) does not stop the work: it runs to its end, so a side
+/// effect (an email accepted, a file uploaded) is always followed by its record.
+pub async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| anyhow::anyhow!("the job's task ended abnormally: {e}"))?
+}
+
+/// Retries `op` on error, 250 ms doubling to 2 s apart, for up to `within`: for the record
+/// of something that already happened (a file stored, an email accepted), which must not
+/// be lost to a database that is down for a few seconds.
+pub async fn persist<T, F, Fut>(within: Duration, what: &str, mut op: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if tokio::time::Instant::now() + pause < deadline => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    retry_in_ms = pause.as_millis() as u64,
+                    "recording {what} failed; trying again"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 pub fn within_window(
     since: chrono::DateTime<chrono::Utc>,
     window: Duration,

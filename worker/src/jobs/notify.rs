@@ -27,14 +27,20 @@ use crate::{
 const HOLD_SECS: f64 = 60.0;
 
 pub async fn handle(job: SendNotification, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
-    run(&ctx, job.notification_id).await.map_err(|e| {
-        tracing::error!(
-            notification.id = job.notification_id,
-            error = format!("{e:#}"),
-            "notify job failed"
-        );
-        e.into()
-    })
+    let ctx: Arc<Ctx> = (*ctx).clone();
+    // On a task of its own, so that a send the server accepted is always recorded: a
+    // queue worker restarted mid-send would otherwise drop it before `mark_sent`, and the
+    // recipient would hear twice.
+    super::detached(async move { run(&ctx, job.notification_id).await })
+        .await
+        .map_err(|e| {
+            tracing::error!(
+                notification.id = job.notification_id,
+                error = format!("{e:#}"),
+                "notify job failed"
+            );
+            e.into()
+        })
 }
 
 #[instrument(skip_all, fields(notification.id = id))]
@@ -62,16 +68,32 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
         "webhook" => send_webhook(ctx, &n, &export).await,
         _ => Ok(()),
     };
+    // The send happened: record it, through a short database outage too (within the hold,
+    // so no other delivery sends it again meanwhile).
+    super::persist(Duration::from_secs_f64(HOLD_SECS * 0.75), "a send", || {
+        record(ctx, &n, &result)
+    })
+    .await
+}
+
+/// Records one attempt and its outcome on the notification row.
+async fn record(
+    ctx: &Ctx,
+    n: &Notification,
+    result: &Result<(), DeliveryError>,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.pool.begin().await?;
     sqlx::query("INSERT INTO notification_attempts (notification_id, attempt, ok, error) VALUES ($1, $2, $3, $4)")
         .bind(n.id)
         .bind(n.attempts)
         .bind(result.is_ok())
         .bind(result.as_ref().err().map(|e| e.message.clone()))
-        .execute(&ctx.pool)
+        .execute(&mut *tx)
         .await?;
     match result {
         Ok(()) => {
-            notifications::mark_sent(&ctx.pool, n.id).await?;
+            notifications::mark_sent(&mut *tx, n.id).await?;
+            tx.commit().await?;
             info!(channel = %n.channel, attempt = n.attempts, "notification sent");
         }
         Err(e) => {
@@ -81,8 +103,9 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
             let give_up = e.permanent
                 || n.attempts >= ctx.cfg.max_attempts
                 || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
+            notifications::mark_attempt_failed(&mut *tx, n.id, &e.message, delay, give_up).await?;
+            tx.commit().await?;
             warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
-            notifications::mark_attempt_failed(&ctx.pool, n.id, &e.message, delay, give_up).await?;
         }
     }
     Ok(())
