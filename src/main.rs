@@ -81,6 +81,21 @@ enum BenchScenario {
     },
     /// Seed the large account only (what global-report seeds on first use).
     Seed,
+    /// The fault suite (run it through scripts/faults): real outages, one line each.
+    Faults {
+        /// Scenario numbers to run (1-7); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<u32>,
+        /// Outages and the retry schedule are divided by this (1: real durations).
+        #[arg(long, default_value_t = 10.0)]
+        scale: f64,
+        /// Exports of the fairness scenario (7).
+        #[arg(long, default_value_t = 10_000)]
+        fair_exports: usize,
+        /// Where each scenario's logs go.
+        #[arg(long, default_value = "target/faults")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -284,6 +299,21 @@ async fn bench(cfg: Config, scenario: BenchScenario) -> anyhow::Result<()> {
             let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
             exportd_core::db::migrate(&ctx.pool).await?;
             exportd_bench::report::run(ctx, kind, runs.max(1)).await?;
+        }
+        BenchScenario::Faults {
+            only,
+            scale,
+            fair_exports,
+            dir,
+        } => {
+            anyhow::ensure!(scale >= 1.0, "--scale is at least 1");
+            exportd_bench::faults::run(exportd_bench::faults::Options {
+                only,
+                scale,
+                fair_exports: fair_exports.max(100),
+                dir,
+            })
+            .await?
         }
         BenchScenario::Seed => {
             let pool = exportd_core::db::connect(&cfg).await?;
