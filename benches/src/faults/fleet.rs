@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::Context;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use super::services::{self, Services};
 
@@ -143,22 +143,11 @@ fn spawn(
     command: &str,
     name: &str,
 ) -> anyhow::Result<Child> {
-    let log = |n: &str| -> anyhow::Result<std::process::Stdio> {
-        Ok(std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(format!("{n}.log")))?
-            .into())
-    };
-    Command::new(exe)
+    services::logged(dir, name, exe)?
         .arg(command)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .stdout(log(name)?)
-        .stderr(log(name)?)
-        .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting exportd {command}"))
 }

@@ -22,25 +22,15 @@ pub async fn run(n: u32, tools: &Tools, opts: &Options) -> anyhow::Result<Outcom
     );
     let many = ("EXPORTD_MAX_ACTIVE_EXPORTS", "1000".to_owned());
     let secs = |s: f64| Duration::from_secs_f64(s / opts.scale);
+    let env = [base.clone(), many];
+    let stage = |accounts, workers| Stage::new(tools, &dir, accounts, workers, &env);
     match n {
-        1 => s3_outage(Stage::new(tools, &dir, 10, 2, &[base, many]).await?).await,
-        2 => {
-            smtp_outage(
-                Stage::new(tools, &dir, 10, 2, &[base, many]).await?,
-                secs(600.0),
-            )
-            .await
-        }
-        3 => redis_restart(Stage::new(tools, &dir, 10, 2, &[base, many]).await?).await,
-        4 => rolling_restarts(Stage::new(tools, &dir, 10, 3, &[base, many]).await?).await,
-        5 => postgres_restart(Stage::new(tools, &dir, 10, 2, &[base, many]).await?).await,
-        6 => {
-            webhook_500(
-                Stage::new(tools, &dir, 5, 2, &[base, many]).await?,
-                secs(300.0),
-            )
-            .await
-        }
+        1 => s3_outage(stage(10, 2).await?).await,
+        2 => smtp_outage(stage(10, 2).await?, secs(600.0)).await,
+        3 => redis_restart(stage(10, 2).await?).await,
+        4 => rolling_restarts(stage(10, 3).await?).await,
+        5 => postgres_restart(stage(10, 2).await?).await,
+        6 => webhook_500(stage(5, 2).await?, secs(300.0)).await,
         7 => {
             let cap = (
                 "EXPORTD_MAX_ACTIVE_EXPORTS",

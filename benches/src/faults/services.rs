@@ -62,24 +62,22 @@ pub async fn wait_port(port: u16, what: &str, within: Duration) -> anyhow::Resul
     Ok(())
 }
 
-fn log_file(dir: &Path, name: &str) -> anyhow::Result<Stdio> {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(format!("{name}.log")))?;
-    Ok(Stdio::from(f))
-}
-
-/// Spawns `program args…` with its output appended to `dir/name.log`.
-pub fn spawn(dir: &Path, name: &str, program: &Path, args: &[&str]) -> anyhow::Result<Child> {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log_file(dir, name)?)
-        .stderr(log_file(dir, name)?)
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("starting {}", program.display()))
+/// A command for `program` with its output appended to `dir/name.log`, no input, and
+/// killed if its handle is dropped; the caller adds arguments and environment.
+pub fn logged(dir: &Path, name: &str, program: &Path) -> anyhow::Result<Command> {
+    let log = || -> anyhow::Result<Stdio> {
+        Ok(std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{name}.log")))?
+            .into())
+    };
+    let mut cmd = Command::new(program);
+    cmd.stdin(Stdio::null())
+        .stdout(log()?)
+        .stderr(log()?)
+        .kill_on_drop(true);
+    Ok(cmd)
 }
 
 /// Sends `signal` (`TERM`, `KILL`…) to a child.
@@ -237,8 +235,11 @@ impl Daemon {
     }
 
     pub async fn up(&mut self) -> anyhow::Result<()> {
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        self.child = Some(spawn(&self.dir, self.name, &self.program, &args)?);
+        let child = logged(&self.dir, self.name, &self.program)?
+            .args(&self.args)
+            .spawn()
+            .with_context(|| format!("starting {}", self.program.display()))?;
+        self.child = Some(child);
         wait_port(self.port, self.name, Duration::from_secs(30)).await
     }
 

@@ -35,8 +35,6 @@ pub const EXPORT_BACKOFF_CAP: Duration = Duration::from_secs(300);
 /// The longest wait between two attempts at a notification.
 pub const NOTIFY_BACKOFF_CAP: Duration = Duration::from_secs(3_600);
 
-/// Whether a job first tried at `since` is still within its retry window, with one more
-/// wait of `delay_secs` to come.
 /// Runs a job's work on a task of its own and waits for it. Dropping the returned future
 /// (a queue worker restarting) does not stop the work: it runs to its end, so a side
 /// effect (an email accepted, a file uploaded) is always followed by its record.
@@ -75,6 +73,8 @@ where
     }
 }
 
+/// Whether a job first tried at `since` is still within its retry window, with one more
+/// wait of `delay_secs` to come.
 pub fn within_window(
     since: chrono::DateTime<chrono::Utc>,
     window: Duration,
