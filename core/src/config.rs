@@ -36,6 +36,9 @@ pub struct Config {
     pub queue_prefix: String,
     /// Redis never holds more than this many dispatched jobs per queue.
     pub dispatch_cap: usize,
+    /// Most exports waiting in Redis for a worker. Kept short, so that whose turn comes
+    /// next is decided in Postgres, fairly across accounts, as late as possible.
+    pub generate_depth: usize,
     pub poll_interval: Duration,
     pub lease: Duration,
     pub max_attempts: i32,
@@ -190,6 +193,7 @@ impl Config {
             mail_from: env.string("MAIL_FROM", "exportd <exportd@localhost>"),
             queue_prefix: env.string("EXPORTD_QUEUE_PREFIX", "exportd"),
             dispatch_cap: env.parse("EXPORTD_DISPATCH_CAP", 500)?,
+            generate_depth: env.parse("EXPORTD_GENERATE_DEPTH", 32)?,
             poll_interval: Duration::from_millis(env.parse("EXPORTD_POLL_INTERVAL_MS", 100)?),
             lease: Duration::from_secs(env.parse("EXPORTD_LEASE_SECS", 30)?),
             max_attempts: env.parse("EXPORTD_MAX_ATTEMPTS", 100)?,
@@ -246,6 +250,13 @@ impl Config {
                 "EXPORTD_DISPATCH_CAP",
                 &v,
                 "1 to 5000: apalis-redis fails to fetch about 8000 due jobs at once",
+            ));
+        }
+        if self.generate_depth == 0 || self.generate_depth > self.dispatch_cap {
+            return Err(ConfigError::new(
+                "EXPORTD_GENERATE_DEPTH",
+                &self.generate_depth.to_string(),
+                "1 to EXPORTD_DISPATCH_CAP",
             ));
         }
         if self.max_attempts < 1 {

@@ -154,11 +154,70 @@ pub async fn dispatch_with(
     on_busy: OnBusy,
 ) -> Result<Vec<i64>, DispatchError> {
     let rc = redis_config(cfg, queue);
-    // Check-and-push must be atomic across every API and worker process, or concurrent
-    // dispatches overshoot the cap: one transaction-scoped advisory lock per queue.
+    let Some(mut tx) = lock(pool, queue, on_busy).await? else {
+        return Ok(vec![]);
+    };
+    let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
+    let ids = &ids[..ids.len().min(room)];
+    push_locked(&mut tx, conn, &rc, queue, ids).await?;
+    tx.commit().await?;
+    Ok(ids.to_vec())
+}
+
+/// Hands exports that wait in Postgres to the generate queue, fairly: accounts take turns,
+/// the one with the fewest exports in Redis or running first (then each account's oldest),
+/// and no account ever has more than `EXPORTD_MAX_ACTIVE_EXPORTS` there. Redis holds at
+/// most `EXPORTD_GENERATE_DEPTH` waiting exports, so a tenant's thousand exports queue in
+/// Postgres, where the next turn is chosen at the last moment, not ahead of everyone in
+/// Redis. The API runs this after each accepted export, and every worker's dispatcher once
+/// a poll interval. Returns how many were pushed.
+pub async fn dispatch_fair(
+    pool: &sqlx::PgPool,
+    conn: &mut ConnectionManager,
+    cfg: &Config,
+    on_busy: OnBusy,
+) -> Result<usize, DispatchError> {
+    let queue = QueueName::Generate;
+    let rc = redis_config(cfg, queue);
+    let Some(mut tx) = lock(pool, queue, on_busy).await? else {
+        return Ok(0);
+    };
+    let room = cfg.generate_depth.saturating_sub(depth(conn, &rc).await?);
+    if room == 0 {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "WITH inflight AS (
+              SELECT account_id, count(*) AS n FROM exports
+               WHERE status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL)
+               GROUP BY account_id),
+              waiting AS (
+              SELECT id, account_id, row_number() OVER (PARTITION BY account_id ORDER BY id) AS turn
+                FROM exports WHERE status = 'queued' AND dispatched_at IS NULL AND run_after <= now())
+         SELECT w.id FROM waiting w LEFT JOIN inflight i USING (account_id)
+          WHERE w.turn + coalesce(i.n, 0) <= $2
+          ORDER BY w.turn + coalesce(i.n, 0), w.id LIMIT $1",
+    )
+    .bind(room as i64)
+    .bind(cfg.max_active_exports)
+    .fetch_all(&mut *tx)
+    .await?;
+    push_locked(&mut tx, conn, &rc, queue, &ids).await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// The queue's dispatch lock, held by the transaction returned: check-and-push must be
+/// atomic across every API and worker process, or concurrent dispatches overshoot the cap.
+/// `None` when another process holds it and `on_busy` says not to wait.
+async fn lock(
+    pool: &sqlx::PgPool,
+    queue: QueueName,
+    on_busy: OnBusy,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    // The bookkeeping below need not survive a crash (a lost `dispatched_at` only means a
-    // harmless second push), so it does not wait for the WAL flush.
+    // The bookkeeping that follows need not survive a crash (a lost `dispatched_at` only
+    // means a harmless second push), so it does not wait for the WAL flush.
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
@@ -173,13 +232,22 @@ pub async fn dispatch_with(
             .fetch_one(&mut *tx)
             .await?;
         if !got {
-            return Ok(vec![]);
+            return Ok(None);
         }
     }
-    let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
-    let ids = &ids[..ids.len().min(room)];
+    Ok(Some(tx))
+}
+
+/// Records the task id of each row and pushes the tasks, under the lock of [`lock`].
+async fn push_locked(
+    tx: &mut sqlx::PgConnection,
+    conn: &mut ConnectionManager,
+    rc: &apalis_redis::Config,
+    queue: QueueName,
+    ids: &[i64],
+) -> Result<(), DispatchError> {
     if ids.is_empty() {
-        return Ok(vec![]);
+        return Ok(());
     }
     let tasks: Vec<RedisTask> = ids
         .iter()
@@ -208,9 +276,8 @@ pub async fn dispatch_with(
         .bind(&task_ids)
         .execute(&mut *tx)
         .await?;
-    push(conn, &rc, &tasks).await?;
-    tx.commit().await?;
-    Ok(ids.to_vec())
+    push(conn, rc, &tasks).await?;
+    Ok(())
 }
 
 /// Which of these task ids Redis still holds in a queue's task table.

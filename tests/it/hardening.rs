@@ -234,3 +234,113 @@ async fn an_account_has_at_most_the_configured_number_of_schedules() {
     assert!(assert_error(s, &e, 422, "too_many_schedules").contains('2'));
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_holds_a_short_queue_filled_by_turns_the_account_with_least_in_flight_first() {
+    let app = TestApp::spawn_with(&[
+        ("WORKER", "none"),
+        ("EXPORTD_MAX_ACTIVE_EXPORTS", "100"),
+        ("EXPORTD_GENERATE_DEPTH", "4"),
+    ])
+    .await;
+    let big = app.account("Big", "UTC", "vip", "es").await;
+    let small_ = app.account("Small", "UTC", "vip", "es").await;
+    let mut big_ids = Vec::new();
+    for _ in 0..10 {
+        big_ids.push(
+            exports::insert(&app.pool, &queued(big.id))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+    }
+    let mut small_ids = Vec::new();
+    for _ in 0..2 {
+        small_ids.push(
+            exports::insert(&app.pool, &queued(small_.id))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+    }
+    let pushed = exportd_worker::jobs::dispatch::pass(&app.ctx)
+        .await
+        .unwrap();
+    assert_eq!(pushed, 4, "no more than the queue's depth");
+    let handed = |ids: Vec<i64>| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM exports WHERE id = ANY($1) AND dispatched_at IS NOT NULL ORDER BY id",
+            )
+            .bind(ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        handed(big_ids.clone()).await,
+        big_ids[..2],
+        "turns: one each, then again"
+    );
+    assert_eq!(handed(small_ids.clone()).await, small_ids);
+    assert_eq!(
+        exportd_worker::jobs::dispatch::pass(&app.ctx)
+            .await
+            .unwrap(),
+        0,
+        "a full queue takes nothing more"
+    );
+    // Workers take the four: the big account's two run, the small one's finish. Then the
+    // small account asks for two more; the big one already has two in flight, so the
+    // small account's come first although the big account's waited longer.
+    assert!(app.lose_redis_data().await > 0);
+    sqlx::query("UPDATE exports SET status = 'running', lease_expires_at = now() + interval '1 hour' WHERE id = ANY($1)")
+        .bind(&big_ids[..2])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE exports SET status = 'succeeded', finished_at = now() WHERE id = ANY($1)")
+        .bind(&small_ids)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let later: Vec<i64> = [
+        exports::insert(&app.pool, &queued(small_.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        exports::insert(&app.pool, &queued(small_.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    ]
+    .into();
+    let mut app_depth3 = (*app.ctx.cfg).clone();
+    app_depth3.generate_depth = 3;
+    let pushed = exportd_core::queue::dispatch_fair(
+        &app.pool,
+        &mut app.ctx.redis.clone(),
+        &app_depth3,
+        exportd_core::queue::OnBusy::Wait,
+    )
+    .await
+    .unwrap();
+    assert_eq!(pushed, 3);
+    assert_eq!(
+        handed(later.clone()).await,
+        later,
+        "the small account's two first"
+    );
+    assert_eq!(
+        handed(big_ids.clone()).await,
+        big_ids[..3],
+        "then the big account's third"
+    );
+    app.shutdown().await;
+}

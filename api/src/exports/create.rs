@@ -15,7 +15,7 @@ use exportd_core::{
     domain::{self, DateRange, Plan},
     exports::{self, NewExport},
     notifications::NotifySpec,
-    queue::{self, QueueName},
+    queue,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -152,11 +152,13 @@ pub async fn create(
     Ok(accepted(export.view(), StatusCode::ACCEPTED))
 }
 
-/// After the commit, and off the request path: hands the export to the queue unless
-/// another dispatch holds the queue's lock at this instant, and wakes the account's
-/// streams. What is accepted while a hand-over runs goes in the next one. An export not
-/// handed over here (lock busy, Redis full or down, process gone) is pushed from Postgres
-/// by the worker's dispatcher within a poll interval: never lost.
+/// After the commit, and off the request path: a fair dispatch pass
+/// ([`queue::dispatch_fair`]), unless another dispatch holds the queue's lock at this
+/// instant, then wakes the account's streams. The new export takes its turn among every
+/// account's waiting exports; it is not pushed ahead of them. What is accepted while a
+/// hand-over runs goes in the next one. What a hand-over skips (lock busy, Redis full or
+/// down, process gone) is handed over by the worker's dispatcher within a poll interval:
+/// never lost.
 fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
     let ctx = &app.ctx;
     if app.handoff.push(export_id, account_id) {
@@ -164,18 +166,10 @@ fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
         tokio::spawn(async move {
             let mut redis = ctx.redis.clone();
             while let Some(batch) = handoff.next_batch() {
-                let ids: Vec<i64> = batch.iter().map(|&(id, _)| id).collect();
-                if let Err(e) = queue::dispatch_with(
-                    &ctx.pool,
-                    &mut redis,
-                    &ctx.cfg,
-                    QueueName::Generate,
-                    &ids,
-                    queue::OnBusy::Skip,
-                )
-                .await
+                if let Err(e) =
+                    queue::dispatch_fair(&ctx.pool, &mut redis, &ctx.cfg, queue::OnBusy::Skip).await
                 {
-                    tracing::warn!(exports = ids.len(), error = %e, "dispatch after create failed; the dispatcher will retry");
+                    tracing::warn!(exports = batch.len(), error = %e, "dispatch after create failed; the dispatcher will retry");
                 }
                 let mut accounts: Vec<i64> = batch.iter().map(|&(_, a)| a).collect();
                 accounts.sort_unstable();
