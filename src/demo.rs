@@ -33,10 +33,12 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("seeding the demo account")?;
     println!(
-        "seeded account {} ({}): {} chats, {} calls, {} presence intervals over {} days in {:.1}s",
+        "seeded account {} ({}): {} chats, {} messages, {} steps, {} calls, {} presence intervals over {} days in {:.1}s",
         s.account_id,
         params.timezone,
         s.chats,
+        s.messages,
+        s.steps,
         s.calls,
         s.presence,
         params.days,

@@ -132,7 +132,7 @@ pub struct SeedArgs {
     last_day: Option<NaiveDate>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Skip the messages table (most of the seeding time; reports do not read it).
+    /// Skip the messages table (most of the seeding time; `agents_activity` reads it).
     #[arg(long)]
     no_messages: bool,
 }
@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
             exportd_core::db::migrate(&pool).await?;
             let s = seed::seed(&pool, &args.params()?).await?;
             println!(
-                "seeded account {} (admin user {}): {} chats, {} messages, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans in {:.1}s",
+                "seeded account {} (admin user {}): {} chats, {} messages, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans, {} steps in {:.1}s",
                 s.account_id,
                 s.admin_user_id,
                 s.chats,
@@ -229,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
                 s.offline_messages,
                 s.presence,
                 s.bans,
+                s.steps,
                 s.elapsed.as_secs_f64()
             );
         }

@@ -28,7 +28,8 @@ use crate::{
     stats::{self, Sample},
 };
 
-const LARGE: &str = "bench-large";
+/// Named by the version of its data: version 2 added steps and the bot-only third.
+const LARGE: &str = "bench-large-2";
 const NEIGHBOUR: &str = "bench-neighbour";
 const DAYS: u32 = 90;
 
@@ -51,10 +52,11 @@ fn params(
         last_day,
         chats_per_day,
         seed: 7,
-        // About 1,000,000 chat events and 10,000 bans on 5,000,000 chats (78% accepted).
-        events_per_accepted: 0.257,
-        bans_per_accepted: 0.00257,
-        messages: false,
+        // About 1,000,000 chat events and 10,000 bans on 5,000,000 chats (56% accepted),
+        // and the messages and steps of seed 000's reports (about 4 of each per chat).
+        events_per_accepted: 0.357,
+        bans_per_accepted: 0.00357,
+        messages: true,
     }
 }
 
@@ -83,7 +85,7 @@ pub async fn ensure_seeded(pool: &PgPool) -> anyhow::Result<(i64, NaiveDate)> {
     let large = seed::seed(pool, &params(LARGE, 55_556, 100, 1_000, last_day)).await?;
     let n = seed::seed(pool, &params(NEIGHBOUR, 5_556, 10, 100, last_day)).await?;
     println!(
-        "seeded in {:.1}s: {} chats, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans (+ {} neighbour chats)",
+        "seeded in {:.1}s: {} chats, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans, {} messages, {} steps (+ {} neighbour chats)",
         t.elapsed().as_secs_f64(),
         large.chats,
         large.calls,
@@ -91,6 +93,8 @@ pub async fn ensure_seeded(pool: &PgPool) -> anyhow::Result<(i64, NaiveDate)> {
         large.offline_messages,
         large.presence,
         large.bans,
+        large.messages,
+        large.steps,
         n.chats
     );
     Ok((large.account_id, last_day))

@@ -33,6 +33,17 @@ fn floor_sql(kind: ReportKind) -> &'static [&'static str] {
             "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
             "SELECT count(*), sum(owner_id)::bigint FROM contacts WHERE account_id = $1 AND $2::timestamptz < $3",
         ],
+        ReportKind::Steps => &[
+            "SELECT count(*), sum(chat_id)::bigint FROM steps WHERE account_id = $1 AND entered_at >= $2 AND entered_at < $3",
+            "SELECT count(*), sum(site_id)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+        ],
+        ReportKind::AgentsActivity => &[
+            "SELECT count(*), sum(accepted_by)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+            "SELECT count(*), sum(agent_id)::bigint FROM messages WHERE account_id = $1 AND sent_at >= $2 AND sent_at < $3",
+        ],
+        ReportKind::Sessions => &[
+            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+        ],
     }
 }
 

@@ -56,6 +56,7 @@ pub struct SeedSummary {
     pub offline_messages: u64,
     pub presence: u64,
     pub bans: u64,
+    pub steps: u64,
     pub elapsed: std::time::Duration,
 }
 
@@ -291,6 +292,11 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
         "COPY bans (account_id, site_id, agent_id, contact_id, created_at) FROM STDIN",
     )
     .await?;
+    let mut steps = Copy::open(
+        pool,
+        "COPY steps (account_id, chat_id, step, entered_at, left_at) FROM STDIN",
+    )
+    .await?;
 
     const MENU: [&str; 5] = [
         "Bancos",
@@ -317,9 +323,9 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             let (mut panel, mut accepted, mut by, mut fam, mut missed) =
                 (None, None, None, None, false);
             let mut last = fcm + s(rng.random_range(5..60));
-            if roll < 0.10 {
-                // stayed with the bot
-            } else if roll < 0.22 {
+            if roll < 0.34 {
+                // stayed with the bot: about a third of chats
+            } else if roll < 0.44 {
                 panel = Some(fbm + s(rng.random_range(5..60)));
                 missed = true;
             } else {
@@ -420,6 +426,58 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
             } else {
                 last = fam.unwrap_or(fcm).max(fcm);
             }
+            // The bot flow: start, main menu, an option (one chat in five goes back to the
+            // menu for another), then the end, or a timeout (one in ten bot-only chats).
+            let mut t = started;
+            let enter = |step: &str, t0: DateTime<Utc>, left: Option<DateTime<Utc>>| {
+                [
+                    acc.clone(),
+                    id(chat_id),
+                    Some(step.to_owned()),
+                    ts(t0),
+                    left.and_then(ts),
+                ]
+            };
+            let mut flow = vec![enter("Inicia Conversacion", t, Some(t))];
+            flow.push(enter("Menu principal", t, Some(fcm)));
+            t = fcm;
+            let rounds = if rng.random_bool(0.2) { 2 } else { 1 };
+            for r in 0..rounds {
+                let option = if r == 0 {
+                    menu
+                } else {
+                    MENU[rng.random_range(0..MENU.len())]
+                };
+                let left = t + s(rng.random_range(2..300));
+                flow.push(enter(option, t, Some(left)));
+                t = left;
+                if r + 1 < rounds {
+                    let left = t + s(rng.random_range(1..20));
+                    flow.push(enter("Menu principal", t, Some(left)));
+                    t = left;
+                }
+            }
+            if panel.is_none() && rng.random_bool(0.1) {
+                flow.push(enter("TimeOut", t, Some(t + s(600))));
+            } else {
+                let end = rng.random_range(0..120);
+                flow.push(enter("Finaliza conversación", t, Some(t + s(end))));
+            }
+            for row in &flow {
+                steps.row(row).await?;
+            }
+            // The bot's answer to the client's choice.
+            messages
+                .row(&[
+                    acc.clone(),
+                    id(chat_id),
+                    Some("bot".into()),
+                    None,
+                    ts(fcm + s(1)),
+                    Some(menu.into()),
+                ])
+                .await?;
+            msgs_out += 1;
             // About one accepted chat in twelve is still open.
             let open = accepted.is_some() && chat_id % 12 == 0;
             let closed = (!missed && !open).then(|| last + s(30));
@@ -523,8 +581,9 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     sum.offline_messages = offline.finish().await?;
     sum.presence = presence.finish().await?;
     sum.bans = bans.finish().await?;
+    sum.steps = steps.finish().await?;
     sqlx::query(
-        "ANALYZE chats, messages, chat_events, calls, offline_messages, agent_presence, bans",
+        "ANALYZE chats, messages, chat_events, calls, offline_messages, agent_presence, bans, steps",
     )
     .execute(pool)
     .await?;

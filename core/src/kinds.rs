@@ -16,15 +16,30 @@ pub enum ReportKind {
     Global,
     /// Seed 003: the inbox's six conversation templates, one sheet each.
     Conversations,
+    /// Seed 000: the bot flow's steps, overall and per bot.
+    Steps,
+    /// Seed 000: per agent, sessions, busy time and messages.
+    AgentsActivity,
+    /// Seed 000: sessions per bot, per day, per hour, and traffic per day of the month.
+    Sessions,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 2] = [ReportKind::Global, ReportKind::Conversations];
+    pub const ALL: [ReportKind; 5] = [
+        ReportKind::Global,
+        ReportKind::Conversations,
+        ReportKind::Steps,
+        ReportKind::AgentsActivity,
+        ReportKind::Sessions,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::Global => "global",
             ReportKind::Conversations => "conversations",
+            ReportKind::Steps => "steps",
+            ReportKind::AgentsActivity => "agents_activity",
+            ReportKind::Sessions => "sessions",
         }
     }
 
@@ -37,6 +52,8 @@ impl ReportKind {
         match self {
             ReportKind::Global => &[],
             ReportKind::Conversations => &[OptionName::Sites, OptionName::Owners],
+            ReportKind::Steps | ReportKind::Sessions => &[OptionName::Sites],
+            ReportKind::AgentsActivity => &[OptionName::Sites, OptionName::Agents],
         }
     }
 
@@ -57,19 +74,27 @@ pub enum OptionName {
     Sites,
     /// User ids of the account: the contacts' owners.
     Owners,
+    /// User ids of the account: the agents who took the chats.
+    Agents,
 }
 
 /// Options every kind accepts.
 pub const COMMON: &[OptionName] = &[OptionName::Delimiter];
 
 impl OptionName {
-    pub const ALL: [OptionName; 3] = [OptionName::Delimiter, OptionName::Sites, OptionName::Owners];
+    pub const ALL: [OptionName; 4] = [
+        OptionName::Delimiter,
+        OptionName::Sites,
+        OptionName::Owners,
+        OptionName::Agents,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             OptionName::Delimiter => "delimiter",
             OptionName::Sites => "sites",
             OptionName::Owners => "owners",
+            OptionName::Agents => "agents",
         }
     }
 
@@ -106,6 +131,8 @@ pub struct ReportOptions {
     pub sites: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<i64>>,
 }
 
 /// Most ids one filter may name.
@@ -165,6 +192,7 @@ impl ReportOptions {
                 }
                 OptionName::Sites => out.sites = Some(ids(value).ok_or_else(|| bad(IDS))?),
                 OptionName::Owners => out.owners = Some(ids(value).ok_or_else(|| bad(IDS))?),
+                OptionName::Agents => out.agents = Some(ids(value).ok_or_else(|| bad(IDS))?),
             }
         }
         Ok(out)
@@ -178,6 +206,9 @@ impl ReportOptions {
         }
         if let Some(ids) = &self.owners {
             v.push((OptionName::Owners, IdTable::Users, ids.as_slice()));
+        }
+        if let Some(ids) = &self.agents {
+            v.push((OptionName::Agents, IdTable::Users, ids.as_slice()));
         }
         v
     }

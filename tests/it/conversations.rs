@@ -12,11 +12,11 @@ use crate::{
     sheets::{csv_zip, part, whole_numbers, xlsx},
 };
 
-fn at(s: &str) -> DateTime<Utc> {
+pub fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-fn secs(t: DateTime<Utc>, s: i64) -> DateTime<Utc> {
+pub fn secs(t: DateTime<Utc>, s: i64) -> DateTime<Utc> {
     t + chrono::Duration::seconds(s)
 }
 
@@ -29,12 +29,12 @@ async fn id(pool: &PgPool, sql: &str, account: i64, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn user(pool: &PgPool, account: i64, name: &str) -> i64 {
+pub async fn user(pool: &PgPool, account: i64, name: &str) -> i64 {
     let sql = "INSERT INTO users (account_id, name, email, role) VALUES ($1, $2, $2 || '@x.example', 'agent') RETURNING id";
     id(pool, sql, account, name).await
 }
 
-async fn site(pool: &PgPool, account: i64, name: &str, channel: &str) -> i64 {
+pub async fn site(pool: &PgPool, account: i64, name: &str, channel: &str) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO sites (account_id, name, channel) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -46,7 +46,7 @@ async fn site(pool: &PgPool, account: i64, name: &str, channel: &str) -> i64 {
     .unwrap()
 }
 
-async fn contact(pool: &PgPool, account: i64, owner: Option<i64>) -> i64 {
+pub async fn contact(pool: &PgPool, account: i64, owner: Option<i64>) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO contacts (account_id, name, owner_id) VALUES ($1, 'c', $2) RETURNING id",
     )
@@ -209,7 +209,7 @@ async fn fixture(pool: &PgPool, account: i64) -> (i64, i64) {
     (ana, ventas)
 }
 
-fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+pub fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
     v.iter()
         .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
         .collect()

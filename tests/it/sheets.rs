@@ -94,3 +94,34 @@ pub fn whole_numbers(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// The number in a cell of an xlsx sheet (row and column from 0), as stored.
+pub fn xlsx_number(bytes: &[u8], sheet: &str, row: u32, col: u32) -> f64 {
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("a readable xlsx");
+    let range = wb.worksheet_range(sheet).expect("sheet");
+    match range.get_value((row, col)) {
+        Some(Data::Float(f)) => *f,
+        Some(Data::Int(i)) => *i as f64,
+        other => panic!("{sheet} ({row}, {col}) is not a number: {other:?}"),
+    }
+}
+
+/// The charts of an xlsx file: for each chart part, its XML.
+pub fn charts(bytes: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let mut names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| n.starts_with("xl/charts/chart"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|n| {
+            let mut xml = String::new();
+            zip.by_name(n).unwrap().read_to_string(&mut xml).unwrap();
+            xml
+        })
+        .collect()
+}

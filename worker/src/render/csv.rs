@@ -147,6 +147,14 @@ impl Sink for CsvZipSink {
                     }
                     w.write_field(buf.as_bytes())?;
                 }
+                Cell::Percent(v) => {
+                    buf.clear();
+                    write!(buf, "{:.2}%", v * 100.0).expect("to a String");
+                    if decimal_comma {
+                        buf = buf.replace('.', ",");
+                    }
+                    w.write_field(buf.as_bytes())?;
+                }
                 Cell::Duration(s) => {
                     buf.clear();
                     hms_into(&mut buf, *s);

@@ -14,6 +14,9 @@ pub struct Common {
     /// The summary's and email's names of filters, where a kind has no word of its own.
     pub sites: &'static str,
     pub owners: &'static str,
+    pub agents: &'static str,
+    /// What seed 000 calls a site.
+    pub bots: &'static str,
 }
 
 const ES: Common = Common {
@@ -25,6 +28,8 @@ const ES: Common = Common {
     total: "Total",
     sites: "Sitios",
     owners: "Dueños",
+    agents: "Agentes",
+    bots: "Bots",
 };
 
 const EN: Common = Common {
@@ -36,6 +41,8 @@ const EN: Common = Common {
     total: "Total",
     sites: "Sites",
     owners: "Owners",
+    agents: "Agents",
+    bots: "Bots",
 };
 
 const PT: Common = Common {
@@ -47,6 +54,8 @@ const PT: Common = Common {
     total: "Total",
     sites: "Sites",
     owners: "Donos",
+    agents: "Agentes",
+    bots: "Bots",
 };
 
 pub fn common(locale: Locale) -> &'static Common {

@@ -17,6 +17,8 @@ pub enum Cell {
     Num(f64),
     /// A duration in seconds.
     Duration(f64),
+    /// A share, 0 to 1, shown as a percentage with two decimals.
+    Percent(f64),
     Text(String),
     DateTime(chrono::NaiveDateTime),
     /// A local calendar day.
@@ -24,11 +26,35 @@ pub enum Cell {
     Bool(bool),
 }
 
-/// One row; total rows are shown in bold.
+impl Cell {
+    pub fn text(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    /// A duration, or an empty cell where there is none.
+    pub fn duration(secs: Option<f64>) -> Cell {
+        secs.map_or(Cell::Empty, Cell::Duration)
+    }
+}
+
+/// One row; total rows are shown in bold, and come after the data rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub cells: Vec<Cell>,
     pub total: bool,
+}
+
+impl Row {
+    pub fn data(cells: Vec<Cell>) -> Row {
+        Row {
+            cells,
+            total: false,
+        }
+    }
+
+    pub fn total(cells: Vec<Cell>) -> Row {
+        Row { cells, total: true }
+    }
 }
 
 /// A section built whole: a sheet in xlsx, a file in the csv zip.
@@ -40,6 +66,22 @@ pub struct Section {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Row>,
+}
+
+impl Section {
+    pub fn new<H: AsRef<str>>(
+        key: &'static str,
+        title: &str,
+        headers: &[H],
+        rows: Vec<Row>,
+    ) -> Section {
+        Section {
+            key,
+            title: title.to_owned(),
+            headers: headers.iter().map(|h| h.as_ref().to_owned()).collect(),
+            rows,
+        }
+    }
 }
 
 /// Formats seconds as `h:mm:ss` (hours may exceed 24), rounded to the second.
@@ -90,8 +132,9 @@ pub trait Sink: Send {
     /// The order of sections (by key; `"summary"` for the summary) in the finished file.
     fn order(&mut self, _keys: &[&'static str]) {}
 
-    /// A native chart over the rows of the section being written, after them. Formats
-    /// without charts (csv) skip it.
+    /// A native chart over the data rows (not the totals) of the section being written,
+    /// after them; a section's charts stack beside its table. Formats without charts (csv)
+    /// skip it.
     fn chart(&mut self, _spec: &ChartSpec) -> Result<(), RenderError> {
         Ok(())
     }
@@ -116,11 +159,11 @@ pub enum ChartKind {
 }
 
 /// Writes a section built whole: widths fitted to its cells, then its rows, then its
-/// chart if it has one.
+/// charts.
 pub fn write_section(
     sink: &mut dyn Sink,
     section: &Section,
-    chart: Option<&ChartSpec>,
+    charts: &[ChartSpec],
 ) -> Result<(), RenderError> {
     sink.begin(SectionSpec {
         key: section.key,
@@ -131,10 +174,7 @@ pub fn write_section(
     for row in &section.rows {
         sink.row(row)?;
     }
-    match chart {
-        Some(c) => sink.chart(c),
-        None => Ok(()),
-    }
+    charts.iter().try_for_each(|c| sink.chart(c))
 }
 
 /// Opens the sink of a format, writing to `out`.
@@ -171,7 +211,7 @@ fn display_len(cell: &Cell) -> usize {
     match cell {
         Cell::Empty => 0,
         Cell::Int(v) => v.to_string().len(),
-        Cell::Num(_) | Cell::Duration(_) => 10,
+        Cell::Num(_) | Cell::Duration(_) | Cell::Percent(_) => 10,
         Cell::Text(s) => s.chars().count(),
         Cell::DateTime(_) => 19,
         Cell::Date(_) => 10,

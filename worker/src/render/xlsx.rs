@@ -21,12 +21,14 @@ struct Formats {
     label: Format,
     duration: Format,
     number: Format,
+    percent: Format,
     datetime: Format,
     date: Format,
     total_text: Format,
     total_int: Format,
     total_duration: Format,
     total_number: Format,
+    total_percent: Format,
 }
 
 impl Formats {
@@ -41,12 +43,14 @@ impl Formats {
             label: bold(),
             duration: Format::new().set_num_format("[h]:mm:ss"),
             number: Format::new().set_num_format("0.00"),
+            percent: Format::new().set_num_format("0.00%"),
             datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             date: Format::new().set_num_format("yyyy-mm-dd"),
             total_text: top(bold()),
             total_int: top(bold()),
             total_duration: top(bold().set_num_format("[h]:mm:ss")),
             total_number: top(bold().set_num_format("0.00")),
+            total_percent: top(bold().set_num_format("0.00%")),
         }
     }
 }
@@ -59,6 +63,9 @@ pub struct XlsxSink {
     spec: Option<SectionSpec>,
     part: u32,
     rows: u32,
+    /// Data rows (not totals) of the sheet being written, and its charts so far.
+    data_rows: u32,
+    charts: u32,
     /// The section key of each worksheet, in creation order.
     keys: Vec<&'static str>,
     order: Vec<&'static str>,
@@ -77,6 +84,8 @@ impl XlsxSink {
             spec: None,
             part: 0,
             rows: 0,
+            data_rows: 0,
+            charts: 0,
             keys: Vec::new(),
             order: Vec::new(),
             sheet_name: String::new(),
@@ -104,6 +113,8 @@ impl XlsxSink {
         }
         self.sheet = Some(self.wb.worksheets().len() - 1);
         self.rows = 0;
+        self.data_rows = 0;
+        self.charts = 0;
         Ok(())
     }
 
@@ -170,6 +181,9 @@ impl Sink for XlsxSink {
             self.open_sheet()?;
         }
         self.rows += 1;
+        if !row.total {
+            self.data_rows = self.rows;
+        }
         let r = self.rows;
         let f = &self.f;
         let ws = self
@@ -190,6 +204,12 @@ impl Sink for XlsxSink {
                 }
                 (Cell::Num(v), true) => {
                     ws.write_number_with_format(r, c, *v, &f.total_number)?;
+                }
+                (Cell::Percent(v), false) => {
+                    ws.write_number_with_format(r, c, *v, &f.percent)?;
+                }
+                (Cell::Percent(v), true) => {
+                    ws.write_number_with_format(r, c, *v, &f.total_percent)?;
                 }
                 (Cell::Duration(s), false) => {
                     ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.duration)?;
@@ -244,15 +264,16 @@ impl Sink for XlsxSink {
         true
     }
 
-    /// A native chart over the rows of the sheet being written, placed right of its table.
+    /// A native chart over the data rows of the sheet being written, placed right of its
+    /// table, below the sheet's earlier charts.
     fn chart(&mut self, spec: &ChartSpec) -> Result<(), RenderError> {
         let (Some(i), Some(section)) = (self.sheet, &self.spec) else {
             return Ok(());
         };
-        if self.rows == 0 {
+        if self.data_rows == 0 {
             return Ok(());
         }
-        let (last, name) = (self.rows, self.sheet_name.clone());
+        let (last, name) = (self.data_rows, self.sheet_name.clone());
         let mut chart = Chart::new(match spec.kind {
             ChartKind::Column => ChartType::Column,
             ChartKind::Line => ChartType::Line,
@@ -271,9 +292,12 @@ impl Sink for XlsxSink {
         }
         chart.set_width(720).set_height(360);
         let right_of = section.headers.len() as u16 + 1;
+        // 360 px is 18 default rows; two more keep the charts apart.
+        let below = 1 + self.charts * 20;
+        self.charts += 1;
         self.wb
             .worksheet_from_index(i)?
-            .insert_chart(1, right_of, &chart)?;
+            .insert_chart(below, right_of, &chart)?;
         Ok(())
     }
 

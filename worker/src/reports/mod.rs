@@ -7,10 +7,13 @@
 //! Adding a kind: its module here, its variant in `exportd_core::kinds::ReportKind`, and
 //! its line in [`report`].
 
+pub mod agents_activity;
 pub mod conversations;
 pub mod global;
+pub mod sessions;
+pub mod steps;
 
-use std::path::PathBuf;
+use std::{collections::HashMap, path::PathBuf};
 
 use chrono::{DateTime, Utc};
 use exportd_core::{
@@ -22,7 +25,7 @@ use exportd_core::{
 use futures::future::BoxFuture;
 use sqlx::PgPool;
 
-use crate::render::{self, Sink};
+use crate::render::{self, ChartSpec, Section, Sink, write_section};
 
 /// When and for what range a report was made, and with which options: what the summary
 /// sheet says.
@@ -64,6 +67,7 @@ pub trait Report: Send + Sync {
         match option {
             OptionName::Sites => l.sites,
             OptionName::Owners => l.owners,
+            OptionName::Agents => l.agents,
             OptionName::Delimiter => "",
         }
     }
@@ -88,6 +92,9 @@ pub fn report(kind: ReportKind) -> &'static dyn Report {
     match kind {
         ReportKind::Global => &global::Global,
         ReportKind::Conversations => &conversations::Conversations,
+        ReportKind::Steps => &steps::Steps,
+        ReportKind::AgentsActivity => &agents_activity::AgentsActivity,
+        ReportKind::Sessions => &sessions::Sessions,
     }
 }
 
@@ -156,4 +163,101 @@ pub async fn filters_in_words(
         ));
     }
     Ok(out)
+}
+
+/// The tail of every kind whose sections are built whole: the summary with the filters in
+/// words, each section with its charts, then the finished file. Writing runs off the async
+/// threads.
+pub async fn write_built(
+    pool: &PgPool,
+    meta: Meta,
+    mut sink: Box<dyn Sink>,
+    out: PathBuf,
+    progress: Box<dyn Fn(f64) + Send + Sync>,
+    report: &dyn Report,
+    sections: Vec<(Section, Vec<ChartSpec>)>,
+) -> anyhow::Result<()> {
+    let locale = meta.account.locale;
+    let filters =
+        filters_in_words(pool, report.kind(), meta.account.id, locale, &meta.options).await?;
+    let title = report.title(locale);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        write_summary(&mut *sink, &meta, title, &filters)?;
+        for (section, charts) in &sections {
+            write_section(&mut *sink, section, charts)?;
+        }
+        sink.finish(&out)?;
+        progress(1.0);
+        Ok(())
+    })
+    .await?
+}
+
+/// The account's users by id, each named by its name, else its email.
+pub async fn user_names(
+    pool: &PgPool,
+    account_id: i64,
+) -> Result<HashMap<i64, String>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
+        "SELECT id, name, email FROM users WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email)| {
+            let name = name
+                .filter(|n| !n.is_empty())
+                .or(email)
+                .unwrap_or_else(|| format!("#{id}"));
+            (id, name)
+        })
+        .collect())
+}
+
+/// A site ("bot" in seed 000): id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bot {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The bots a report shows: those of the account with a row in the report, plus every bot
+/// the `sites` filter names (shown with zeros), ordered by name, then id.
+pub async fn bots(
+    pool: &PgPool,
+    account_id: i64,
+    seen: impl IntoIterator<Item = i64>,
+    filter: Option<&[i64]>,
+) -> Result<Vec<Bot>, sqlx::Error> {
+    let mut ids: Vec<i64> = seen
+        .into_iter()
+        .chain(filter.unwrap_or(&[]).iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut bots: Vec<Bot> = sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, name FROM sites WHERE account_id = $1 AND id = ANY($2)",
+    )
+    .bind(account_id)
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(id, name)| Bot { id, name })
+    .collect();
+    bots.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(bots)
+}
+
+/// The words of seed 000's reports for their filters: sites are "Bots".
+pub fn bot_option_label(option: OptionName, locale: Locale) -> &'static str {
+    let l = render::labels::common(locale);
+    match option {
+        OptionName::Sites => l.bots,
+        OptionName::Owners => l.owners,
+        OptionName::Agents => l.agents,
+        OptionName::Delimiter => "",
+    }
 }

@@ -18,8 +18,8 @@ use self::{
     labels::{Labels, labels},
     query::{Data, Scope},
 };
-use super::{Job, Report, write_summary};
-use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, write_section};
+use super::{Job, Report};
+use crate::render::{Cell, ChartKind, ChartSpec, Row, Section};
 
 pub struct Conversations;
 
@@ -53,6 +53,7 @@ impl Report for Conversations {
         match option {
             OptionName::Sites => labels(locale).filter_sites,
             OptionName::Owners => labels(locale).filter_owners,
+            OptionName::Agents => crate::render::labels::common(locale).agents,
             OptionName::Delimiter => "",
         }
     }
@@ -62,7 +63,7 @@ impl Report for Conversations {
             let Job {
                 pool,
                 meta,
-                mut sink,
+                sink,
                 out,
                 progress,
                 ..
@@ -77,56 +78,11 @@ impl Report for Conversations {
                 tz: meta.range.tz.name(),
             };
             let data = query::read_all(&pool, &scope).await?;
-            let filters = super::filters_in_words(
-                &pool,
-                ReportKind::Conversations,
-                meta.account.id,
-                meta.account.locale,
-                &meta.options,
-            )
-            .await?;
             progress(0.5);
-            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let l = labels(meta.account.locale);
-                write_summary(&mut *sink, &meta, l.title, &filters)?;
-                for (section, chart) in sections(&data, meta.account.locale) {
-                    write_section(&mut *sink, &section, chart.as_ref())?;
-                }
-                sink.finish(&out)?;
-                progress(1.0);
-                Ok(())
-            })
-            .await?
+            let sections = sections(&data, meta.account.locale);
+            super::write_built(&pool, meta, sink, out, progress, self, sections).await
         })
     }
-}
-
-fn text(s: &str) -> Cell {
-    Cell::Text(s.to_owned())
-}
-
-fn row(cells: Vec<Cell>) -> Row {
-    Row {
-        cells,
-        total: false,
-    }
-}
-
-fn total(cells: Vec<Cell>) -> Row {
-    Row { cells, total: true }
-}
-
-fn section(key: &'static str, title: &str, headers: &[&str], rows: Vec<Row>) -> Section {
-    Section {
-        key,
-        title: title.to_owned(),
-        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
-        rows,
-    }
-}
-
-fn duration(v: Option<f64>) -> Cell {
-    v.map_or(Cell::Empty, Cell::Duration)
 }
 
 /// Rows named by a user (owner or assignee): by name, the unnamed group last.
@@ -153,27 +109,27 @@ fn by_name<T>(
 }
 
 /// The six sheets, in the templates' order, with the chart of "new per hour".
-pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Option<ChartSpec>)> {
+pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
     let (l, t) = (labels(locale), crate::render::labels::common(locale).total);
     let (received, open, closed) = data.open_closed;
-    let open_closed = section(
+    let open_closed = Section::new(
         KEYS[0],
         l.sheets[0],
         &l.open_closed,
-        vec![row(vec![
+        vec![Row::data(vec![
             Cell::Int(received),
             Cell::Int(open),
             Cell::Int(closed),
         ])],
     );
-    let per_hour = section(
+    let per_hour = Section::new(
         KEYS[3],
         l.sheets[3],
         &l.per_hour,
         data.per_hour
             .iter()
             .map(|(at, n)| {
-                row(vec![
+                Row::data(vec![
                     Cell::Date(at.date()),
                     Cell::Int(at.hour() as i64),
                     Cell::Int(*n),
@@ -188,12 +144,12 @@ pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Option<ChartSpec>)
         values: vec![2],
     };
     vec![
-        (open_closed, None),
-        (by_account(data, l, t), None),
-        (recurrence(data, l, t), None),
-        (per_hour, Some(chart)),
-        (by_user(data, l), None),
-        (response_times(data, l, t), None),
+        (open_closed, vec![]),
+        (by_account(data, l, t), vec![]),
+        (recurrence(data, l, t), vec![]),
+        (per_hour, vec![chart]),
+        (by_user(data, l), vec![]),
+        (response_times(data, l, t), vec![]),
     ]
 }
 
@@ -206,14 +162,26 @@ fn by_account(data: &Data, l: &Labels, t: &str) -> Section {
         let channel = &chunk[0].1;
         let mut sub = 0;
         for (_, _, name, n) in chunk {
-            rows.push(row(vec![text(channel), text(name), Cell::Int(*n)]));
+            rows.push(Row::data(vec![
+                Cell::text(channel),
+                Cell::text(name),
+                Cell::Int(*n),
+            ]));
             sub += n;
         }
-        rows.push(total(vec![text(channel), text(l.subtotal), Cell::Int(sub)]));
+        rows.push(Row::total(vec![
+            Cell::text(channel),
+            Cell::text(l.subtotal),
+            Cell::Int(sub),
+        ]));
         grand += sub;
     }
-    rows.push(total(vec![text(t), Cell::Empty, Cell::Int(grand)]));
-    section(KEYS[1], l.sheets[1], &l.by_account, rows)
+    rows.push(Row::total(vec![
+        Cell::text(t),
+        Cell::Empty,
+        Cell::Int(grand),
+    ]));
+    Section::new(KEYS[1], l.sheets[1], &l.by_account, rows)
 }
 
 fn recurrence(data: &Data, l: &Labels, t: &str) -> Section {
@@ -232,8 +200,8 @@ fn recurrence(data: &Data, l: &Labels, t: &str) -> Section {
     let mut rows: Vec<Row> = by_name(data, owners, l.no_owner)
         .into_iter()
         .map(|(name, (contacts, n))| {
-            row(vec![
-                text(&name),
+            Row::data(vec![
+                Cell::text(&name),
                 Cell::Int(contacts),
                 Cell::Int(n),
                 avg(contacts, n),
@@ -241,14 +209,14 @@ fn recurrence(data: &Data, l: &Labels, t: &str) -> Section {
         })
         .collect();
     if let Some(&(_, _, contacts, n)) = data.recurrence.iter().find(|r| r.1) {
-        rows.push(total(vec![
-            text(t),
+        rows.push(Row::total(vec![
+            Cell::text(t),
             Cell::Int(contacts),
             Cell::Int(n),
             avg(contacts, n),
         ]));
     }
-    section(KEYS[2], l.sheets[2], &l.recurrence, rows)
+    Section::new(KEYS[2], l.sheets[2], &l.recurrence, rows)
 }
 
 fn by_user(data: &Data, l: &Labels) -> Section {
@@ -256,8 +224,8 @@ fn by_user(data: &Data, l: &Labels) -> Section {
     let rows = by_name(data, users, l.unassigned)
         .into_iter()
         .map(|(name, (open, closed, msgs_in, msgs_out))| {
-            row(vec![
-                text(&name),
+            Row::data(vec![
+                Cell::text(&name),
                 Cell::Int(open),
                 Cell::Int(closed),
                 msgs_in.map_or(Cell::Empty, Cell::Num),
@@ -265,16 +233,16 @@ fn by_user(data: &Data, l: &Labels) -> Section {
             ])
         })
         .collect();
-    section(KEYS[4], l.sheets[4], &l.by_user, rows)
+    Section::new(KEYS[4], l.sheets[4], &l.by_user, rows)
 }
 
 fn response_times(data: &Data, l: &Labels, t: &str) -> Section {
     let cells = |n: i64, manual, auto, overall| {
         vec![
             Cell::Int(n),
-            duration(manual),
-            duration(auto),
-            duration(overall),
+            Cell::duration(manual),
+            Cell::duration(auto),
+            Cell::duration(overall),
         ]
     };
     let owners = data
@@ -284,10 +252,14 @@ fn response_times(data: &Data, l: &Labels, t: &str) -> Section {
         .map(|r| (r.0, (r.2, r.3, r.4, r.5)));
     let mut rows: Vec<Row> = by_name(data, owners, l.no_owner)
         .into_iter()
-        .map(|(name, (n, m, a, o))| row([vec![text(&name)], cells(n, m, a, o)].concat()))
+        .map(|(name, (n, m, a, o))| {
+            Row::data([vec![Cell::text(&name)], cells(n, m, a, o)].concat())
+        })
         .collect();
     if let Some(&(_, _, n, m, a, o)) = data.response.iter().find(|r| r.1) {
-        rows.push(total([vec![text(t)], cells(n, m, a, o)].concat()));
+        rows.push(Row::total(
+            [vec![Cell::text(t)], cells(n, m, a, o)].concat(),
+        ));
     }
-    section(KEYS[5], l.sheets[5], &l.response, rows)
+    Section::new(KEYS[5], l.sheets[5], &l.response, rows)
 }

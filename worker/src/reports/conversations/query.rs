@@ -110,11 +110,7 @@ where
 
 /// Reads the six templates' figures at once.
 pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Error> {
-    let names = sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
-        "SELECT id, name, email FROM users WHERE account_id = $1",
-    )
-    .bind(scope.account_id)
-    .fetch_all(pool);
+    let names = super::super::user_names(pool, scope.account_id);
     let (open_closed, by_site, recurrence, per_hour, by_user, response, names) = tokio::try_join!(
         read::<(i64, i64, i64)>(pool, scope, OPEN_CLOSED, false),
         read(pool, scope, BY_SITE, false),
@@ -131,15 +127,6 @@ pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Er
         per_hour,
         by_user,
         response,
-        users: names
-            .into_iter()
-            .map(|(id, name, email)| {
-                let name = name
-                    .filter(|n| !n.is_empty())
-                    .or(email)
-                    .unwrap_or_else(|| format!("#{id}"));
-                (id, name)
-            })
-            .collect(),
+        users: names,
     })
 }

@@ -216,7 +216,7 @@ impl<'a> Writer<'a> {
             },
         ];
         for section in &small {
-            write_section(&mut *self.sink, section, None)?;
+            write_section(&mut *self.sink, section, &[])?;
             self.written += section.rows.len();
             (self.progress)((self.written as f64 / self.expected).min(1.0));
         }

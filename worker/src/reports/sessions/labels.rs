@@ -1,0 +1,115 @@
+//! Words of the sessions report in each locale; Spanish uses seed 000's words, and the
+//! traffic sheet's headers are the seed's traffic export's, in its order.
+
+use exportd_core::domain::Locale;
+
+pub struct Labels {
+    pub title: &'static str,
+    pub sheets: [&'static str; 4],
+    pub by_bot: [&'static str; 5],
+    pub date: &'static str,
+    pub hour: &'static str,
+    pub traffic: [&'static str; 9],
+    pub traffic_charts: [&'static str; 2],
+}
+
+const ES: Labels = Labels {
+    title: "Análisis de sesiones",
+    sheets: [
+        "Por bot",
+        "Sesiones por día",
+        "Sesiones por hora",
+        "Tráfico por día del mes",
+    ],
+    by_bot: [
+        "Bot",
+        "Sesiones",
+        "Sesiones con panel",
+        "Sesiones abandonadas",
+        "Contactos únicos",
+    ],
+    date: "Fecha",
+    hour: "Hora",
+    traffic: [
+        "bot",
+        "día",
+        "sesiones",
+        "contactos únicos",
+        "mensajes entrantes",
+        "mensajes salientes",
+        "largo de sesión (promedio)",
+        "tiempo de espera (promedio)",
+        "sesiones abandonadas",
+    ],
+    traffic_charts: ["Mensajes", "Sesiones"],
+};
+
+const EN: Labels = Labels {
+    title: "Session analysis",
+    sheets: [
+        "By bot",
+        "Sessions per day",
+        "Sessions per hour",
+        "Traffic by day of month",
+    ],
+    by_bot: [
+        "Bot",
+        "Sessions",
+        "Sessions with panel",
+        "Abandoned sessions",
+        "Unique contacts",
+    ],
+    date: "Date",
+    hour: "Hour",
+    traffic: [
+        "bot",
+        "day",
+        "sessions",
+        "unique contacts",
+        "incoming messages",
+        "outgoing messages",
+        "session length (average)",
+        "wait time (average)",
+        "abandoned sessions",
+    ],
+    traffic_charts: ["Messages", "Sessions"],
+};
+
+const PT: Labels = Labels {
+    title: "Análise de sessões",
+    sheets: [
+        "Por bot",
+        "Sessões por dia",
+        "Sessões por hora",
+        "Tráfego por dia do mês",
+    ],
+    by_bot: [
+        "Bot",
+        "Sessões",
+        "Sessões com painel",
+        "Sessões abandonadas",
+        "Contatos únicos",
+    ],
+    date: "Data",
+    hour: "Hora",
+    traffic: [
+        "bot",
+        "dia",
+        "sessões",
+        "contatos únicos",
+        "mensagens recebidas",
+        "mensagens enviadas",
+        "duração da sessão (média)",
+        "tempo de espera (média)",
+        "sessões abandonadas",
+    ],
+    traffic_charts: ["Mensagens", "Sessões"],
+};
+
+pub fn labels(locale: Locale) -> &'static Labels {
+    match locale {
+        Locale::Es => &ES,
+        Locale::En => &EN,
+        Locale::Pt => &PT,
+    }
+}

@@ -1,0 +1,276 @@
+//! Análisis de sesiones (seed 000): sessions per bot, per local day and per local hour,
+//! each with a native chart, one series per bot, and the traffic per bot and day of the
+//! month, whose csv is the seed's traffic export column for column. Abandoned = reached
+//! the panel (`panel_at`) and `missed`.
+
+mod labels;
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use exportd_core::{
+    domain::Locale,
+    kinds::{OptionName, ReportKind},
+};
+use futures::future::BoxFuture;
+
+use self::labels::labels;
+use super::{Bot, Job, Report, bots};
+use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, labels::common};
+
+pub struct Sessions;
+
+/// The chats every sheet reads (`$1` account, `[$2, $3)`, `$4` sites; a chat without a
+/// site belongs to no bot); `$5` the timezone.
+const BASE: &str = "WITH c AS (
+    SELECT site_id, contact_id, started_at, panel_at, accepted_at, last_msg_at, missed,
+           msgs_in, msgs_out
+      FROM chats
+     WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND site_id IS NOT NULL
+       AND ($4::int8[] IS NULL OR site_id = ANY($4)))";
+
+/// Per bot and (flagged) over all: sessions, with panel, abandoned, unique contacts.
+const BY_BOT: &str = "SELECT site_id, grouping(site_id) = 1, count(*),
+       count(*) FILTER (WHERE panel_at IS NOT NULL),
+       count(*) FILTER (WHERE panel_at IS NOT NULL AND missed),
+       count(DISTINCT contact_id)
+  FROM c GROUP BY GROUPING SETS ((site_id), ())";
+
+/// Per bot and local day: the traffic figures (milliseconds for the averages).
+const TRAFFIC: &str = "SELECT site_id, (started_at AT TIME ZONE $5)::date AS day, count(*) AS sessions,
+       count(DISTINCT contact_id) AS contacts, coalesce(sum(msgs_in), 0)::int8 AS msgs_in,
+       coalesce(sum(msgs_out), 0)::int8 AS msgs_out,
+       coalesce(avg(extract(epoch FROM last_msg_at - started_at) * 1000) FILTER (WHERE last_msg_at IS NOT NULL), 0)::float8 AS length_ms,
+       coalesce(avg(extract(epoch FROM accepted_at - panel_at) * 1000) FILTER (WHERE accepted_at IS NOT NULL AND panel_at IS NOT NULL), 0)::float8 AS wait_ms,
+       count(*) FILTER (WHERE panel_at IS NOT NULL AND missed) AS abandoned
+  FROM c GROUP BY 1, 2";
+
+/// Per bot and local hour of day.
+const PER_HOUR: &str =
+    "SELECT site_id, extract(hour FROM started_at AT TIME ZONE $5)::int4, count(*)
+  FROM c GROUP BY 1, 2";
+
+type ByBot = (Option<i64>, bool, i64, i64, i64, i64);
+
+/// One bot's traffic on one local day.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Traffic {
+    pub site_id: i64,
+    pub day: NaiveDate,
+    pub sessions: i64,
+    pub contacts: i64,
+    pub msgs_in: i64,
+    pub msgs_out: i64,
+    pub length_ms: f64,
+    pub wait_ms: f64,
+    pub abandoned: i64,
+}
+
+/// What the four sheets read.
+pub struct Data {
+    pub by_bot: Vec<ByBot>,
+    pub traffic: Vec<Traffic>,
+    pub per_hour: Vec<(i64, i32, i64)>,
+    pub bots: Vec<Bot>,
+}
+
+impl Report for Sessions {
+    fn kind(&self) -> ReportKind {
+        ReportKind::Sessions
+    }
+
+    fn title(&self, locale: Locale) -> &'static str {
+        labels(locale).title
+    }
+
+    fn file_stem(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Es => "analisis-de-sesiones",
+            Locale::En => "session-analysis",
+            Locale::Pt => "analise-de-sessoes",
+        }
+    }
+
+    fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
+        super::bot_option_label(option, locale)
+    }
+
+    fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Job {
+                pool,
+                meta,
+                sink,
+                out,
+                progress,
+                ..
+            } = job;
+            let (from, to) = meta.range.utc_bounds();
+            let sites = meta.options.sites.as_deref();
+            let tz = meta.range.tz.name();
+            macro_rules! read {
+                ($sql:expr, $tz:expr) => {{
+                    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!("{BASE} {}", $sql)))
+                        .bind(meta.account.id)
+                        .bind(from)
+                        .bind(to)
+                        .bind(sites);
+                    if $tz {
+                        q.bind(tz).fetch_all(&pool)
+                    } else {
+                        q.fetch_all(&pool)
+                    }
+                }};
+            }
+            let (by_bot, traffic, per_hour) = tokio::try_join!(
+                read!(BY_BOT, false),
+                read!(TRAFFIC, true),
+                read!(PER_HOUR, true),
+            )?;
+            let by_bot: Vec<ByBot> = by_bot;
+            let seen = by_bot.iter().filter_map(|r| r.0);
+            let bots = bots(&pool, meta.account.id, seen, sites).await?;
+            progress(0.5);
+            let data = Data {
+                by_bot,
+                traffic,
+                per_hour,
+                bots,
+            };
+            let days: Vec<NaiveDate> = (0..meta.range.days())
+                .map(|d| meta.range.from + Duration::days(d))
+                .collect();
+            let sections = sections(&data, &days, meta.account.locale);
+            super::write_built(&pool, meta, sink, out, progress, self, sections).await
+        })
+    }
+}
+
+/// The four sheets with their charts.
+pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
+    let l = labels(locale);
+    let names: HashMap<i64, &str> = data.bots.iter().map(|b| (b.id, b.name.as_str())).collect();
+    let name = |id: i64| names.get(&id).copied().unwrap_or("");
+    // Per bot, then the Total row (unique contacts over all bots, not a sum).
+    let get = |site: Option<i64>| data.by_bot.iter().find(|r| r.0 == site && !r.1);
+    let mut rows: Vec<Row> = data
+        .bots
+        .iter()
+        .map(|b| {
+            let (n, panel, abandoned, contacts) =
+                get(Some(b.id)).map_or((0, 0, 0, 0), |r| (r.2, r.3, r.4, r.5));
+            Row::data(vec![
+                Cell::text(&b.name),
+                Cell::Int(n),
+                Cell::Int(panel),
+                Cell::Int(abandoned),
+                Cell::Int(contacts),
+            ])
+        })
+        .collect();
+    let all = data
+        .by_bot
+        .iter()
+        .find(|r| r.1)
+        .map_or((0, 0, 0, 0), |r| (r.2, r.3, r.4, r.5));
+    rows.push(Row::total(vec![
+        Cell::text(common(locale).total),
+        Cell::Int(all.0),
+        Cell::Int(all.1),
+        Cell::Int(all.2),
+        Cell::Int(all.3),
+    ]));
+    let by_bot = Section::new("by_bot", l.sheets[0], &l.by_bot, rows);
+
+    // A column per bot; one row per day of the range, and per hour of the day.
+    let bot_headers = |first: &str| -> Vec<String> {
+        std::iter::once(first.to_owned())
+            .chain(data.bots.iter().map(|b| b.name.clone()))
+            .collect()
+    };
+    let column: HashMap<i64, usize> = data
+        .bots
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.id, i))
+        .collect();
+    let mut per_day = vec![vec![0i64; data.bots.len()]; days.len()];
+    for t in &data.traffic {
+        if let (Some(&c), Ok(d)) = (column.get(&t.site_id), days.binary_search(&t.day)) {
+            per_day[d][c] = t.sessions;
+        }
+    }
+    let mut per_hour = vec![vec![0i64; data.bots.len()]; 24];
+    for &(site, hour, n) in &data.per_hour {
+        if let (Some(&c), Some(row)) = (column.get(&site), per_hour.get_mut(hour as usize)) {
+            row[c] = n;
+        }
+    }
+    let grid = |first: Cell, counts: &[i64]| {
+        Row::data(
+            std::iter::once(first)
+                .chain(counts.iter().map(|&n| Cell::Int(n)))
+                .collect(),
+        )
+    };
+    let series: Vec<u16> = (1..=data.bots.len() as u16).collect();
+    let chart = |kind, title: &str, values: Vec<u16>, categories| ChartSpec {
+        kind,
+        title: title.to_owned(),
+        categories,
+        values,
+    };
+    let day_rows = days
+        .iter()
+        .zip(&per_day)
+        .map(|(d, c)| grid(Cell::Date(*d), c))
+        .collect();
+    let per_day = Section::new("per_day", l.sheets[1], &bot_headers(l.date), day_rows);
+    let hour_rows = per_hour
+        .iter()
+        .enumerate()
+        .map(|(h, c)| grid(Cell::Int(h as i64), c))
+        .collect();
+    let per_hour = Section::new("per_hour", l.sheets[2], &bot_headers(l.hour), hour_rows);
+
+    // Traffic: one row per bot and day with sessions, by date, then bot.
+    let order: HashMap<i64, usize> = column;
+    let mut traffic: Vec<&Traffic> = data.traffic.iter().collect();
+    traffic.sort_by_key(|t| (t.day, order.get(&t.site_id).copied().unwrap_or(usize::MAX)));
+    let rows = traffic
+        .into_iter()
+        .map(|t| {
+            use chrono::Datelike;
+            Row::data(vec![
+                Cell::text(name(t.site_id)),
+                Cell::Int(t.day.day() as i64),
+                Cell::Int(t.sessions),
+                Cell::Int(t.contacts),
+                Cell::Int(t.msgs_in),
+                Cell::Int(t.msgs_out),
+                Cell::Int(t.length_ms.round() as i64),
+                Cell::Int(t.wait_ms.round() as i64),
+                Cell::Int(t.abandoned),
+            ])
+        })
+        .collect();
+    let traffic = Section::new("traffic", l.sheets[3], &l.traffic, rows);
+    vec![
+        (by_bot, vec![]),
+        (
+            per_day,
+            vec![chart(ChartKind::Line, l.sheets[1], series.clone(), (0, 0))],
+        ),
+        (
+            per_hour,
+            vec![chart(ChartKind::Column, l.sheets[2], series, (0, 0))],
+        ),
+        (
+            traffic,
+            vec![
+                chart(ChartKind::Column, l.traffic_charts[0], vec![4, 5], (0, 1)),
+                chart(ChartKind::Line, l.traffic_charts[1], vec![2, 3, 8], (0, 1)),
+            ],
+        ),
+    ]
+}
