@@ -309,6 +309,13 @@ fn csv_parts(bytes: &[u8]) -> Vec<(String, Vec<Vec<String>>)> {
     csv_zip(bytes, b',')
 }
 
+/// Keeps a workbook under `target/reports/`, to open or render and look at.
+fn keep(name: &str, bytes: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn steps_count_every_entry_with_shares_and_average_durations() {
     let app = TestApp::spawn().await;
@@ -316,6 +323,7 @@ async fn steps_count_every_entry_with_shares_and_average_durations() {
     let file = app
         .export_file(&acct.token, &body("steps", "xlsx", json!({})))
         .await;
+    keep("steps.xlsx", &file);
     let sheets = xlsx(&file);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Resumen", "Pasos", "Pasos por bot"]);
@@ -404,6 +412,7 @@ async fn agents_activity_counts_overlapping_chats_once_with_a_pie_of_messages() 
     let file = app
         .export_file(&acct.token, &body("agents_activity", "xlsx", json!({})))
         .await;
+    keep("agents_activity.xlsx", &file);
     let sheets = xlsx(&file);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["Resumen", "Agentes"]);
@@ -480,6 +489,7 @@ async fn sessions_per_bot_day_and_hour_and_the_seeds_traffic_csv() {
     let file = app
         .export_file(&acct.token, &body("sessions", "xlsx", json!({})))
         .await;
+    keep("sessions.xlsx", &file);
     let sheets = xlsx(&file);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(

@@ -149,6 +149,8 @@ pub struct ChartSpec {
     pub title: String,
     pub categories: (u16, u16),
     pub values: Vec<u16>,
+    /// Whether the categories are dates (shown as dates on the axis, not day numbers).
+    pub dates: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

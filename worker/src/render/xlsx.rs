@@ -287,6 +287,9 @@ impl Sink for XlsxSink {
                 .set_categories((name.as_str(), 1, spec.categories.0, last, spec.categories.1))
                 .set_values((name.as_str(), 1, col, last, col));
         }
+        if spec.dates {
+            chart.x_axis().set_num_format("yyyy-mm-dd");
+        }
         if spec.values.len() == 1 && spec.kind != ChartKind::Pie {
             chart.legend().set_hidden();
         }

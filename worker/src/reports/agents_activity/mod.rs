@@ -208,6 +208,7 @@ impl Report for AgentsActivity {
                 title: labels(meta.account.locale).headers[4].to_owned(),
                 categories: (0, 0),
                 values: vec![4],
+                dates: false,
             };
             let sections = vec![(section, vec![chart])];
             super::write_built(&pool, meta, sink, out, progress, self, sections).await

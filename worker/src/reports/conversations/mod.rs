@@ -142,6 +142,7 @@ pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
         title: l.sheets[3].to_owned(),
         categories: (1, 1),
         values: vec![2],
+        dates: false,
     };
     vec![
         (open_closed, vec![]),

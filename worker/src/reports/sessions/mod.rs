@@ -219,6 +219,7 @@ pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section
         title: title.to_owned(),
         categories,
         values,
+        dates: false,
     };
     let day_rows = days
         .iter()
