@@ -288,7 +288,10 @@ impl Sink for XlsxSink {
                 .set_values((name.as_str(), 1, col, last, col));
         }
         if spec.dates {
-            chart.x_axis().set_num_format("yyyy-mm-dd");
+            chart
+                .x_axis()
+                .set_date_axis(true)
+                .set_num_format("yyyy-mm-dd");
         }
         if spec.values.len() == 1 && spec.kind != ChartKind::Pie {
             chart.legend().set_hidden();

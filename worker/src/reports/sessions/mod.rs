@@ -260,7 +260,10 @@ pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section
         (by_bot, vec![]),
         (
             per_day,
-            vec![chart(ChartKind::Line, l.sheets[1], series.clone(), (0, 0))],
+            vec![ChartSpec {
+                dates: true,
+                ..chart(ChartKind::Line, l.sheets[1], series.clone(), (0, 0))
+            }],
         ),
         (
             per_hour,
