@@ -41,8 +41,11 @@ fn floor_sql(kind: ReportKind) -> &'static [&'static str] {
             "SELECT count(*), sum(accepted_by)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
             "SELECT count(*), sum(agent_id)::bigint FROM messages WHERE account_id = $1 AND sent_at >= $2 AND sent_at < $3",
         ],
-        ReportKind::Sessions => &[
+        ReportKind::Sessions | ReportKind::SessionsDetail => &[
             "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
+        ],
+        ReportKind::Campaigns => &[
+            "SELECT count(*), sum(site_id)::bigint FROM outbound_messages WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
         ],
     }
 }

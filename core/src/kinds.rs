@@ -22,15 +22,22 @@ pub enum ReportKind {
     AgentsActivity,
     /// Seed 000: sessions per bot, per day, per hour, and traffic per day of the month.
     Sessions,
+    /// Seed 000, row-level: one row per session, with menu choices, typification, panel,
+    /// agents and wait.
+    SessionsDetail,
+    /// Seed 000, row-level: one row per outbound message, and counts by state.
+    Campaigns,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 5] = [
+    pub const ALL: [ReportKind; 7] = [
         ReportKind::Global,
         ReportKind::Conversations,
         ReportKind::Steps,
         ReportKind::AgentsActivity,
         ReportKind::Sessions,
+        ReportKind::SessionsDetail,
+        ReportKind::Campaigns,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +47,8 @@ impl ReportKind {
             ReportKind::Steps => "steps",
             ReportKind::AgentsActivity => "agents_activity",
             ReportKind::Sessions => "sessions",
+            ReportKind::SessionsDetail => "sessions_detail",
+            ReportKind::Campaigns => "campaigns",
         }
     }
 
@@ -54,6 +63,22 @@ impl ReportKind {
             ReportKind::Conversations => &[OptionName::Sites, OptionName::Owners],
             ReportKind::Steps | ReportKind::Sessions => &[OptionName::Sites],
             ReportKind::AgentsActivity => &[OptionName::Sites, OptionName::Agents],
+            ReportKind::SessionsDetail => &[
+                OptionName::Sites,
+                OptionName::Mode,
+                OptionName::Agents,
+                OptionName::Abandoned,
+                OptionName::Step,
+                OptionName::Text,
+                OptionName::Contact,
+            ],
+            ReportKind::Campaigns => &[
+                OptionName::Sites,
+                OptionName::Statuses,
+                OptionName::Templates,
+                OptionName::Queued,
+                OptionName::Contact,
+            ],
         }
     }
 
@@ -76,17 +101,41 @@ pub enum OptionName {
     Owners,
     /// User ids of the account: the agents who took the chats.
     Agents,
+    /// `all`, `panel` (reached the agents' panel) or `bot` (stayed with the bot).
+    Mode,
+    /// Only abandoned sessions (`true`), or only the others (`false`).
+    Abandoned,
+    /// A step name the session went through.
+    Step,
+    /// A word or phrase in any message of the session, ignoring case and accents.
+    Text,
+    /// Part of the contact's name or phone.
+    Contact,
+    /// Outbound message states.
+    Statuses,
+    /// Outbound message templates.
+    Templates,
+    /// Only queued outbound messages (`true`), or only the others (`false`).
+    Queued,
 }
 
 /// Options every kind accepts.
 pub const COMMON: &[OptionName] = &[OptionName::Delimiter];
 
 impl OptionName {
-    pub const ALL: [OptionName; 4] = [
+    pub const ALL: [OptionName; 12] = [
         OptionName::Delimiter,
         OptionName::Sites,
         OptionName::Owners,
         OptionName::Agents,
+        OptionName::Mode,
+        OptionName::Abandoned,
+        OptionName::Step,
+        OptionName::Text,
+        OptionName::Contact,
+        OptionName::Statuses,
+        OptionName::Templates,
+        OptionName::Queued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +144,14 @@ impl OptionName {
             OptionName::Sites => "sites",
             OptionName::Owners => "owners",
             OptionName::Agents => "agents",
+            OptionName::Mode => "mode",
+            OptionName::Abandoned => "abandoned",
+            OptionName::Step => "step",
+            OptionName::Text => "text",
+            OptionName::Contact => "contact",
+            OptionName::Statuses => "statuses",
+            OptionName::Templates => "templates",
+            OptionName::Queued => "queued",
         }
     }
 
@@ -133,7 +190,73 @@ pub struct ReportOptions {
     pub owners: Option<Vec<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<OutboundStatus>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<bool>,
 }
+
+/// Which sessions `sessions_detail` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    All,
+    /// Those that reached the agents' panel.
+    Panel,
+    /// Those that stayed with the bot.
+    Bot,
+}
+
+/// The state of an outbound message, as `outbound_messages.status` stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    Pending,
+}
+
+impl OutboundStatus {
+    /// In the seed's order: sent, delivered (received), read, failed, pending.
+    pub const ALL: [OutboundStatus; 5] = [
+        OutboundStatus::Sent,
+        OutboundStatus::Delivered,
+        OutboundStatus::Read,
+        OutboundStatus::Failed,
+        OutboundStatus::Pending,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboundStatus::Sent => "sent",
+            OutboundStatus::Delivered => "delivered",
+            OutboundStatus::Read => "read",
+            OutboundStatus::Failed => "failed",
+            OutboundStatus::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboundStatus> {
+        OutboundStatus::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Longest text a text filter takes, in characters.
+pub const MAX_TEXT: usize = 200;
 
 /// Most ids one filter may name.
 pub const MAX_IDS: usize = 1000;
@@ -193,7 +316,60 @@ impl ReportOptions {
                 OptionName::Sites => out.sites = Some(ids(value).ok_or_else(|| bad(IDS))?),
                 OptionName::Owners => out.owners = Some(ids(value).ok_or_else(|| bad(IDS))?),
                 OptionName::Agents => out.agents = Some(ids(value).ok_or_else(|| bad(IDS))?),
+                OptionName::Mode => {
+                    out.mode = Some(
+                        serde_json::from_value(value.clone())
+                            .map_err(|_| bad("\"all\", \"panel\" or \"bot\""))?,
+                    )
+                }
+                OptionName::Abandoned => {
+                    out.abandoned = Some(value.as_bool().ok_or_else(|| bad("true or false"))?)
+                }
+                OptionName::Queued => {
+                    out.queued = Some(value.as_bool().ok_or_else(|| bad("true or false"))?)
+                }
+                OptionName::Step => out.step = Some(text(value).ok_or_else(|| bad(TEXT))?),
+                OptionName::Text => out.text = Some(text(value).ok_or_else(|| bad(TEXT))?),
+                OptionName::Contact => out.contact = Some(text(value).ok_or_else(|| bad(TEXT))?),
+                OptionName::Statuses => {
+                    let list: Vec<String> =
+                        serde_json::from_value(value.clone()).unwrap_or_default();
+                    let parsed: Option<Vec<OutboundStatus>> =
+                        list.iter().map(|s| OutboundStatus::parse(s)).collect();
+                    match parsed {
+                        Some(mut v) if !v.is_empty() => {
+                            v.sort_by_key(|s| s.as_str());
+                            v.dedup();
+                            out.statuses = Some(v)
+                        }
+                        _ => {
+                            return Err(bad(
+                                "a list of states among pending, sent, delivered, read, failed",
+                            ));
+                        }
+                    }
+                }
+                OptionName::Templates => {
+                    let list: Vec<Value> =
+                        serde_json::from_value(value.clone()).unwrap_or_default();
+                    let texts: Option<Vec<String>> = list.iter().map(text).collect();
+                    match texts {
+                        Some(v) if !v.is_empty() && v.len() <= MAX_IDS => out.templates = Some(v),
+                        _ => {
+                            return Err(bad(
+                                "a list of 1 to 1000 template names of 1 to 200 characters",
+                            ));
+                        }
+                    }
+                }
             }
+        }
+        if out.agents.is_some() && out.abandoned.is_some() {
+            return Err(OptionError {
+                option: "abandoned".into(),
+                message: "options.abandoned and options.agents are alternatives: give one of them"
+                    .into(),
+            });
         }
         Ok(out)
     }
@@ -229,6 +405,14 @@ impl ReportOptions {
 }
 
 const IDS: &str = "a list of 1 to 1000 ids (positive whole numbers)";
+const TEXT: &str = "a text of 1 to 200 characters";
+
+/// A text filter: 1 to [`MAX_TEXT`] characters, not blank, without control characters.
+fn text(v: &Value) -> Option<String> {
+    let s = v.as_str()?.trim();
+    let n = s.chars().count();
+    (n >= 1 && n <= MAX_TEXT && !s.chars().any(char::is_control)).then(|| s.to_owned())
+}
 
 /// A non-empty list of at most [`MAX_IDS`] positive ids, without repeats.
 fn ids(v: &Value) -> Option<Vec<i64>> {

@@ -11,5 +11,6 @@ mod harness;
 mod lifecycle;
 mod notifications;
 mod rollups;
+mod row_reports;
 mod schedules;
 mod sheets;

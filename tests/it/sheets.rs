@@ -17,6 +17,7 @@ fn show(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
         Data::Float(f) => format!("{f:.2}"),
+        Data::Bool(b) => b.to_string(),
         // Durations are stored as fractions of a day with a [h]:mm:ss format; dates and
         // date-times read back as ISO text, the way the csv writes them.
         Data::DateTime(dt) if dt.is_duration() => hms(dt.as_f64() * 86_400.0),

@@ -134,6 +134,11 @@ impl Sink for CsvZipSink {
                     datetime_into(&mut buf, t);
                     w.write_field(buf.as_bytes())?;
                 }
+                Cell::Instant(t) => {
+                    buf.clear();
+                    write!(buf, "{}", t.format("%Y-%m-%dT%H:%M:%S%.3f%:z")).expect("to a String");
+                    w.write_field(buf.as_bytes())?;
+                }
                 Cell::Date(d) => {
                     buf.clear();
                     write!(buf, "{d}").expect("to a String");

@@ -17,6 +17,15 @@ pub struct Common {
     pub agents: &'static str,
     /// What seed 000 calls a site.
     pub bots: &'static str,
+    /// The other filters' names: mode, abandoned, step, text, contact, statuses,
+    /// templates, queued.
+    pub filters: [&'static str; 8],
+    /// The modes all, panel, bot.
+    pub modes: [&'static str; 3],
+    /// Yes, no.
+    pub yes_no: [&'static str; 2],
+    /// Outbound message states in the seed's order: sent, delivered, read, failed, pending.
+    pub states: [&'static str; 5],
 }
 
 const ES: Common = Common {
@@ -30,6 +39,19 @@ const ES: Common = Common {
     owners: "Dueños",
     agents: "Agentes",
     bots: "Bots",
+    filters: [
+        "Modalidad",
+        "Sesiones abandonadas",
+        "Paso",
+        "Mensajes",
+        "Contacto",
+        "Estado",
+        "Template",
+        "Encolados",
+    ],
+    modes: ["Todas", "Panel", "Bot"],
+    yes_no: ["Sí", "No"],
+    states: ["Enviado", "Recibido", "Leído", "Fallido", "Pendiente"],
 };
 
 const EN: Common = Common {
@@ -43,6 +65,19 @@ const EN: Common = Common {
     owners: "Owners",
     agents: "Agents",
     bots: "Bots",
+    filters: [
+        "Mode",
+        "Abandoned sessions",
+        "Step",
+        "Messages",
+        "Contact",
+        "Status",
+        "Template",
+        "Queued",
+    ],
+    modes: ["All", "Panel", "Bot"],
+    yes_no: ["Yes", "No"],
+    states: ["Sent", "Delivered", "Read", "Failed", "Pending"],
 };
 
 const PT: Common = Common {
@@ -56,6 +91,19 @@ const PT: Common = Common {
     owners: "Donos",
     agents: "Agentes",
     bots: "Bots",
+    filters: [
+        "Modalidade",
+        "Sessões abandonadas",
+        "Passo",
+        "Mensagens",
+        "Contato",
+        "Status",
+        "Template",
+        "Na fila",
+    ],
+    modes: ["Todas", "Painel", "Bot"],
+    yes_no: ["Sim", "Não"],
+    states: ["Enviado", "Recebido", "Lido", "Falhou", "Pendente"],
 };
 
 pub fn common(locale: Locale) -> &'static Common {

@@ -21,6 +21,9 @@ pub enum Cell {
     Percent(f64),
     Text(String),
     DateTime(chrono::NaiveDateTime),
+    /// An instant with its local offset: a date-time in xlsx, ISO 8601 with the offset in
+    /// csv.
+    Instant(chrono::DateTime<chrono::FixedOffset>),
     /// A local calendar day.
     Date(chrono::NaiveDate),
     Bool(bool),
@@ -215,7 +218,7 @@ fn display_len(cell: &Cell) -> usize {
         Cell::Int(v) => v.to_string().len(),
         Cell::Num(_) | Cell::Duration(_) | Cell::Percent(_) => 10,
         Cell::Text(s) => s.chars().count(),
-        Cell::DateTime(_) => 19,
+        Cell::DateTime(_) | Cell::Instant(_) => 19,
         Cell::Date(_) => 10,
         Cell::Bool(_) => 5,
     }

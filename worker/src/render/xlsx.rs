@@ -71,6 +71,8 @@ pub struct XlsxSink {
     order: Vec<&'static str>,
     /// The name of the sheet being written, for the ranges of its charts.
     sheet_name: String,
+    /// Data rows per sheet before a section continues on the next.
+    max_rows: u32,
 }
 
 impl XlsxSink {
@@ -89,6 +91,16 @@ impl XlsxSink {
             keys: Vec::new(),
             order: Vec::new(),
             sheet_name: String::new(),
+            max_rows: MAX_DATA_ROWS,
+        }
+    }
+
+    /// A sink whose sheets continue after `rows` data rows instead of Excel's limit, to
+    /// test the continuation without writing a million rows.
+    pub fn with_max_rows(rows: u32) -> Self {
+        XlsxSink {
+            max_rows: rows.clamp(1, MAX_DATA_ROWS),
+            ..Self::new()
         }
     }
 
@@ -175,7 +187,7 @@ impl Sink for XlsxSink {
     }
 
     fn row(&mut self, row: &Row) -> Result<(), RenderError> {
-        if self.rows == MAX_DATA_ROWS {
+        if self.rows == self.max_rows {
             self.close_sheet()?;
             self.part += 1;
             self.open_sheet()?;
@@ -225,6 +237,9 @@ impl Sink for XlsxSink {
                 }
                 (Cell::DateTime(t), _) => {
                     ws.write_datetime_with_format(r, c, t, &f.datetime)?;
+                }
+                (Cell::Instant(t), _) => {
+                    ws.write_datetime_with_format(r, c, t.naive_local(), &f.datetime)?;
                 }
                 (Cell::Date(d), _) => {
                     ws.write_datetime_with_format(r, c, d, &f.date)?;
@@ -339,6 +354,40 @@ pub fn fit_cell(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod cell_tests {
     use super::*;
+
+    #[test]
+    fn a_section_past_the_row_limit_continues_on_numbered_sheets_with_the_header() {
+        use super::super::{Cell, Row, SectionSpec, Sink};
+        use calamine::{Reader, Xlsx, open_workbook};
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("c.xlsx");
+        let mut sink: Box<dyn Sink> = Box::new(XlsxSink::with_max_rows(2));
+        sink.begin(SectionSpec {
+            key: "sessions",
+            title: "Sesiones".into(),
+            headers: vec!["Canal".into(), "N".into()],
+            widths: vec![10.0, 10.0],
+        })
+        .unwrap();
+        for i in 0..5 {
+            sink.row(&Row::data(vec![Cell::text("Web"), Cell::Int(i)]))
+                .unwrap();
+        }
+        sink.finish(&out).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            ["Sesiones", "Sesiones (2)", "Sesiones (3)"]
+        );
+        let mut seen = Vec::new();
+        for name in wb.sheet_names().to_vec() {
+            let range = wb.worksheet_range(&name).unwrap();
+            let rows: Vec<_> = range.rows().collect();
+            assert_eq!(rows[0][0].to_string(), "Canal", "{name} repeats the header");
+            seen.extend(rows[1..].iter().map(|r| r[1].to_string()));
+        }
+        assert_eq!(seen, ["0", "1", "2", "3", "4"], "every row once, in order");
+    }
 
     #[test]
     fn a_text_over_excels_limit_is_cut_with_a_marker_and_the_workbook_saves() {

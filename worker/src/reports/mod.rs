@@ -8,9 +8,12 @@
 //! its line in [`report`].
 
 pub mod agents_activity;
+pub mod campaigns;
 pub mod conversations;
 pub mod global;
+pub mod rows;
 pub mod sessions;
+pub mod sessions_detail;
 pub mod steps;
 
 use std::{collections::HashMap, path::PathBuf};
@@ -63,13 +66,7 @@ pub trait Report: Send + Sync {
     /// The word for a filter in the summary and the email (seed 003 says "Cuentas" for
     /// sites, seed 000 "Bots").
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
-        let l = render::labels::common(locale);
-        match option {
-            OptionName::Sites => l.sites,
-            OptionName::Owners => l.owners,
-            OptionName::Agents => l.agents,
-            OptionName::Delimiter => "",
-        }
+        option_label(option, locale)
     }
 
     /// Reads the report's data and writes it into `job.sink`, then finishes the file.
@@ -95,6 +92,8 @@ pub fn report(kind: ReportKind) -> &'static dyn Report {
         ReportKind::Steps => &steps::Steps,
         ReportKind::AgentsActivity => &agents_activity::AgentsActivity,
         ReportKind::Sessions => &sessions::Sessions,
+        ReportKind::SessionsDetail => &sessions_detail::SessionsDetail,
+        ReportKind::Campaigns => &campaigns::Campaigns,
     }
 }
 
@@ -161,6 +160,40 @@ pub async fn filters_in_words(
             report(kind).option_label(option, locale).to_owned(),
             names.join(", "),
         ));
+    }
+    let l = render::labels::common(locale);
+    let label = |o: OptionName| report(kind).option_label(o, locale).to_owned();
+    let yes_no = |b: bool| l.yes_no[usize::from(!b)].to_owned();
+    if let Some(m) = options.mode {
+        use exportd_core::kinds::Mode;
+        let i = match m {
+            Mode::All => 0,
+            Mode::Panel => 1,
+            Mode::Bot => 2,
+        };
+        out.push((label(OptionName::Mode), l.modes[i].to_owned()));
+    }
+    if let Some(b) = options.abandoned {
+        out.push((label(OptionName::Abandoned), yes_no(b)));
+    }
+    for (o, v) in [
+        (OptionName::Step, &options.step),
+        (OptionName::Text, &options.text),
+        (OptionName::Contact, &options.contact),
+    ] {
+        if let Some(v) = v {
+            out.push((label(o), format!("\u{201c}{v}\u{201d}")));
+        }
+    }
+    if let Some(st) = &options.statuses {
+        let words: Vec<&str> = st.iter().map(|s| state_word(*s, locale)).collect();
+        out.push((label(OptionName::Statuses), words.join(", ")));
+    }
+    if let Some(t) = &options.templates {
+        out.push((label(OptionName::Templates), t.join(", ")));
+    }
+    if let Some(b) = options.queued {
+        out.push((label(OptionName::Queued), yes_no(b)));
     }
     Ok(out)
 }
@@ -253,11 +286,36 @@ pub async fn bots(
 
 /// The words of seed 000's reports for their filters: sites are "Bots".
 pub fn bot_option_label(option: OptionName, locale: Locale) -> &'static str {
+    match option {
+        OptionName::Sites => render::labels::common(locale).bots,
+        other => option_label(other, locale),
+    }
+}
+
+/// A filter's name in the summary and the email, where a kind has no word of its own.
+pub fn option_label(option: OptionName, locale: Locale) -> &'static str {
     let l = render::labels::common(locale);
     match option {
-        OptionName::Sites => l.bots,
+        OptionName::Sites => l.sites,
         OptionName::Owners => l.owners,
         OptionName::Agents => l.agents,
+        OptionName::Mode => l.filters[0],
+        OptionName::Abandoned => l.filters[1],
+        OptionName::Step => l.filters[2],
+        OptionName::Text => l.filters[3],
+        OptionName::Contact => l.filters[4],
+        OptionName::Statuses => l.filters[5],
+        OptionName::Templates => l.filters[6],
+        OptionName::Queued => l.filters[7],
         OptionName::Delimiter => "",
     }
+}
+
+/// The word of an outbound message state.
+pub fn state_word(status: exportd_core::kinds::OutboundStatus, locale: Locale) -> &'static str {
+    let i = exportd_core::kinds::OutboundStatus::ALL
+        .iter()
+        .position(|s| *s == status)
+        .expect("every state is listed");
+    render::labels::common(locale).states[i]
 }

@@ -53,8 +53,7 @@ impl Report for Conversations {
         match option {
             OptionName::Sites => labels(locale).filter_sites,
             OptionName::Owners => labels(locale).filter_owners,
-            OptionName::Agents => crate::render::labels::common(locale).agents,
-            OptionName::Delimiter => "",
+            other => super::option_label(other, locale),
         }
     }
 

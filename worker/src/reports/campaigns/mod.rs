@@ -1,0 +1,251 @@
+//! Resultado de las campañas salientes (seed 000), row-level: one row per outbound message
+//! created in the range, by `created_at` then id, then a sheet of counts per template and
+//! state with a total. Rows stream.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use exportd_core::{
+    domain::Locale,
+    kinds::{OptionName, OutboundStatus, ReportKind, ReportOptions},
+};
+use futures::{TryStreamExt, future::BoxFuture};
+
+use super::{
+    Job, Report,
+    rows::{Step, Writer, contains_pattern},
+    sessions_detail::{contact_cell, instant},
+    state_word,
+};
+use crate::render::{Cell, Row, Section, SectionSpec, labels::common};
+
+pub struct Campaigns;
+
+struct Labels {
+    title: &'static str,
+    sheets: [&'static str; 2],
+    headers: [&'static str; 7],
+    template: &'static str,
+    no_template: &'static str,
+}
+
+const ES: Labels = Labels {
+    title: "Resultado de las campañas salientes",
+    sheets: ["Envíos", "Por estado"],
+    headers: [
+        "Contacto",
+        "Fecha",
+        "Encolados",
+        "Estado",
+        "Mensaje",
+        "Template",
+        "Estado del canal",
+    ],
+    template: "Template",
+    no_template: "Sin template",
+};
+const EN: Labels = Labels {
+    title: "Outbound campaign results",
+    sheets: ["Sends", "By status"],
+    headers: [
+        "Contact",
+        "Date",
+        "Queued",
+        "Status",
+        "Message",
+        "Template",
+        "Channel status",
+    ],
+    template: "Template",
+    no_template: "No template",
+};
+const PT: Labels = Labels {
+    title: "Resultado das campanhas de saída",
+    sheets: ["Envios", "Por status"],
+    headers: [
+        "Contato",
+        "Data",
+        "Na fila",
+        "Status",
+        "Mensagem",
+        "Template",
+        "Status do canal",
+    ],
+    template: "Template",
+    no_template: "Sem template",
+};
+
+fn labels(locale: Locale) -> &'static Labels {
+    match locale {
+        Locale::Es => &ES,
+        Locale::En => &EN,
+        Locale::Pt => &PT,
+    }
+}
+
+/// The messages a request selects (`$1` account, `[$2, $3)` by `created_at`, `$4` sites,
+/// `$5` states, `$6` templates, `$7` queued, `$8` contact pattern).
+const FROM: &str = "FROM outbound_messages o
+  LEFT JOIN contacts ct ON ct.id = o.contact_id AND ct.account_id = $1
+ WHERE o.account_id = $1 AND o.created_at >= $2 AND o.created_at < $3
+   AND ($4::int8[] IS NULL OR o.site_id = ANY($4))
+   AND ($5::text[] IS NULL OR o.status = ANY($5))
+   AND ($6::text[] IS NULL OR o.template = ANY($6))
+   AND ($7::bool IS NULL OR o.queued = $7)
+   AND ($8::text IS NULL OR ct.name ILIKE $8 OR ct.phone ILIKE $8)";
+
+type Message = (
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    bool,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn filtered<'q, O>(
+    sql: &'q str,
+    account_id: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    o: &'q ReportOptions,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let statuses: Option<Vec<&str>> = o
+        .statuses
+        .as_ref()
+        .map(|v| v.iter().map(|s| s.as_str()).collect());
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(o.sites.clone())
+        .bind(statuses)
+        .bind(o.templates.clone())
+        .bind(o.queued)
+        .bind(o.contact.as_deref().map(contains_pattern))
+}
+
+fn state(s: &str, locale: Locale) -> String {
+    OutboundStatus::parse(s).map_or_else(|| s.to_owned(), |st| state_word(st, locale).to_owned())
+}
+
+/// "Por estado": a row per template (by name, none last), a column per state, a total.
+fn by_state(counts: Vec<(Option<String>, String, i64)>, locale: Locale) -> Section {
+    let l = labels(locale);
+    let mut per: BTreeMap<(bool, String), [i64; 5]> = BTreeMap::new();
+    let mut total = [0i64; 5];
+    for (template, status, n) in counts {
+        let Some(i) = OutboundStatus::parse(&status)
+            .and_then(|s| OutboundStatus::ALL.iter().position(|x| *x == s))
+        else {
+            continue;
+        };
+        let key = (
+            template.is_none(),
+            template.unwrap_or_else(|| l.no_template.to_owned()),
+        );
+        per.entry(key).or_default()[i] += n;
+        total[i] += n;
+    }
+    let cells = |first: &str, c: &[i64; 5]| {
+        std::iter::once(Cell::text(first))
+            .chain(c.iter().map(|&n| Cell::Int(n)))
+            .collect()
+    };
+    let mut rows: Vec<Row> = per
+        .iter()
+        .map(|((_, t), c)| Row::data(cells(t, c)))
+        .collect();
+    rows.push(Row::total(cells(common(locale).total, &total)));
+    let headers: Vec<&str> = std::iter::once(l.template)
+        .chain(common(locale).states)
+        .collect();
+    Section::new("by_status", l.sheets[1], &headers, rows)
+}
+
+impl Report for Campaigns {
+    fn kind(&self) -> ReportKind {
+        ReportKind::Campaigns
+    }
+
+    fn title(&self, locale: Locale) -> &'static str {
+        labels(locale).title
+    }
+
+    fn file_stem(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Es => "campanas-salientes",
+            Locale::En => "outbound-campaigns",
+            Locale::Pt => "campanhas-de-saida",
+        }
+    }
+
+    fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
+        super::bot_option_label(option, locale)
+    }
+
+    fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Job {
+                pool,
+                meta,
+                sink,
+                out,
+                progress,
+                ..
+            } = job;
+            let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
+            let range = meta.range.utc_bounds();
+            let o = meta.options.clone();
+            let counts_sql = format!("SELECT o.template, o.status, count(*) {FROM} GROUP BY 1, 2");
+            let counts: Vec<(Option<String>, String, i64)> =
+                filtered(&counts_sql, account_id, range, &o)
+                    .fetch_all(&pool)
+                    .await?;
+            let estimate: i64 = counts.iter().map(|c| c.2).sum();
+            let l = labels(locale);
+            let yes_no = common(locale).yes_no;
+            let writer =
+                Writer::start(&pool, meta, sink, out, progress, self, estimate as u64).await?;
+            let read = async {
+                writer
+                    .send(Step::Begin(SectionSpec {
+                        key: "campaigns",
+                        title: l.sheets[0].to_owned(),
+                        headers: l.headers.iter().map(|h| (*h).to_owned()).collect(),
+                        widths: vec![24.0, 19.0, 10.0, 12.0, 60.0, 24.0, 20.0],
+                    }))
+                    .await?;
+                let sql = format!(
+                    "SELECT ct.phone, ct.name, o.created_at, o.queued, o.status, o.body, o.template,
+                            o.channel_status {FROM} ORDER BY o.created_at, o.id"
+                );
+                let mut rows = filtered::<Message>(&sql, account_id, range, &o).fetch(&pool);
+                while let Some((phone, name, at, queued, status, body, template, channel)) =
+                    rows.try_next().await?
+                {
+                    let cells = vec![
+                        contact_cell(phone.as_deref(), name.as_deref()),
+                        instant(at, tz),
+                        Cell::text(yes_no[usize::from(!queued)]),
+                        Cell::Text(state(&status, locale)),
+                        Cell::Text(body),
+                        template.map_or(Cell::Empty, Cell::Text),
+                        channel.map_or(Cell::Empty, Cell::Text),
+                    ];
+                    writer.send(Step::Row(Row::data(cells))).await?;
+                }
+                writer
+                    .send(Step::Whole(by_state(counts, locale), vec![]))
+                    .await?;
+                Ok(())
+            }
+            .await;
+            writer.finish(read).await
+        })
+    }
+}

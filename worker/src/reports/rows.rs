@@ -1,0 +1,119 @@
+//! Row-level kinds stream: rows come from Postgres one at a time (`fetch`, never collected)
+//! and go through a bounded channel to the sink on a blocking thread, so memory stays flat
+//! at any size and the file is written while the query runs. Progress is rows written
+//! against an estimate counted first.
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use super::{Meta, Report, filters_in_words, write_summary};
+use crate::render::{ChartSpec, RenderError, Row, Section, SectionSpec, Sink, write_section};
+
+/// What the renderer is handed, in file order.
+pub enum Step {
+    /// A section whose rows follow.
+    Begin(SectionSpec),
+    Row(Row),
+    /// A small section built whole.
+    Whole(Section, Vec<ChartSpec>),
+}
+
+/// Rows in flight between the query and the file.
+const BUFFER: usize = 1024;
+/// How often progress is told, in rows.
+const TELL_EVERY: u64 = 5_000;
+
+/// The file being written: its summary is down, sections and rows follow.
+pub struct Writer {
+    tx: mpsc::Sender<Step>,
+    renderer: tokio::task::JoinHandle<Result<(), RenderError>>,
+}
+
+impl Writer {
+    /// Writes the summary (with the filters in words) and starts the renderer. `estimate`
+    /// is how many rows are expected, for progress.
+    pub async fn start(
+        pool: &sqlx::PgPool,
+        meta: Meta,
+        mut sink: Box<dyn Sink>,
+        out: PathBuf,
+        progress: Box<dyn Fn(f64) + Send + Sync>,
+        report: &dyn Report,
+        estimate: u64,
+    ) -> anyhow::Result<Writer> {
+        let locale = meta.account.locale;
+        let filters =
+            filters_in_words(pool, report.kind(), meta.account.id, locale, &meta.options).await?;
+        let title = report.title(locale);
+        let (tx, mut rx) = mpsc::channel::<Step>(BUFFER);
+        let renderer = tokio::task::spawn_blocking(move || {
+            write_summary(&mut *sink, &meta, title, &filters)?;
+            let mut rows = 0u64;
+            while let Some(step) = rx.blocking_recv() {
+                match step {
+                    Step::Begin(spec) => sink.begin(spec)?,
+                    Step::Row(row) => {
+                        sink.row(&row)?;
+                        rows += 1;
+                        if rows.is_multiple_of(TELL_EVERY) {
+                            progress((rows as f64 / estimate.max(1) as f64).min(0.99));
+                        }
+                    }
+                    Step::Whole(section, charts) => write_section(&mut *sink, &section, &charts)?,
+                }
+            }
+            sink.finish(&out)?;
+            progress(1.0);
+            Ok(())
+        });
+        Ok(Writer { tx, renderer })
+    }
+
+    /// Hands a step to the renderer; fails when the renderer stopped (on an error, which
+    /// [`Writer::finish`] reports).
+    pub async fn send(&self, step: Step) -> anyhow::Result<()> {
+        self.tx
+            .send(step)
+            .await
+            .map_err(|_| anyhow::anyhow!("the renderer stopped"))
+    }
+
+    /// Ends the file; `read` is how reading ended, and a reading error wins.
+    pub async fn finish(self, read: anyhow::Result<()>) -> anyhow::Result<()> {
+        drop(self.tx);
+        let rendered = self.renderer.await;
+        let rendered = rendered
+            .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
+            .map_err(|e| anyhow::Error::new(e).context("rendering"));
+        match (read, rendered) {
+            (Err(e), _) if !e.to_string().contains("the renderer stopped") => {
+                Err(e.context("querying the report"))
+            }
+            (_, Err(e)) => Err(e),
+            (r, Ok(())) => r,
+        }
+    }
+}
+
+/// The pattern of a `LIKE` that finds `text` anywhere, with its wildcards escaped.
+pub fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_in_a_filter_are_literal() {
+        assert_eq!(super::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,338 @@
+//! Análisis de sesiones detallado (seed 000), row-level: one row per session (chat) of the
+//! range, by `started_at` then id, with the menu choices (`fields`, one `_<key>` column per
+//! key found in the exported rows), the agents' typification, the panel, who took it
+//! (accepted, then by transfer), the wait and whether it was abandoned. Rows stream.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use exportd_core::{
+    domain::Locale,
+    kinds::{Mode, OptionName, ReportKind, ReportOptions},
+};
+use futures::{TryStreamExt, future::BoxFuture};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use super::{
+    Job, Report,
+    rows::{Step, Writer, contains_pattern},
+    user_names,
+};
+use crate::render::{Cell, Row, SectionSpec};
+
+pub struct SessionsDetail;
+
+struct Labels {
+    title: &'static str,
+    sheet: &'static str,
+    /// Before the `fields` columns: channel, start, contact.
+    head: [&'static str; 3],
+    /// After them.
+    tail: [&'static str; 8],
+}
+
+const ES: Labels = Labels {
+    title: "Análisis de sesiones detallado",
+    sheet: "Sesiones",
+    head: ["Canal", "Inicio", "Contacto"],
+    tail: [
+        "_Motivo de consulta",
+        "_Comentario",
+        "Panel",
+        "Agentes",
+        "Inicio del panel",
+        "Primer contacto",
+        "Tiempo de espera",
+        "Sesión abandonada",
+    ],
+};
+const EN: Labels = Labels {
+    title: "Detailed session analysis",
+    sheet: "Sessions",
+    head: ["Channel", "Start", "Contact"],
+    tail: [
+        "_Reason for contact",
+        "_Comment",
+        "Panel",
+        "Agents",
+        "Panel start",
+        "First contact",
+        "Wait time",
+        "Abandoned session",
+    ],
+};
+const PT: Labels = Labels {
+    title: "Análise de sessões detalhada",
+    sheet: "Sessões",
+    head: ["Canal", "Início", "Contato"],
+    tail: [
+        "_Motivo da consulta",
+        "_Comentário",
+        "Painel",
+        "Agentes",
+        "Início do painel",
+        "Primeiro contato",
+        "Tempo de espera",
+        "Sessão abandonada",
+    ],
+};
+
+fn labels(locale: Locale) -> &'static Labels {
+    match locale {
+        Locale::Es => &ES,
+        Locale::En => &EN,
+        Locale::Pt => &PT,
+    }
+}
+
+/// The sessions a request selects (`$1` account, `[$2, $3)`, `$4` sites, `$5` `panel` or
+/// `bot`, `$6` agents, `$7` abandoned, `$8` step, `$9` text pattern, `$10` contact
+/// pattern); every filter is optional and they combine with AND.
+const FROM: &str = "FROM chats ch
+  LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1
+ WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
+   AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
+   AND ($5::text IS NULL OR (ch.panel_at IS NOT NULL) = ($5 = 'panel'))
+   AND ($6::int8[] IS NULL OR ch.accepted_by = ANY($6) OR EXISTS (
+        SELECT 1 FROM chat_events e WHERE e.account_id = $1 AND e.chat_id = ch.id
+           AND e.kind = 'transferred' AND e.agent_id = ANY($6)))
+   AND ($7::bool IS NULL OR (ch.panel_at IS NOT NULL AND ch.missed) = $7)
+   AND ($8::text IS NULL OR EXISTS (
+        SELECT 1 FROM steps st WHERE st.account_id = $1 AND st.chat_id = ch.id AND st.step = $8))
+   AND ($9::text IS NULL OR ch.id IN (
+        SELECT m.chat_id FROM messages m WHERE m.account_id = $1 AND exportd_fold(m.body) LIKE exportd_fold($9)))
+   AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
+
+const ROWS: &str = "SELECT ch.id, s.name, ch.started_at, ct.phone, ct.name, ch.fields, ch.reason,
+       ch.comment, ch.panel_at, ch.accepted_at, ch.accepted_by, ch.missed,
+       ARRAY(SELECT e.agent_id FROM chat_events e
+              WHERE e.account_id = $1 AND e.chat_id = ch.id AND e.kind = 'transferred'
+                AND e.agent_id IS NOT NULL ORDER BY e.at, e.id) AS transfers";
+
+/// Most `fields` columns one export gets; keys past it (by name) are left out.
+const MAX_FIELD_COLUMNS: i64 = 200;
+
+type Chat = (
+    i64,
+    Option<String>,
+    DateTime<Utc>,
+    Option<String>,
+    Option<String>,
+    Option<Value>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+    bool,
+    Vec<i64>,
+);
+
+/// A query over [`FROM`] with the request's filters bound.
+fn filtered<'q, O>(
+    sql: &'q str,
+    account_id: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    o: &'q ReportOptions,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let mode = match o.mode {
+        Some(Mode::Panel) => Some("panel"),
+        Some(Mode::Bot) => Some("bot"),
+        Some(Mode::All) | None => None,
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(o.sites.clone())
+        .bind(mode)
+        .bind(o.agents.clone())
+        .bind(o.abandoned)
+        .bind(o.step.clone())
+        .bind(o.text.as_deref().map(contains_pattern))
+        .bind(o.contact.as_deref().map(contains_pattern))
+}
+
+/// "phone name", as the seed shows a contact.
+pub fn contact_cell(phone: Option<&str>, name: Option<&str>) -> Cell {
+    let parts: Vec<&str> = [phone, name]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    Cell::Text(parts.join(" "))
+}
+
+pub fn instant(t: DateTime<Utc>, tz: Tz) -> Cell {
+    Cell::Instant(t.with_timezone(&tz).fixed_offset())
+}
+
+fn field_cell(v: Option<&Value>) -> Cell {
+    match v {
+        None | Some(Value::Null) => Cell::Empty,
+        Some(Value::String(s)) => Cell::Text(s.clone()),
+        Some(Value::Bool(b)) => Cell::Bool(*b),
+        Some(other) => Cell::Text(other.to_string()),
+    }
+}
+
+/// One exported row.
+fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
+    let (
+        _,
+        site,
+        started,
+        phone,
+        name,
+        fields,
+        reason,
+        comment,
+        panel,
+        accepted,
+        by,
+        missed,
+        transfers,
+    ) = c;
+    let mut cells = vec![
+        Cell::Text(site.unwrap_or_default()),
+        instant(started, tz),
+        contact_cell(phone.as_deref(), name.as_deref()),
+    ];
+    let fields = fields.as_ref().and_then(Value::as_object);
+    cells.extend(
+        keys.iter()
+            .map(|k| field_cell(fields.and_then(|f| f.get(k)))),
+    );
+    let mut agents: Vec<&str> = Vec::new();
+    for id in by.into_iter().chain(transfers) {
+        let n = names.get(&id).map_or("", String::as_str);
+        if !n.is_empty() && !agents.contains(&n) {
+            agents.push(n);
+        }
+    }
+    let wait = match (panel, accepted) {
+        (Some(p), Some(a)) => Cell::Int((a - p).num_milliseconds()),
+        _ => Cell::Empty,
+    };
+    cells.extend([
+        reason.map_or(Cell::Empty, Cell::Text),
+        comment.map_or(Cell::Empty, Cell::Text),
+        Cell::Bool(panel.is_some()),
+        Cell::Text(agents.join(", ")),
+        panel.map_or(Cell::Empty, |t| instant(t, tz)),
+        accepted.map_or(Cell::Empty, |t| instant(t, tz)),
+        wait,
+        Cell::Bool(panel.is_some() && missed),
+    ]);
+    Row::data(cells)
+}
+
+async fn field_keys(
+    pool: &PgPool,
+    account_id: i64,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    o: &ReportOptions,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "SELECT DISTINCT k.key {FROM} ORDER BY 1 LIMIT {MAX_FIELD_COLUMNS}"
+    )
+    .replacen(
+        "FROM chats ch",
+        "FROM chats ch CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(ch.fields) = 'object' THEN ch.fields ELSE '{}'::jsonb END) AS k(key)",
+        1,
+    );
+    let rows: Vec<(String,)> = filtered(&sql, account_id, range, o).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(k,)| k).collect())
+}
+
+impl Report for SessionsDetail {
+    fn kind(&self) -> ReportKind {
+        ReportKind::SessionsDetail
+    }
+
+    fn title(&self, locale: Locale) -> &'static str {
+        labels(locale).title
+    }
+
+    fn file_stem(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Es => "sesiones-detalle",
+            Locale::En => "sessions-detail",
+            Locale::Pt => "sessoes-detalhe",
+        }
+    }
+
+    fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
+        super::bot_option_label(option, locale)
+    }
+
+    fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let Job {
+                pool,
+                meta,
+                sink,
+                out,
+                progress,
+                ..
+            } = job;
+            let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
+            let range = meta.range.utc_bounds();
+            let o = meta.options.clone();
+            let count_sql = format!("SELECT count(*) {FROM}");
+            let (count, keys, names) = tokio::try_join!(
+                filtered::<(i64,)>(&count_sql, account_id, range, &o).fetch_one(&pool),
+                field_keys(&pool, account_id, range, &o),
+                user_names(&pool, account_id),
+            )?;
+            let l = labels(locale);
+            let headers: Vec<String> = l
+                .head
+                .iter()
+                .map(|h| (*h).to_owned())
+                .chain(keys.iter().map(|k| format!("_{k}")))
+                .chain(l.tail.iter().map(|h| (*h).to_owned()))
+                .collect();
+            let mut widths = vec![18.0, 19.0, 28.0];
+            widths.extend(keys.iter().map(|_| 18.0));
+            widths.extend([20.0, 24.0, 8.0, 28.0, 19.0, 19.0, 12.0, 10.0]);
+            let writer = Writer::start(
+                &pool,
+                meta,
+                sink,
+                out,
+                progress,
+                self,
+                count.0.max(0) as u64,
+            )
+            .await?;
+            let read = async {
+                writer
+                    .send(Step::Begin(SectionSpec {
+                        key: "sessions",
+                        title: l.sheet.to_owned(),
+                        headers,
+                        widths,
+                    }))
+                    .await?;
+                let sql = format!("{ROWS} {FROM} ORDER BY ch.started_at, ch.id").replacen(
+                    "FROM chats ch",
+                    "FROM chats ch LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1",
+                    1,
+                );
+                let mut rows = filtered::<Chat>(&sql, account_id, range, &o).fetch(&pool);
+                while let Some(c) = rows.try_next().await? {
+                    writer.send(Step::Row(row(c, &keys, &names, tz))).await?;
+                }
+                Ok(())
+            }
+            .await;
+            writer.finish(read).await
+        })
+    }
+}
