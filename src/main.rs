@@ -252,7 +252,15 @@ async fn main() -> anyhow::Result<()> {
                 .context("serving the API")?;
         }
         Command::Worker => {
-            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            let shared = Shared::connect(cfg).await?;
+            if let Some(addr) = shared.cfg.worker_metrics_listen.clone() {
+                let listener = tokio::net::TcpListener::bind(&addr)
+                    .await
+                    .with_context(|| format!("binding EXPORTD_WORKER_METRICS_LISTEN={addr}"))?;
+                tokio::spawn(exportd_api::serve_metrics(shared.clone(), listener));
+                tracing::info!(%addr, "serving this worker's metrics");
+            }
+            let ctx = Ctx::new(&*shared)?;
             jobs::run_worker(ctx, shutdown_signal()).await?
         }
         Command::All => {

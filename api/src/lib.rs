@@ -70,8 +70,20 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Serves `/metrics` alone on `listener`: a worker process's own figures.
+pub async fn serve_metrics(
+    ctx: Arc<Shared>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<()> {
+    let router = Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .with_state(ctx);
+    axum::serve(listener, router).await
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains open requests.

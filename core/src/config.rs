@@ -29,6 +29,10 @@ pub struct Config {
     pub dev: bool,
     /// Webhooks may target loopback and private addresses (tests, on-premise).
     pub webhook_allow_private: bool,
+    /// When set, `/metrics` answers only requests with this bearer token.
+    pub metrics_token: Option<String>,
+    /// Where a worker process serves its own `/metrics` (none when empty).
+    pub worker_metrics_listen: Option<String>,
     pub s3: Option<S3Config>,
     pub smtp: Option<SmtpConfig>,
     pub mail_from: String,
@@ -188,6 +192,10 @@ impl Config {
             secret_problem,
             dev,
             webhook_allow_private: env.parse("EXPORTD_WEBHOOK_ALLOW_PRIVATE", false)?,
+            metrics_token: env.opt("EXPORTD_METRICS_TOKEN").filter(|t| !t.is_empty()),
+            worker_metrics_listen: env
+                .opt("EXPORTD_WORKER_METRICS_LISTEN")
+                .filter(|t| !t.is_empty()),
             s3: s3.transpose()?,
             smtp: smtp.transpose()?,
             mail_from: env.string("MAIL_FROM", "exportd <exportd@localhost>"),

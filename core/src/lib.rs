@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod queue;
 pub mod schedules;
 pub mod storage;
+pub mod telemetry;
 pub mod webhooks;
 
 pub use config::Config;

@@ -157,7 +157,9 @@ pub async fn dispatch_with(
     let Some(mut tx) = lock(pool, queue, on_busy).await? else {
         return Ok(vec![]);
     };
-    let room = cfg.dispatch_cap.saturating_sub(depth(conn, &rc).await?);
+    let waiting = depth(conn, &rc).await?;
+    crate::telemetry::dispatch_depth(queue.suffix(), waiting);
+    let room = cfg.dispatch_cap.saturating_sub(waiting);
     let ids = &ids[..ids.len().min(room)];
     push_locked(&mut tx, conn, &rc, queue, ids).await?;
     tx.commit().await?;
@@ -165,7 +167,8 @@ pub async fn dispatch_with(
 }
 
 /// Hands exports that wait in Postgres to the generate queue, fairly: accounts take turns,
-/// the one with the fewest exports in Redis or running first (then each account's oldest),
+/// the one with the fewest exports in Redis or running first, among equals the one served
+/// longest ago (then each account's oldest),
 /// and no account ever has more than `EXPORTD_MAX_ACTIVE_EXPORTS` there. Redis holds at
 /// most `EXPORTD_GENERATE_DEPTH` waiting exports, so a tenant's thousand exports queue in
 /// Postgres, where the next turn is chosen at the last moment, not ahead of everyone in
@@ -182,11 +185,13 @@ pub async fn dispatch_fair(
     let Some(mut tx) = lock(pool, queue, on_busy).await? else {
         return Ok(0);
     };
-    let room = cfg.generate_depth.saturating_sub(depth(conn, &rc).await?);
+    let waiting = depth(conn, &rc).await?;
+    crate::telemetry::dispatch_depth(queue.suffix(), waiting);
+    let room = cfg.generate_depth.saturating_sub(waiting);
     if room == 0 {
         return Ok(0);
     }
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let picked: Vec<(i64, i64)> = sqlx::query_as(
         "WITH inflight AS (
               SELECT account_id, count(*) AS n FROM exports
                WHERE status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL)
@@ -194,13 +199,26 @@ pub async fn dispatch_fair(
               waiting AS (
               SELECT id, account_id, row_number() OVER (PARTITION BY account_id ORDER BY id) AS turn
                 FROM exports WHERE status = 'queued' AND dispatched_at IS NULL AND run_after <= now())
-         SELECT w.id FROM waiting w LEFT JOIN inflight i USING (account_id)
+         SELECT w.id, w.account_id FROM waiting w
+           LEFT JOIN inflight i USING (account_id)
+           LEFT JOIN dispatch_turns t USING (account_id)
           WHERE w.turn + coalesce(i.n, 0) <= $2
-          ORDER BY w.turn + coalesce(i.n, 0), w.id LIMIT $1",
+          ORDER BY w.turn + coalesce(i.n, 0), t.served_at NULLS FIRST, w.id LIMIT $1",
     )
     .bind(room as i64)
     .bind(cfg.max_active_exports)
     .fetch_all(&mut *tx)
+    .await?;
+    let ids: Vec<i64> = picked.iter().map(|p| p.0).collect();
+    let accounts: Vec<i64> = picked.iter().map(|p| p.1).collect();
+    // Those served now go to the back of the round.
+    sqlx::query(
+        "INSERT INTO dispatch_turns (account_id, served_at)
+         SELECT DISTINCT a, now() FROM unnest($1::int8[]) AS a
+         ON CONFLICT (account_id) DO UPDATE SET served_at = excluded.served_at",
+    )
+    .bind(&accounts)
+    .execute(&mut *tx)
     .await?;
     push_locked(&mut tx, conn, &rc, queue, &ids).await?;
     tx.commit().await?;

@@ -368,37 +368,67 @@ async fn health_says_alive_and_ready_checks_postgres_redis_and_storage() {
     app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_count_exports_by_state_and_the_queue_depth() {
-    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+/// One figure of a Prometheus text: the sample whose name and labels start with `series`.
+fn figure(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_are_counted_in_the_process_and_move_with_an_export() {
+    let app = TestApp::spawn_with(&[("EXPORTD_METRICS_TOKEN", "scrape-me")]).await;
     let acct = app.account("Metrics", "UTC", "pro", "es").await;
-    for _ in 0..3 {
-        assert_eq!(app.post_export(&acct.token, &small("csv")).await.0, 202);
-    }
-    crate::harness::poll(10, "three queued exports in Redis", || async {
-        exportd_worker::jobs::dispatch::pass(&app.ctx)
-            .await
-            .unwrap();
-        let text = app
-            .http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let figure = |name: &str| -> Option<i64> {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().parse().ok())
-        };
-        // A row pushed by both the API and this pass sits in Redis twice: at least three.
-        (figure("exportd_exports{status=\"queued\"}") == Some(3)
-            && figure("exportd_queue_depth{queue=\"exports\"}").is_some_and(|d| d >= 3))
-        .then_some(())
+    let scrape = |token: Option<&'static str>| {
+        let (http, url) = (app.http.clone(), format!("{}/metrics", app.base));
+        async move {
+            let mut req = http.get(url);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(scrape(None).await.0, 401, "the token is wanted");
+    assert_eq!(scrape(Some("wrong")).await.0, 401);
+    let (status, before) = scrape(Some("scrape-me")).await;
+    assert_eq!(status, 200);
+    let done = r#"exportd_exports_total{kind="global",format="csv",outcome="succeeded"}"#;
+    let posts = r#"exportd_http_requests_total{route="/v1/exports",method="POST",status="202"}"#;
+    let rows = r#"exportd_rows_written_total{format="csv"}"#;
+    let bytes = "exportd_bytes_uploaded_total";
+    let sent = r#"exportd_notifications_total{channel="email",outcome="sent"}"#;
+    let (s, e) = app.post_export(&acct.token, &small("csv")).await;
+    assert_eq!(s, 202);
+    let id = e["id"].as_i64().unwrap();
+    assert_eq!(
+        app.wait_finished(&acct.token, id).await["status"],
+        "succeeded"
+    );
+    let after = crate::harness::poll(20, "the email to be counted", || async {
+        let (_, text) = scrape(Some("scrape-me")).await;
+        (figure(&text, sent) > figure(&before, sent)).then_some(text)
     })
     .await;
+    // At least: other tests may share this process (and its recorder) under `cargo test`.
+    assert!(
+        figure(&after, done) - figure(&before, done) >= 1.0,
+        "{after}"
+    );
+    assert!(figure(&after, posts) - figure(&before, posts) >= 1.0);
+    assert!(figure(&after, rows) > figure(&before, rows));
+    assert!(figure(&after, bytes) > figure(&before, bytes));
+    for histogram in [
+        "exportd_export_run_seconds_bucket",
+        "exportd_export_queue_wait_seconds_bucket",
+        "exportd_http_request_duration_seconds_bucket",
+    ] {
+        assert!(after.contains(histogram), "{histogram} in {after}");
+    }
+    assert!(after.contains("exportd_dispatch_depth{queue=\"generate\"}"));
     app.shutdown().await;
 }
 

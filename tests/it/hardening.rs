@@ -344,3 +344,44 @@ async fn redis_holds_a_short_queue_filled_by_turns_the_account_with_least_in_fli
     );
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_with_as_few_in_flight_take_turns_the_one_served_longest_ago_first() {
+    let app = TestApp::spawn_with(&[
+        ("WORKER", "none"),
+        ("EXPORTD_MAX_ACTIVE_EXPORTS", "100"),
+        ("EXPORTD_GENERATE_DEPTH", "1"),
+    ])
+    .await;
+    let mut accounts = Vec::new();
+    for name in ["First", "Second", "Third"] {
+        let a = app.account(name, "UTC", "vip", "es").await;
+        for _ in 0..3 {
+            exports::insert(&app.pool, &queued(a.id)).await.unwrap();
+        }
+        accounts.push(a.id);
+    }
+    // Each pass hands over one export; the worker finishes it before the next pass. With
+    // ties broken by export id the first account would win every turn.
+    let mut served = Vec::new();
+    for _ in 0..6 {
+        assert_eq!(
+            exportd_worker::jobs::dispatch::pass(&app.ctx)
+                .await
+                .unwrap(),
+            1
+        );
+        let account: i64 = sqlx::query_scalar(
+            "UPDATE exports SET status = 'succeeded', finished_at = now()
+              WHERE dispatched_at IS NOT NULL AND status = 'queued' RETURNING account_id",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        served.push(account);
+        app.lose_redis_data().await;
+    }
+    let (a, b, c) = (accounts[0], accounts[1], accounts[2]);
+    assert_eq!(served, [a, b, c, a, b, c]);
+    app.shutdown().await;
+}

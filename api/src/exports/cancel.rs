@@ -21,6 +21,16 @@ pub async fn cancel(
     let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
     if !export.is_terminal() {
         let after = exportd_core::exports::cancel(&ctx.pool, caller.account_id, export.id).await?;
+        if after
+            .as_ref()
+            .is_some_and(|e| e.status == exportd_core::domain::Status::Cancelled)
+        {
+            exportd_core::telemetry::export_finished(
+                export.kind.as_str(),
+                export.format.as_str(),
+                "cancelled",
+            );
+        }
         exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
         return Ok(Json(after.unwrap_or(export).view()));
     }

@@ -390,12 +390,20 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
             .take_while(|(_, d)| d.iter().all(|&n| n < per as f64))
             .last(),
     );
-    let (window_jain, window_done) = match window {
+    let (window_jain, window_done, spread) = match window {
         Some(((_, first), (_, last))) => {
-            let delta: Vec<f64> = last.iter().zip(first).map(|(l, f)| l - f).collect();
-            (tally::jain(&delta), delta.iter().sum::<f64>())
+            let mut delta: Vec<f64> = last.iter().zip(first).map(|(l, f)| l - f).collect();
+            let jain = tally::jain(&delta);
+            let sum = delta.iter().sum::<f64>();
+            delta.sort_by(f64::total_cmp);
+            let at = |q: f64| delta[((delta.len() - 1) as f64 * q) as usize];
+            (
+                jain,
+                sum,
+                format!("{} / {} / {}", at(0.0), at(0.5), at(1.0)),
+            )
         }
-        None => (0.0, 0.0),
+        None => (0.0, 0.0, String::new()),
     };
     let (p50, p99, max) = (
         crate::stats::quantile(&mut lat, 0.5),
@@ -425,6 +433,7 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
                 json!((window_jain * 1000.0).round() / 1000.0),
             ),
             ("exports done in that window", json!(window_done)),
+            ("per account in it, min / median / max", json!(spread)),
             ("most running for one account", json!(max_running)),
             (
                 "exports per second",

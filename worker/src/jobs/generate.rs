@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use apalis::prelude::{BoxDynError, Data};
 use chrono::{Duration as Days, Utc};
 use chrono_tz::Tz;
+use exportd_core::telemetry;
 use exportd_core::{
     domain::{DateRange, Format},
     exports::{self, Export, Lease, StoredFile},
@@ -84,6 +85,17 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     info!(attempt = export.attempts, "claimed");
+    let (kind, format) = (export.kind.as_str(), export.format.as_str());
+    let attempt_started = std::time::Instant::now();
+    if export.attempts == 1 {
+        // From the request to the first attempt; retries wait on purpose.
+        telemetry::export_started(
+            kind,
+            (Utc::now() - export.created_at)
+                .to_std()
+                .unwrap_or_default(),
+        );
+    }
     announce(ctx, export.account_id).await;
     let lost = Arc::new(AtomicBool::new(false));
     let heartbeat = tokio::spawn(heartbeat(
@@ -115,7 +127,14 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
                 finish_success(ctx, &export, lease, &file)
             })
             .await;
-            if !matches!(finished, Ok(true)) {
+            if matches!(finished, Ok(true)) {
+                telemetry::export_stored(
+                    kind,
+                    format,
+                    attempt_started.elapsed(),
+                    file.bytes.max(0) as u64,
+                );
+            } else {
                 // Cancelled or taken over while uploading, or the record failed: unless
                 // the export points at it (a commit whose answer was lost), this
                 // attempt's object is nobody's file.
@@ -339,6 +358,7 @@ async fn finish_success(
     }
     record_notifications(&mut tx, export, "succeeded").await?;
     tx.commit().await?;
+    telemetry::export_finished(export.kind.as_str(), export.format.as_str(), "succeeded");
     info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
     after_finish(ctx, export).await;
     Ok(true)
@@ -358,6 +378,7 @@ pub async fn finish_failure(
     }
     record_notifications(&mut tx, export, "failed").await?;
     tx.commit().await?;
+    telemetry::export_finished(export.kind.as_str(), export.format.as_str(), "failed");
     warn!(error.code = code, error = message, "export failed");
     after_finish(ctx, export).await;
     Ok(())

@@ -94,6 +94,7 @@ async fn record(
         Ok(()) => {
             notifications::mark_sent(&mut *tx, n.id).await?;
             tx.commit().await?;
+            exportd_core::telemetry::notification(&n.channel, "sent");
             info!(channel = %n.channel, attempt = n.attempts, "notification sent");
         }
         Err(e) => {
@@ -105,6 +106,10 @@ async fn record(
                 || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
             notifications::mark_attempt_failed(&mut *tx, n.id, &e.message, delay, give_up).await?;
             tx.commit().await?;
+            exportd_core::telemetry::notification(
+                &n.channel,
+                if give_up { "failed" } else { "retry" },
+            );
             warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
         }
     }

@@ -58,11 +58,14 @@ pub struct CsvZipSink {
     delimiter: u8,
     decimal_comma: bool,
     buf: String,
+    /// Data rows written, for the process's metrics.
+    written: u64,
 }
 
 impl CsvZipSink {
     pub fn create(out: &Path, options: &RenderOptions) -> Result<Self, RenderError> {
         Ok(CsvZipSink {
+            written: 0,
             state: State::Idle(ZipWriter::new(File::create(out)?)),
             opts: SimpleFileOptions::default()
                 .compression_method(CompressionMethod::Deflated)
@@ -169,12 +172,14 @@ impl Sink for CsvZipSink {
         }
         w.write_record(None::<&[u8]>)?;
         self.buf = buf;
+        self.written += 1;
         Ok(())
     }
 
     fn finish(mut self: Box<Self>, _out: &Path) -> Result<(), RenderError> {
         let zip = self.zip()?;
         zip.finish()?.sync_all()?;
+        exportd_core::telemetry::rows_written("csv", self.written);
         Ok(())
     }
 }

@@ -73,6 +73,8 @@ pub struct XlsxSink {
     sheet_name: String,
     /// Data rows per sheet before a section continues on the next.
     max_rows: u32,
+    /// Data rows written, for the process's metrics.
+    written: u64,
 }
 
 impl XlsxSink {
@@ -92,6 +94,7 @@ impl XlsxSink {
             order: Vec::new(),
             sheet_name: String::new(),
             max_rows: MAX_DATA_ROWS,
+            written: 0,
         }
     }
 
@@ -193,6 +196,7 @@ impl Sink for XlsxSink {
             self.open_sheet()?;
         }
         self.rows += 1;
+        self.written += 1;
         if !row.total {
             self.data_rows = self.rows;
         }
@@ -272,6 +276,7 @@ impl Sink for XlsxSink {
                 .extend(keyed.into_iter().map(|(_, ws)| ws));
         }
         self.wb.save(out)?;
+        exportd_core::telemetry::rows_written("xlsx", self.written);
         Ok(())
     }
 

@@ -1,0 +1,139 @@
+//! Counters and histograms kept in the process (the `metrics` facade with the Prometheus
+//! exporter), so a scrape reads memory, never the database. Every process that does work
+//! records here: `exportd all` serves it all on the API's `/metrics`; a worker of its own
+//! serves its figures on `EXPORTD_WORKER_METRICS_LISTEN`.
+
+use std::{sync::OnceLock, time::Duration};
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Seconds, from a request's few milliseconds to an export's half hour.
+const BUCKETS: [f64; 16] = [
+    0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0,
+];
+
+/// Installs the process's recorder once and returns what renders it.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .expect("buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // One recorder per process; should another be installed first, figures go there.
+        let _ = metrics::set_global_recorder(recorder);
+        describe();
+        handle
+    })
+}
+
+/// The Prometheus text of every figure recorded so far.
+pub fn render() -> String {
+    handle().render()
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "exportd_exports_total",
+        "Exports finished, by kind, format and outcome."
+    );
+    describe_histogram!(
+        "exportd_export_queue_wait_seconds",
+        Unit::Seconds,
+        "From request (or retry due) to an attempt starting."
+    );
+    describe_histogram!(
+        "exportd_export_run_seconds",
+        Unit::Seconds,
+        "One attempt, start to file stored."
+    );
+    describe_counter!(
+        "exportd_rows_written_total",
+        "Data rows written into files, by format."
+    );
+    describe_counter!(
+        "exportd_bytes_uploaded_total",
+        Unit::Bytes,
+        "Bytes of files stored."
+    );
+    describe_counter!(
+        "exportd_notifications_total",
+        "Notification attempts, by channel and outcome."
+    );
+    describe_counter!(
+        "exportd_http_requests_total",
+        "HTTP requests, by route, method and status."
+    );
+    describe_histogram!(
+        "exportd_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency, by route and method."
+    );
+    describe_gauge!(
+        "exportd_dispatch_depth",
+        "Jobs waiting in Redis per queue, at the last dispatch."
+    );
+}
+
+/// An export ended: `succeeded`, `failed` or `cancelled`.
+pub fn export_finished(kind: &str, format: &str, outcome: &'static str) {
+    handle();
+    counter!("exportd_exports_total", "kind" => kind.to_owned(), "format" => format.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// An attempt started after waiting `wait` in the queue.
+pub fn export_started(kind: &str, wait: Duration) {
+    handle();
+    histogram!("exportd_export_queue_wait_seconds", "kind" => kind.to_owned())
+        .record(wait.as_secs_f64());
+}
+
+/// An attempt stored its file after `run`.
+pub fn export_stored(kind: &str, format: &str, run: Duration, bytes: u64) {
+    handle();
+    histogram!("exportd_export_run_seconds", "kind" => kind.to_owned(), "format" => format.to_owned())
+        .record(run.as_secs_f64());
+    counter!("exportd_bytes_uploaded_total").increment(bytes);
+}
+
+/// A file was finished with `rows` data rows.
+pub fn rows_written(format: &'static str, rows: u64) {
+    handle();
+    counter!("exportd_rows_written_total", "format" => format).increment(rows);
+}
+
+/// A notification attempt: `sent`, `retry` or `failed`.
+pub fn notification(channel: &str, outcome: &'static str) {
+    handle();
+    counter!("exportd_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// An HTTP request answered.
+pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
+    handle();
+    counter!(
+        "exportd_http_requests_total",
+        "route" => route.to_owned(),
+        "method" => method.to_owned(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    histogram!(
+        "exportd_http_request_duration_seconds",
+        "route" => route.to_owned(),
+        "method" => method.to_owned()
+    )
+    .record(took.as_secs_f64());
+}
+
+/// What a dispatch saw waiting in a queue.
+pub fn dispatch_depth(queue: &'static str, depth: usize) {
+    handle();
+    gauge!("exportd_dispatch_depth", "queue" => queue).set(depth as f64);
+}
