@@ -196,9 +196,15 @@ pub async fn dispatch_fair(
               SELECT account_id, count(*) AS n FROM exports
                WHERE status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL)
                GROUP BY account_id),
+              accounts AS (
+              SELECT DISTINCT account_id FROM exports WHERE status = 'queued' AND dispatched_at IS NULL),
+              -- No turn past the room can be picked: each account's first few only.
               waiting AS (
-              SELECT id, account_id, row_number() OVER (PARTITION BY account_id ORDER BY id) AS turn
-                FROM exports WHERE status = 'queued' AND dispatched_at IS NULL AND run_after <= now())
+              SELECT w.id, a.account_id, w.turn FROM accounts a CROSS JOIN LATERAL (
+                  SELECT e.id, row_number() OVER (ORDER BY e.id) AS turn FROM exports e
+                   WHERE e.account_id = a.account_id AND e.status = 'queued'
+                     AND e.dispatched_at IS NULL AND e.run_after <= now()
+                   ORDER BY e.id LIMIT $1) w)
          SELECT w.id, w.account_id FROM waiting w
            LEFT JOIN inflight i USING (account_id)
            LEFT JOIN dispatch_turns t USING (account_id)
