@@ -1,5 +1,6 @@
 //! The `exportd` binary: parses the command line and calls into the libraries.
 
+mod client;
 mod compose;
 mod demo;
 
@@ -40,6 +41,19 @@ enum Command {
     },
     /// Run the whole path for real: migrate, seed, request a report, wait, show the result.
     Demo(demo::DemoArgs),
+    /// Ask the API for a report, follow it with a progress bar, download it
+    /// (EXPORTD_URL, EXPORTD_TOKEN).
+    Request(client::RequestArgs),
+    /// The account's exports, through the API.
+    Exports {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
+    /// The account's schedules, through the API.
+    Schedules {
+        #[command(subcommand)]
+        command: ListCommand,
+    },
     /// Benchmark programs: figures side by side with their floor (see README).
     Bench {
         #[command(subcommand)]
@@ -96,6 +110,12 @@ enum BenchScenario {
         #[arg(long, default_value = "target/faults")]
         dir: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ListCommand {
+    /// Print them as a table.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +212,24 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // The API's clients need none of the server's configuration.
+    let client = match &cli.command {
+        Command::Request(_) | Command::Exports { .. } | Command::Schedules { .. } => true,
+        _ => false,
+    };
+    if client {
+        let done = match cli.command {
+            Command::Request(args) => client::request(args).await,
+            Command::Exports { .. } => client::exports_list().await,
+            Command::Schedules { .. } => client::schedules_list().await,
+            _ => unreachable!("a client command"),
+        };
+        if let Err(e) = done {
+            eprintln!("exportd: {}", e.message);
+            std::process::exit(e.code);
+        }
+        return Ok(());
+    }
     let cfg = Config::from_env().context("reading configuration")?;
     if matches!(cli.command, Command::Api | Command::Worker | Command::All) {
         cfg.require_secret()
@@ -269,6 +307,9 @@ async fn main() -> anyhow::Result<()> {
             compose::serve_with_workers(shared, listener, shutdown_signal()).await?;
         }
         Command::Demo(args) => demo::run(cfg, args).await?,
+        Command::Request(_) | Command::Exports { .. } | Command::Schedules { .. } => {
+            unreachable!("handled above")
+        }
         Command::Bench { scenario } => bench(cfg, scenario).await?,
     }
     Ok(())

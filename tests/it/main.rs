@@ -3,6 +3,7 @@
 
 mod api_contract;
 mod bot_reports;
+mod cli;
 mod conversations;
 mod fixture;
 mod global_report;
