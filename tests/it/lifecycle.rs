@@ -438,3 +438,37 @@ async fn an_upload_that_keeps_failing_is_retried_with_backoff_then_failed_with_a
     );
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_frees_the_worker_within_a_second_even_while_the_report_query_waits() {
+    let app = TestApp::spawn_with(&[("EXPORTD_WORKER_CONCURRENCY", "1")]).await;
+    let acct = app.account("Cancel fast", "UTC", "pro", "es").await;
+    // The global report reads chats, which stay locked: its query cannot finish.
+    let lock = block_reports(&app).await;
+    let (_, e) = app.post_export(&acct.token, &small("csv")).await;
+    let id = e["id"].as_i64().unwrap();
+    wait_status(&app, id, "running", 30).await;
+    let r = app
+        .http
+        .delete(format!("{}/v1/exports/{id}", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    let cancelled = std::time::Instant::now();
+    // The one worker slot is free again only if the cancelled attempt stopped: a report
+    // that reads no chats (campaigns) then runs while the lock is still held.
+    let mut body = small("csv");
+    body["kind"] = json!("campaigns");
+    let (s, later) = app.post_export(&acct.token, &body).await;
+    assert_eq!(s, 202, "{later}");
+    wait_status(&app, later["id"].as_i64().unwrap(), "succeeded", 10).await;
+    let took = cancelled.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "the slot came back after {took:?}"
+    );
+    unblock(lock).await;
+    app.shutdown().await;
+}

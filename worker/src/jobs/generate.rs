@@ -210,6 +210,24 @@ async fn heartbeat(pool: sqlx::PgPool, lease: Lease, length: Duration, lost: Arc
     }
 }
 
+/// How often a running attempt checks that it still holds its lease.
+const LEASE_POLL: Duration = Duration::from_millis(500);
+
+/// Resolves once the attempt no longer holds its lease: cancelled, or taken over. A
+/// database error is not taken for a loss (the heartbeat decides that).
+async fn lease_gone(ctx: &Ctx, lease: Lease, lost: &AtomicBool) {
+    loop {
+        tokio::time::sleep(LEASE_POLL).await;
+        if lost.load(Ordering::SeqCst) {
+            return;
+        }
+        // Progress only grows (`GREATEST`), so 0 checks the lease and changes nothing.
+        if let Ok(false) = exports::set_progress(&ctx.pool, lease, 0).await {
+            return;
+        }
+    }
+}
+
 /// Records progress, and stops the work when the lease is gone.
 async fn checkpoint(
     ctx: &Ctx,
@@ -264,17 +282,20 @@ async fn produce(
     // its progress (rows written) reaches the export row through this channel, mapped onto
     // 10–80%.
     let (tx, mut rx) = tokio::sync::watch::channel(10i16);
-    let pool = ctx.pool.clone();
+    let (pool, mut redis, cfg) = (ctx.pool.clone(), ctx.redis.clone(), ctx.cfg.clone());
+    let account_id = export.account_id;
     let reporter = tokio::spawn(async move {
         while rx.changed().await.is_ok() {
             let p = *rx.borrow_and_update();
             if !exports::set_progress(&pool, lease, p).await.unwrap_or(true) {
                 return;
             }
+            // The account's streams show it now, not at their next poll.
+            exportd_core::events::publish(&mut redis, &cfg, account_id).await;
         }
     });
     checkpoint(ctx, lease, lost, 10).await?;
-    let rendered = write_report(
+    let writing = write_report(
         &ctx.pool,
         ctx.cfg.rollups,
         kind,
@@ -284,8 +305,16 @@ async fn produce(
         move |share| {
             tx.send_replace(10 + (share.clamp(0.0, 1.0) * 70.0) as i16);
         },
-    )
-    .await;
+    );
+    // A cancel (or a takeover) stops the work within a poll: the query is dropped, and
+    // the renderer ends when its rows stop coming.
+    let rendered = tokio::select! {
+        r = writing => r,
+        () = lease_gone(ctx, lease, lost) => {
+            reporter.abort();
+            return Err(GenerateError::LeaseLost);
+        }
+    };
     let _ = reporter.await;
     rendered?;
     checkpoint(ctx, lease, lost, 80).await?;
