@@ -213,10 +213,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     // The API's clients need none of the server's configuration.
-    let client = match &cli.command {
-        Command::Request(_) | Command::Exports { .. } | Command::Schedules { .. } => true,
-        _ => false,
-    };
+    let client = matches!(
+        &cli.command,
+        Command::Request(_) | Command::Exports { .. } | Command::Schedules { .. }
+    );
     if client {
         let done = match cli.command {
             Command::Request(args) => client::request(args).await,
@@ -298,7 +298,7 @@ async fn main() -> anyhow::Result<()> {
                 tokio::spawn(exportd_api::serve_metrics(shared.clone(), listener));
                 tracing::info!(%addr, "serving this worker's metrics");
             }
-            let ctx = Ctx::new(&*shared)?;
+            let ctx = Ctx::new(&shared)?;
             jobs::run_worker(ctx, shutdown_signal()).await?
         }
         Command::All => {

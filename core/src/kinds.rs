@@ -411,7 +411,7 @@ const TEXT: &str = "a text of 1 to 200 characters";
 fn text(v: &Value) -> Option<String> {
     let s = v.as_str()?.trim();
     let n = s.chars().count();
-    (n >= 1 && n <= MAX_TEXT && !s.chars().any(char::is_control)).then(|| s.to_owned())
+    ((1..=MAX_TEXT).contains(&n) && !s.chars().any(char::is_control)).then(|| s.to_owned())
 }
 
 /// A non-empty list of at most [`MAX_IDS`] positive ids, without repeats.

@@ -216,7 +216,7 @@ impl Stage {
     pub fn body(&self, i: usize, notify: Option<&Value>) -> Value {
         let mut b = json!({
             "kind": "global",
-            "format": if i % 2 == 0 { "xlsx" } else { "csv" },
+            "format": if i.is_multiple_of(2) { "xlsx" } else { "csv" },
             "from": self.day, "to": self.day,
         });
         if let Some(n) = notify {

@@ -57,6 +57,9 @@ const SQL: &str = "SELECT ch.site_id, st.step, count(*),
    AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
  GROUP BY GROUPING SETS ((st.step), (ch.site_id, st.step))";
 
+/// Site (NULL on the overall rows), step, times, average seconds, is-overall.
+type Read = (Option<i64>, String, i64, Option<f64>, bool);
+
 /// One step's figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRow {
@@ -127,7 +130,7 @@ impl Report for Steps {
                 ..
             } = job;
             let (from, to) = meta.range.utc_bounds();
-            let rows: Vec<(Option<i64>, String, i64, Option<f64>, bool)> = sqlx::query_as(SQL)
+            let rows: Vec<Read> = sqlx::query_as(SQL)
                 .bind(meta.account.id)
                 .bind(from)
                 .bind(to)
