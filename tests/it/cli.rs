@@ -107,3 +107,35 @@ async fn request_follows_the_export_and_downloads_it_with_exit_codes_that_say_wh
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("id"));
     std::sync::Arc::into_inner(app).unwrap().shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn request_exits_1_with_the_reason_when_the_export_fails() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let acct = app.account("CliFail", "UTC", "pro", "en").await;
+    // No bucket: the export fails at once with a reason an operator can act on.
+    if let exportd_core::storage::Storage::S3 { client, bucket } = &app.ctx.storage {
+        client.delete_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let day = (chrono::Utc::now() - chrono::Duration::days(1))
+        .date_naive()
+        .to_string();
+    let o = tokio::task::spawn_blocking({
+        let (app, token) = (app.clone(), acct.token.clone());
+        move || {
+            exportd(
+                &app,
+                &token,
+                &["request", "--kind", "global", "--from", &day, "--to", &day],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed") && stderr.contains("storage_misconfigured"),
+        "{stderr}"
+    );
+    std::sync::Arc::into_inner(app).unwrap().shutdown().await;
+}
