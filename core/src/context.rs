@@ -21,6 +21,8 @@ impl Shared {
     /// Connects to everything the configuration names; fails at start when something is
     /// unreachable or misconfigured.
     pub async fn connect(cfg: Config) -> anyhow::Result<Arc<Shared>> {
+        // Every process that does work builds this; its figures are recorded from now on.
+        crate::telemetry::install();
         let pool = crate::db::connect(&cfg)
             .await
             .context("connecting to Postgres (DATABASE_URL)")?;

@@ -301,6 +301,18 @@ pub async fn claim(
 }
 
 /// Extends the lease; false when it is no longer held (taken over, cancelled).
+/// Whether the attempt still holds its lease (the export is running under its token): a
+/// read, cheap enough to ask often.
+pub async fn held(db: impl PgExecutor<'_>, lease: Lease) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM exports WHERE id = $1 AND lease_token = $2 AND status = 'running')",
+    )
+    .bind(lease.export_id)
+    .bind(lease.token)
+    .fetch_one(db)
+    .await
+}
+
 pub async fn renew(
     db: impl PgExecutor<'_>,
     lease: Lease,

@@ -15,8 +15,9 @@ const BUCKETS: [f64; 16] = [
     0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0,
 ];
 
-/// Installs the process's recorder once and returns what renders it.
-pub fn handle() -> &'static PrometheusHandle {
+/// Installs the process's recorder, once: [`crate::Shared::connect`] does, so every
+/// process that does work records from its start. Figures recorded before go nowhere.
+pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
@@ -32,7 +33,7 @@ pub fn handle() -> &'static PrometheusHandle {
 
 /// The Prometheus text of every figure recorded so far.
 pub fn render() -> String {
-    handle().render()
+    install().render()
 }
 
 fn describe() {
@@ -81,21 +82,18 @@ fn describe() {
 
 /// An export ended: `succeeded`, `failed` or `cancelled`.
 pub fn export_finished(kind: &str, format: &str, outcome: &'static str) {
-    handle();
     counter!("exportd_exports_total", "kind" => kind.to_owned(), "format" => format.to_owned(), "outcome" => outcome)
         .increment(1);
 }
 
 /// An attempt started after waiting `wait` in the queue.
 pub fn export_started(kind: &str, wait: Duration) {
-    handle();
     histogram!("exportd_export_queue_wait_seconds", "kind" => kind.to_owned())
         .record(wait.as_secs_f64());
 }
 
 /// An attempt stored its file after `run`.
 pub fn export_stored(kind: &str, format: &str, run: Duration, bytes: u64) {
-    handle();
     histogram!("exportd_export_run_seconds", "kind" => kind.to_owned(), "format" => format.to_owned())
         .record(run.as_secs_f64());
     counter!("exportd_bytes_uploaded_total").increment(bytes);
@@ -103,20 +101,17 @@ pub fn export_stored(kind: &str, format: &str, run: Duration, bytes: u64) {
 
 /// A file was finished with `rows` data rows.
 pub fn rows_written(format: &'static str, rows: u64) {
-    handle();
     counter!("exportd_rows_written_total", "format" => format).increment(rows);
 }
 
 /// A notification attempt: `sent`, `retry` or `failed`.
 pub fn notification(channel: &str, outcome: &'static str) {
-    handle();
     counter!("exportd_notifications_total", "channel" => channel.to_owned(), "outcome" => outcome)
         .increment(1);
 }
 
 /// An HTTP request answered.
 pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
-    handle();
     counter!(
         "exportd_http_requests_total",
         "route" => route.to_owned(),
@@ -134,6 +129,5 @@ pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
 
 /// What a dispatch saw waiting in a queue.
 pub fn dispatch_depth(queue: &'static str, depth: usize) {
-    handle();
     gauge!("exportd_dispatch_depth", "queue" => queue).set(depth as f64);
 }

@@ -49,6 +49,19 @@ async fn block_reports(app: &TestApp) -> sqlx::PgConnection {
     conn
 }
 
+/// Cancels an export through the API; it answers 200 with the export cancelled.
+async fn cancel(app: &TestApp, token: &str, id: i64) {
+    let r = app
+        .http
+        .delete(format!("{}/v1/exports/{id}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+}
+
 async fn unblock(mut conn: sqlx::PgConnection) {
     sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
 }
@@ -312,15 +325,7 @@ async fn cancelling_a_queued_export_means_it_never_runs_and_nothing_is_sent() {
     let acct = app.account("Cancel queued", "UTC", "pro", "es").await;
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
-    let r = app
-        .http
-        .delete(format!("{}/v1/exports/{id}", app.base))
-        .bearer_auth(&acct.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    cancel(&app, &acct.token, id).await;
     app.start_worker();
     // A later export finishing on the single slot means the cancelled job was handled.
     let (_, later) = app.post_export(&acct.token, &small("csv")).await;
@@ -353,14 +358,7 @@ async fn cancelling_a_running_export_stops_it_without_a_file_or_a_notification()
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
     wait_status(&app, id, "running", 30).await;
-    let r = app
-        .http
-        .delete(format!("{}/v1/exports/{id}", app.base))
-        .bearer_auth(&acct.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    cancel(&app, &acct.token, id).await;
     let (_, later) = app.post_export(&acct.token, &small("csv")).await;
     unblock(lock).await;
     wait_status(&app, later["id"].as_i64().unwrap(), "succeeded", 60).await;
@@ -448,14 +446,7 @@ async fn a_cancel_frees_the_worker_within_a_second_even_while_the_report_query_w
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
     wait_status(&app, id, "running", 30).await;
-    let r = app
-        .http
-        .delete(format!("{}/v1/exports/{id}", app.base))
-        .bearer_auth(&acct.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    cancel(&app, &acct.token, id).await;
     let cancelled = std::time::Instant::now();
     // The one worker slot is free again only if the cancelled attempt stopped: a report
     // that reads no chats (campaigns) then runs while the lock is still held.

@@ -1,13 +1,7 @@
 //! Generate an export's file: claim the row under a lease, query, render, upload, record
 //! the file, create the notifications, all in that order, each write fenced by the lease.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use apalis::prelude::{BoxDynError, Data};
@@ -24,6 +18,7 @@ use exportd_core::{
 };
 use tracing::{info, instrument, warn};
 
+use super::lease::Held;
 use crate::{
     Ctx,
     render::{self, RenderOptions},
@@ -97,16 +92,10 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         );
     }
     announce(ctx, export.account_id).await;
-    let lost = Arc::new(AtomicBool::new(false));
-    let heartbeat = tokio::spawn(heartbeat(
-        ctx.pool.clone(),
-        lease,
-        ctx.cfg.lease,
-        lost.clone(),
-    ));
+    let held = Held::start(ctx.pool.clone(), lease, ctx.cfg.lease);
     let outcome = match tokio::time::timeout(
         ctx.cfg.export_deadline,
-        produce(ctx, &export, lease, &lost),
+        produce(ctx, &export, lease, &held),
     )
     .await
     {
@@ -119,7 +108,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
             ),
         )),
     };
-    heartbeat.abort();
+    drop(held);
     match outcome {
         Ok(file) => {
             // While the lease is ours, a database outage does not undo a stored file.
@@ -193,49 +182,14 @@ fn may_retry(ctx: &Ctx, export: &Export) -> bool {
         )
 }
 
-/// Renews the lease every third of its length; flags `lost` when it is no longer held.
-async fn heartbeat(pool: sqlx::PgPool, lease: Lease, length: Duration, lost: Arc<AtomicBool>) {
-    let mut tick = tokio::time::interval(length / 3);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        match exports::renew(&pool, lease, length.as_secs_f64()).await {
-            Ok(true) => {}
-            Ok(false) => {
-                lost.store(true, Ordering::SeqCst);
-                return;
-            }
-            Err(e) => warn!(error = %e, "lease renewal failed; will try again"),
-        }
-    }
-}
-
-/// How often a running attempt checks that it still holds its lease.
-const LEASE_POLL: Duration = Duration::from_millis(500);
-
-/// Resolves once the attempt no longer holds its lease: cancelled, or taken over. A
-/// database error is not taken for a loss (the heartbeat decides that).
-async fn lease_gone(ctx: &Ctx, lease: Lease, lost: &AtomicBool) {
-    loop {
-        tokio::time::sleep(LEASE_POLL).await;
-        if lost.load(Ordering::SeqCst) {
-            return;
-        }
-        // Progress only grows (`GREATEST`), so 0 checks the lease and changes nothing.
-        if let Ok(false) = exports::set_progress(&ctx.pool, lease, 0).await {
-            return;
-        }
-    }
-}
-
 /// Records progress, and stops the work when the lease is gone.
 async fn checkpoint(
     ctx: &Ctx,
     lease: Lease,
-    lost: &AtomicBool,
+    held: &Held,
     progress: i16,
 ) -> Result<(), GenerateError> {
-    if lost.load(Ordering::SeqCst) || !exports::set_progress(&ctx.pool, lease, progress).await? {
+    if held.is_lost() || !exports::set_progress(&ctx.pool, lease, progress).await? {
         return Err(GenerateError::LeaseLost);
     }
     Ok(())
@@ -245,7 +199,7 @@ async fn produce(
     ctx: &Ctx,
     export: &Export,
     lease: Lease,
-    lost: &AtomicBool,
+    held: &Held,
 ) -> Result<StoredFile, GenerateError> {
     let account = exportd_core::accounts::get(&ctx.pool, export.account_id)
         .await?
@@ -264,7 +218,7 @@ async fn produce(
     })?;
     let range = range_of(export, tz);
     let now = Utc::now();
-    checkpoint(ctx, lease, lost, 5).await?;
+    checkpoint(ctx, lease, held, 5).await?;
 
     let meta = Meta {
         account: account.clone(),
@@ -294,7 +248,7 @@ async fn produce(
             exportd_core::events::publish(&mut redis, &cfg, account_id).await;
         }
     });
-    checkpoint(ctx, lease, lost, 10).await?;
+    checkpoint(ctx, lease, held, 10).await?;
     let writing = write_report(
         &ctx.pool,
         ctx.cfg.rollups,
@@ -310,14 +264,14 @@ async fn produce(
     // the renderer ends when its rows stop coming.
     let rendered = tokio::select! {
         r = writing => r,
-        () = lease_gone(ctx, lease, lost) => {
+        () = held.gone() => {
             reporter.abort();
             return Err(GenerateError::LeaseLost);
         }
     };
     let _ = reporter.await;
     rendered?;
-    checkpoint(ctx, lease, lost, 80).await?;
+    checkpoint(ctx, lease, held, 80).await?;
 
     let name = format!(
         "{}_{}_{}.{}",
@@ -341,7 +295,7 @@ async fn produce(
                 GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
             }
         })?;
-    if let Err(e) = checkpoint(ctx, lease, lost, 95).await {
+    if let Err(e) = checkpoint(ctx, lease, held, 95).await {
         discard(ctx, &key).await;
         return Err(e);
     }

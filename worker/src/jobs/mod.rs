@@ -7,6 +7,7 @@
 
 pub mod dispatch;
 pub mod generate;
+pub mod lease;
 pub mod notify;
 pub mod reconcile;
 pub mod rollup;

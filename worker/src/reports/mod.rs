@@ -28,7 +28,7 @@ use exportd_core::{
 use futures::future::BoxFuture;
 use sqlx::PgPool;
 
-use crate::render::{self, ChartSpec, Section, Sink, write_section};
+use crate::render::{self, ChartSpec, Section, Sink};
 
 /// When and for what range a report was made, and with which options: what the summary
 /// sheet says.
@@ -198,32 +198,27 @@ pub async fn filters_in_words(
     Ok(out)
 }
 
-/// The tail of every kind whose sections are built whole: the summary with the filters in
-/// words, each section with its charts, then the finished file. Writing runs off the async
-/// threads.
+/// The tail of every kind whose sections are built whole: the same writer as the
+/// row-level kinds ([`rows::Writer`]: the summary with the filters in words, then the
+/// sections), handed each section with its charts.
 pub async fn write_built(
     pool: &PgPool,
     meta: Meta,
-    mut sink: Box<dyn Sink>,
+    sink: Box<dyn Sink>,
     out: PathBuf,
     progress: Box<dyn Fn(f64) + Send + Sync>,
     report: &dyn Report,
     sections: Vec<(Section, Vec<ChartSpec>)>,
 ) -> anyhow::Result<()> {
-    let locale = meta.account.locale;
-    let filters =
-        filters_in_words(pool, report.kind(), meta.account.id, locale, &meta.options).await?;
-    let title = report.title(locale);
-    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        write_summary(&mut *sink, &meta, title, &filters)?;
-        for (section, charts) in &sections {
-            write_section(&mut *sink, section, charts)?;
+    let writer = rows::Writer::start(pool, meta, sink, out, progress, report, 0).await?;
+    let sent = async {
+        for (section, charts) in sections {
+            writer.send(rows::Step::Whole(section, charts)).await?;
         }
-        sink.finish(&out)?;
-        progress(1.0);
         Ok(())
-    })
-    .await?
+    }
+    .await;
+    writer.finish(sent).await
 }
 
 /// The account's users by id, each named by its name, else its email.

@@ -19,6 +19,12 @@ pub enum Step {
     Whole(Section, Vec<ChartSpec>),
 }
 
+/// What [`Writer::send`] fails with once the renderer has stopped; the renderer's own
+/// error, reported by [`Writer::finish`], says why.
+#[derive(Debug, thiserror::Error)]
+#[error("the renderer stopped")]
+pub struct RendererStopped;
+
 /// Rows in flight between the query and the file.
 const BUFFER: usize = 1024;
 /// How often progress is told, in rows.
@@ -73,10 +79,7 @@ impl Writer {
     /// Hands a step to the renderer; fails when the renderer stopped (on an error, which
     /// [`Writer::finish`] reports).
     pub async fn send(&self, step: Step) -> anyhow::Result<()> {
-        self.tx
-            .send(step)
-            .await
-            .map_err(|_| anyhow::anyhow!("the renderer stopped"))
+        self.tx.send(step).await.map_err(|_| RendererStopped.into())
     }
 
     /// Ends the file; `read` is how reading ended, and a reading error wins.
@@ -87,9 +90,7 @@ impl Writer {
             .map_err(|e| anyhow::anyhow!("renderer panicked: {e}"))?
             .map_err(|e| anyhow::Error::new(e).context("rendering"));
         match (read, rendered) {
-            (Err(e), _) if !e.to_string().contains("the renderer stopped") => {
-                Err(e.context("querying the report"))
-            }
+            (Err(e), _) if !e.is::<RendererStopped>() => Err(e.context("querying the report")),
             (_, Err(e)) => Err(e),
             (r, Ok(())) => r,
         }
