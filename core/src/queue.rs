@@ -131,7 +131,15 @@ pub async fn dispatch(
     queue: QueueName,
     ids: &[i64],
 ) -> Result<Vec<i64>, DispatchError> {
-    dispatch_with(pool, conn, cfg, queue, ids, OnBusy::Wait).await
+    let rc = redis_config(cfg, queue);
+    let Some(mut tx) = lock(pool, queue, OnBusy::Wait).await? else {
+        return Ok(vec![]);
+    };
+    let room = room(conn, &rc, queue, cfg.dispatch_cap).await?;
+    let ids = &ids[..ids.len().min(room)];
+    push_locked(&mut tx, conn, &rc, queue, ids).await?;
+    tx.commit().await?;
+    Ok(ids.to_vec())
 }
 
 /// What a dispatch does when another process is dispatching the same queue.
@@ -144,32 +152,21 @@ pub enum OnBusy {
     Skip,
 }
 
-/// [`dispatch`], choosing what to do when the queue's lock is held.
-pub async fn dispatch_with(
-    pool: &sqlx::PgPool,
+/// The room left in a queue under `cap`; the depth seen goes to the metrics.
+async fn room(
     conn: &mut ConnectionManager,
-    cfg: &Config,
+    rc: &apalis_redis::Config,
     queue: QueueName,
-    ids: &[i64],
-    on_busy: OnBusy,
-) -> Result<Vec<i64>, DispatchError> {
-    let rc = redis_config(cfg, queue);
-    let Some(mut tx) = lock(pool, queue, on_busy).await? else {
-        return Ok(vec![]);
-    };
-    let waiting = depth(conn, &rc).await?;
+    cap: usize,
+) -> Result<usize, redis::RedisError> {
+    let waiting = depth(conn, rc).await?;
     crate::telemetry::dispatch_depth(queue.suffix(), waiting);
-    let room = cfg.dispatch_cap.saturating_sub(waiting);
-    let ids = &ids[..ids.len().min(room)];
-    push_locked(&mut tx, conn, &rc, queue, ids).await?;
-    tx.commit().await?;
-    Ok(ids.to_vec())
+    Ok(cap.saturating_sub(waiting))
 }
 
 /// Hands exports that wait in Postgres to the generate queue, fairly: accounts take turns,
 /// the one with the fewest exports in Redis or running first, among equals the one served
-/// longest ago (then each account's oldest),
-/// and no account ever has more than `EXPORTD_MAX_ACTIVE_EXPORTS` there. Redis holds at
+/// longest ago (then each account's oldest), and no account ever has more than `EXPORTD_MAX_ACTIVE_EXPORTS` there. Redis holds at
 /// most `EXPORTD_GENERATE_DEPTH` waiting exports, so a tenant's thousand exports queue in
 /// Postgres, where the next turn is chosen at the last moment, not ahead of everyone in
 /// Redis. The API runs this after each accepted export, and every worker's dispatcher once
@@ -185,9 +182,7 @@ pub async fn dispatch_fair(
     let Some(mut tx) = lock(pool, queue, on_busy).await? else {
         return Ok(0);
     };
-    let waiting = depth(conn, &rc).await?;
-    crate::telemetry::dispatch_depth(queue.suffix(), waiting);
-    let room = cfg.generate_depth.saturating_sub(waiting);
+    let room = room(conn, &rc, queue, cfg.generate_depth).await?;
     if room == 0 {
         return Ok(0);
     }
