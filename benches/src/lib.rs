@@ -4,6 +4,7 @@
 //! one JSON line with medians, min–max and the ratio to the floor. This machine is shared
 //! and noisy: compare ratios, not absolute times, across runs.
 
+pub mod copy;
 pub mod faults;
 pub mod global_report;
 pub mod proxy;

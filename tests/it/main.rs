@@ -2,6 +2,7 @@
 //! server (moto) and an SMTP server (aiosmtpd), all brought up by `scripts/test`.
 
 mod api_contract;
+mod bot_fixture;
 mod bot_reports;
 mod cli;
 mod conversations;
