@@ -91,6 +91,7 @@ fn labels(locale: Locale) -> &'static Labels {
 /// `bot`, `$6` agents, `$7` abandoned, `$8` step, `$9` text pattern, `$10` contact
 /// pattern); every filter is optional and they combine with AND.
 const FROM: &str = "FROM chats ch
+  LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1
   LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1
  WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
    AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
@@ -239,12 +240,9 @@ async fn field_keys(
     o: &ReportOptions,
 ) -> Result<Vec<String>, sqlx::Error> {
     let sql = format!(
-        "SELECT DISTINCT k.key {FROM} ORDER BY 1 LIMIT {MAX_FIELD_COLUMNS}"
-    )
-    .replacen(
-        "FROM chats ch",
-        "FROM chats ch CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(ch.fields) = 'object' THEN ch.fields ELSE '{}'::jsonb END) AS k(key)",
-        1,
+        "SELECT DISTINCT k.key FROM (SELECT ch.fields {FROM}) f,
+                jsonb_object_keys(CASE WHEN jsonb_typeof(f.fields) = 'object' THEN f.fields ELSE '{{}}'::jsonb END) AS k(key)
+          ORDER BY 1 LIMIT {MAX_FIELD_COLUMNS}"
     );
     let rows: Vec<(String,)> = filtered(&sql, account_id, range, o).fetch_all(pool).await?;
     Ok(rows.into_iter().map(|(k,)| k).collect())
@@ -320,11 +318,7 @@ impl Report for SessionsDetail {
                         widths,
                     }))
                     .await?;
-                let sql = format!("{ROWS} {FROM} ORDER BY ch.started_at, ch.id").replacen(
-                    "FROM chats ch",
-                    "FROM chats ch LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1",
-                    1,
-                );
+                let sql = format!("{ROWS} {FROM} ORDER BY ch.started_at, ch.id");
                 let mut rows = filtered::<Chat>(&sql, account_id, range, &o).fetch(&pool);
                 while let Some(c) = rows.try_next().await? {
                     writer.send(Step::Row(row(c, &keys, &names, tz))).await?;
