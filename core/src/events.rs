@@ -9,7 +9,8 @@ use sqlx::PgExecutor;
 
 use crate::Config;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({"id": 1187, "export_id": 42, "status": "running", "progress": 45, "at": "2026-11-01T09:00:02Z"}))]
 pub struct ExportEvent {
     pub id: i64,
     pub export_id: i64,

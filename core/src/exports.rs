@@ -47,7 +47,8 @@ pub struct Export {
 }
 
 /// The public JSON of an export.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
 pub struct ExportView {
     pub id: i64,
     pub status: Status,
@@ -68,13 +69,15 @@ pub struct ExportView {
     pub schedule_id: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "storage_misconfigured", "message": "the file could not be stored (s3: NoSuchBucket); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"}))]
 pub struct ErrorView {
     pub code: String,
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}))]
 pub struct FileView {
     pub name: String,
     pub bytes: i64,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// What a report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// Seed 004: by site, by agent, per site by agent.
@@ -161,7 +161,7 @@ impl OptionName {
 }
 
 /// The csv delimiter.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Delimiter {
     #[default]
     #[serde(rename = ",")]
@@ -180,7 +180,8 @@ impl Delimiter {
 }
 
 /// A request's options, typed. Absent means the kind's default.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"sites": [1, 2], "mode": "panel", "text": "reembolso"}))]
 pub struct ReportOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
@@ -209,7 +210,7 @@ pub struct ReportOptions {
 }
 
 /// Which sessions `sessions_detail` shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     All,
@@ -220,7 +221,7 @@ pub enum Mode {
 }
 
 /// The state of an outbound message, as `outbound_messages.status` stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboundStatus {
     Sent,

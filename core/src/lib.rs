@@ -15,6 +15,7 @@ pub mod links;
 pub mod notifications;
 pub mod queue;
 pub mod schedules;
+pub mod sessions;
 pub mod storage;
 pub mod telemetry;
 pub mod webhooks;

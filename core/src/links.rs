@@ -30,10 +30,12 @@ impl Key {
         Key { id, secret }
     }
 
-    fn mac(&self, export_id: i64, expires: i64) -> HmacSha256 {
+    /// The MAC of a message; each use names itself at the message's start (`download:`,
+    /// `handover:`), so a signature made for one use is worthless for another.
+    fn mac(&self, message: &str) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(self.secret.expose_secret().as_bytes())
             .expect("any key length");
-        mac.update(format!("download:{export_id}:{expires}").as_bytes());
+        mac.update(message.as_bytes());
         mac
     }
 }
@@ -56,19 +58,30 @@ impl Keys {
     /// The signature of a link to `export_id` valid until `expires` (unix seconds), with
     /// the current key.
     pub fn sign(&self, export_id: i64, expires: i64) -> String {
-        hex::encode(self.current.mac(export_id, expires).finalize().into_bytes())
+        self.sign_message(&format!("download:{export_id}:{expires}"))
     }
 
-    /// True when `sig` is the signature of (`export_id`, `expires`) under the key `kid`
-    /// (any accepted key when the link names none), compared in constant time.
-    pub fn verify(&self, kid: Option<&str>, export_id: i64, expires: i64, sig: &str) -> bool {
+    /// The hex signature of `message` with the current key.
+    pub fn sign_message(&self, message: &str) -> String {
+        hex::encode(self.current.mac(message).finalize().into_bytes())
+    }
+
+    /// True when `sig` signs `message` under the key `kid` (any accepted key when `None`),
+    /// compared in constant time.
+    pub fn verify_message(&self, kid: Option<&str>, message: &str, sig: &str) -> bool {
         let Ok(bytes) = hex::decode(sig) else {
             return false;
         };
         std::iter::once(&self.current)
             .chain(&self.previous)
             .filter(|k| kid.is_none_or(|id| id == k.id))
-            .any(|k| k.mac(export_id, expires).verify_slice(&bytes).is_ok())
+            .any(|k| k.mac(message).verify_slice(&bytes).is_ok())
+    }
+
+    /// True when `sig` is the signature of (`export_id`, `expires`) under the key `kid`
+    /// (any accepted key when the link names none), compared in constant time.
+    pub fn verify(&self, kid: Option<&str>, export_id: i64, expires: i64, sig: &str) -> bool {
+        self.verify_message(kid, &format!("download:{export_id}:{expires}"), sig)
     }
 
     /// The full link to put in an email, the feed or a webhook.

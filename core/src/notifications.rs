@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgExecutor, Postgres, Transaction};
 
 /// Who to tell when an export is ready, as requested.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"emails": ["admin@example.com"], "webhook": "https://hooks.example.com/exportd", "in_app": true}))]
 pub struct NotifySpec {
     #[serde(default)]
     pub emails: Vec<String>,
