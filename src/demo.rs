@@ -18,6 +18,10 @@ pub struct DemoArgs {
     /// xlsx or csv.
     #[arg(long, default_value = "xlsx")]
     format: String,
+    /// Afterwards, keep serving the API and the web page on EXPORTD_LISTEN, print a
+    /// one-time sign-in link, and wait for Ctrl-C.
+    #[arg(long)]
+    serve: bool,
 }
 
 pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
@@ -46,7 +50,13 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     );
     let token = exportd_core::auth::create_token(&pool, s.admin_user_id).await?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = if args.serve {
+        tokio::net::TcpListener::bind(&cfg.listen)
+            .await
+            .with_context(|| format!("binding EXPORTD_LISTEN={}", cfg.listen))?
+    } else {
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?
+    };
     let addr = listener.local_addr()?;
     if std::env::var("EXPORTD_PUBLIC_URL").map_or(true, |v| v.is_empty()) {
         cfg.public_url = format!("http://{addr}");
@@ -104,6 +114,19 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         .bytes()
         .await?;
     show_file_and_email(&ctx, &pool, id, bytes.len()).await?;
+    if args.serve {
+        let link = exportd_core::sessions::handover_url(
+            &ctx.cfg.keys,
+            &ctx.cfg.public_url,
+            s.admin_user_id,
+            exportd_core::sessions::MAX_HANDOVER_SECS,
+        );
+        println!("the web page is at {base}/ and the API's documentation at {base}/docs");
+        println!("sign in as the demo admin (works once, for 10 minutes): {link}");
+        println!("or paste this token on the sign-in page: {token}");
+        println!("serving until Ctrl-C");
+        let _ = tokio::signal::ctrl_c().await;
+    }
     let _ = stop.send(());
     running.await??;
     println!("demo finished in {:.1}s", t0.elapsed().as_secs_f64());

@@ -125,6 +125,15 @@ enum TokenCommand {
         #[arg(long)]
         user: i64,
     },
+    /// Print a one-time sign-in link to the web page for a user: how the platform hands a
+    /// signed-in user over. It is signed with EXPORTD_SECRET and works once.
+    SignInLink {
+        #[arg(long)]
+        user: i64,
+        /// How long the link works, in seconds (at most 600).
+        #[arg(long, default_value_t = 300)]
+        secs: i64,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -281,6 +290,18 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("creating a token for user {user}"))?;
             println!("{token}");
+        }
+        Command::Token {
+            command: TokenCommand::SignInLink { user, secs },
+        } => {
+            // A link signed with a key of this process alone would not open anywhere else.
+            if std::env::var("EXPORTD_SECRET").map_or(true, |v| v.is_empty()) {
+                anyhow::bail!("set EXPORTD_SECRET, the key the API checks sign-in links with");
+            }
+            println!(
+                "{}",
+                exportd_core::sessions::handover_url(&cfg.keys, &cfg.public_url, user, secs)
+            );
         }
         Command::Api => {
             let shared = Shared::connect(cfg).await?;

@@ -4,13 +4,57 @@ use std::sync::Arc;
 
 use axum::{Json, extract::State, http::StatusCode};
 use exportd_core::Shared;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
+pub struct Alive {
+    /// `ok`.
+    pub status: &'static str,
 }
 
-pub async fn readyz(State(ctx): State<Arc<Shared>>) -> (StatusCode, Json<Value>) {
+/// Whether each dependency answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"status": "unavailable", "postgres": {"ok": true}, "redis": {"ok": true}, "storage": {"ok": false, "error": "s3: NoSuchBucket"}}))]
+pub struct Ready {
+    /// `ready` or `unavailable`.
+    pub status: &'static str,
+    pub postgres: Check,
+    pub redis: Check,
+    pub storage: Check,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"ok": false, "error": "s3: NoSuchBucket"}))]
+pub struct Check {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<Result<(), String>> for Check {
+    fn from(r: Result<(), String>) -> Check {
+        Check {
+            ok: r.is_ok(),
+            error: r.err(),
+        }
+    }
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "Alive", body = Alive)))]
+pub async fn healthz() -> Json<Alive> {
+    Json(Alive { status: "ok" })
+}
+
+/// Postgres, Redis and storage answer (a missing bucket or bad credentials show here).
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "A dependency does not answer", body = Ready),
+    ))]
+pub async fn readyz(State(ctx): State<Arc<Shared>>) -> (StatusCode, Json<Ready>) {
     let pg = sqlx::query("SELECT 1")
         .execute(&ctx.pool)
         .await
@@ -24,19 +68,16 @@ pub async fn readyz(State(ctx): State<Arc<Shared>>) -> (StatusCode, Json<Value>)
         .map_err(|e| e.to_string());
     let storage = ctx.storage.check().await.map_err(|e| e.to_string());
     let ok = pg.is_ok() && redis.is_ok() && storage.is_ok();
-    let show = |r: Result<(), String>| {
-        r.map_or_else(
-            |e| json!({"ok": false, "error": e}),
-            |_| json!({"ok": true}),
-        )
+    let body = Ready {
+        status: if ok { "ready" } else { "unavailable" },
+        postgres: pg.into(),
+        redis: redis.into(),
+        storage: storage.into(),
     };
-    let body = json!({"status": if ok { "ready" } else { "unavailable" }, "postgres": show(pg), "redis": show(redis), "storage": show(storage)});
-    (
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(body),
-    )
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
 }

@@ -1,15 +1,19 @@
 //! The HTTP API of exportd (axum): exports, notifications, health. Every handler is scoped to the
 //! caller's account.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod exports;
+pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod notifications;
+pub mod openapi;
 pub mod schedules;
 pub mod state;
 pub mod validate;
+pub mod web;
 pub mod webhooks;
 
 use std::{future::Future, sync::Arc};
@@ -67,9 +71,20 @@ pub fn router(state: AppState) -> Router {
             "/v1/webhook-secret",
             get(webhooks::secret::get).post(webhooks::secret::rotate),
         )
+        .route("/v1/me", get(account::me))
+        .route("/v1/kinds", get(account::kinds))
+        .route("/", get(web::index))
+        .route("/web/session", post(web::sign_in_with_token))
+        .route("/web/handover", get(web::handover))
+        .route("/web/signout", post(web::sign_out))
+        .route("/assets/{name}", get(web::assets::asset))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .fallback(extract::no_route)
+        .method_not_allowed_fallback(extract::no_method)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

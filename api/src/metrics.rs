@@ -16,6 +16,13 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 
+/// This process's counters and histograms in the Prometheus text format. With
+/// `EXPORTD_METRICS_TOKEN` set, it wants that token as a bearer token.
+#[utoipa::path(get, path = "/metrics", tag = "health", security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text", content_type = "text/plain", body = String),
+        (status = 401, description = "`unauthorized`: `EXPORTD_METRICS_TOKEN` is set and was not sent", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn metrics(State(ctx): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(want) = &ctx.cfg.metrics_token {
         let given = headers

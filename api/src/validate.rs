@@ -108,33 +108,3 @@ pub async fn options(
     }
     Ok(options)
 }
-
-/// Reads a JSON body into `T`, answering 413 and 400 in the API's error shape.
-pub fn json_body<T: serde::de::DeserializeOwned>(
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<T> {
-    let body = body.map_err(|e| match e.status() {
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!(
-                "the request body is larger than {} bytes",
-                crate::MAX_BODY_BYTES
-            ),
-        ),
-        _ => ApiError::bad_request("malformed_body", e.body_text()),
-    })?;
-    serde_json::from_slice(&body).map_err(|e| {
-        // A field the request does not have (a typo such as `notfy`) would otherwise fall
-        // back to defaults unnoticed.
-        let text = e.to_string();
-        if text.starts_with("unknown field") {
-            ApiError::unprocessable("unknown_field", format!("the body has an {text}"))
-        } else {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not a valid request: {e}"),
-            )
-        }
-    })
-}

@@ -11,8 +11,15 @@ use axum::{
 use exportd_core::exports::ExportView;
 use exportd_core::{Shared, domain::Status};
 
-use crate::{auth::Admin, error::ApiResult};
+use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
 
+/// Cancels a queued or running export, or deletes the file of a finished one.
+#[utoipa::path(delete, path = "/v1/exports/{id}", tag = "exports",
+    params(("id" = String, Path, description = "The export's id", example = "42")),
+    responses(
+        (status = 200, description = "The export after the change: `cancelled`, or `expired` once its file is deleted", body = ExportView),
+        (status = 404, description = "`not_found`: no such export in this account", body = ErrorBody),
+    ))]
 pub async fn cancel(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,

@@ -4,16 +4,16 @@
 
 use axum::{
     Json,
-    body::Bytes,
-    extract::{State, rejection::BytesRejection},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
-    domain::{self, DateRange, Plan},
-    exports::{self, NewExport},
+    domain::{self, DateRange, Format, Plan},
+    exports::{self, ExportView, NewExport},
+    kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     queue,
 };
@@ -23,21 +23,36 @@ use sha2::{Digest, Sha256};
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
+    extract::JsonBody,
+    openapi::ErrorBody,
     state::AppState,
     validate,
 };
 
 /// The request body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30",
+    "notify": {"emails": ["admin@example.com"], "in_app": true}}))]
 pub struct CreateExport {
+    /// The report kind; `GET /v1/kinds` lists them with their options.
+    #[schema(value_type = ReportKind)]
     pub kind: String,
+    #[schema(value_type = Format)]
     pub format: String,
+    /// First day, in the report's timezone.
+    #[schema(format = Date, example = "2026-10-01")]
     pub from: String,
+    /// Last day, included; at most 90 days after `from`, and not in the future.
+    #[schema(format = Date, example = "2026-10-30")]
     pub to: String,
+    /// An IANA timezone; the account's when absent.
     #[serde(default)]
+    #[schema(example = "America/Santiago")]
     pub timezone: Option<String>,
+    /// The kind's filters; an option the kind does not take is refused.
     #[serde(default)]
+    #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub notify: Option<NotifySpec>,
@@ -52,14 +67,28 @@ fn parse_day(field: &str, v: &str) -> ApiResult<NaiveDate> {
     })
 }
 
+/// Asks for a report. Answers at once with the queued export; a worker builds the file and
+/// tells the recipients in `notify` when it is ready.
+#[utoipa::path(post, path = "/v1/exports", tag = "exports",
+    request_body = CreateExport,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retrying with the same key and body returns the same export")),
+    responses(
+        (status = 202, description = "Accepted and queued", body = ExportView,
+            headers(("Location" = String, description = "The export's URL"))),
+        (status = 409, description = "`idempotency_key_reused`: the key was used with another body", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON", body = ErrorBody),
+        (status = 422, description = "Validation: `range_too_long`, `from_after_to`, `date_in_future`, `beyond_retention` (says the earliest day), `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `invalid_webhook`…", body = ErrorBody),
+        (status = 429, description = "`too_many_active_exports`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 pub async fn create(
     State(app): State<AppState>,
     Admin(caller): Admin,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(req): JsonBody<CreateExport>,
 ) -> ApiResult<Response> {
     let ctx = &app.ctx;
-    let req: CreateExport = validate::json_body(body)?;
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
     let from = parse_day("from", &req.from)?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::{
     body::Body,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -19,12 +19,20 @@ use serde::Deserialize;
 use crate::{
     auth,
     error::{ApiError, ApiResult},
+    extract::Query,
+    openapi::ErrorBody,
 };
 
-#[derive(Debug, Deserialize)]
+/// The signature of a link from an email, the feed or a webhook; absent, the caller must
+/// be an admin of the account.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkQuery {
+    /// The id of the key that signed the link.
     kid: Option<String>,
+    /// Unix seconds after which the link is refused.
     expires: Option<String>,
+    /// The link's HMAC-SHA256, hex.
     sig: Option<String>,
 }
 
@@ -36,6 +44,20 @@ fn bad_link() -> ApiError {
     )
 }
 
+/// Downloads the file: a redirect to a storage URL valid for minutes (or the file itself
+/// with local storage). Needs a token, or a signed link's `kid`, `expires` and `sig`.
+#[utoipa::path(get, path = "/v1/exports/{id}/download", tag = "exports",
+    params(("id" = String, Path, description = "The export's id", example = "42"), LinkQuery),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 303, description = "To a presigned storage URL valid for minutes",
+            headers(("Location" = String, description = "The storage URL"))),
+        (status = 200, description = "The file itself (local storage)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, description = "`invalid_link`: forged, altered or expired link; `not_admin`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`not_ready`: the export has not succeeded", body = ErrorBody),
+        (status = 410, description = "`file_expired`: the file was deleted", body = ErrorBody),
+    ))]
 pub async fn download(
     State(ctx): State<Arc<Shared>>,
     Path(id): Path<String>,

@@ -9,8 +9,15 @@ use axum::{
 use exportd_core::Shared;
 use exportd_core::exports::ExportView;
 
-use crate::{auth::Admin, error::ApiResult};
+use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
 
+/// An export: status, progress, the failure reason, the file and when it expires.
+#[utoipa::path(get, path = "/v1/exports/{id}", tag = "exports",
+    params(("id" = String, Path, description = "The export's id", example = "42")),
+    responses(
+        (status = 200, description = "The export", body = ExportView),
+        (status = 404, description = "`not_found`: no such export in this account", body = ErrorBody),
+    ))]
 pub async fn get(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,

@@ -3,31 +3,50 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    extract::{Query, State},
-};
-use exportd_core::{Shared, domain::Status};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Json, extract::State};
+use exportd_core::{Shared, domain::Status, exports::ExportView};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
+    extract::Query,
+    openapi::ErrorBody,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1 to 100; 20 when absent.
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Only exports in this state.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
 }
 
+/// A page of exports, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": [{"id": 42, "status": "queued", "progress": 0, "kind": "steps", "format": "csv", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "attempts": 0, "created_at": "2026-11-01T09:00:00Z", "started_at": null, "finished_at": null, "error": null, "file": null, "expires_at": null}], "next_cursor": "41"}))]
+pub struct ExportPage {
+    pub items: Vec<ExportView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The account's exports, newest first, a page at a time.
+#[utoipa::path(get, path = "/v1/exports", tag = "exports", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of exports", body = ExportPage),
+        (status = 400, description = "`invalid_cursor`, `invalid_query`", body = ErrorBody),
+        (status = 422, description = "`invalid_limit`, `invalid_status`", body = ErrorBody),
+    ))]
 pub async fn list(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ExportPage>> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::unprocessable(
@@ -63,5 +82,8 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Json(json!({"items": items, "next_cursor": next})))
+    Ok(Json(ExportPage {
+        items,
+        next_cursor: next,
+    }))
 }

@@ -3,7 +3,7 @@
 //! on Redis. Each event's id is its row in `export_events`; a client reconnecting with
 //! `Last-Event-ID` gets every event it missed. A user has at most
 //! `EXPORTD_MAX_STREAMS_PER_USER` streams open; a stream ends when the server shuts down,
-//! and when its token is revoked or its user is no longer an admin (checked every
+//! and when its token is revoked (or its session ends) or its user is no longer an admin (checked every
 //! `EXPORTD_STREAM_RECHECK_SECS`).
 
 use std::{convert::Infallible, time::Duration};
@@ -13,7 +13,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::sse::{Event, KeepAlive, Sse},
 };
-use exportd_core::{auth::caller_for_token, events};
+use exportd_core::events;
 use futures::Stream;
 use tokio::sync::{broadcast, mpsc};
 
@@ -26,6 +26,15 @@ use crate::{
 /// Streams also poll this often, in case an announcement was lost.
 const POLL: Duration = Duration::from_secs(5);
 
+/// Server-Sent Events: an `export` event each time an export of the account changes state
+/// (its data is the export event: id, export id, status, progress). Reconnect with
+/// `Last-Event-ID` to get every event missed.
+#[utoipa::path(get, path = "/v1/notifications/stream", tag = "notifications",
+    params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 429, description = "`too_many_streams`", body = crate::openapi::ErrorBody),
+    ))]
 pub async fn stream(
     State(state): State<AppState>,
     Admin(caller): Admin,
@@ -44,7 +53,8 @@ pub async fn stream(
             ),
             retry_after: Some(10),
         })?;
-    let token = crate::auth::bearer(&headers).unwrap_or_default().to_owned();
+    let cred = crate::auth::credential(&headers)?.ok_or_else(ApiError::unauthorized)?;
+    let ctx = state.ctx.clone();
     let mut stopping = state.stopping.clone();
     let recheck = state.ctx.cfg.stream_recheck;
     let start = match headers
@@ -64,8 +74,8 @@ pub async fn stream(
         loop {
             if checked.elapsed() >= recheck {
                 checked = tokio::time::Instant::now();
-                match caller_for_token(&pool, &token).await {
-                    Ok(Some(c)) if c.is_admin() => {}
+                match crate::auth::resolve(&ctx, &cred).await {
+                    Ok(Some((c, _))) if c.is_admin() => {}
                     Ok(_) => return,
                     Err(e) => tracing::warn!(error = %e, "re-checking a stream's token failed"),
                 }

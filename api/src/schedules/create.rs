@@ -4,50 +4,70 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::{State, rejection::BytesRejection},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use chrono::Utc;
 use exportd_core::{
     Shared,
+    domain::Format,
+    kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     schedules::{self, ScheduleFields},
 };
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::ScheduleView;
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult},
+    extract::JsonBody,
+    openapi::ErrorBody,
     validate,
 };
 
-#[derive(Debug, Deserialize)]
+/// A new monthly schedule: on `day_of_month` at `hour` local time, the previous month's
+/// report.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6,
+    "notify": {"emails": ["admin@example.com"]}}))]
 pub struct CreateSchedule {
+    #[schema(value_type = ReportKind)]
     pub kind: String,
+    #[schema(value_type = Format)]
     pub format: String,
+    /// 1 to 28.
+    #[schema(minimum = 1, maximum = 28)]
     pub day_of_month: i64,
+    /// 0 to 23, local time.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: i64,
+    /// An IANA timezone; the account's when absent.
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
     pub notify: Option<NotifySpec>,
     #[serde(default)]
+    #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
+    /// true when absent.
     #[serde(default)]
     pub enabled: Option<bool>,
 }
 
+/// Creates a monthly schedule. Its first run is the next due time; nothing is backfilled.
+#[utoipa::path(post, path = "/v1/schedules", tag = "schedules", request_body = CreateSchedule,
+    responses(
+        (status = 201, description = "Created", body = ScheduleView),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "Validation: `invalid_day_of_month`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
+    ))]
 pub async fn create(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let req: CreateSchedule = validate::json_body(body)?;
+    JsonBody(req): JsonBody<CreateSchedule>,
+) -> ApiResult<(StatusCode, Json<ScheduleView>)> {
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
     super::day_and_hour(req.day_of_month, req.hour)?;

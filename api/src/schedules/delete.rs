@@ -8,8 +8,15 @@ use axum::{
 };
 use exportd_core::{Shared, schedules};
 
-use crate::{auth::Admin, error::ApiResult};
+use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
 
+/// Deletes a schedule; the exports it produced stay.
+#[utoipa::path(delete, path = "/v1/schedules/{id}", tag = "schedules",
+    params(("id" = String, Path, description = "The schedule's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
 pub async fn delete(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,

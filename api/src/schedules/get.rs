@@ -7,24 +7,37 @@ use axum::{
     extract::{Path, State},
 };
 use exportd_core::{Shared, schedules};
-use serde_json::{Value, json};
 
-use crate::{auth::Admin, error::ApiResult};
+use super::{ScheduleList, ScheduleView};
+use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
 
-pub async fn list(State(ctx): State<Arc<Shared>>, Admin(caller): Admin) -> ApiResult<Json<Value>> {
+/// The account's monthly schedules.
+#[utoipa::path(get, path = "/v1/schedules", tag = "schedules",
+    responses((status = 200, description = "The schedules", body = ScheduleList)))]
+pub async fn list(
+    State(ctx): State<Arc<Shared>>,
+    Admin(caller): Admin,
+) -> ApiResult<Json<ScheduleList>> {
     let rows = schedules::list_for_account(&ctx.pool, caller.account_id).await?;
     let mut items = Vec::with_capacity(rows.len());
     for s in &rows {
         items.push(super::view(&ctx, s).await?);
     }
-    Ok(Json(json!({"items": items})))
+    Ok(Json(ScheduleList { items }))
 }
 
+/// One schedule, with its last runs.
+#[utoipa::path(get, path = "/v1/schedules/{id}", tag = "schedules",
+    params(("id" = String, Path, description = "The schedule's id")),
+    responses(
+        (status = 200, description = "The schedule", body = ScheduleView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
 pub async fn get(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ScheduleView>> {
     let s = super::load(&ctx, caller.account_id, &id).await?;
     Ok(Json(super::view(&ctx, &s).await?))
 }

@@ -7,13 +7,58 @@ pub mod delete;
 pub mod get;
 pub mod update;
 
+use chrono::{DateTime, Utc};
 use exportd_core::{
     Shared,
+    domain::{Format, Status},
+    kinds::{ReportKind, ReportOptions},
+    notifications::NotifySpec,
     schedules::{self, Schedule},
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
+
+/// A monthly schedule, with its last runs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 5, "kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "timezone": "America/Santiago", "notify": {"emails": ["admin@example.com"]}, "options": {}, "enabled": true, "next_run_at": "2026-12-01T09:00:00Z", "created_at": "2026-10-15T12:00:00Z", "last_runs": [{"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}]}))]
+pub struct ScheduleView {
+    pub id: i64,
+    pub kind: ReportKind,
+    pub format: Format,
+    /// 1 to 28.
+    pub day_of_month: i16,
+    /// 0 to 23, local time in `timezone`.
+    pub hour: i16,
+    pub timezone: String,
+    #[schema(value_type = NotifySpec)]
+    pub notify: Value,
+    #[schema(value_type = ReportOptions)]
+    pub options: Value,
+    pub enabled: bool,
+    pub next_run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub last_runs: Vec<RunView>,
+}
+
+/// One run of a schedule: the export it produced for a period.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}))]
+pub struct RunView {
+    /// The month reported, `YYYY-MM`.
+    pub period: Option<String>,
+    pub export_id: i64,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The account's schedules.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": []}))]
+pub struct ScheduleList {
+    pub items: Vec<ScheduleView>,
+}
 
 pub fn not_found() -> ApiError {
     ApiError::new(
@@ -47,12 +92,28 @@ pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Schedule
 }
 
 /// The JSON of a schedule, with its last runs.
-pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<Value> {
+pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
     let runs = schedules::last_runs(&ctx.pool, s.id).await?;
-    Ok(json!({
-        "id": s.id, "kind": s.kind, "format": s.format, "day_of_month": s.day_of_month, "hour": s.hour,
-        "timezone": s.timezone, "notify": s.notify, "options": s.options, "enabled": s.enabled,
-        "next_run_at": s.next_run_at, "created_at": s.created_at,
-        "last_runs": runs.into_iter().map(|r| json!({"period": r.period, "export_id": r.export_id, "status": r.status, "created_at": r.created_at})).collect::<Vec<_>>(),
-    }))
+    Ok(ScheduleView {
+        id: s.id,
+        kind: s.kind,
+        format: s.format,
+        day_of_month: s.day_of_month,
+        hour: s.hour,
+        timezone: s.timezone.clone(),
+        notify: s.notify.clone(),
+        options: s.options.clone(),
+        enabled: s.enabled,
+        next_run_at: s.next_run_at,
+        created_at: s.created_at,
+        last_runs: runs
+            .into_iter()
+            .map(|r| RunView {
+                period: r.period,
+                export_id: r.export_id,
+                status: r.status,
+                created_at: r.created_at,
+            })
+            .collect(),
+    })
 }

@@ -6,42 +6,62 @@ use std::sync::Arc;
 
 use axum::{
     Json,
-    body::Bytes,
-    extract::{Path, State, rejection::BytesRejection},
+    extract::{Path, State},
 };
 use chrono::Utc;
 use exportd_core::{
     Shared,
-    kinds::ReportOptions,
+    domain::Format,
+    kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     schedules::{self, ScheduleFields},
 };
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{auth::Admin, error::ApiResult, validate};
+use super::ScheduleView;
+use crate::{auth::Admin, error::ApiResult, extract::JsonBody, openapi::ErrorBody, validate};
 
-#[derive(Debug, Deserialize)]
+/// The fields to change; the others stay.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"enabled": false}))]
 pub struct UpdateSchedule {
+    #[schema(value_type = Option<ReportKind>)]
     pub kind: Option<String>,
+    #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
+    /// 1 to 28.
+    #[schema(minimum = 1, maximum = 28)]
     pub day_of_month: Option<i64>,
+    /// 0 to 23, local time.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<i64>,
     pub timezone: Option<String>,
     pub notify: Option<NotifySpec>,
+    #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
     pub enabled: Option<bool>,
 }
 
+/// Changes a schedule. A new day, hour or timezone, or turning it back on, sets the next
+/// run from now.
+#[utoipa::path(patch, path = "/v1/schedules/{id}", tag = "schedules", request_body = UpdateSchedule,
+    params(("id" = String, Path, description = "The schedule's id")),
+    responses(
+        (status = 200, description = "The schedule after the change", body = ScheduleView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "Validation: `invalid_day_of_month`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
+    ))]
 pub async fn update(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<Value>> {
+    JsonBody(req): JsonBody<UpdateSchedule>,
+) -> ApiResult<Json<ScheduleView>> {
     let s = super::load(&ctx, caller.account_id, &id).await?;
-    let req: UpdateSchedule = validate::json_body(body)?;
     let kind = match &req.kind {
         Some(k) => validate::kind(k)?,
         None => s.kind,
