@@ -70,9 +70,9 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
   fi
-  if ! "$VENV/bin/python" -c 'import moto.server, aiosmtpd, flask_cors, standardwebhooks' 2>/dev/null; then
-    log "installing moto[server], aiosmtpd and standardwebhooks from PyPI"
-    "$VENV/bin/pip" install -q 'moto[server]>=5,<6' 'aiosmtpd>=1.4,<2' 'standardwebhooks>=1.0,<2' >&2
+  if ! "$VENV/bin/python" -c 'import moto.server, aiosmtpd, flask_cors, standardwebhooks, schemathesis' 2>/dev/null; then
+    log "installing moto[server], aiosmtpd, standardwebhooks and schemathesis from PyPI"
+    "$VENV/bin/pip" install -q 'moto[server]>=5,<6' 'aiosmtpd>=1.4,<2' 'standardwebhooks>=1.0,<2' 'schemathesis>=4,<5' >&2
   fi
   export TEST_PYTHON="$VENV/bin/python"
 }
@@ -99,6 +99,15 @@ ensure_smtp() {
   fi
 }
 
+# Debian's chromium and its WebDriver, for the web page's browser test.
+ensure_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt_install chromium chromium-driver
+  fi
+  export CHROMEDRIVER="$(command -v chromedriver)"
+  export CHROMIUM="$(command -v chromium)"
+}
+
 ensure_rust() {
   if ! command -v cargo >/dev/null; then
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
@@ -114,4 +123,5 @@ ensure_redis
 if [ "${with_test_services:-0}" = 1 ]; then
   ensure_s3
   ensure_smtp
+  ensure_browser
 fi
