@@ -244,8 +244,9 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             let (b, m, p, f) = (built.clone(), meta.clone(), path.clone(), *format);
             let (r, s) = stats::measure(async move {
                 tokio::task::spawn_blocking(move || {
-                    let sink = render::sink(f, &RenderOptions::default(), &p)?;
-                    global::render::write(&m, &b, sink, &p, &|_| {})
+                    let out = Box::new(std::fs::File::create(&p)?);
+                    let sink = render::sink(f, &RenderOptions::default(), out);
+                    global::render::write(&m, &b, sink, &|_| {})
                 })
                 .await
                 .expect("render thread")
@@ -264,28 +265,25 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             upload_s.push(s);
             std::fs::remove_file(&path)?;
 
-            // As the worker does it: the file written while the report is being built.
+            // As the worker does it: the file uploaded while the report is being built.
             let m = Meta::clone(&meta);
             let (r, s) = stats::measure(async {
+                let (upload, sending) = storage.upload(&key, format.content_type());
                 jobs::generate::write_report(
                     &ctx.pool,
                     true,
                     ReportKind::Global,
                     m,
                     *format,
-                    path.clone(),
+                    Box::new(upload),
                     |_| {},
                 )
                 .await?;
-                storage
-                    .put_file(&key, &path, format.content_type())
-                    .await
-                    .map_err(anyhow::Error::from)
+                sending.stored().await.map_err(anyhow::Error::from)
             })
             .await;
             r?;
             total_s.push(s);
-            std::fs::remove_file(&path)?;
         }
     }
     let sum = |v: &[Sample]| stats::summary(&v.iter().map(|s| s.secs).collect::<Vec<_>>());

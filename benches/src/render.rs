@@ -3,7 +3,7 @@
 //! by side with the floor: rust_xlsxwriter alone, constant-memory mode, same zip level,
 //! same values.
 
-use std::path::Path;
+use std::{fs::File, path::Path};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use exportd_worker::render::{
@@ -56,7 +56,7 @@ fn spec() -> SectionSpec {
     }
 }
 
-fn exportd(sink: Box<dyn Sink>, n: u64, out: &Path) -> anyhow::Result<()> {
+fn exportd(sink: Box<dyn Sink>, n: u64) -> anyhow::Result<()> {
     let mut sink = sink;
     sink.summary("Resumen", &[("rows".into(), n.to_string())])?;
     sink.begin(spec())?;
@@ -67,7 +67,7 @@ fn exportd(sink: Box<dyn Sink>, n: u64, out: &Path) -> anyhow::Result<()> {
             total: false,
         })?;
     }
-    sink.finish(out)?;
+    sink.finish()?;
     Ok(())
 }
 
@@ -109,11 +109,13 @@ async fn run_one(which: &str, n: u64, dir: &Path) -> anyhow::Result<(Sample, u64
     let (r, sample) = stats::measure(async move {
         tokio::task::spawn_blocking(move || match w.as_str() {
             "floor" => floor(n, &o),
-            "xlsx" => exportd(Box::new(XlsxSink::new()), n, &o),
+            "xlsx" => exportd(Box::new(XlsxSink::new(Box::new(File::create(&o)?))), n),
             _ => exportd(
-                Box::new(CsvZipSink::create(&o, &RenderOptions::default())?),
+                Box::new(CsvZipSink::create(
+                    Box::new(File::create(&o)?),
+                    &RenderOptions::default(),
+                )),
                 n,
-                &o,
             ),
         })
         .await

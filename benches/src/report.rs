@@ -98,7 +98,8 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
         let pool = ctx.pool.clone();
         let rollups = ctx.cfg.rollups;
         async move {
-            jobs::generate::write_report(&pool, rollups, kind, meta, format, path, |_| {}).await
+            let out = Box::new(std::fs::File::create(&path)?);
+            jobs::generate::write_report(&pool, rollups, kind, meta, format, out, |_| {}).await
         }
     };
     // Warm-up: one of each, unmeasured.

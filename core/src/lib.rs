@@ -18,6 +18,7 @@ pub mod schedules;
 pub mod sessions;
 pub mod storage;
 pub mod telemetry;
+pub mod upload;
 pub mod webhooks;
 
 pub use config::Config;

@@ -12,14 +12,10 @@ use aws_sdk_s3::{
     Client,
     config::{BehaviorVersion, Credentials, Region},
     presigning::PresigningConfig,
-    primitives::ByteStream,
-    types::{CompletedMultipartUpload, CompletedPart},
 };
 use secrecy::ExposeSecret;
-use tokio::io::AsyncReadExt;
 
-/// Files above this size go up in multipart parts of this size.
-const PART_SIZE: usize = 8 * 1024 * 1024;
+use crate::upload::{Sending, Target, Upload};
 
 #[derive(Debug, Clone)]
 pub enum Storage {
@@ -33,6 +29,9 @@ pub enum StorageError {
     Io(#[from] std::io::Error),
     #[error("s3: {0}")]
     S3(String),
+    /// The writer was dropped before the file was complete; what was sent is removed.
+    #[error("the upload was abandoned before the file was complete")]
+    Abandoned,
 }
 
 impl StorageError {
@@ -50,11 +49,12 @@ impl StorageError {
             .iter()
             .any(|code| m.contains(code)),
             StorageError::Io(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
+            StorageError::Abandoned => false,
         }
     }
 }
 
-fn s3err<E: std::error::Error>(e: E) -> StorageError {
+pub(crate) fn s3err<E: std::error::Error>(e: E) -> StorageError {
     // The SDK's Display hides the service's message; its Debug chain carries it.
     StorageError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
 }
@@ -80,41 +80,40 @@ impl Storage {
         format!("exports/{account_id}/{export_id}/{token}/{file_name}")
     }
 
-    /// Stores the file at `path` under `key`; returns its size.
+    /// A writer that stores what is written under `key` as it comes (see
+    /// [`crate::upload`]), and the task that tells when the object is complete.
+    pub fn upload(&self, key: &str, content_type: &'static str) -> (Upload, Sending) {
+        let target = match self {
+            Storage::Local { dir } => Target::Local {
+                dest: dir.join(key),
+            },
+            Storage::S3 { client, bucket } => Target::S3 {
+                client: client.clone(),
+                bucket: bucket.clone(),
+            },
+        };
+        Upload::start(target, key.to_owned(), content_type)
+    }
+
+    /// Stores the file at `path` under `key`, through [`Storage::upload`]; returns its size.
     pub async fn put_file(
         &self,
         key: &str,
         path: &Path,
-        content_type: &str,
+        content_type: &'static str,
     ) -> Result<u64, StorageError> {
-        let size = tokio::fs::metadata(path).await?.len();
-        match self {
-            Storage::Local { dir } => {
-                let dest = dir.join(key);
-                tokio::fs::create_dir_all(dest.parent().expect("keys have a directory")).await?;
-                // Copy then rename, so a reader never sees half a file.
-                let tmp = dest.with_extension("partial");
-                tokio::fs::copy(path, &tmp).await?;
-                tokio::fs::rename(&tmp, &dest).await?;
-            }
-            Storage::S3 { client, bucket } if (size as usize) <= PART_SIZE => {
-                let body = ByteStream::from_path(path)
-                    .await
-                    .map_err(|e| StorageError::S3(e.to_string()))?;
-                client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .content_type(content_type)
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(s3err)?;
-            }
-            Storage::S3 { client, bucket } => {
-                multipart(client, bucket, key, path, content_type).await?
-            }
-        }
+        let (mut upload, sending) = self.upload(key, content_type);
+        let path = path.to_owned();
+        let copied = tokio::task::spawn_blocking(move || {
+            std::io::copy(&mut std::fs::File::open(path)?, &mut upload)?;
+            upload.close()
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))?;
+        let stored = sending.stored().await;
+        // The upload's own error says more than the broken pipe the copy saw.
+        let size = stored?;
+        copied?;
         Ok(size)
     }
 
@@ -222,80 +221,4 @@ fn s3_client(s3: &S3Config, timeout: Duration) -> Client {
         b = b.endpoint_url(endpoint);
     }
     Client::from_conf(b.build())
-}
-
-async fn multipart(
-    client: &Client,
-    bucket: &str,
-    key: &str,
-    path: &Path,
-    content_type: &str,
-) -> Result<(), StorageError> {
-    let up = client
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .content_type(content_type)
-        .send()
-        .await
-        .map_err(s3err)?;
-    let upload_id = up
-        .upload_id()
-        .ok_or_else(|| StorageError::S3("no upload id".into()))?
-        .to_owned();
-    let result = async {
-        let mut file = tokio::fs::File::open(path).await?;
-        let mut parts = Vec::new();
-        for number in 1.. {
-            let mut buf = Vec::with_capacity(PART_SIZE);
-            (&mut file)
-                .take(PART_SIZE as u64)
-                .read_to_end(&mut buf)
-                .await?;
-            if buf.is_empty() {
-                break;
-            }
-            let part = client
-                .upload_part()
-                .bucket(bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .part_number(number)
-                .body(ByteStream::from(buf))
-                .send()
-                .await
-                .map_err(s3err)?;
-            parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(part.e_tag().map(str::to_owned))
-                    .build(),
-            );
-        }
-        client
-            .complete_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(&upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(s3err)?;
-        Ok::<_, StorageError>(())
-    }
-    .await;
-    if result.is_err() {
-        let _ = client
-            .abort_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(&upload_id)
-            .send()
-            .await;
-    }
-    result
 }

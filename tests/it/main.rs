@@ -17,5 +17,6 @@ mod rollups;
 mod row_reports;
 mod schedules;
 mod sheets;
+mod upload;
 mod web_page;
 mod web_session;

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use apalis::prelude::{BoxDynError, Data};
 use chrono::{Duration as Days, Utc};
 use chrono_tz::Tz;
@@ -14,7 +13,7 @@ use exportd_core::{
     kinds::{ReportKind, ReportOptions},
     notifications::{self, NotifySpec},
     queue::{self, GenerateExport, QueueName},
-    storage::Storage,
+    storage::{Storage, StorageError},
 };
 use tracing::{info, instrument, warn};
 
@@ -226,15 +225,20 @@ async fn produce(
         generated_at: now,
         options: ReportOptions::from_stored(&export.options),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!("exportd-{}-", export.id))
-        .suffix(&format!(".{}", format.extension()))
-        .tempfile()
-        .map_err(|e| anyhow::Error::new(e).context("creating a temp file"))?;
-    let path = tmp.path().to_owned();
+    let name = format!(
+        "{}_{}_{}.{}",
+        reports::report(kind).file_stem(account.locale),
+        export.range_from,
+        export.range_to,
+        format.extension()
+    );
+    let key = Storage::key(account.id, export.id, lease.token, &name);
+    // The file goes to storage while it is written: parts leave as they fill, and what is
+    // left after the last row is the last part. An upload not completed is aborted.
+    let (upload, sending) = ctx.storage.upload(&key, format.content_type());
     // The renderer runs on a blocking thread and writes the report while it is being built;
     // its progress (rows written) reaches the export row through this channel, mapped onto
-    // 10–80%.
+    // 10–90%.
     let (tx, mut rx) = tokio::sync::watch::channel(10i16);
     let (pool, mut redis, cfg) = (ctx.pool.clone(), ctx.redis.clone(), ctx.cfg.clone());
     let account_id = export.account_id;
@@ -255,46 +259,39 @@ async fn produce(
         kind,
         meta,
         format,
-        path,
+        Box::new(upload),
         move |share| {
-            tx.send_replace(10 + (share.clamp(0.0, 1.0) * 70.0) as i16);
+            tx.send_replace(10 + (share.clamp(0.0, 1.0) * 80.0) as i16);
         },
     );
     // A cancel (or a takeover) stops the work within a poll: the query is dropped, and
-    // the renderer ends when its rows stop coming.
+    // the renderer ends when its rows stop coming. The upload is stopped at once and
+    // aborted; should the file have been complete already, the object is deleted.
     let rendered = tokio::select! {
         r = writing => r,
         () = held.gone() => {
             reporter.abort();
+            let (storage, key) = (ctx.storage.clone(), key.clone());
+            tokio::spawn(async move {
+                if sending.cancel().await.is_ok()
+                    && let Err(e) = storage.delete(&key).await
+                {
+                    warn!(error = %e, file.key = %key, "deleting the file of a cancelled attempt failed");
+                }
+            });
             return Err(GenerateError::LeaseLost);
         }
     };
     let _ = reporter.await;
-    rendered?;
-    checkpoint(ctx, lease, held, 80).await?;
-
-    let name = format!(
-        "{}_{}_{}.{}",
-        reports::report(kind).file_stem(account.locale),
-        export.range_from,
-        export.range_to,
-        format.extension()
-    );
-    let key = Storage::key(account.id, export.id, lease.token, &name);
-    let bytes = ctx
-        .storage
-        .put_file(&key, tmp.path(), format.content_type())
-        .await
-        .map_err(|e| {
-            if e.is_permanent() {
-                permanent(
-                    "storage_misconfigured",
-                    format!("the file could not be stored ({e}); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"),
-                )
-            } else {
-                GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
-            }
-        })?;
+    // When storage failed, the renderer saw only a closed pipe: the upload's error says why.
+    let bytes = match (rendered, sending.stored().await) {
+        (Ok(()), Ok(bytes)) => bytes,
+        (Err(e), Err(StorageError::Abandoned)) | (Err(e), Ok(_)) => {
+            discard_unless_recorded(ctx, export.id, &key).await;
+            return Err(e.into());
+        }
+        (_, Err(e)) => return Err(storage_failed(e)),
+    };
     if let Err(e) = checkpoint(ctx, lease, held, 95).await {
         discard(ctx, &key).await;
         return Err(e);
@@ -306,6 +303,21 @@ async fn produce(
         bytes: bytes as i64,
         expires_at,
     })
+}
+
+/// A storage failure as the export records it: bucket or credentials wrong is for an
+/// operator and fails at once; anything else is retried.
+fn storage_failed(e: StorageError) -> GenerateError {
+    if e.is_permanent() {
+        permanent(
+            "storage_misconfigured",
+            format!(
+                "the file could not be stored ({e}); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"
+            ),
+        )
+    } else {
+        GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
+    }
 }
 
 /// Deletes an object this attempt uploaded but did not record.
@@ -420,7 +432,7 @@ async fn push_notifications(ctx: &Ctx, export_id: i64) {
     }
 }
 
-/// Builds a report of `kind` and writes it to `path` in `format`, as the worker does;
+/// Builds a report of `kind` and writes it to `out` in `format`, as the worker does;
 /// `progress` gets the share of rows written.
 pub async fn write_report(
     pool: &sqlx::PgPool,
@@ -428,20 +440,19 @@ pub async fn write_report(
     kind: ReportKind,
     meta: Meta,
     format: Format,
-    path: std::path::PathBuf,
+    out: Box<dyn render::Out>,
     progress: impl Fn(f64) + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let options = RenderOptions {
         delimiter: meta.options.delimiter().byte(),
     };
-    let sink = render::sink(format, &options, &path).context("opening the file")?;
+    let sink = render::sink(format, &options, out);
     reports::report(kind)
         .write(Job {
             pool: pool.clone(),
             rollups,
             meta,
             sink,
-            out: path,
             progress: Box::new(progress),
         })
         .await

@@ -3,11 +3,14 @@
 //! `= + - @`, tab or CR neutralised with a leading `'` so no spreadsheet runs them. Rows
 //! stream into the zip as they come.
 
-use std::{fmt::Write as _, fs::File, io::Write, path::Path};
+use std::{fmt::Write as _, io::Write};
 
-use zip::{CompressionMethod, ZipWriter, write::SimpleFileOptions};
+use zip::{
+    CompressionMethod, ZipWriter,
+    write::{SimpleFileOptions, StreamWriter},
+};
 
-use super::{Cell, RenderError, RenderOptions, Row, SectionSpec, Sink, hms_into};
+use super::{Cell, Out, RenderError, RenderOptions, Row, SectionSpec, Sink, hms_into};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -45,9 +48,12 @@ pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The zip streams into its [`Out`]: it never seeks back, each entry's sizes follow it.
+type Zip = ZipWriter<StreamWriter<Box<dyn Out>>>;
+
 enum State {
-    Idle(ZipWriter<File>),
-    Writing(csv::Writer<ZipWriter<File>>),
+    Idle(Box<Zip>),
+    Writing(Box<csv::Writer<Zip>>),
     Done,
 }
 
@@ -63,22 +69,22 @@ pub struct CsvZipSink {
 }
 
 impl CsvZipSink {
-    pub fn create(out: &Path, options: &RenderOptions) -> Result<Self, RenderError> {
-        Ok(CsvZipSink {
+    pub fn create(out: Box<dyn Out>, options: &RenderOptions) -> Self {
+        CsvZipSink {
             written: 0,
-            state: State::Idle(ZipWriter::new(File::create(out)?)),
+            state: State::Idle(Box::new(ZipWriter::new_stream(out))),
             opts: SimpleFileOptions::default()
                 .compression_method(CompressionMethod::Deflated)
                 .compression_level(Some(1)),
             delimiter: options.delimiter,
             decimal_comma: options.delimiter == b';',
             buf: String::with_capacity(64),
-        })
+        }
     }
 
-    fn zip(&mut self) -> Result<ZipWriter<File>, RenderError> {
+    fn zip(&mut self) -> Result<Zip, RenderError> {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Idle(z) => Ok(z),
+            State::Idle(z) => Ok(*z),
             State::Writing(w) => w.into_inner().map_err(|e| RenderError::Io(e.into_error())),
             State::Done => unreachable!("the zip is finished"),
         }
@@ -94,11 +100,11 @@ impl CsvZipSink {
         if !headers.is_empty() {
             w.write_record(headers.iter().map(|h| neutralise(h).into_owned()))?;
         }
-        self.state = State::Writing(w);
+        self.state = State::Writing(Box::new(w));
         Ok(())
     }
 
-    fn writer(&mut self) -> &mut csv::Writer<ZipWriter<File>> {
+    fn writer(&mut self) -> &mut csv::Writer<Zip> {
         match &mut self.state {
             State::Writing(w) => w,
             _ => unreachable!("a section is open"),
@@ -176,9 +182,9 @@ impl Sink for CsvZipSink {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, _out: &Path) -> Result<(), RenderError> {
+    fn finish(mut self: Box<Self>) -> Result<(), RenderError> {
         let zip = self.zip()?;
-        zip.finish()?.sync_all()?;
+        zip.finish()?.into_inner().close()?;
         exportd_core::telemetry::rows_written("csv", self.written);
         Ok(())
     }

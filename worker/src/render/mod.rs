@@ -123,7 +123,8 @@ pub trait Sink: Send {
     fn summary(&mut self, title: &str, pairs: &[(String, String)]) -> Result<(), RenderError>;
     fn begin(&mut self, spec: SectionSpec) -> Result<(), RenderError>;
     fn row(&mut self, row: &Row) -> Result<(), RenderError>;
-    fn finish(self: Box<Self>, out: &std::path::Path) -> Result<(), RenderError>;
+    /// Ends the file and closes its [`Out`]: only then is it complete.
+    fn finish(self: Box<Self>) -> Result<(), RenderError>;
 
     /// Whether sections may be written in any order, to appear in the file in the order
     /// given to [`Sink::order`]. A sink that cannot (a zip of CSV files written one after
@@ -182,16 +183,35 @@ pub fn write_section(
     charts.iter().try_for_each(|c| sink.chart(c))
 }
 
+/// Where a file's bytes go as the sink writes them: storage itself, as parts of an upload
+/// ([`exportd_core::upload::Upload`]), or a local file (tests, benchmarks).
+pub trait Out: std::io::Write + Send {
+    /// The file is complete.
+    fn close(self: Box<Self>) -> std::io::Result<()>;
+}
+
+impl Out for std::fs::File {
+    fn close(self: Box<Self>) -> std::io::Result<()> {
+        self.sync_all()
+    }
+}
+
+impl Out for exportd_core::upload::Upload {
+    fn close(self: Box<Self>) -> std::io::Result<()> {
+        exportd_core::upload::Upload::close(*self)
+    }
+}
+
 /// Opens the sink of a format, writing to `out`.
 pub fn sink(
     format: exportd_core::domain::Format,
     options: &RenderOptions,
-    out: &std::path::Path,
-) -> Result<Box<dyn Sink>, RenderError> {
-    Ok(match format {
-        exportd_core::domain::Format::Xlsx => Box::new(xlsx::XlsxSink::new()),
-        exportd_core::domain::Format::Csv => Box::new(csv::CsvZipSink::create(out, options)?),
-    })
+    out: Box<dyn Out>,
+) -> Box<dyn Sink> {
+    match format {
+        exportd_core::domain::Format::Xlsx => Box::new(xlsx::XlsxSink::new(out)),
+        exportd_core::domain::Format::Csv => Box::new(csv::CsvZipSink::create(out, options)),
+    }
 }
 
 /// Column widths that fit a section's cells: headers wrap, so they count up to 24

@@ -4,11 +4,9 @@
 //! every sheet is laid out before its rows are written. A section longer than Excel's
 //! 1,048,576 rows continues on a new sheet with the same header.
 
-use std::path::Path;
-
 use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatBorder, Workbook};
 
-use super::{Cell, ChartKind, ChartSpec, RenderError, Row, SectionSpec, Sink};
+use super::{Cell, ChartKind, ChartSpec, Out, RenderError, Row, SectionSpec, Sink};
 
 /// Zip level 1 halves the time of the default level 6 for a file about 1.6× larger.
 const ZIP_LEVEL: u8 = 1;
@@ -57,6 +55,7 @@ impl Formats {
 
 /// Streams sections into an xlsx workbook.
 pub struct XlsxSink {
+    out: Option<Box<dyn Out>>,
     wb: Workbook,
     f: Formats,
     sheet: Option<usize>,
@@ -78,10 +77,13 @@ pub struct XlsxSink {
 }
 
 impl XlsxSink {
-    pub fn new() -> Self {
+    /// A workbook saved into `out` when finished. Its sheets are kept in temp files while
+    /// rows come (rust_xlsxwriter's constant memory mode); saving zips them into `out`.
+    pub fn new(out: Box<dyn Out>) -> Self {
         let mut wb = Workbook::new();
         wb.set_zip_compression_level(ZIP_LEVEL);
         XlsxSink {
+            out: Some(out),
             wb,
             f: Formats::new(),
             sheet: None,
@@ -100,10 +102,10 @@ impl XlsxSink {
 
     /// A sink whose sheets continue after `rows` data rows instead of Excel's limit, to
     /// test the continuation without writing a million rows.
-    pub fn with_max_rows(rows: u32) -> Self {
+    pub fn with_max_rows(rows: u32, out: Box<dyn Out>) -> Self {
         XlsxSink {
             max_rows: rows.clamp(1, MAX_DATA_ROWS),
-            ..Self::new()
+            ..Self::new(out)
         }
     }
 
@@ -141,12 +143,6 @@ impl XlsxSink {
                 .autofilter(0, 0, self.rows, last_col)?;
         }
         Ok(())
-    }
-}
-
-impl Default for XlsxSink {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -256,7 +252,7 @@ impl Sink for XlsxSink {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, out: &Path) -> Result<(), RenderError> {
+    fn finish(mut self: Box<Self>) -> Result<(), RenderError> {
         self.close_sheet()?;
         if !self.order.is_empty() {
             // Sheets are numbered when the workbook is saved, so they can be moved until then;
@@ -275,7 +271,9 @@ impl Sink for XlsxSink {
                 .worksheets_mut()
                 .extend(keyed.into_iter().map(|(_, ws)| ws));
         }
-        self.wb.save(out)?;
+        let mut out = self.out.take().expect("finished once");
+        self.wb.save_to_writer(&mut out)?;
+        out.close()?;
         exportd_core::telemetry::rows_written("xlsx", self.written);
         Ok(())
     }
@@ -366,7 +364,8 @@ mod cell_tests {
         use calamine::{Reader, Xlsx, open_workbook};
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("c.xlsx");
-        let mut sink: Box<dyn Sink> = Box::new(XlsxSink::with_max_rows(2));
+        let file = std::fs::File::create(&out).unwrap();
+        let mut sink: Box<dyn Sink> = Box::new(XlsxSink::with_max_rows(2, Box::new(file)));
         sink.begin(SectionSpec {
             key: "sessions",
             title: "Sesiones".into(),
@@ -378,7 +377,7 @@ mod cell_tests {
             sink.row(&Row::data(vec![Cell::text("Web"), Cell::Int(i)]))
                 .unwrap();
         }
-        sink.finish(&out).unwrap();
+        sink.finish().unwrap();
         let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
         assert_eq!(
             wb.sheet_names(),

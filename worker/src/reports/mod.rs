@@ -16,7 +16,7 @@ pub mod sessions;
 pub mod sessions_detail;
 pub mod steps;
 
-use std::{collections::HashMap, path::PathBuf};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use exportd_core::{
@@ -46,9 +46,8 @@ pub struct Job {
     /// Whether closed days may be read from rollups, where the kind has them.
     pub rollups: bool,
     pub meta: Meta,
-    /// The open file; the kind writes its sections into it and finishes it at `out`.
+    /// The open file; the kind writes its sections into it, then finishes it.
     pub sink: Box<dyn Sink>,
-    pub out: PathBuf,
     /// Told the share of rows written so far, 0 to 1.
     pub progress: Box<dyn Fn(f64) + Send + Sync>,
 }
@@ -205,12 +204,11 @@ pub async fn write_built(
     pool: &PgPool,
     meta: Meta,
     sink: Box<dyn Sink>,
-    out: PathBuf,
     progress: Box<dyn Fn(f64) + Send + Sync>,
     report: &dyn Report,
     sections: Vec<(Section, Vec<ChartSpec>)>,
 ) -> anyhow::Result<()> {
-    let writer = rows::Writer::start(pool, meta, sink, out, progress, report, 0).await?;
+    let writer = rows::Writer::start(pool, meta, sink, progress, report, 0).await?;
     let sent = async {
         for (section, charts) in sections {
             writer.send(rows::Step::Whole(section, charts)).await?;

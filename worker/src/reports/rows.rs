@@ -3,8 +3,6 @@
 //! at any size and the file is written while the query runs. Progress is rows written
 //! against an estimate counted first.
 
-use std::path::PathBuf;
-
 use tokio::sync::mpsc;
 
 use super::{Meta, Report, filters_in_words, write_summary};
@@ -17,6 +15,9 @@ pub enum Step {
     Row(Row),
     /// A small section built whole.
     Whole(Section, Vec<ChartSpec>),
+    /// Every row was read: the file may be finished. Without it the renderer stops with
+    /// the file unfinished, and its upload is abandoned.
+    End,
 }
 
 /// What [`Writer::send`] fails with once the renderer has stopped; the renderer's own
@@ -43,7 +44,6 @@ impl Writer {
         pool: &sqlx::PgPool,
         meta: Meta,
         mut sink: Box<dyn Sink>,
-        out: PathBuf,
         progress: Box<dyn Fn(f64) + Send + Sync>,
         report: &dyn Report,
         estimate: u64,
@@ -56,8 +56,12 @@ impl Writer {
         let renderer = tokio::task::spawn_blocking(move || {
             write_summary(&mut *sink, &meta, title, &filters)?;
             let mut rows = 0u64;
-            while let Some(step) = rx.blocking_recv() {
+            loop {
+                let Some(step) = rx.blocking_recv() else {
+                    return Err(RenderError::Incomplete);
+                };
                 match step {
+                    Step::End => break,
                     Step::Begin(spec) => sink.begin(spec)?,
                     Step::Row(row) => {
                         sink.row(&row)?;
@@ -69,7 +73,7 @@ impl Writer {
                     Step::Whole(section, charts) => write_section(&mut *sink, &section, &charts)?,
                 }
             }
-            sink.finish(&out)?;
+            sink.finish()?;
             progress(1.0);
             Ok(())
         });
@@ -84,6 +88,10 @@ impl Writer {
 
     /// Ends the file; `read` is how reading ended, and a reading error wins.
     pub async fn finish(self, read: anyhow::Result<()>) -> anyhow::Result<()> {
+        if read.is_ok() {
+            // Fails only when the renderer stopped, whose error is reported below.
+            let _ = self.tx.send(Step::End).await;
+        }
         drop(self.tx);
         let rendered = self.renderer.await;
         let rendered = rendered

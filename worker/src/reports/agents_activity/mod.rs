@@ -155,7 +155,6 @@ impl Report for AgentsActivity {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -211,7 +210,7 @@ impl Report for AgentsActivity {
                 dates: false,
             };
             let sections = vec![(section, vec![chart])];
-            super::write_built(&pool, meta, sink, out, progress, self, sections).await
+            super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
 }

@@ -194,7 +194,6 @@ impl Report for Campaigns {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -209,8 +208,7 @@ impl Report for Campaigns {
             let estimate: i64 = counts.iter().map(|c| c.2).sum();
             let l = labels(locale);
             let yes_no = common(locale).yes_no;
-            let writer =
-                Writer::start(&pool, meta, sink, out, progress, self, estimate as u64).await?;
+            let writer = Writer::start(&pool, meta, sink, progress, self, estimate as u64).await?;
             let read = async {
                 writer
                     .send(Step::Begin(SectionSpec {

@@ -63,7 +63,6 @@ impl Report for Conversations {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -79,7 +78,7 @@ impl Report for Conversations {
             let data = query::read_all(&pool, &scope).await?;
             progress(0.5);
             let sections = sections(&data, meta.account.locale);
-            super::write_built(&pool, meta, sink, out, progress, self, sections).await
+            super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
 }

@@ -54,13 +54,12 @@ impl Report for Global {
                 rollups,
                 meta,
                 sink,
-                out,
                 progress,
             } = job;
             let (account_id, range, now) = (meta.account.id, meta.range, meta.generated_at);
             let (pieces_tx, pieces) = std::sync::mpsc::channel();
             let renderer = tokio::task::spawn_blocking(move || {
-                render::write_streaming(&meta, sink, &out, &*progress, pieces)
+                render::write_streaming(&meta, sink, &*progress, pieces)
             });
             // The renderer stops early only on an error, which is reported below; sends to
             // it are not checked.

@@ -2,8 +2,6 @@
 //! whole sections, the per-site section (one row per site and agent, a hundred thousand on
 //! large accounts) streamed row by row.
 
-use std::path::Path;
-
 use super::{
     labels,
     model::{AgentMetrics, GlobalReport, Piece, SiteBlock, SiteMetrics},
@@ -61,7 +59,6 @@ pub fn write(
     meta: &Meta,
     r: &GlobalReport,
     sink: Box<dyn Sink>,
-    out: &Path,
     progress: &dyn Fn(f64),
 ) -> Result<(), RenderError> {
     let per_site_rows: usize = r.per_site.iter().map(|b| b.agents.len() + 1).sum();
@@ -83,7 +80,7 @@ pub fn write(
     for block in &r.per_site {
         w.site_block(block)?;
     }
-    w.finish(out)
+    w.finish()
 }
 
 /// Writes the report while it is being built: per-site blocks are written as they arrive
@@ -92,7 +89,6 @@ pub fn write(
 pub fn write_streaming(
     meta: &Meta,
     sink: Box<dyn Sink>,
-    out: &Path,
     progress: &dyn Fn(f64),
     pieces: std::sync::mpsc::Receiver<Piece>,
 ) -> Result<(), RenderError> {
@@ -112,7 +108,7 @@ pub fn write_streaming(
                 Piece::Block(b) => blocks.push(b),
                 Piece::Head(mut r) => {
                     r.per_site = blocks;
-                    return write(meta, &r, sink, out, progress);
+                    return write(meta, &r, sink, progress);
                 }
                 Piece::Start { .. } => return Err(incomplete()),
             }
@@ -132,7 +128,7 @@ pub fn write_streaming(
                 w.small(&r)?;
                 w.sink
                     .order(&["summary", "by_site", "by_agent", "per_site"]);
-                return w.finish(out);
+                return w.finish();
             }
             Piece::Start { .. } => return Err(incomplete()),
         }
@@ -273,9 +269,9 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn finish(self, out: &Path) -> Result<(), RenderError> {
+    fn finish(self) -> Result<(), RenderError> {
         (self.progress)(1.0);
-        self.sink.finish(out)
+        self.sink.finish()
     }
 }
 
@@ -348,8 +344,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.zip");
         let seen = Mutex::new(Vec::new());
-        let sink = Box::new(CsvZipSink::create(&out, &RenderOptions::default()).unwrap());
-        write(&meta, &report, sink, &out, &|share| {
+        let sink = Box::new(CsvZipSink::create(
+            Box::new(std::fs::File::create(&out).unwrap()),
+            &RenderOptions::default(),
+        ));
+        write(&meta, &report, sink, &|share| {
             seen.lock().unwrap().push(share)
         })
         .unwrap();

@@ -101,7 +101,6 @@ impl Report for Sessions {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -141,7 +140,7 @@ impl Report for Sessions {
                 .map(|d| meta.range.from + Duration::days(d))
                 .collect();
             let sections = sections(&data, &days, meta.account.locale);
-            super::write_built(&pool, meta, sink, out, progress, self, sections).await
+            super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
 }

@@ -275,7 +275,6 @@ impl Report for SessionsDetail {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -299,16 +298,8 @@ impl Report for SessionsDetail {
             let mut widths = vec![18.0, 19.0, 28.0];
             widths.extend(keys.iter().map(|_| 18.0));
             widths.extend([20.0, 24.0, 8.0, 28.0, 19.0, 19.0, 12.0, 10.0]);
-            let writer = Writer::start(
-                &pool,
-                meta,
-                sink,
-                out,
-                progress,
-                self,
-                count.0.max(0) as u64,
-            )
-            .await?;
+            let writer =
+                Writer::start(&pool, meta, sink, progress, self, count.0.max(0) as u64).await?;
             let read = async {
                 writer
                     .send(Step::Begin(SectionSpec {

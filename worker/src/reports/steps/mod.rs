@@ -125,7 +125,6 @@ impl Report for Steps {
                 pool,
                 meta,
                 sink,
-                out,
                 progress,
                 ..
             } = job;
@@ -180,7 +179,7 @@ impl Report for Steps {
             let headers: Vec<&str> = std::iter::once(l.bot).chain(l.headers).collect();
             let second = Section::new("steps_by_bot", l.sheets[1], &headers, by_bot);
             let sections = vec![(first, vec![]), (second, vec![])];
-            super::write_built(&pool, meta, sink, out, progress, self, sections).await
+            super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
 }
