@@ -76,6 +76,14 @@ enum BenchScenario {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// sessions_detail of N sessions of the large account, xlsx and csv into storage, beside
+    /// a bare read plus rust_xlsxwriter alone (xlsx) and COPY … CSV (csv).
+    Detail {
+        #[arg(long, value_delimiter = ',', default_value = "1000000,3000000")]
+        rows: Vec<u64>,
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
+    },
     /// N synthetic rows × 15 columns through exportd's writers and bare rust_xlsxwriter.
     Render {
         #[arg(long, value_delimiter = ',', default_value = "100000,1000000")]
@@ -343,6 +351,11 @@ async fn bench(cfg: Config, scenario: BenchScenario) -> anyhow::Result<()> {
     match scenario {
         BenchScenario::Render { rows, runs } => {
             exportd_bench::render::run(&rows, runs.max(1)).await?
+        }
+        BenchScenario::Detail { rows, runs } => {
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            exportd_core::db::migrate(&ctx.pool).await?;
+            exportd_bench::detail::run(ctx, &rows, runs.max(1)).await?;
         }
         BenchScenario::GlobalReport { runs } => {
             let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;

@@ -5,6 +5,7 @@
 //! and noisy: compare ratios, not absolute times, across runs.
 
 pub mod copy;
+pub mod detail;
 pub mod faults;
 pub mod global_report;
 pub mod proxy;

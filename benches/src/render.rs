@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::stats::{self, Sample};
 
-const COLS: usize = 15;
+pub const COLS: usize = 15;
 const REPEATED: [&str; 5] = ["webchat", "whatsapp", "facebook", "instagram", "phone"];
 
 fn base() -> NaiveDateTime {
@@ -72,7 +72,7 @@ fn exportd(sink: Box<dyn Sink>, n: u64) -> anyhow::Result<()> {
 }
 
 /// The floor: rust_xlsxwriter alone, writing the same values without exportd's types.
-fn floor(n: u64, out: &Path) -> anyhow::Result<()> {
+pub fn floor(n: u64, out: &Path) -> anyhow::Result<()> {
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(1);
     let dt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");

@@ -61,7 +61,11 @@ impl Writer {
                     return Err(RenderError::Incomplete);
                 };
                 match step {
-                    Step::End => break,
+                    Step::End => {
+                        // Every row is in the file; what follows is finishing it.
+                        progress((rows as f64 / estimate.max(1) as f64).min(0.99));
+                        break;
+                    }
                     Step::Begin(spec) => sink.begin(spec)?,
                     Step::Row(row) => {
                         sink.row(&row)?;
