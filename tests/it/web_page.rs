@@ -82,6 +82,10 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
+async fn click(c: &Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
 async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
@@ -103,12 +107,7 @@ async fn sign_in(c: &Client, base: &str, token: &str) {
         .send_keys(token)
         .await
         .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("form button[type=submit]")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -227,12 +226,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
         "document.getElementById('emails').value = ''; window.stayed = 'no reload'; return 1",
     )
     .await;
-    c.find(Locator::Id("submit-request"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("submit-request")).await;
 
     // The row appears and its bar reaches 100 % over SSE, without a reload.
     let id = wait_js(
@@ -267,12 +261,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     assert_eq!(unread, "1");
     js(&c, "window.scrollTo(0, 0); return 1").await;
     shot(&c, "03-export-ready").await;
-    c.find(Locator::Id("bell"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("bell")).await;
     wait_js(
         &c,
         10,
@@ -281,20 +270,10 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     )
     .await;
     shot(&c, "04-notifications").await;
-    c.find(Locator::Id("bell"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("bell")).await;
 
     // Download through the page's link, and read the file back.
-    c.find(Locator::Css(&format!("#export-{id} a.download")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css(&format!("#export-{id} a.download"))).await;
     let file = poll(30, "the downloaded file", || async {
         std::fs::read_dir(downloads.path())
             .ok()?
@@ -308,12 +287,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
 
     // A schedule: created, shown with its next run in local time, deleted.
     js(&c, "document.getElementById('s-day').value = '3'; document.getElementById('s-hour').value = '7'; return 1").await;
-    c.find(Locator::Id("s-save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("s-save")).await;
     let next = wait_js(&c, 10, "the schedule's row", "const r = document.querySelector('#schedule-rows tr'); return r && r.querySelector('.next').textContent").await;
     assert!(
         next.as_str().unwrap().contains("Europe/Madrid")
@@ -328,12 +302,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
             .unwrap();
     assert_eq!(stored, (3, 7));
     shot(&c, "05-schedule").await;
-    c.find(Locator::Css("#schedule-rows button.delete"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("#schedule-rows button.delete")).await;
     c.accept_alert().await.unwrap();
     wait_js(
         &c,
@@ -350,12 +319,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     assert_eq!(left, 0);
 
     // Signed out, then an agent: "admins only".
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("header form button")).await;
     wait_js(
         &c,
         10,

@@ -24,6 +24,25 @@ fn cookie_of(r: &reqwest::Response) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// A JSON POST with the session cookie and, maybe, the CSRF header.
+async fn post_with_cookie(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let mut req = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .json(body);
+    if let Some(token) = csrf {
+        req = req.header("x-csrf-token", token);
+    }
+    req.send().await.unwrap()
+}
+
 fn csrf_in(html: &str) -> String {
     let at = html
         .find("name=\"csrf-token\" content=\"")
@@ -107,34 +126,11 @@ async fn a_session_cookie_needs_its_csrf_token_to_change_anything_and_ends_at_si
     let me: serde_json::Value = me.json().await.unwrap();
     assert_eq!(me["account_id"], acct.id);
     let body = json!({"kind": "global", "format": "xlsx", "from": day, "to": day});
-    let r = app
-        .http
-        .post(format!("{}/v1/exports", app.base))
-        .header("cookie", &cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_with_cookie(&app, "/v1/exports", &cookie, None, &body).await;
     assert_error_response(r, 403, "csrf_failed").await;
-    let r = app
-        .http
-        .post(format!("{}/v1/exports", app.base))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", "0".repeat(64))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_with_cookie(&app, "/v1/exports", &cookie, Some(&"0".repeat(64)), &body).await;
     assert_error_response(r, 403, "csrf_failed").await;
-    let r = app
-        .http
-        .post(format!("{}/v1/exports", app.base))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_with_cookie(&app, "/v1/exports", &cookie, Some(&csrf), &body).await;
     assert_eq!(r.status(), 202);
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exports WHERE account_id = $1")
         .bind(acct.id)
