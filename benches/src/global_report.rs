@@ -124,7 +124,7 @@ async fn floor(pool: &PgPool, account: i64, range: &DateRange) -> anyhow::Result
 
 /// Builds the rollups of the large account (the first time, all 90 days), as the worker
 /// would, and prints how long that took.
-async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
+pub(crate) async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let deadline = t + std::time::Duration::from_secs(1800);
     let mut total = global::rollup::Refreshed::default();

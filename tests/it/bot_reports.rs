@@ -7,16 +7,23 @@
 use serde_json::json;
 
 use crate::{
-    bot_fixture::{body, csv_parts, keep, two_accounts},
+    bot_fixture::{Ids, body, csv_parts, keep, two_accounts},
     conversations::{rows, site, user},
-    harness::{TestApp, assert_error, wait_emails},
+    harness::{TestAccount, TestApp, assert_error, wait_emails},
     sheets::{charts, part, xlsx, xlsx_number},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn steps_count_every_entry_with_shares_and_average_durations() {
-    let app = TestApp::spawn().await;
+    // Read from the source tables alone; `bot_rollups` reads the same from rollups.
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false")]).await;
     let (acct, ids) = two_accounts(&app, "es").await;
+    check_steps(&app, &acct, &ids).await;
+    app.shutdown().await;
+}
+
+/// The fixture's steps report, worked by hand, in xlsx and csv, and narrowed by `sites`.
+pub async fn check_steps(app: &TestApp, acct: &TestAccount, ids: &Ids) {
     let file = app
         .export_file(&acct.token, &body("steps", "xlsx", json!({})))
         .await;
@@ -99,13 +106,20 @@ async fn steps_count_every_entry_with_shares_and_average_durations() {
             .iter()
             .any(|r| r == &["Bots", "WA"])
     );
-    app.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agents_activity_counts_overlapping_chats_once_with_a_pie_of_messages() {
-    let app = TestApp::spawn().await;
+    // Read from the source tables alone; `bot_rollups` reads the same from rollups.
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false")]).await;
     let (acct, ids) = two_accounts(&app, "es").await;
+    check_agents_activity(&app, &acct, &ids).await;
+    app.shutdown().await;
+}
+
+/// The fixture's agents' activity, worked by hand, in xlsx and csv, narrowed by `agents`
+/// and by `sites`.
+pub async fn check_agents_activity(app: &TestApp, acct: &TestAccount, ids: &Ids) {
     let file = app
         .export_file(&acct.token, &body("agents_activity", "xlsx", json!({})))
         .await;
@@ -176,7 +190,6 @@ async fn agents_activity_counts_overlapping_chats_once_with_a_pie_of_messages() 
         part(&csv, "agents.csv")[1],
         ["Ana", "2", "0:15:00", "0:07:30", "3", "75.00%"]
     );
-    app.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

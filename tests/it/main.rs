@@ -4,6 +4,7 @@
 mod api_contract;
 mod bot_fixture;
 mod bot_reports;
+mod bot_rollups;
 mod cli;
 mod conversations;
 mod fixture;

@@ -35,7 +35,7 @@ async fn read(
 }
 
 /// Runs the rollup builder until `range` is read from rollups alone.
-async fn settle(app: &TestApp, account: i64, range: &DateRange) {
+pub async fn settle(app: &TestApp, account: i64, range: &DateRange) {
     let (first, end) = (
         rollup::day_number(range.from),
         rollup::day_number(range.to) + 1,

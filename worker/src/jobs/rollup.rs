@@ -1,5 +1,5 @@
 //! The rollup builder: every `EXPORTD_ROLLUP_INTERVAL_MS`, brings the rollups of closed days
-//! of every kind that has them up to date (see `crate::reports::global::rollup`). Off with
+//! of every kind that has them up to date (see `crate::reports::rollup`). Off with
 //! `EXPORTD_ROLLUPS=false`.
 
 use tracing::info;

@@ -11,6 +11,7 @@ pub mod agents_activity;
 pub mod campaigns;
 pub mod conversations;
 pub mod global;
+pub mod rollup;
 pub mod rows;
 pub mod sessions;
 pub mod sessions_detail;

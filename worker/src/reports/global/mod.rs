@@ -14,7 +14,7 @@ pub mod labels;
 pub mod model;
 pub mod query;
 pub mod render;
-pub mod rollup;
+pub use super::rollup;
 
 use exportd_core::{Config, domain::Locale, kinds::ReportKind};
 use futures::future::BoxFuture;

@@ -1,5 +1,6 @@
-//! Writing rollup rows: a day's cells from the source tables, a block from its two
-//! children, and deleting the rows of blocks and series that are gone. Each write is a
+//! Writing rollup rows: a day's cells (the global report's, and the steps report's) from
+//! the source tables, a block from its two children, and deleting the rows of blocks and
+//! series that are gone. Each write is a
 //! short transaction of its own; independent ones run two at a time.
 
 use chrono::{DateTime, Utc};
@@ -7,7 +8,7 @@ use chrono_tz::Tz;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use super::days_bounds;
-use crate::reports::global::cells;
+use crate::reports::{agents_activity::rollup as agents, global::cells, steps};
 
 /// The cells and presence of a series whose blocks are gone.
 pub(super) async fn delete_series_rows(
@@ -15,7 +16,10 @@ pub(super) async fn delete_series_rows(
     series: i32,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "WITH c AS (DELETE FROM rollup_cells WHERE series_id = $1)
+        "WITH c AS (DELETE FROM rollup_cells WHERE series_id = $1),
+              s AS (DELETE FROM rollup_steps WHERE series_id = $1),
+              a AS (DELETE FROM rollup_agent_chats WHERE series_id = $1),
+              m AS (DELETE FROM rollup_agent_messages WHERE series_id = $1)
          DELETE FROM rollup_presence WHERE series_id = $1",
     )
     .bind(series)
@@ -36,6 +40,12 @@ pub(super) async fn delete_blocks(
     sqlx::query(
         "WITH b AS (SELECT * FROM unnest($2::int2[], $3::int4[]) AS b (level, block)),
               c AS (DELETE FROM rollup_cells t USING b
+                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
+              s AS (DELETE FROM rollup_steps t USING b
+                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
+              a AS (DELETE FROM rollup_agent_chats t USING b
+                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
+              m AS (DELETE FROM rollup_agent_messages t USING b
                      WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block)
          DELETE FROM rollup_presence t USING b
           WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block",
@@ -130,6 +140,20 @@ pub(super) async fn build_day(
         .bind(day)
         .execute(&mut *tx)
         .await?;
+    for sql in [
+        steps::rollup::BUILD_DAY,
+        agents::BUILD_DAY_CHATS.as_str(),
+        agents::BUILD_DAY_MESSAGES,
+    ] {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .bind(series)
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+    }
     upsert_block(&mut tx, series, 0, day, from, to).await?;
     tx.commit().await
 }
@@ -157,6 +181,18 @@ pub(super) async fn build_block(
         .bind(block)
         .execute(&mut *tx)
         .await?;
+    for sql in [
+        steps::rollup::BUILD_BLOCK,
+        agents::BUILD_BLOCK_CHATS.as_str(),
+        agents::BUILD_BLOCK_MESSAGES,
+    ] {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(series)
+            .bind(level)
+            .bind(block)
+            .execute(&mut *tx)
+            .await?;
+    }
     upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
     tx.commit().await
 }

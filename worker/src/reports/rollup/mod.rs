@@ -1,4 +1,7 @@
-//! Rollups of the global report for closed local days (see `migrations/0007_rollups.sql`).
+//! Rollups of closed local days (see `migrations/0007_rollups.sql`): the global report's
+//! cells and presence, the steps report's counts and agents' sessions, busy intervals and
+//! messages (`migrations/0014_bot_rollups.sql`), in one set of blocks per account and
+//! timezone.
 //!
 //! A report over days `[first, end)` is covered greedily by the largest valid dyadic blocks
 //! ([`cover`], planned in [`plan`]); what no valid block covers (today, a day a late write has marked, a day not

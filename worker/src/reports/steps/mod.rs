@@ -1,9 +1,12 @@
 //! Análisis de pasos (seed 000): how often each step of the bot flows was entered, its
 //! share, and how long it lasted on average, overall and per bot. A step entered twice in
 //! one session counts twice. Rows of `steps` belong to the range by `entered_at`, and to a
-//! bot through their chat.
+//! bot through their chat. Closed days are read from rollups where valid ones exist
+//! ([`rollup`]).
 
-use std::collections::HashMap;
+pub mod rollup;
+
+use std::collections::{BTreeMap, HashMap};
 
 use exportd_core::{domain::Locale, kinds::ReportKind};
 use futures::future::BoxFuture;
@@ -47,19 +50,6 @@ fn labels(locale: Locale) -> &'static Labels {
     }
 }
 
-/// Per step, overall (site NULL) and per site: times entered, average seconds between
-/// entering and leaving over the rows that left (`$1` account, `[$2, $3)`, `$4` sites).
-const SQL: &str = "SELECT ch.site_id, st.step, count(*),
-       (avg(extract(epoch FROM st.left_at - st.entered_at)) FILTER (WHERE st.left_at IS NOT NULL))::float8,
-       grouping(ch.site_id) = 1
-  FROM steps st JOIN chats ch ON ch.id = st.chat_id AND ch.account_id = $1
- WHERE st.account_id = $1 AND st.entered_at >= $2 AND st.entered_at < $3
-   AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
- GROUP BY GROUPING SETS ((st.step), (ch.site_id, st.step))";
-
-/// Site (NULL on the overall rows), step, times, average seconds, is-overall.
-type Read = (Option<i64>, String, i64, Option<f64>, bool);
-
 /// One step's figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepRow {
@@ -83,6 +73,28 @@ fn ordered(mut rows: Vec<StepRow>) -> Vec<(StepRow, f64)> {
             (r, share)
         })
         .collect()
+}
+
+/// The overall rows (every chat, with a site or not) and each site's.
+fn step_rows(cells: &rollup::StepCells) -> (Vec<StepRow>, HashMap<i64, Vec<StepRow>>) {
+    let mut overall: BTreeMap<&str, rollup::StepCell> = BTreeMap::new();
+    let mut per_bot: HashMap<i64, Vec<StepRow>> = HashMap::new();
+    let row = |step: &str, c: &rollup::StepCell| StepRow {
+        step: step.to_owned(),
+        times: c.times,
+        avg_secs: c.avg_secs(),
+    };
+    for ((site, step), c) in cells {
+        let o = overall.entry(step).or_default();
+        o.times += c.times;
+        o.dur_us += c.dur_us;
+        o.dur_n += c.dur_n;
+        if let Some(site) = site {
+            per_bot.entry(*site).or_default().push(row(step, c));
+        }
+    }
+    let overall = overall.iter().map(|(step, c)| row(step, c)).collect();
+    (overall, per_bot)
 }
 
 fn cells(r: &StepRow, share: f64) -> Vec<Cell> {
@@ -123,34 +135,22 @@ impl Report for Steps {
         Box::pin(async move {
             let Job {
                 pool,
+                rollups,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
-            let (from, to) = meta.range.utc_bounds();
-            let rows: Vec<Read> = sqlx::query_as(SQL)
-                .bind(meta.account.id)
-                .bind(from)
-                .bind(to)
-                .bind(meta.options.sites.as_deref())
-                .fetch_all(&pool)
-                .await?;
+            let (read, _) = rollup::read(
+                &pool,
+                rollups,
+                meta.account.id,
+                &meta.range,
+                meta.options.sites.as_deref(),
+            )
+            .await?;
             progress(0.5);
-            let mut overall = Vec::new();
-            let mut per_bot: HashMap<i64, Vec<StepRow>> = HashMap::new();
-            for (site, step, times, avg_secs, is_overall) in rows {
-                let r = StepRow {
-                    step,
-                    times,
-                    avg_secs,
-                };
-                match (is_overall, site) {
-                    (true, _) => overall.push(r),
-                    (false, Some(site)) => per_bot.entry(site).or_default().push(r),
-                    (false, None) => {}
-                }
-            }
+            let (overall, mut per_bot) = step_rows(&read);
             let bots = bots(
                 &pool,
                 meta.account.id,

@@ -1,0 +1,307 @@
+//! Reading agents' activity: sessions, busy time and messages per agent, from rollup blocks
+//! for closed days where valid ones exist (see [`crate::reports::rollup`]), from the source
+//! tables elsewhere. Busy time is a union of intervals, which does not add up across days;
+//! so blocks keep the union itself, as disjoint intervals in microseconds, and the read
+//! merges those of every block and source day exactly.
+
+use std::{collections::BTreeMap, sync::LazyLock};
+
+use exportd_core::domain::DateRange;
+use futures::TryStreamExt;
+use sqlx::PgPool;
+
+use crate::reports::rollup::{self, Cover};
+
+/// Microseconds since the epoch of a timestamp, exactly.
+macro_rules! micros {
+    ($e:literal) => {
+        concat!("(extract(epoch FROM ", $e, ") * 1000000)::int8")
+    };
+}
+
+/// The chats agents took (`$1` account, `[$2, $3)` by `started_at`, `$4` sites, `$5`
+/// agents), each agent's in the order taken: agent, start and end in microseconds;
+/// the end is `closed_at`, or `last_msg_at` while open.
+const CHATS: &str = concat!(
+    "SELECT accepted_by, ",
+    micros!("accepted_at"),
+    ", ",
+    micros!("coalesce(closed_at, last_msg_at)"),
+    "
+  FROM chats
+ WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND accepted_by IS NOT NULL
+   AND ($4::int8[] IS NULL OR site_id = ANY($4))
+   AND ($5::int8[] IS NULL OR accepted_by = ANY($5))
+ ORDER BY accepted_by, accepted_at"
+);
+
+/// Agents' messages sent in the range, per agent; with `sites`, only in those sites' chats.
+const MESSAGES: &str = "SELECT m.agent_id, count(*)
+  FROM messages m
+ WHERE m.account_id = $1 AND m.sender = 'agent' AND m.sent_at >= $2 AND m.sent_at < $3
+   AND m.agent_id IS NOT NULL
+   AND ($5::int8[] IS NULL OR m.agent_id = ANY($5))
+   AND ($4::int8[] IS NULL OR EXISTS (
+        SELECT 1 FROM chats ch WHERE ch.id = m.chat_id AND ch.account_id = $1 AND ch.site_id = ANY($4)))
+ GROUP BY m.agent_id";
+
+/// Inserts the rows of block (`series`, `level`, `block`) from `src (by_site, site_id,
+/// agent_id, n, s, e)`: per (site or all, agent), the sessions `n` add up, and the intervals
+/// `[s, e)` merge into disjoint ones.
+fn merge_into(src: &str, series: &str, level: &str, block: &str) -> String {
+    format!(
+        "WITH src AS ({src}),
+         x AS (SELECT by_site, site_id, agent_id, s, e,
+                      CASE WHEN s <= max(e) OVER w THEN 0 ELSE 1 END AS new
+                 FROM src WHERE e > s
+               WINDOW w AS (PARTITION BY by_site, site_id, agent_id ORDER BY s, e
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)),
+         g AS (SELECT by_site, site_id, agent_id, s, e,
+                      sum(new) OVER (PARTITION BY by_site, site_id, agent_id ORDER BY s, e
+                                     ROWS UNBOUNDED PRECEDING) AS island
+                 FROM x),
+         i AS (SELECT by_site, site_id, agent_id, min(s) AS s, max(e) AS e
+                 FROM g GROUP BY by_site, site_id, agent_id, island),
+         iv AS (SELECT by_site, site_id, agent_id, array_agg(s ORDER BY s) AS starts,
+                       array_agg(e ORDER BY s) AS ends
+                  FROM i GROUP BY by_site, site_id, agent_id),
+         n AS (SELECT by_site, site_id, agent_id, sum(n)::int8 AS sessions
+                 FROM src GROUP BY by_site, site_id, agent_id)
+         INSERT INTO rollup_agent_chats (series_id, level, block, by_site, site_id, agent_id, sessions, starts, ends)
+         SELECT {series}, {level}, {block}, n.by_site, n.site_id, n.agent_id, n.sessions,
+                coalesce(iv.starts, '{{}}'), coalesce(iv.ends, '{{}}')
+           FROM n LEFT JOIN iv ON iv.by_site = n.by_site AND iv.site_id IS NOT DISTINCT FROM n.site_id
+                              AND iv.agent_id = n.agent_id"
+    )
+}
+
+/// A day's chats (`$1` account, `[$2, $3)` the day, `$4` series, `$5` day number), per site
+/// and over all sites.
+pub static BUILD_DAY_CHATS: LazyLock<String> = LazyLock::new(|| {
+    let src = format!(
+        "SELECT v.by_site, CASE WHEN v.by_site THEN c.site_id END AS site_id, c.accepted_by AS agent_id,
+                1::int8 AS n, c.s, c.e
+           FROM (SELECT site_id, accepted_by, {s} AS s, {e} AS e
+                   FROM chats
+                  WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
+                    AND accepted_by IS NOT NULL) c
+          CROSS JOIN (VALUES (true), (false)) AS v (by_site)",
+        s = micros!("accepted_at"),
+        e = micros!("coalesce(closed_at, last_msg_at)"),
+    );
+    merge_into(&src, "$4", "0", "$5")
+});
+
+/// A block's chats from its two children (`$1` series, `$2` level, `$3` block).
+pub static BUILD_BLOCK_CHATS: LazyLock<String> = LazyLock::new(|| {
+    let children = "FROM rollup_agent_chats c
+          WHERE c.series_id = $1 AND c.level = $2 - 1 AND c.block IN ($3 * 2, $3 * 2 + 1)";
+    let src = format!(
+        "SELECT c.by_site, c.site_id, c.agent_id, c.sessions AS n, NULL::int8 AS s, NULL::int8 AS e {children}
+         UNION ALL
+         SELECT c.by_site, c.site_id, c.agent_id, 0, u.s, u.e
+           {children_u}",
+        children_u = children.replacen(
+            "FROM rollup_agent_chats c",
+            "FROM rollup_agent_chats c, unnest(c.starts, c.ends) AS u (s, e)",
+            1
+        ),
+    );
+    merge_into(&src, "$1", "$2", "$3")
+});
+
+/// A day's agents' messages, per (site of the chat, agent) (binds as [`BUILD_DAY_CHATS`]).
+pub const BUILD_DAY_MESSAGES: &str = "
+INSERT INTO rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)
+SELECT $4, 0, $5, ch.site_id, m.agent_id, count(*)
+  FROM messages m LEFT JOIN chats ch ON ch.id = m.chat_id AND ch.account_id = $1
+ WHERE m.account_id = $1 AND m.sender = 'agent' AND m.sent_at >= $2 AND m.sent_at < $3
+   AND m.agent_id IS NOT NULL
+ GROUP BY ch.site_id, m.agent_id";
+
+/// A block's messages from its two children (binds as [`BUILD_BLOCK_CHATS`]).
+pub const BUILD_BLOCK_MESSAGES: &str = "
+INSERT INTO rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)
+SELECT $1, $2, $3, site_id, agent_id, sum(messages)::int8
+  FROM rollup_agent_messages
+ WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+ GROUP BY site_id, agent_id";
+
+/// The chats of blocks `unnest($2 levels, $3 blocks)` of series `$1`: per site when `$4`
+/// sites are given, else over all sites; `$5` agents.
+const READ_BLOCK_CHATS: &str = "
+SELECT t.agent_id, t.sessions, t.starts, t.ends
+  FROM rollup_agent_chats t
+  JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
+ WHERE t.series_id = $1 AND t.by_site = ($4::int8[] IS NOT NULL)
+   AND ($4::int8[] IS NULL OR t.site_id = ANY($4))
+   AND ($5::int8[] IS NULL OR t.agent_id = ANY($5))";
+
+/// The messages of those blocks, per agent (binds as [`READ_BLOCK_CHATS`]).
+const READ_BLOCK_MESSAGES: &str = "
+SELECT t.agent_id, sum(t.messages)::int8
+  FROM rollup_agent_messages t
+  JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
+ WHERE t.series_id = $1
+   AND ($4::int8[] IS NULL OR t.site_id = ANY($4))
+   AND ($5::int8[] IS NULL OR t.agent_id = ANY($5))
+ GROUP BY t.agent_id";
+
+/// One agent's sessions, busy intervals and messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub sessions: i64,
+    pub messages: i64,
+    /// `[start, end)` in microseconds; disjoint and sorted after [`Activity::merge`].
+    intervals: Vec<(i64, i64)>,
+    /// Length past which pushed intervals are merged, to keep memory in check.
+    merge_at: usize,
+}
+
+impl Activity {
+    /// Adds a chat's interval; one without both ends, or empty, adds no time.
+    pub fn push(&mut self, start: Option<i64>, end: Option<i64>) {
+        if let (Some(s), Some(e)) = (start, end)
+            && e > s
+        {
+            self.intervals.push((s, e));
+            if self.intervals.len() > self.merge_at.max(1024) {
+                self.merge();
+                self.merge_at = 2 * self.intervals.len();
+            }
+        }
+    }
+
+    /// Merges overlapping or touching intervals, so that they are disjoint and sorted.
+    pub fn merge(&mut self) {
+        self.intervals.sort_unstable();
+        let mut out: Vec<(i64, i64)> = Vec::with_capacity(self.intervals.len());
+        for &(s, e) in &self.intervals {
+            match out.last_mut() {
+                Some((_, oe)) if s <= *oe => *oe = (*oe).max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        self.intervals = out;
+    }
+
+    /// The length of the union of the intervals, in seconds.
+    pub fn busy_secs(&mut self) -> f64 {
+        self.merge();
+        let us: i64 = self.intervals.iter().map(|(s, e)| e - s).sum();
+        us as f64 / 1e6
+    }
+}
+
+/// Agents by id.
+pub type Activities = BTreeMap<i64, Activity>;
+
+/// Reads the activity of the agents of account `account_id` in `range`, narrowed by
+/// `sites` and `agents`, from rollups where `rollups` and valid blocks exist. Agents with a
+/// session come with their messages; the intervals are merged. Returns how it was read too.
+pub async fn read(
+    pool: &PgPool,
+    rollups: bool,
+    account_id: i64,
+    range: &DateRange,
+    sites: Option<&[i64]>,
+    agents: Option<&[i64]>,
+) -> Result<(Activities, Cover), sqlx::Error> {
+    let (first, end) = (
+        rollup::day_number(range.from),
+        rollup::day_number(range.to) + 1,
+    );
+    let (series, cover) = if rollups {
+        rollup::plan(pool, account_id, range.tz, first, end).await?
+    } else {
+        (None, Cover::raw(first, end))
+    };
+    let mut all = Activities::new();
+    let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
+    for &(a, b) in &cover.raw {
+        let (from, to) = rollup::days_bounds(a, b, range.tz);
+        let mut rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(CHATS)
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .bind(sites)
+            .bind(agents)
+            .fetch(pool);
+        while let Some((agent, s, e)) = rows.try_next().await? {
+            let act = all.entry(agent).or_default();
+            act.sessions += 1;
+            act.push(s, e);
+        }
+        drop(rows);
+        let counts: Vec<(i64, i64)> = sqlx::query_as(MESSAGES)
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .bind(sites)
+            .bind(agents)
+            .fetch_all(pool)
+            .await?;
+        for (agent, n) in counts {
+            *messages.entry(agent).or_default() += n;
+        }
+    }
+    if let (Some(series), false) = (series, cover.blocks.is_empty()) {
+        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        let mut rows = sqlx::query_as::<_, (i64, i64, Vec<i64>, Vec<i64>)>(READ_BLOCK_CHATS)
+            .bind(series)
+            .bind(&levels)
+            .bind(&blocks)
+            .bind(sites)
+            .bind(agents)
+            .fetch(pool);
+        while let Some((agent, sessions, starts, ends)) = rows.try_next().await? {
+            let act = all.entry(agent).or_default();
+            act.sessions += sessions;
+            for (s, e) in starts.into_iter().zip(ends) {
+                act.push(Some(s), Some(e));
+            }
+        }
+        drop(rows);
+        let counts: Vec<(i64, i64)> = sqlx::query_as(READ_BLOCK_MESSAGES)
+            .bind(series)
+            .bind(&levels)
+            .bind(&blocks)
+            .bind(sites)
+            .bind(agents)
+            .fetch_all(pool)
+            .await?;
+        for (agent, n) in counts {
+            *messages.entry(agent).or_default() += n;
+        }
+    }
+    // Only agents with a session have a row; their messages come with them.
+    all.retain(|_, a| a.sessions > 0);
+    for (agent, act) in &mut all {
+        act.messages = messages.get(agent).copied().unwrap_or(0);
+        act.merge();
+    }
+    Ok((all, cover))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_chats_count_once_and_gaps_do_not_count() {
+        let mut a = Activity::default();
+        let t = |s: i64| Some(1_800_000_000_000_000 + s * 1_000_000);
+        a.push(t(0), t(100));
+        a.push(t(200), t(230)); // after a gap
+        a.push(t(50), t(150)); // overlaps: 0..150, pushed out of order
+        a.push(t(60), t(70)); // inside
+        a.push(t(300), None); // no end: no time
+        a.push(t(400), t(400)); // empty
+        assert!((a.busy_secs() - 180.0).abs() < 1e-9);
+        // Merged intervals merge again to the same union.
+        let mut b = a.clone();
+        b.push(t(140), t(210));
+        assert!((b.busy_secs() - 230.0).abs() < 1e-9);
+        assert!((a.busy_secs() - 180.0).abs() < 1e-9);
+    }
+}
