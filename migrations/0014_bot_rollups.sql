@@ -1,7 +1,7 @@
--- Rollups of the bot platform's reports (seed 000), `steps` and `agents_activity`, in the
--- same series and blocks as the global report's (see 0007_rollups.sql). Integer sums and
--- exact intervals only (microseconds), so blocks add up to exactly what the source tables
--- give.
+-- Rollups of the bot platform's reports (seed 000), `steps`, `agents_activity` and
+-- `sessions`, in the same series and blocks as the global report's (see 0007_rollups.sql).
+-- Integer sums, exact intervals (microseconds) and sets only, so blocks add up to exactly
+-- what the source tables give.
 
 -- Steps: per block, per (site, step), the rows entered, and the sum and count of the
 -- durations of those that left.
@@ -129,6 +129,49 @@ BEGIN
     RETURN NULL;
 END
 $body$;
+
+
+-- Sessions (`sessions`): per block and site, the sessions, those with panel, the abandoned
+-- ones and the distinct contacts themselves (sorted ids), since distinct contacts over a
+-- range do not add up; per block, site and local hour, the sessions; and per local day
+-- (level 0 only) and site, the traffic row exactly as the report computes it for that day.
+CREATE TABLE rollup_sessions (
+    series_id  INTEGER NOT NULL,
+    level      SMALLINT NOT NULL,
+    block      INTEGER NOT NULL,
+    site_id    BIGINT NOT NULL,
+    sessions   BIGINT NOT NULL,
+    panel      BIGINT NOT NULL,
+    abandoned  BIGINT NOT NULL,
+    contacts   BIGINT[] NOT NULL
+);
+CREATE INDEX rollup_sessions_block_idx ON rollup_sessions (series_id, level, block);
+
+CREATE TABLE rollup_session_hours (
+    series_id  INTEGER NOT NULL,
+    level      SMALLINT NOT NULL,
+    block      INTEGER NOT NULL,
+    site_id    BIGINT NOT NULL,
+    hour       SMALLINT NOT NULL,
+    sessions   BIGINT NOT NULL
+);
+CREATE INDEX rollup_session_hours_block_idx ON rollup_session_hours (series_id, level, block);
+
+CREATE TABLE rollup_session_days (
+    series_id  INTEGER NOT NULL,
+    level      SMALLINT NOT NULL,
+    block      INTEGER NOT NULL,
+    site_id    BIGINT NOT NULL,
+    day        DATE NOT NULL,
+    sessions   BIGINT NOT NULL,
+    contacts   BIGINT NOT NULL,
+    msgs_in    BIGINT NOT NULL,
+    msgs_out   BIGINT NOT NULL,
+    length_ms  FLOAT8 NOT NULL,
+    wait_ms    FLOAT8 NOT NULL,
+    abandoned  BIGINT NOT NULL
+);
+CREATE INDEX rollup_session_days_block_idx ON rollup_session_days (series_id, level, block);
 
 -- Blocks built before this migration have none of these rows: every series is rebuilt.
 INSERT INTO rollup_marks (account_id, lo, hi)

@@ -82,8 +82,17 @@ pub async fn ensure_seeded(pool: &PgPool) -> anyhow::Result<(i64, NaiveDate)> {
         "seeding the large account (once): 5,000,000 chats over {DAYS} days, and a 500,000-chat neighbour …"
     );
     let t = std::time::Instant::now();
-    let large = seed::seed(pool, &params(LARGE, 55_556, 100, 1_000, last_day)).await?;
-    let n = seed::seed(pool, &params(NEIGHBOUR, 5_556, 10, 100, last_day)).await?;
+    // Each table is one COPY over the whole seeding: no statement timeout, on a pool of its own.
+    let opts = (*pool.connect_options())
+        .clone()
+        .options([("statement_timeout", "0")]);
+    let seeding = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(12)
+        .connect_with(opts)
+        .await?;
+    let large = seed::seed(&seeding, &params(LARGE, 55_556, 100, 1_000, last_day)).await?;
+    let n = seed::seed(&seeding, &params(NEIGHBOUR, 5_556, 10, 100, last_day)).await?;
+    seeding.close().await;
     println!(
         "seeded in {:.1}s: {} chats, {} calls, {} chat events, {} offline messages, {} presence intervals, {} bans, {} messages, {} steps (+ {} neighbour chats)",
         t.elapsed().as_secs_f64(),

@@ -1,5 +1,5 @@
-//! The bot platform's reports read from rollups of closed days, `steps` and
-//! `agents_activity`, must equal what the source tables alone give: over several ranges (two
+//! The bot platform's reports read from rollups of closed days, `steps`, `agents_activity`
+//! and `sessions`, must equal what the source tables alone give: over several ranges (two
 //! across Santiago's DST change), narrowed or not, before and after late writes to steps,
 //! messages and their chats; and the hand-worked bot fixture must come out the same when its
 //! days are read from rollups.
@@ -8,11 +8,13 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
-use exportd_worker::reports::{agents_activity::rollup as agents, steps::rollup as steps};
+use exportd_worker::reports::{
+    agents_activity::rollup as agents, sessions::rollup as sessions, steps::rollup as steps,
+};
 
 use crate::{
     bot_fixture::two_accounts,
-    bot_reports::{check_agents_activity, check_steps},
+    bot_reports::{check_agents_activity, check_sessions, check_steps},
     harness::TestApp,
     rollups::settle,
 };
@@ -58,6 +60,22 @@ async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narr
     );
     if let Some(who) = who {
         assert!(source.keys().all(|a| who.contains(a)));
+    }
+    let (rolled, cover3) = sessions::read(&app.pool, true, account, range, sites)
+        .await
+        .unwrap();
+    let (source, _) = sessions::read(&app.pool, false, account, range, sites)
+        .await
+        .unwrap();
+    assert_eq!(cover, cover3);
+    assert!(
+        source.by_bot.iter().any(|r| r.1 && r.2 > 0 && r.5 > 0),
+        "{source:?}"
+    );
+    assert!(!source.traffic.is_empty() && !source.per_hour.is_empty());
+    assert_eq!(rolled, source, "sessions {range:?} {sites:?}: {cover:?}");
+    if let Some(sites) = sites {
+        assert!(source.traffic.iter().all(|t| sites.contains(&t.site_id)));
     }
     cover.raw_days()
 }
@@ -136,11 +154,14 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
 
     // Late writes about rolled-up days: a step entered, a step's end, a step deleted; an
     // agent's message; a chat moved to another site (its steps and messages go with it); a
-    // chat taken by another agent, and one that lasted longer.
+    // chat taken by another agent, one that lasted longer, and one whose contact is gone.
     let (steps_before, _) = steps::read(&app.pool, false, acct, &whole, None)
         .await
         .unwrap();
     let (agents_before, _) = agents::read(&app.pool, false, acct, &whole, None, None)
+        .await
+        .unwrap();
+    let (sessions_before, _) = sessions::read(&app.pool, false, acct, &whole, None)
         .await
         .unwrap();
     for sql in [
@@ -165,6 +186,9 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
         "UPDATE chats SET closed_at = closed_at + interval '3 hours'
           WHERE id = (SELECT max(id) FROM chats WHERE account_id = $1 AND accepted_by = $3
                          AND closed_at IS NOT NULL AND started_at < '2026-09-01T00:00:00-04:00' AND $2::int8 > 0)",
+        "UPDATE chats SET contact_id = NULL
+          WHERE id = (SELECT min(id) FROM chats WHERE account_id = $1 AND contact_id IS NOT NULL
+                         AND started_at >= '2026-08-28T00:00:00-04:00' AND $2::int8 > 0 AND $3::int8 > 0)",
     ] {
         let r = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(acct)
@@ -181,13 +205,17 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
         acct,
     )
     .await;
-    assert!(marks >= 7, "each late write leaves a mark: {marks}");
+    assert!(marks >= 8, "each late write leaves a mark: {marks}");
     let (steps_after, _) = steps::read(&app.pool, false, acct, &whole, None)
         .await
         .unwrap();
     let (agents_after, _) = agents::read(&app.pool, false, acct, &whole, None, None)
         .await
         .unwrap();
+    let (sessions_after, _) = sessions::read(&app.pool, false, acct, &whole, None)
+        .await
+        .unwrap();
+    assert_ne!(sessions_before, sessions_after, "and the sessions");
     assert_ne!(
         steps_before, steps_after,
         "the late writes change the steps"
@@ -224,5 +252,6 @@ async fn the_hand_worked_bot_reports_come_out_the_same_from_rollups() {
     assert!(!cover.blocks.is_empty());
     check_steps(&app, &acct, &ids).await;
     check_agents_activity(&app, &acct, &ids).await;
+    check_sessions(&app, &acct, &ids).await;
     app.shutdown().await;
 }

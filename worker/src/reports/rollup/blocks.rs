@@ -1,33 +1,46 @@
-//! Writing rollup rows: a day's cells (the global report's, and the steps report's) from
-//! the source tables, a block from its two children, and deleting the rows of blocks and
-//! series that are gone. Each write is a
-//! short transaction of its own; independent ones run two at a time.
+//! Writing rollup rows: a day's rows of every kind that has rollups (global, steps,
+//! agents_activity, sessions) from the source tables, a block's from its two children, and
+//! deleting the rows of blocks and series that are gone. Each write is a short transaction
+//! of its own; independent ones run two at a time.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use super::days_bounds;
-use crate::reports::{agents_activity::rollup as agents, global::cells, steps};
+use crate::reports::{
+    agents_activity::rollup as agents, global::cells, sessions::rollup as sessions, steps,
+};
 
-/// The cells and presence of a series whose blocks are gone.
+/// Every table of rollup rows, keyed by (series, level, block).
+const TABLES: [&str; 8] = [
+    "rollup_cells",
+    "rollup_presence",
+    "rollup_steps",
+    "rollup_agent_chats",
+    "rollup_agent_messages",
+    sessions::TABLES[0],
+    sessions::TABLES[1],
+    sessions::TABLES[2],
+];
+
+/// The rows of a series whose blocks are gone.
 pub(super) async fn delete_series_rows(
     conn: &mut PgConnection,
     series: i32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "WITH c AS (DELETE FROM rollup_cells WHERE series_id = $1),
-              s AS (DELETE FROM rollup_steps WHERE series_id = $1),
-              a AS (DELETE FROM rollup_agent_chats WHERE series_id = $1),
-              m AS (DELETE FROM rollup_agent_messages WHERE series_id = $1)
-         DELETE FROM rollup_presence WHERE series_id = $1",
-    )
-    .bind(series)
-    .execute(&mut *conn)
-    .await?;
+    for table in TABLES {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE series_id = $1"
+        )))
+        .bind(series)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
+/// The rows of the blocks given (not the blocks).
 pub(super) async fn delete_blocks(
     conn: &mut PgConnection,
     series: i32,
@@ -37,24 +50,17 @@ pub(super) async fn delete_blocks(
         return Ok(());
     }
     let (levels, ids): (Vec<i16>, Vec<i32>) = blocks.iter().copied().unzip();
-    sqlx::query(
-        "WITH b AS (SELECT * FROM unnest($2::int2[], $3::int4[]) AS b (level, block)),
-              c AS (DELETE FROM rollup_cells t USING b
-                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
-              s AS (DELETE FROM rollup_steps t USING b
-                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
-              a AS (DELETE FROM rollup_agent_chats t USING b
-                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block),
-              m AS (DELETE FROM rollup_agent_messages t USING b
-                     WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block)
-         DELETE FROM rollup_presence t USING b
-          WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block",
-    )
-    .bind(series)
-    .bind(&levels)
-    .bind(&ids)
-    .execute(&mut *conn)
-    .await?;
+    for table in TABLES {
+        sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {table} t USING unnest($2::int2[], $3::int4[]) AS b (level, block)
+              WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block"
+        )))
+        .bind(series)
+        .bind(&levels)
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -154,6 +160,7 @@ pub(super) async fn build_day(
             .execute(&mut *tx)
             .await?;
     }
+    sessions::build_day(&mut tx, account_id, (from, to), series, day, tz).await?;
     upsert_block(&mut tx, series, 0, day, from, to).await?;
     tx.commit().await
 }
@@ -193,6 +200,7 @@ pub(super) async fn build_block(
             .execute(&mut *tx)
             .await?;
     }
+    sessions::build_block(&mut tx, series, level, block).await?;
     upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
     tx.commit().await
 }

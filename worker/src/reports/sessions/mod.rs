@@ -1,9 +1,11 @@
 //! Análisis de sesiones (seed 000): sessions per bot, per local day and per local hour,
 //! each with a native chart, one series per bot, and the traffic per bot and day of the
 //! month, whose csv is the seed's traffic export column for column. Abandoned = reached
-//! the panel (`panel_at`) and `missed`.
+//! the panel (`panel_at`) and `missed`. Closed days are read from rollups where valid ones
+//! exist ([`rollup`]).
 
 mod labels;
+pub mod rollup;
 
 use std::collections::HashMap;
 
@@ -99,33 +101,20 @@ impl Report for Sessions {
         Box::pin(async move {
             let Job {
                 pool,
+                rollups,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
-            let (from, to) = meta.range.utc_bounds();
             let sites = meta.options.sites.as_deref();
-            let tz = meta.range.tz.name();
-            macro_rules! read {
-                ($sql:expr, $tz:expr) => {{
-                    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!("{BASE} {}", $sql)))
-                        .bind(meta.account.id)
-                        .bind(from)
-                        .bind(to)
-                        .bind(sites);
-                    if $tz {
-                        q.bind(tz).fetch_all(&pool)
-                    } else {
-                        q.fetch_all(&pool)
-                    }
-                }};
-            }
-            let (by_bot, traffic, per_hour) = tokio::try_join!(
-                read!(BY_BOT, false),
-                read!(TRAFFIC, true),
-                read!(PER_HOUR, true),
-            )?;
+            let (figures, _) =
+                rollup::read(&pool, rollups, meta.account.id, &meta.range, sites).await?;
+            let rollup::Figures {
+                by_bot,
+                traffic,
+                per_hour,
+            } = figures;
             let by_bot: Vec<ByBot> = by_bot;
             let seen = by_bot.iter().filter_map(|r| r.0);
             let bots = bots(&pool, meta.account.id, seen, sites).await?;

@@ -1,0 +1,355 @@
+//! Reading the session analysis from rollup blocks for closed days where valid ones exist
+//! (see [`crate::reports::rollup`]), from the source tables elsewhere. Counts add up across
+//! blocks; distinct contacts do not, so blocks keep the contacts themselves and the read
+//! takes their union; traffic rows are per local day, so they are kept per day as the
+//! report computes them. Without a valid block the report is read with the source queries
+//! of [`super`] alone.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono_tz::Tz;
+use exportd_core::domain::DateRange;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+
+use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
+use crate::reports::rollup::{self, Cover};
+
+/// The chats of one local day (`$1` account, `[$2, $3)`), every site.
+const BASE_DAY: &str = "WITH c AS (
+    SELECT site_id, contact_id, started_at, panel_at, accepted_at, last_msg_at, missed,
+           msgs_in, msgs_out
+      FROM chats
+     WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND site_id IS NOT NULL)";
+
+/// Per site: sessions, with panel, abandoned (over `c`).
+const COUNTS: &str = "SELECT site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
+       count(*) FILTER (WHERE panel_at IS NOT NULL AND missed)
+  FROM c GROUP BY site_id";
+
+/// A day's sessions per site with its contacts (`$4` series, `$5` day).
+static BUILD_DAY_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{BASE_DAY}
+         INSERT INTO rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)
+         SELECT $4, 0, $5, site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
+                count(*) FILTER (WHERE panel_at IS NOT NULL AND missed),
+                coalesce(array_agg(DISTINCT contact_id) FILTER (WHERE contact_id IS NOT NULL), '{{}}')
+           FROM c GROUP BY site_id"
+    )
+});
+
+/// A day's sessions per site and local hour (`$4` series, `$5` day, `$6` timezone).
+static BUILD_DAY_HOURS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{BASE_DAY}
+         INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
+         SELECT $4, 0, $5, h.* FROM ({}) h",
+        PER_HOUR.replace("$5", "$6")
+    )
+});
+
+/// A day's traffic rows, as the report computes them (binds as [`BUILD_DAY_HOURS`]).
+static BUILD_DAY_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{BASE_DAY}
+         INSERT INTO rollup_session_days (series_id, level, block, site_id, day, sessions, contacts,
+                                          msgs_in, msgs_out, length_ms, wait_ms, abandoned)
+         SELECT $4, 0, $5, t.* FROM ({}) t",
+        TRAFFIC.replace("$5", "$6")
+    )
+});
+
+/// A block's sessions and hours from its two children (`$1` series, `$2` level, `$3`
+/// block); traffic rows stay per day.
+const BUILD_BLOCK: [&str; 2] = [
+    "WITH ch AS (SELECT * FROM rollup_sessions
+                  WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)),
+          n AS (SELECT site_id, sum(sessions)::int8 AS s, sum(panel)::int8 AS p, sum(abandoned)::int8 AS a
+                  FROM ch GROUP BY site_id),
+          k AS (SELECT ch.site_id, array_agg(DISTINCT x) AS contacts
+                  FROM ch, unnest(ch.contacts) AS x GROUP BY ch.site_id)
+     INSERT INTO rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)
+     SELECT $1, $2, $3, n.site_id, n.s, n.p, n.a, coalesce(k.contacts, '{}')
+       FROM n LEFT JOIN k USING (site_id)",
+    "INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
+     SELECT $1, $2, $3, site_id, hour, sum(sessions)::int8
+       FROM rollup_session_hours
+      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      GROUP BY site_id, hour",
+];
+
+/// The tables a block's rows are in.
+pub const TABLES: [&str; 3] = [
+    "rollup_sessions",
+    "rollup_session_hours",
+    "rollup_session_days",
+];
+
+/// Builds day `day` (`[from, to)`) of `series` from the source tables, in `tx`.
+pub async fn build_day(
+    tx: &mut PgConnection,
+    account_id: i64,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    series: i32,
+    day: i32,
+    tz: Tz,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(AssertSqlSafe(BUILD_DAY_SESSIONS.as_str()))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(series)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+    for sql in [&*BUILD_DAY_HOURS, &*BUILD_DAY_TRAFFIC] {
+        sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .bind(series)
+            .bind(day)
+            .bind(tz.name())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Builds a block of `series` from its two children, in `tx`.
+pub async fn build_block(
+    tx: &mut PgConnection,
+    series: i32,
+    level: i16,
+    block: i32,
+) -> Result<(), sqlx::Error> {
+    for sql in BUILD_BLOCK {
+        sqlx::query(sql)
+            .bind(series)
+            .bind(level)
+            .bind(block)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What the sheets are made of: per bot (and the flagged total), traffic per bot and day,
+/// sessions per bot and hour; sorted, so that two reads compare equal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub by_bot: Vec<ByBot>,
+    pub traffic: Vec<Traffic>,
+    pub per_hour: Vec<(i64, i32, i64)>,
+}
+
+impl Figures {
+    fn sorted(mut self) -> Self {
+        self.by_bot.sort_by_key(|r| (r.1, r.0));
+        self.traffic.sort_by_key(|t| (t.day, t.site_id));
+        self.per_hour.sort_unstable();
+        self
+    }
+}
+
+/// Reads the figures of account `account_id` in `range` (chats of `sites`, or all), from
+/// rollups where `rollups` and valid blocks exist. Returns them and how they were read.
+pub async fn read(
+    pool: &PgPool,
+    rollups: bool,
+    account_id: i64,
+    range: &DateRange,
+    sites: Option<&[i64]>,
+) -> Result<(Figures, Cover), sqlx::Error> {
+    let (first, end) = (
+        rollup::day_number(range.from),
+        rollup::day_number(range.to) + 1,
+    );
+    let (series, cover) = if rollups {
+        rollup::plan(pool, account_id, range.tz, first, end).await?
+    } else {
+        (None, Cover::raw(first, end))
+    };
+    let figures = match series {
+        Some(series) if !cover.blocks.is_empty() => {
+            read_rolled(pool, account_id, range, sites, series, &cover).await?
+        }
+        _ => read_source(pool, account_id, range, sites, range.utc_bounds()).await?,
+    };
+    Ok((figures.sorted(), cover))
+}
+
+type Span = (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
+
+/// Reads `[from, to)` with the source queries, each over the chats of `BASE`.
+async fn read_source(
+    pool: &PgPool,
+    account_id: i64,
+    range: &DateRange,
+    sites: Option<&[i64]>,
+    (from, to): Span,
+) -> Result<Figures, sqlx::Error> {
+    let tz = range.tz.name();
+    macro_rules! read {
+        ($sql:expr, $tz:expr) => {{
+            let q = sqlx::query_as(AssertSqlSafe(format!("{BASE} {}", $sql)))
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .bind(sites);
+            if $tz {
+                q.bind(tz).fetch_all(pool)
+            } else {
+                q.fetch_all(pool)
+            }
+        }};
+    }
+    let (by_bot, traffic, per_hour) = tokio::try_join!(
+        read!(BY_BOT, false),
+        read!(TRAFFIC, true),
+        read!(PER_HOUR, true),
+    )?;
+    Ok(Figures {
+        by_bot,
+        traffic,
+        per_hour,
+    })
+}
+
+/// One bot's sums and contacts.
+#[derive(Default)]
+struct Bot {
+    counts: [i64; 3],
+    contacts: Vec<i64>,
+}
+
+async fn read_rolled(
+    pool: &PgPool,
+    account_id: i64,
+    range: &DateRange,
+    sites: Option<&[i64]>,
+    series: i32,
+    cover: &Cover,
+) -> Result<Figures, sqlx::Error> {
+    let tz = range.tz.name();
+    let mut bots: BTreeMap<i64, Bot> = BTreeMap::new();
+    let mut hours: BTreeMap<(i64, i32), i64> = BTreeMap::new();
+    let mut traffic: Vec<Traffic> = Vec::new();
+    // Days no valid block covers, from the source: their counts, contacts, traffic, hours.
+    for &(a, b) in &cover.raw {
+        let (from, to) = rollup::days_bounds(a, b, range.tz);
+        macro_rules! read {
+            ($sql:expr) => {
+                sqlx::query_as(AssertSqlSafe(format!("{BASE} {}", $sql)))
+                    .bind(account_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(sites)
+            };
+        }
+        let (counts, contacts, t, h): (
+            Vec<(i64, i64, i64, i64)>,
+            Vec<(i64, i64)>,
+            Vec<Traffic>,
+            Vec<(i64, i32, i64)>,
+        ) = tokio::try_join!(
+            read!(COUNTS).fetch_all(pool),
+            read!("SELECT DISTINCT site_id, contact_id FROM c WHERE contact_id IS NOT NULL")
+                .fetch_all(pool),
+            read!(TRAFFIC).bind(tz).fetch_all(pool),
+            read!(PER_HOUR).bind(tz).fetch_all(pool),
+        )?;
+        for (site, n, panel, abandoned) in counts {
+            let bot = bots.entry(site).or_default();
+            for (c, v) in bot.counts.iter_mut().zip([n, panel, abandoned]) {
+                *c += v;
+            }
+        }
+        for (site, contact) in contacts {
+            bots.entry(site).or_default().contacts.push(contact);
+        }
+        traffic.extend(t);
+        for (site, hour, n) in h {
+            *hours.entry((site, hour)).or_default() += n;
+        }
+    }
+    // The blocks: sums with contacts, hours, and the traffic of each day they cover.
+    let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+    let (run_starts, run_ends): (Vec<i32>, Vec<i32>) = cover.rolled.iter().copied().unzip();
+    const IN_BLOCKS: &str =
+        "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
+         WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))";
+    let counts = sqlx::query_as::<_, (i64, i64, i64, i64, Vec<i64>)>(AssertSqlSafe(format!(
+        "SELECT t.site_id, t.sessions, t.panel, t.abandoned, t.contacts FROM rollup_sessions t {IN_BLOCKS}"
+    )))
+    .bind(series)
+    .bind(&levels)
+    .bind(&blocks)
+    .bind(sites)
+    .fetch_all(pool);
+    let h = sqlx::query_as::<_, (i64, i32, i64)>(AssertSqlSafe(format!(
+        "SELECT t.site_id, t.hour::int4, sum(t.sessions)::int8 FROM rollup_session_hours t {IN_BLOCKS}
+         GROUP BY 1, 2"
+    )))
+    .bind(series)
+    .bind(&levels)
+    .bind(&blocks)
+    .bind(sites)
+    .fetch_all(pool);
+    let t = sqlx::query_as::<_, Traffic>(
+        "SELECT t.site_id, t.day, t.sessions, t.contacts, t.msgs_in, t.msgs_out, t.length_ms,
+                t.wait_ms, t.abandoned
+           FROM rollup_session_days t
+           JOIN unnest($2::int4[], $3::int4[]) AS r (a, b) ON t.block >= r.a AND t.block < r.b
+          WHERE t.series_id = $1 AND t.level = 0 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))",
+    )
+    .bind(series)
+    .bind(&run_starts)
+    .bind(&run_ends)
+    .bind(sites)
+    .fetch_all(pool);
+    let (counts, h, t) = tokio::try_join!(counts, h, t)?;
+    for (site, n, panel, abandoned, contacts) in counts {
+        let bot = bots.entry(site).or_default();
+        for (c, v) in bot.counts.iter_mut().zip([n, panel, abandoned]) {
+            *c += v;
+        }
+        bot.contacts.extend(contacts);
+    }
+    traffic.extend(t);
+    for (site, hour, n) in h {
+        *hours.entry((site, hour)).or_default() += n;
+    }
+
+    // Per bot, then the total: unique contacts over all bots, not a sum.
+    let mut by_bot = Vec::with_capacity(bots.len() + 1);
+    let mut total = [0i64; 3];
+    let mut everyone: Vec<i64> = Vec::new();
+    for (site, mut bot) in bots {
+        bot.contacts.sort_unstable();
+        bot.contacts.dedup();
+        for (t, c) in total.iter_mut().zip(bot.counts) {
+            *t += c;
+        }
+        let [n, panel, abandoned] = bot.counts;
+        by_bot.push((
+            Some(site),
+            false,
+            n,
+            panel,
+            abandoned,
+            bot.contacts.len() as i64,
+        ));
+        everyone.extend(bot.contacts);
+    }
+    everyone.sort_unstable();
+    everyone.dedup();
+    let [n, panel, abandoned] = total;
+    by_bot.push((None, true, n, panel, abandoned, everyone.len() as i64));
+    Ok(Figures {
+        by_bot,
+        traffic,
+        per_hour: hours.into_iter().map(|((s, h), n)| (s, h, n)).collect(),
+    })
+}
