@@ -71,19 +71,26 @@ fn exportd(sink: Box<dyn Sink>, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The floor: rust_xlsxwriter alone, writing the same values without exportd's types.
+/// The floor: rust_xlsxwriter alone, writing the same values without exportd's types; past
+/// a sheet's 1,048,575 data rows it goes on in another sheet, as exportd's writer does.
 pub fn floor(n: u64, out: &Path) -> anyhow::Result<()> {
+    const SHEET_ROWS: u64 = 1_048_575;
     let mut wb = Workbook::new();
     wb.set_zip_compression_level(1);
     let dt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let ws = wb.add_worksheet_with_constant_memory()?;
-    for c in 0..COLS as u16 {
-        ws.set_column_width(c, 14.0)?;
-        ws.write_string(0, c, format!("col{c}"))?;
-    }
+    let mut ws = wb.add_worksheet_with_constant_memory()?;
     let t0 = base();
     for i in 0..n {
-        let r = i as u32 + 1;
+        if i > 0 && i % SHEET_ROWS == 0 {
+            ws = wb.add_worksheet_with_constant_memory()?;
+        }
+        if i % SHEET_ROWS == 0 {
+            for c in 0..COLS as u16 {
+                ws.set_column_width(c, 14.0)?;
+                ws.write_string(0, c, format!("col{c}"))?;
+            }
+        }
+        let r = (i % SHEET_ROWS) as u32 + 1;
         for (c, cell) in cells(i, t0).iter().enumerate() {
             let c = c as u16;
             match cell {

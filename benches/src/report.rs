@@ -100,7 +100,7 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
         );
         let (_, cover) = rollup::plan(&ctx.pool, account_id, range.tz, first, end).await?;
         println!(
-            "rollups (for global, steps, agents_activity): {} of {} days in {} blocks, {} days from the source tables",
+            "rollups (for global, steps, agents_activity, sessions): {} of {} days in {} blocks, {} days from the source tables",
             range.days() as i32 - cover.raw_days(),
             range.days(),
             cover.blocks.len(),
