@@ -207,15 +207,7 @@ pub async fn read(
     sites: Option<&[i64]>,
     agents: Option<&[i64]>,
 ) -> Result<(Activities, Cover), sqlx::Error> {
-    let (first, end) = (
-        rollup::day_number(range.from),
-        rollup::day_number(range.to) + 1,
-    );
-    let (series, cover) = if rollups {
-        rollup::plan(pool, account_id, range.tz, first, end).await?
-    } else {
-        (None, Cover::raw(first, end))
-    };
+    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
     let mut all = Activities::new();
     let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
     for &(a, b) in &cover.raw {

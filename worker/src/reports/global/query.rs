@@ -130,15 +130,7 @@ pub async fn build_streaming(
     emit: &mut (dyn FnMut(Piece) + Send),
 ) -> Result<(GlobalReport, Cover), sqlx::Error> {
     let t0 = std::time::Instant::now();
-    let (first, end) = (
-        rollup::day_number(range.from),
-        rollup::day_number(range.to) + 1,
-    );
-    let (series, cover) = if rollups {
-        rollup::plan(pool, account_id, range.tz, first, end).await?
-    } else {
-        (None, Cover::raw(first, end))
-    };
+    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
     let blocks: Blocks = series.filter(|_| !cover.blocks.is_empty()).map(|series| {
         let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
         (series, levels, blocks)

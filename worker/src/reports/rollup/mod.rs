@@ -22,7 +22,7 @@ use chrono_tz::Tz;
 use exportd_core::domain::local_day_start;
 
 pub use build::{Refreshed, refresh};
-pub use plan::plan;
+pub use plan::{plan, plan_range};
 
 /// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
 /// in no report of at most 90 days, so larger ones would never be read.

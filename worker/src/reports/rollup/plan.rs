@@ -2,9 +2,10 @@
 //! to the source tables.
 
 use chrono_tz::Tz;
+use exportd_core::domain::DateRange;
 use sqlx::PgPool;
 
-use super::{Cover, cover, days_bounds};
+use super::{Cover, cover, day_number, days_bounds};
 
 /// The series of an account in a timezone, if its rollups exist.
 pub(super) async fn series(
@@ -50,4 +51,20 @@ pub async fn plan(
         Some(series),
         cover(first, end, &valid.into_iter().collect()),
     ))
+}
+
+/// Plans how a report reads `range` of an account: from valid blocks and the source tables
+/// when `rollups`, else from the source tables alone.
+pub async fn plan_range(
+    pool: &PgPool,
+    rollups: bool,
+    account_id: i64,
+    range: &DateRange,
+) -> Result<(Option<i32>, Cover), sqlx::Error> {
+    let (first, end) = (day_number(range.from), day_number(range.to) + 1);
+    if rollups {
+        plan(pool, account_id, range.tz, first, end).await
+    } else {
+        Ok((None, Cover::raw(first, end)))
+    }
 }

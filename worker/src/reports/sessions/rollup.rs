@@ -162,15 +162,7 @@ pub async fn read(
     range: &DateRange,
     sites: Option<&[i64]>,
 ) -> Result<(Figures, Cover), sqlx::Error> {
-    let (first, end) = (
-        rollup::day_number(range.from),
-        rollup::day_number(range.to) + 1,
-    );
-    let (series, cover) = if rollups {
-        rollup::plan(pool, account_id, range.tz, first, end).await?
-    } else {
-        (None, Cover::raw(first, end))
-    };
+    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
     let figures = match series {
         Some(series) if !cover.blocks.is_empty() => {
             read_rolled(pool, account_id, range, sites, series, &cover).await?

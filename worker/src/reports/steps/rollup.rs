@@ -93,15 +93,7 @@ pub async fn read(
     range: &DateRange,
     sites: Option<&[i64]>,
 ) -> Result<(StepCells, Cover), sqlx::Error> {
-    let (first, end) = (
-        rollup::day_number(range.from),
-        rollup::day_number(range.to) + 1,
-    );
-    let (series, cover) = if rollups {
-        rollup::plan(pool, account_id, range.tz, first, end).await?
-    } else {
-        (None, Cover::raw(first, end))
-    };
+    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
     let raw = cover.raw.iter().map(|&(a, b)| {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
         sqlx::query_as::<_, Read>(READ_SOURCE)
