@@ -209,6 +209,14 @@ async fn read_source(
     })
 }
 
+/// Site, sessions, with panel, abandoned.
+type Counts = (i64, i64, i64, i64);
+/// Site, local hour, sessions.
+type Hour = (i64, i32, i64);
+
+/// What the days no valid block covers give: counts, (site, contact) pairs, traffic, hours.
+type SourceDays = (Vec<Counts>, Vec<(i64, i64)>, Vec<Traffic>, Vec<Hour>);
+
 /// One bot's sums and contacts.
 #[derive(Default)]
 struct Bot {
@@ -240,12 +248,7 @@ async fn read_rolled(
                     .bind(sites)
             };
         }
-        let (counts, contacts, t, h): (
-            Vec<(i64, i64, i64, i64)>,
-            Vec<(i64, i64)>,
-            Vec<Traffic>,
-            Vec<(i64, i32, i64)>,
-        ) = tokio::try_join!(
+        let (counts, contacts, t, h): SourceDays = tokio::try_join!(
             read!(COUNTS).fetch_all(pool),
             read!("SELECT DISTINCT site_id, contact_id FROM c WHERE contact_id IS NOT NULL")
                 .fetch_all(pool),
