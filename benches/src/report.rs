@@ -5,7 +5,8 @@
 //! tables read concurrently). Prints time and peak RSS per phase, the ratio to the floor,
 //! and a JSON line. Target: within 2× the floor and under 2 s. With rollups on (the
 //! default), closed days are rolled up first, as the worker keeps them, for the kinds that
-//! have them (global, steps); `EXPORTD_ROLLUPS=false` measures the source tables alone.
+//! have them (global, steps, agents_activity, sessions); `EXPORTD_ROLLUPS=false` measures
+//! the source tables alone.
 
 use std::sync::Arc;
 
@@ -94,11 +95,7 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
     if ctx.cfg.rollups {
         // As the worker keeps them: closed days rolled up, where the kind has rollups.
         crate::global_report::build_rollups(&ctx).await?;
-        let (first, end) = (
-            rollup::day_number(range.from),
-            rollup::day_number(range.to) + 1,
-        );
-        let (_, cover) = rollup::plan(&ctx.pool, account_id, range.tz, first, end).await?;
+        let (_, cover) = rollup::plan_range(&ctx.pool, true, account_id, &range).await?;
         println!(
             "rollups (for global, steps, agents_activity, sessions): {} of {} days in {} blocks, {} days from the source tables",
             range.days() as i32 - cover.raw_days(),

@@ -36,15 +36,11 @@ async fn read(
 
 /// Runs the rollup builder until `range` is read from rollups alone.
 pub async fn settle(app: &TestApp, account: i64, range: &DateRange) {
-    let (first, end) = (
-        rollup::day_number(range.from),
-        rollup::day_number(range.to) + 1,
-    );
     poll(180, "the range to be read from rollups alone", || async {
         rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
             .await
             .unwrap();
-        let (_, cover) = rollup::plan(&app.pool, account, range.tz, first, end)
+        let (_, cover) = rollup::plan_range(&app.pool, true, account, range)
             .await
             .unwrap();
         (cover.raw_days() == 0).then_some(())

@@ -212,27 +212,30 @@ pub async fn read(
     let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
     for &(a, b) in &cover.raw {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
-        let mut rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(CHATS)
+        // The chats stream while the messages are counted, as two queries at once.
+        let chats = async {
+            let mut rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(CHATS)
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .bind(sites)
+                .bind(agents)
+                .fetch(pool);
+            while let Some((agent, s, e)) = rows.try_next().await? {
+                let act = all.entry(agent).or_default();
+                act.sessions += 1;
+                act.push(s, e);
+            }
+            Ok::<_, sqlx::Error>(())
+        };
+        let counts = sqlx::query_as::<_, (i64, i64)>(MESSAGES)
             .bind(account_id)
             .bind(from)
             .bind(to)
             .bind(sites)
             .bind(agents)
-            .fetch(pool);
-        while let Some((agent, s, e)) = rows.try_next().await? {
-            let act = all.entry(agent).or_default();
-            act.sessions += 1;
-            act.push(s, e);
-        }
-        drop(rows);
-        let counts: Vec<(i64, i64)> = sqlx::query_as(MESSAGES)
-            .bind(account_id)
-            .bind(from)
-            .bind(to)
-            .bind(sites)
-            .bind(agents)
-            .fetch_all(pool)
-            .await?;
+            .fetch_all(pool);
+        let ((), counts) = tokio::try_join!(chats, counts)?;
         for (agent, n) in counts {
             *messages.entry(agent).or_default() += n;
         }

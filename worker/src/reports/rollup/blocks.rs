@@ -19,9 +19,9 @@ const TABLES: [&str; 8] = [
     "rollup_steps",
     "rollup_agent_chats",
     "rollup_agent_messages",
-    sessions::TABLES[0],
-    sessions::TABLES[1],
-    sessions::TABLES[2],
+    "rollup_sessions",
+    "rollup_session_hours",
+    "rollup_session_days",
 ];
 
 /// The rows of a series whose blocks are gone.
@@ -129,27 +129,13 @@ pub(super) async fn build_day(
     let (from, to) = days_bounds(day, day + 1, tz);
     let mut tx = pool.begin().await?;
     delete_blocks(&mut tx, series, &[(0, day)]).await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_DAY.as_str()))
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(series)
-        .bind(day)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_DAY_PRESENCE.as_str()))
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(to)
-        .bind(series)
-        .bind(day)
-        .execute(&mut *tx)
-        .await?;
+    // `$1` account, `[$2, $3)` the day, `$4` series, `$5` day number.
     for sql in [
+        cells::BUILD_DAY.as_str(),
         steps::rollup::BUILD_DAY,
         agents::BUILD_DAY_CHATS.as_str(),
         agents::BUILD_DAY_MESSAGES,
+        sessions::BUILD_DAY_SESSIONS.as_str(),
     ] {
         sqlx::query(AssertSqlSafe(sql))
             .bind(account_id)
@@ -160,7 +146,27 @@ pub(super) async fn build_day(
             .execute(&mut *tx)
             .await?;
     }
-    sessions::build_day(&mut tx, account_id, (from, to), series, day, tz).await?;
+    // The same, `$6` the timezone of local hours and dates.
+    for sql in [&*sessions::BUILD_DAY_HOURS, &*sessions::BUILD_DAY_TRAFFIC] {
+        sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(account_id)
+            .bind(from)
+            .bind(to)
+            .bind(series)
+            .bind(day)
+            .bind(tz.name())
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(AssertSqlSafe(cells::BUILD_DAY_PRESENCE.as_str()))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .bind(to)
+        .bind(series)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
     upsert_block(&mut tx, series, 0, day, from, to).await?;
     tx.commit().await
 }
@@ -176,22 +182,15 @@ pub(super) async fn build_block(
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     delete_blocks(&mut tx, series, &[(level, block)]).await?;
-    sqlx::query(AssertSqlSafe(cells::BUILD_BLOCK.as_str()))
-        .bind(series)
-        .bind(level)
-        .bind(block)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(cells::BUILD_BLOCK_PRESENCE)
-        .bind(series)
-        .bind(level)
-        .bind(block)
-        .execute(&mut *tx)
-        .await?;
+    // `$1` series, `$2` level, `$3` block.
     for sql in [
+        cells::BUILD_BLOCK.as_str(),
+        cells::BUILD_BLOCK_PRESENCE,
         steps::rollup::BUILD_BLOCK,
         agents::BUILD_BLOCK_CHATS.as_str(),
         agents::BUILD_BLOCK_MESSAGES,
+        sessions::BUILD_BLOCK[0],
+        sessions::BUILD_BLOCK[1],
     ] {
         sqlx::query(AssertSqlSafe(sql))
             .bind(series)
@@ -200,7 +199,6 @@ pub(super) async fn build_block(
             .execute(&mut *tx)
             .await?;
     }
-    sessions::build_block(&mut tx, series, level, block).await?;
     upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
     tx.commit().await
 }

@@ -115,7 +115,6 @@ impl Report for Sessions {
                 traffic,
                 per_hour,
             } = figures;
-            let by_bot: Vec<ByBot> = by_bot;
             let seen = by_bot.iter().filter_map(|r| r.0);
             let bots = bots(&pool, meta.account.id, seen, sites).await?;
             progress(0.5);

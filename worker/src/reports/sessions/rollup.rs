@@ -8,9 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use chrono_tz::Tz;
 use exportd_core::domain::DateRange;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, PgPool};
 
 use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
 use crate::reports::rollup::{self, Cover};
@@ -27,8 +26,9 @@ const COUNTS: &str = "SELECT site_id, count(*), count(*) FILTER (WHERE panel_at 
        count(*) FILTER (WHERE panel_at IS NOT NULL AND missed)
   FROM c GROUP BY site_id";
 
-/// A day's sessions per site with its contacts (`$4` series, `$5` day).
-static BUILD_DAY_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+/// A day's sessions per site with its contacts (`$1` account, `[$2, $3)` the day, `$4`
+/// series, `$5` day number).
+pub static BUILD_DAY_SESSIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{BASE_DAY}
          INSERT INTO rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)
@@ -40,7 +40,7 @@ static BUILD_DAY_SESSIONS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A day's sessions per site and local hour (`$4` series, `$5` day, `$6` timezone).
-static BUILD_DAY_HOURS: LazyLock<String> = LazyLock::new(|| {
+pub static BUILD_DAY_HOURS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{BASE_DAY}
          INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
@@ -50,7 +50,7 @@ static BUILD_DAY_HOURS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A day's traffic rows, as the report computes them (binds as [`BUILD_DAY_HOURS`]).
-static BUILD_DAY_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
+pub static BUILD_DAY_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{BASE_DAY}
          INSERT INTO rollup_session_days (series_id, level, block, site_id, day, sessions, contacts,
@@ -62,7 +62,7 @@ static BUILD_DAY_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
 
 /// A block's sessions and hours from its two children (`$1` series, `$2` level, `$3`
 /// block); traffic rows stay per day.
-const BUILD_BLOCK: [&str; 2] = [
+pub const BUILD_BLOCK: [&str; 2] = [
     "WITH ch AS (SELECT * FROM rollup_sessions
                   WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)),
           n AS (SELECT site_id, sum(sessions)::int8 AS s, sum(panel)::int8 AS p, sum(abandoned)::int8 AS a
@@ -78,62 +78,6 @@ const BUILD_BLOCK: [&str; 2] = [
       WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
       GROUP BY site_id, hour",
 ];
-
-/// The tables a block's rows are in.
-pub const TABLES: [&str; 3] = [
-    "rollup_sessions",
-    "rollup_session_hours",
-    "rollup_session_days",
-];
-
-/// Builds day `day` (`[from, to)`) of `series` from the source tables, in `tx`.
-pub async fn build_day(
-    tx: &mut PgConnection,
-    account_id: i64,
-    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
-    series: i32,
-    day: i32,
-    tz: Tz,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(AssertSqlSafe(BUILD_DAY_SESSIONS.as_str()))
-        .bind(account_id)
-        .bind(from)
-        .bind(to)
-        .bind(series)
-        .bind(day)
-        .execute(&mut *tx)
-        .await?;
-    for sql in [&*BUILD_DAY_HOURS, &*BUILD_DAY_TRAFFIC] {
-        sqlx::query(AssertSqlSafe(sql.as_str()))
-            .bind(account_id)
-            .bind(from)
-            .bind(to)
-            .bind(series)
-            .bind(day)
-            .bind(tz.name())
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Builds a block of `series` from its two children, in `tx`.
-pub async fn build_block(
-    tx: &mut PgConnection,
-    series: i32,
-    level: i16,
-    block: i32,
-) -> Result<(), sqlx::Error> {
-    for sql in BUILD_BLOCK {
-        sqlx::query(sql)
-            .bind(series)
-            .bind(level)
-            .bind(block)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(())
-}
 
 /// What the sheets are made of: per bot (and the flagged total), traffic per bot and day,
 /// sessions per bot and hour; sorted, so that two reads compare equal.
@@ -224,6 +168,14 @@ struct Bot {
     contacts: Vec<i64>,
 }
 
+impl Bot {
+    fn add(&mut self, counts: [i64; 3]) {
+        for (c, v) in self.counts.iter_mut().zip(counts) {
+            *c += v;
+        }
+    }
+}
+
 async fn read_rolled(
     pool: &PgPool,
     account_id: i64,
@@ -256,10 +208,7 @@ async fn read_rolled(
             read!(PER_HOUR).bind(tz).fetch_all(pool),
         )?;
         for (site, n, panel, abandoned) in counts {
-            let bot = bots.entry(site).or_default();
-            for (c, v) in bot.counts.iter_mut().zip([n, panel, abandoned]) {
-                *c += v;
-            }
+            bots.entry(site).or_default().add([n, panel, abandoned]);
         }
         for (site, contact) in contacts {
             bots.entry(site).or_default().contacts.push(contact);
@@ -307,9 +256,7 @@ async fn read_rolled(
     let (counts, h, t) = tokio::try_join!(counts, h, t)?;
     for (site, n, panel, abandoned, contacts) in counts {
         let bot = bots.entry(site).or_default();
-        for (c, v) in bot.counts.iter_mut().zip([n, panel, abandoned]) {
-            *c += v;
-        }
+        bot.add([n, panel, abandoned]);
         bot.contacts.extend(contacts);
     }
     traffic.extend(t);

@@ -85,10 +85,7 @@ fn step_rows(cells: &rollup::StepCells) -> (Vec<StepRow>, HashMap<i64, Vec<StepR
         avg_secs: c.avg_secs(),
     };
     for ((site, step), c) in cells {
-        let o = overall.entry(step).or_default();
-        o.times += c.times;
-        o.dur_us += c.dur_us;
-        o.dur_n += c.dur_n;
+        overall.entry(step).or_default().add(*c);
         if let Some(site) = site {
             per_bot.entry(*site).or_default().push(row(step, c));
         }

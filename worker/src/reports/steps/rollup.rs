@@ -67,7 +67,7 @@ pub struct StepCell {
 }
 
 impl StepCell {
-    fn add(&mut self, o: StepCell) {
+    pub fn add(&mut self, o: StepCell) {
         self.times += o.times;
         self.dur_us += o.dur_us;
         self.dur_n += o.dur_n;
