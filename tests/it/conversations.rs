@@ -97,7 +97,7 @@ async fn chat(
 /// Builds the fixture: three conversations of one contact (owner Ana), one of Beto's
 /// contact, one of a contact without owner, on both sides of local midnight and on the
 /// 23-hour DST day of America/Santiago (2026-09-06), plus one a second outside each edge.
-async fn fixture(pool: &PgPool, account: i64) -> (i64, i64) {
+pub async fn fixture(pool: &PgPool, account: i64) -> (i64, i64) {
     let (ana, beto) = (
         user(pool, account, "Ana").await,
         user(pool, account, "Beto").await,
@@ -297,16 +297,10 @@ fn body(format: &str, options: Value) -> Value {
     json!({"kind": "conversations", "format": format, "from": "2026-09-05", "to": "2026-09-07", "options": options})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_six_templates_match_the_hand_worked_fixture_in_xlsx_and_csv() {
-    let app = TestApp::spawn().await;
-    let acct = app.account("Inbox", "America/Santiago", "vip", "es").await;
-    let (ana, ventas) = fixture(&app.pool, acct.id).await;
-    // Another account with same-named users and sites, and conversations in the range.
-    let other = app.account("Otra", "America/Santiago", "vip", "es").await;
-    fixture(&app.pool, other.id).await;
-
-    let file = app.export_file(&acct.token, &body("xlsx", json!({}))).await;
+/// Exports the report over the fixture's days in xlsx and csv and checks every sheet and
+/// the chart against the figures worked by hand.
+pub async fn check_templates(app: &TestApp, token: &str) {
+    let file = app.export_file(token, &body("xlsx", json!({}))).await;
     let sheets = xlsx(&file);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -348,7 +342,7 @@ async fn the_six_templates_match_the_hand_worked_fixture_in_xlsx_and_csv() {
     );
 
     let csv = csv_zip(
-        &app.export_file(&acct.token, &body("csv", json!({"delimiter": ";"})))
+        &app.export_file(token, &body("csv", json!({"delimiter": ";"})))
             .await,
         b';',
     );
@@ -370,6 +364,18 @@ async fn the_six_templates_match_the_hand_worked_fixture_in_xlsx_and_csv() {
         );
         assert_eq!(got, whole_numbers(want), "csv {key}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_six_templates_match_the_hand_worked_fixture_in_xlsx_and_csv() {
+    let app = TestApp::spawn().await;
+    let acct = app.account("Inbox", "America/Santiago", "vip", "es").await;
+    let (ana, ventas) = fixture(&app.pool, acct.id).await;
+    // Another account with same-named users and sites, and conversations in the range.
+    let other = app.account("Otra", "America/Santiago", "vip", "es").await;
+    fixture(&app.pool, other.id).await;
+
+    check_templates(&app, &acct.token).await;
 
     // Filters: Ana's conversations on WA Ventas only (c1 and c2), named in the summary.
     let sheets = xlsx(

@@ -6,6 +6,7 @@ mod bot_fixture;
 mod bot_reports;
 mod bot_rollups;
 mod cli;
+mod conversation_rollups;
 mod conversations;
 mod fixture;
 mod global_report;

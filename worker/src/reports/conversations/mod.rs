@@ -6,6 +6,7 @@
 
 pub mod labels;
 pub mod query;
+pub mod rollup;
 
 use chrono::Timelike;
 use exportd_core::{
@@ -16,7 +17,7 @@ use futures::future::BoxFuture;
 
 use self::{
     labels::{Labels, labels},
-    query::{Data, Scope},
+    query::Data,
 };
 use super::{Job, Report};
 use crate::render::{Cell, ChartKind, ChartSpec, Row, Section};
@@ -61,26 +62,44 @@ impl Report for Conversations {
         Box::pin(async move {
             let Job {
                 pool,
+                rollups,
                 meta,
                 sink,
                 progress,
-                ..
             } = job;
-            let (from, to) = meta.range.utc_bounds();
-            let scope = Scope {
-                account_id: meta.account.id,
-                from,
-                to,
-                sites: meta.options.sites.as_deref(),
-                owners: meta.options.owners.as_deref(),
-                tz: meta.range.tz.name(),
-            };
-            let data = query::read_all(&pool, &scope).await?;
+            let account = meta.account.id;
+            let (figures, sites, users) = tokio::try_join!(
+                rollup::read(
+                    &pool,
+                    rollups,
+                    account,
+                    &meta.range,
+                    meta.options.sites.as_deref(),
+                    meta.options.owners.as_deref(),
+                ),
+                site_names(&pool, account),
+                super::user_names(&pool, account),
+            )?;
+            let data = figures.0.data(&sites, users);
             progress(0.5);
             let sections = sections(&data, meta.account.locale);
             super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
+}
+
+/// The channel and name of each of the account's sites, by id.
+async fn site_names(
+    pool: &sqlx::PgPool,
+    account_id: i64,
+) -> Result<std::collections::HashMap<i64, (String, String)>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT id, channel, name FROM sites WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, c, n)| (id, (c, n))).collect())
 }
 
 /// Rows named by a user (owner or assignee): by name, the unnamed group last.

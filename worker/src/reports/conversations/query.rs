@@ -1,56 +1,277 @@
-//! The six templates' figures, each one aggregate over the same conversations: chats of the
+//! The six templates' figures as sums that add up: per site, per owner (with its distinct
+//! contacts themselves), per local hour and per user, over the conversations of the
 //! account whose `started_at` is in the range, of the chosen sites, whose contact has one
-//! of the chosen owners. All six run at once on the pool; every query is scoped by
-//! `account_id`.
+//! of the chosen owners. The same four queries read the source for a report and build a
+//! day of rollups ([`super::rollup`]); the averages are computed once, from the sums, in
+//! [`Figures::data`]. Every query is scoped by `account_id`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use sqlx::{AssertSqlSafe, PgPool, postgres::PgRow};
+use chrono::NaiveDateTime;
 
-/// The conversations every template reads (`$1` account, `[$2, $3)` the range, `$4` sites
-/// or NULL, `$5` owners or NULL).
-const BASE: &str = "WITH c AS (
+/// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
+/// the sites `sites` and the owners `owners` (SQL expressions of type `int8[]`, NULL for all).
+fn base(sites: &str, owners: &str) -> String {
+    format!(
+        "WITH c AS (
     SELECT ch.site_id, ch.contact_id, ch.started_at, ch.closed_at, ch.accepted_by,
            ch.msgs_in, ch.msgs_out, ch.first_client_msg_at AS fc, ch.first_agent_msg_at AS fa,
            ch.first_bot_msg_at AS fb, ct.owner_id
       FROM chats ch
       LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1
      WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
-       AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
-       AND ($5::int8[] IS NULL OR ct.owner_id = ANY($5)))";
+       AND ({sites}::int8[] IS NULL OR ch.site_id = ANY({sites}))
+       AND ({owners}::int8[] IS NULL OR ct.owner_id = ANY({owners})))"
+    )
+}
 
-const OPEN_CLOSED: &str = "SELECT count(*), count(*) FILTER (WHERE closed_at IS NULL),
-       count(*) FILTER (WHERE closed_at IS NOT NULL) FROM c";
+/// Conversations per site.
+const SITES: &str = "SELECT site_id, count(*)::int8 FROM c GROUP BY 1";
 
-const BY_SITE: &str =
-    "SELECT c.site_id, coalesce(s.channel, ''), coalesce(s.name, '#' || c.site_id), count(*)
-  FROM c LEFT JOIN sites s ON s.id = c.site_id AND s.account_id = $1
- GROUP BY c.site_id, s.channel, s.name";
+/// Microseconds from the client's first message to `$x`.
+macro_rules! us {
+    ($x:literal) => {
+        concat!("(extract(epoch FROM ", $x, " - fc) * 1000000)::int8")
+    };
+}
 
-/// Per owner, and (the NULL-grouped row flagged `true`) over all.
-const RECURRENCE: &str =
-    "SELECT owner_id, grouping(owner_id) = 1, count(DISTINCT contact_id), count(*)
-  FROM c GROUP BY GROUPING SETS ((owner_id), ())";
+/// Per owner: conversations, distinct contacts (sorted), and each first response's sum (µs)
+/// and count over the conversations with both instants and a difference ≥ 0; the overall
+/// one takes the earlier of the two replies (`least` skips a missing one).
+const OWNERS: &str = concat!(
+    "SELECT owner_id, count(*)::int8,
+       coalesce(array_agg(DISTINCT contact_id ORDER BY contact_id) FILTER (WHERE contact_id IS NOT NULL), '{}'),
+       coalesce(sum(",
+    us!("fa"),
+    ") FILTER (WHERE fa >= fc), 0)::int8, count(*) FILTER (WHERE fa >= fc),
+       coalesce(sum(",
+    us!("fb"),
+    ") FILTER (WHERE fb >= fc), 0)::int8, count(*) FILTER (WHERE fb >= fc),
+       coalesce(sum(",
+    us!("least(fa, fb)"),
+    ") FILTER (WHERE least(fa, fb) >= fc), 0)::int8,
+       count(*) FILTER (WHERE least(fa, fb) >= fc)
+  FROM c GROUP BY 1"
+);
 
-/// `$6` the timezone.
-const PER_HOUR: &str = "SELECT date_trunc('hour', started_at AT TIME ZONE $6), count(*)
-  FROM c GROUP BY 1 ORDER BY 1";
+/// Conversations per local hour (`$6` the timezone).
+const HOURS: &str = "SELECT date_trunc('hour', started_at AT TIME ZONE $6), count(*)::int8
+  FROM c GROUP BY 1";
 
-const BY_USER: &str = "SELECT accepted_by, count(*) FILTER (WHERE closed_at IS NULL),
-       count(*) FILTER (WHERE closed_at IS NOT NULL), avg(msgs_in)::float8, avg(msgs_out)::float8
-  FROM c GROUP BY accepted_by";
+/// Per user: open, closed, messages received, messages sent.
+const USERS: &str = "SELECT accepted_by, count(*) FILTER (WHERE closed_at IS NULL),
+       count(*) FILTER (WHERE closed_at IS NOT NULL), sum(msgs_in)::int8, sum(msgs_out)::int8
+  FROM c GROUP BY 1";
 
-/// Each average over the conversations with both instants and a difference ≥ 0; the
-/// overall one takes the earlier of the two replies (`least` skips a missing one).
-const RESPONSE: &str = "SELECT owner_id, grouping(owner_id) = 1, count(*),
-       (avg(extract(epoch FROM fa - fc)) FILTER (WHERE fa >= fc))::float8,
-       (avg(extract(epoch FROM fb - fc)) FILTER (WHERE fb >= fc))::float8,
-       (avg(extract(epoch FROM least(fa, fb) - fc)) FILTER (WHERE least(fa, fb) >= fc))::float8
-  FROM c GROUP BY GROUPING SETS ((owner_id), ())";
+/// The four source queries of a report: `$4` sites, `$5` owners, `$6` the timezone (hours).
+pub static READ: LazyLock<[String; 4]> = LazyLock::new(|| {
+    let b = base("$4", "$5");
+    [SITES, OWNERS, HOURS, USERS].map(|q| format!("{b} {q}"))
+});
 
-/// What the report reads.
-#[derive(Debug, Default)]
+/// A day's rollup rows from the same queries over every site and owner (`$1` account,
+/// `[$2, $3)` the day, `$4` series, `$5` day number; `$6` the timezone, hours only).
+pub static BUILD_DAY: LazyLock<[String; 4]> = LazyLock::new(|| {
+    let b = base("NULL", "NULL");
+    let insert = |table: &str, cols: &str, q: &str| {
+        format!(
+            "{b} INSERT INTO {table} (series_id, level, block, {cols}) SELECT $4, 0, $5, r.* FROM ({q}) r"
+        )
+    };
+    [
+        insert("rollup_conv_sites", "site_id, chats", SITES),
+        insert(
+            "rollup_conv_owners",
+            "owner_id, chats, contacts, manual_us, manual_n, auto_us, auto_n, first_us, first_n",
+            OWNERS,
+        ),
+        insert("rollup_conv_hours", "hour, chats", HOURS),
+        insert(
+            "rollup_conv_users",
+            "user_id, open, closed, msgs_in, msgs_out",
+            USERS,
+        ),
+    ]
+});
+
+/// A sum and the count it is over; its average in seconds when it is over microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mean {
+    pub sum: i64,
+    pub n: i64,
+}
+
+impl Mean {
+    fn add(&mut self, o: Mean) {
+        self.sum += o.sum;
+        self.n += o.n;
+    }
+
+    fn avg(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum as f64 / self.n as f64)
+    }
+
+    fn avg_secs(&self) -> Option<f64> {
+        self.avg().map(|us| us / 1e6)
+    }
+}
+
+/// One owner's conversations, contacts and first responses (manual, automatic, overall).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub chats: i64,
+    /// Sorted and distinct once [`Figures::finish`] ran.
+    pub contacts: Vec<i64>,
+    pub response: [Mean; 3],
+}
+
+/// One user's open and closed conversations and messages received and sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct User {
+    pub open: i64,
+    pub closed: i64,
+    pub msgs_in: i64,
+    pub msgs_out: i64,
+}
+
+/// What a query row of [`OWNERS`] (and of `rollup_conv_owners`) gives.
+pub type OwnerRow = (Option<i64>, i64, Vec<i64>, i64, i64, i64, i64, i64, i64);
+/// What a query row of [`USERS`] gives.
+pub type UserRow = (Option<i64>, i64, i64, i64, i64);
+
+/// The templates' sums over some days; those of several runs of days add up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub sites: BTreeMap<Option<i64>, i64>,
+    pub owners: BTreeMap<Option<i64>, Owner>,
+    pub hours: BTreeMap<NaiveDateTime, i64>,
+    pub users: BTreeMap<Option<i64>, User>,
+}
+
+impl Figures {
+    pub fn add_sites(&mut self, rows: Vec<(Option<i64>, i64)>) {
+        for (site, n) in rows {
+            *self.sites.entry(site).or_default() += n;
+        }
+    }
+
+    pub fn add_owners(&mut self, rows: Vec<OwnerRow>) {
+        for (owner, chats, contacts, mu, mn, au, an, fu, f_n) in rows {
+            let o = self.owners.entry(owner).or_default();
+            o.chats += chats;
+            o.contacts.extend(contacts);
+            for (m, (sum, n)) in o.response.iter_mut().zip([(mu, mn), (au, an), (fu, f_n)]) {
+                m.add(Mean { sum, n });
+            }
+        }
+    }
+
+    pub fn add_hours(&mut self, rows: Vec<(NaiveDateTime, i64)>) {
+        for (hour, n) in rows {
+            *self.hours.entry(hour).or_default() += n;
+        }
+    }
+
+    pub fn add_users(&mut self, rows: Vec<UserRow>) {
+        for (user, open, closed, msgs_in, msgs_out) in rows {
+            let u = self.users.entry(user).or_default();
+            u.open += open;
+            u.closed += closed;
+            u.msgs_in += msgs_in;
+            u.msgs_out += msgs_out;
+        }
+    }
+
+    /// Makes each owner's contacts a set: runs of days share contacts.
+    pub fn finish(mut self) -> Self {
+        for o in self.owners.values_mut() {
+            o.contacts.sort_unstable();
+            o.contacts.dedup();
+        }
+        self
+    }
+
+    /// The sheets' figures; `sites` names each site (channel, name), `users` each user.
+    pub fn data(
+        &self,
+        sites: &HashMap<i64, (String, String)>,
+        users: HashMap<i64, String>,
+    ) -> Data {
+        let (open, closed) = self
+            .users
+            .values()
+            .fold((0, 0), |(o, c), u| (o + u.open, c + u.closed));
+        let by_site = self
+            .sites
+            .iter()
+            .map(|(&id, &n)| {
+                let (channel, name) =
+                    id.and_then(|id| sites.get(&id).cloned())
+                        .unwrap_or_else(|| {
+                            (
+                                String::new(),
+                                id.map(|id| format!("#{id}")).unwrap_or_default(),
+                            )
+                        });
+                (id, channel, name, n)
+            })
+            .collect();
+        let mut all_contacts: Vec<i64> = Vec::new();
+        let mut total = Owner::default();
+        let mut recurrence = Vec::new();
+        let mut response = Vec::new();
+        for (&id, o) in &self.owners {
+            recurrence.push((id, false, o.contacts.len() as i64, o.chats));
+            response.push(response_row(id, false, o));
+            all_contacts.extend(&o.contacts);
+            total.chats += o.chats;
+            for (t, m) in total.response.iter_mut().zip(o.response) {
+                t.add(m);
+            }
+        }
+        all_contacts.sort_unstable();
+        all_contacts.dedup();
+        recurrence.push((None, true, all_contacts.len() as i64, total.chats));
+        response.push(response_row(None, true, &total));
+        let by_user = self
+            .users
+            .iter()
+            .map(|(&id, u)| {
+                let n = u.open + u.closed;
+                let avg = |sum| Mean { sum, n }.avg();
+                (id, u.open, u.closed, avg(u.msgs_in), avg(u.msgs_out))
+            })
+            .collect();
+        Data {
+            open_closed: (open + closed, open, closed),
+            by_site,
+            recurrence,
+            per_hour: self.hours.iter().map(|(&h, &n)| (h, n)).collect(),
+            by_user,
+            response,
+            users,
+        }
+    }
+}
+
+fn response_row(id: Option<i64>, total: bool, o: &Owner) -> ResponseRow {
+    let [m, a, f] = o.response.map(|m| m.avg_secs());
+    (id, total, o.chats, m, a, f)
+}
+
+/// Owner, is-total, conversations, manual, automatic, overall (seconds).
+pub type ResponseRow = (
+    Option<i64>,
+    bool,
+    i64,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
+/// What the sheets are made of.
+#[derive(Debug, Default, PartialEq)]
 pub struct Data {
     /// Received, open, closed.
     pub open_closed: (i64, i64, i64),
@@ -62,71 +283,7 @@ pub struct Data {
     pub per_hour: Vec<(NaiveDateTime, i64)>,
     /// User, open, closed, average messages in, out.
     pub by_user: Vec<(Option<i64>, i64, i64, Option<f64>, Option<f64>)>,
-    /// Owner, is-total, conversations, manual, automatic, overall (seconds).
-    pub response: Vec<(
-        Option<i64>,
-        bool,
-        i64,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-    )>,
+    pub response: Vec<ResponseRow>,
     /// Names of the account's users, by id.
     pub users: HashMap<i64, String>,
-}
-
-/// What a query reads: account, range, filters, timezone.
-pub struct Scope<'a> {
-    pub account_id: i64,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub sites: Option<&'a [i64]>,
-    pub owners: Option<&'a [i64]>,
-    pub tz: &'a str,
-}
-
-/// Runs one template's aggregate; `with_tz` binds the timezone as `$6`.
-async fn read<T>(
-    pool: &PgPool,
-    scope: &Scope<'_>,
-    sql: &str,
-    with_tz: bool,
-) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
-{
-    let q = sqlx::query_as::<_, T>(AssertSqlSafe(format!("{BASE} {sql}")))
-        .bind(scope.account_id)
-        .bind(scope.from)
-        .bind(scope.to)
-        .bind(scope.sites)
-        .bind(scope.owners);
-    if with_tz {
-        q.bind(scope.tz).fetch_all(pool).await
-    } else {
-        q.fetch_all(pool).await
-    }
-}
-
-/// Reads the six templates' figures at once.
-pub async fn read_all(pool: &PgPool, scope: &Scope<'_>) -> Result<Data, sqlx::Error> {
-    let names = super::super::user_names(pool, scope.account_id);
-    let (open_closed, by_site, recurrence, per_hour, by_user, response, names) = tokio::try_join!(
-        read::<(i64, i64, i64)>(pool, scope, OPEN_CLOSED, false),
-        read(pool, scope, BY_SITE, false),
-        read(pool, scope, RECURRENCE, false),
-        read(pool, scope, PER_HOUR, true),
-        read(pool, scope, BY_USER, false),
-        read(pool, scope, RESPONSE, false),
-        names,
-    )?;
-    Ok(Data {
-        open_closed: open_closed.first().copied().unwrap_or_default(),
-        by_site,
-        recurrence,
-        per_hour,
-        by_user,
-        response,
-        users: names,
-    })
 }

@@ -1,5 +1,5 @@
 //! Writing rollup rows: a day's rows of every kind that has rollups (global, steps,
-//! agents_activity, sessions) from the source tables, a block's from its two children, and
+//! agents_activity, sessions, conversations) from the source tables, a block's from its two children, and
 //! deleting the rows of blocks and series that are gone. Each write is a short transaction
 //! of its own; independent ones run two at a time.
 
@@ -9,11 +9,12 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use super::days_bounds;
 use crate::reports::{
-    agents_activity::rollup as agents, global::cells, sessions::rollup as sessions, steps,
+    agents_activity::rollup as agents, conversations, global::cells, sessions::rollup as sessions,
+    steps,
 };
 
 /// Every table of rollup rows, keyed by (series, level, block).
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 12] = [
     "rollup_cells",
     "rollup_presence",
     "rollup_steps",
@@ -22,6 +23,10 @@ const TABLES: [&str; 8] = [
     "rollup_sessions",
     "rollup_session_hours",
     "rollup_session_days",
+    "rollup_conv_sites",
+    "rollup_conv_owners",
+    "rollup_conv_hours",
+    "rollup_conv_users",
 ];
 
 /// The rows of a series whose blocks are gone.
@@ -136,6 +141,9 @@ pub(super) async fn build_day(
         agents::BUILD_DAY_CHATS.as_str(),
         agents::BUILD_DAY_MESSAGES,
         sessions::BUILD_DAY_SESSIONS.as_str(),
+        conversations::query::BUILD_DAY[0].as_str(),
+        conversations::query::BUILD_DAY[1].as_str(),
+        conversations::query::BUILD_DAY[3].as_str(),
     ] {
         sqlx::query(AssertSqlSafe(sql))
             .bind(account_id)
@@ -147,7 +155,11 @@ pub(super) async fn build_day(
             .await?;
     }
     // The same, `$6` the timezone of local hours and dates.
-    for sql in [&*sessions::BUILD_DAY_HOURS, &*sessions::BUILD_DAY_TRAFFIC] {
+    for sql in [
+        &*sessions::BUILD_DAY_HOURS,
+        &*sessions::BUILD_DAY_TRAFFIC,
+        &conversations::query::BUILD_DAY[2],
+    ] {
         sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(account_id)
             .bind(from)
@@ -191,7 +203,10 @@ pub(super) async fn build_block(
         agents::BUILD_BLOCK_MESSAGES,
         sessions::BUILD_BLOCK[0],
         sessions::BUILD_BLOCK[1],
-    ] {
+    ]
+    .into_iter()
+    .chain(conversations::rollup::BUILD_BLOCK)
+    {
         sqlx::query(AssertSqlSafe(sql))
             .bind(series)
             .bind(level)

@@ -1,0 +1,133 @@
+//! Reading the conversation templates from rollup blocks for closed days where valid ones
+//! exist (see [`crate::reports::rollup`]), from the source tables elsewhere. Blocks hold
+//! the sums of [`super::query`] over every site and owner, so they serve reports that are
+//! not narrowed by `sites` or `owners`; a narrowed report reads the source alone. Counts
+//! and microseconds add up across blocks; distinct contacts do not, so blocks keep the
+//! contacts themselves and the read takes their union.
+
+use chrono::NaiveDateTime;
+use exportd_core::domain::DateRange;
+use sqlx::{AssertSqlSafe, PgPool};
+
+use super::query::{Figures, OwnerRow, READ, UserRow};
+use crate::reports::rollup::{self, Cover};
+
+/// A block's rows from its two children (`$1` series, `$2` level, `$3` block). An owner's
+/// contacts are the union of its children's; a child's sums count once, on the first of
+/// its contacts (or on its only row when it has none).
+pub const BUILD_BLOCK: [&str; 4] = [
+    "INSERT INTO rollup_conv_sites (series_id, level, block, site_id, chats)
+     SELECT $1, $2, $3, site_id, sum(chats)::int8
+       FROM rollup_conv_sites
+      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      GROUP BY site_id",
+    "INSERT INTO rollup_conv_owners (series_id, level, block, owner_id, chats, contacts,
+                                     manual_us, manual_n, auto_us, auto_n, first_us, first_n)
+     SELECT $1, $2, $3, t.owner_id, sum(t.chats) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            coalesce(array_agg(DISTINCT u.x ORDER BY u.x) FILTER (WHERE u.x IS NOT NULL), '{}'),
+            sum(t.manual_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            sum(t.manual_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            sum(t.auto_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            sum(t.auto_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            sum(t.first_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
+            sum(t.first_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8
+       FROM rollup_conv_owners t
+       LEFT JOIN LATERAL unnest(t.contacts) WITH ORDINALITY AS u (x, i) ON true
+      WHERE t.series_id = $1 AND t.level = $2 - 1 AND t.block IN ($3 * 2, $3 * 2 + 1)
+      GROUP BY t.owner_id",
+    "INSERT INTO rollup_conv_hours (series_id, level, block, hour, chats)
+     SELECT $1, $2, $3, hour, sum(chats)::int8
+       FROM rollup_conv_hours
+      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      GROUP BY hour",
+    "INSERT INTO rollup_conv_users (series_id, level, block, user_id, open, closed, msgs_in, msgs_out)
+     SELECT $1, $2, $3, user_id, sum(open)::int8, sum(closed)::int8, sum(msgs_in)::int8,
+            sum(msgs_out)::int8
+       FROM rollup_conv_users
+      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      GROUP BY user_id",
+];
+
+/// The rows of blocks `unnest($2 levels, $3 blocks)` of series `$1`.
+const IN_BLOCKS: &str = "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
+     ON t.level = b.level AND t.block = b.block
+  WHERE t.series_id = $1";
+
+/// What a read of some days gives, per site, owner, hour and user.
+type Parts = (
+    Vec<(Option<i64>, i64)>,
+    Vec<OwnerRow>,
+    Vec<(NaiveDateTime, i64)>,
+    Vec<UserRow>,
+);
+
+/// Reads the figures of account `account_id` in `range` (conversations of `sites` and of
+/// contacts of `owners`, or all), from rollups where `rollups`, the report is not narrowed
+/// and valid blocks exist. Returns them and how they were read.
+pub async fn read(
+    pool: &PgPool,
+    rollups: bool,
+    account_id: i64,
+    range: &DateRange,
+    sites: Option<&[i64]>,
+    owners: Option<&[i64]>,
+) -> Result<(Figures, Cover), sqlx::Error> {
+    let whole = rollups && sites.is_none() && owners.is_none();
+    let (series, cover) = rollup::plan_range(pool, whole, account_id, range).await?;
+    let tz = range.tz.name();
+    let raw = cover.raw.iter().map(|&(a, b)| async move {
+        let (from, to) = rollup::days_bounds(a, b, range.tz);
+        macro_rules! read {
+            ($i:literal) => {
+                sqlx::query_as(AssertSqlSafe(READ[$i].as_str()))
+                    .bind(account_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(sites)
+                    .bind(owners)
+            };
+        }
+        let parts: Parts = tokio::try_join!(
+            read!(0).fetch_all(pool),
+            read!(1).fetch_all(pool),
+            read!(2).bind(tz).fetch_all(pool),
+            read!(3).fetch_all(pool),
+        )?;
+        Ok::<_, sqlx::Error>(parts)
+    });
+    let mut parts = futures::future::try_join_all(raw).await?;
+    if let (Some(series), false) = (series, cover.blocks.is_empty()) {
+        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        macro_rules! read {
+            ($sql:expr) => {
+                sqlx::query_as(AssertSqlSafe(format!($sql, IN_BLOCKS)))
+                    .bind(series)
+                    .bind(&levels)
+                    .bind(&blocks)
+                    .fetch_all(pool)
+            };
+        }
+        parts.push(tokio::try_join!(
+            read!("SELECT t.site_id, sum(t.chats)::int8 FROM rollup_conv_sites t {} GROUP BY 1"),
+            read!(
+                "SELECT t.owner_id, t.chats, t.contacts, t.manual_us, t.manual_n, t.auto_us,
+                        t.auto_n, t.first_us, t.first_n
+                   FROM rollup_conv_owners t {}"
+            ),
+            read!("SELECT t.hour, sum(t.chats)::int8 FROM rollup_conv_hours t {} GROUP BY 1"),
+            read!(
+                "SELECT t.user_id, sum(t.open)::int8, sum(t.closed)::int8, sum(t.msgs_in)::int8,
+                        sum(t.msgs_out)::int8
+                   FROM rollup_conv_users t {} GROUP BY 1"
+            ),
+        )?);
+    }
+    let mut figures = Figures::default();
+    for (s, o, h, u) in parts {
+        figures.add_sites(s);
+        figures.add_owners(o);
+        figures.add_hours(h);
+        figures.add_users(u);
+    }
+    Ok((figures.finish(), cover))
+}
