@@ -35,7 +35,7 @@ async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narr
     let (source, raw) = steps::read(&app.pool, false, account, range, sites)
         .await
         .unwrap();
-    assert_eq!(raw.raw_days() as i64, range.days() as i64);
+    assert_eq!(raw.raw_days() as i64, range.days());
     assert!(!source.is_empty(), "{range:?} has steps");
     assert_eq!(rolled, source, "steps {range:?} {sites:?}: {cover:?}");
     if let Some(sites) = sites {

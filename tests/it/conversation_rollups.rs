@@ -39,7 +39,7 @@ async fn read(
 async fn same(app: &TestApp, account: i64, range: &DateRange) -> i32 {
     let (rolled, cover) = read(app, true, account, range, (None, None)).await;
     let (source, raw) = read(app, false, account, range, (None, None)).await;
-    assert_eq!(raw.raw_days() as i64, range.days() as i64);
+    assert_eq!(raw.raw_days() as i64, range.days());
     assert!(
         source
             .owners

@@ -114,10 +114,13 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
     app.wait_finished(&acct.token, id).await;
     all_sent(&app, id, 60).await;
 
-    let s = seen.lock().unwrap();
-    assert_eq!(s.calls, 3);
-    assert_eq!(s.accepted.len(), 1, "exactly one accepted delivery");
-    let (headers, raw) = &s.accepted[0];
+    let (calls, accepted) = {
+        let s = seen.lock().unwrap();
+        (s.calls, s.accepted.clone())
+    };
+    assert_eq!(calls, 3);
+    assert_eq!(accepted.len(), 1, "exactly one accepted delivery");
+    let (headers, raw) = &accepted[0];
     // Verified as a receiver would, with the specification's published libraries: the
     // Rust one here, the Python one (PyPI `standardwebhooks`) in another process.
     let wh = standardwebhooks::Webhook::new(&secret).unwrap();
@@ -144,7 +147,6 @@ async fn a_webhook_receiver_failing_twice_gets_exactly_one_accepted_signed_deliv
             .unwrap()
             .contains(&format!("/v1/exports/{id}/download?kid="))
     );
-    drop(s);
     let log: Vec<bool> = sqlx::query_scalar(
         "SELECT a.ok FROM notification_attempts a JOIN notifications n ON n.id = a.notification_id WHERE n.export_id = $1 ORDER BY a.id",
     )

@@ -107,7 +107,7 @@ async fn sign_in(c: &Client, base: &str, token: &str) {
         .send_keys(token)
         .await
         .unwrap();
-    click(&c, Locator::Css("form button[type=submit]")).await;
+    click(c, Locator::Css("form button[type=submit]")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

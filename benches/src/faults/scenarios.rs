@@ -328,7 +328,7 @@ async fn webhook_500(stage: Stage, outage: Duration) -> anyhow::Result<Outcome> 
     })
 }
 
-/// 7. `n` exports requested by 100 accounts, account after account, by 32 clients, with 4
+/// Scenario 7: `n` exports requested by 100 accounts, account after account, by 32 clients, with 4
 /// workers: POST latency, and whether accounts share the workers fairly.
 async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
     use futures::StreamExt;

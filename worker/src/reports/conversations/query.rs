@@ -260,6 +260,9 @@ fn response_row(id: Option<i64>, total: bool, o: &Owner) -> ResponseRow {
     (id, total, o.chats, m, a, f)
 }
 
+/// User, open, closed, average messages in, out.
+pub type ByUser = (Option<i64>, i64, i64, Option<f64>, Option<f64>);
+
 /// Owner, is-total, conversations, manual, automatic, overall (seconds).
 pub type ResponseRow = (
     Option<i64>,
@@ -282,7 +285,7 @@ pub struct Data {
     /// Local hour, conversations.
     pub per_hour: Vec<(NaiveDateTime, i64)>,
     /// User, open, closed, average messages in, out.
-    pub by_user: Vec<(Option<i64>, i64, i64, Option<f64>, Option<f64>)>,
+    pub by_user: Vec<ByUser>,
     pub response: Vec<ResponseRow>,
     /// Names of the account's users, by id.
     pub users: HashMap<i64, String>,
