@@ -97,7 +97,7 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
         crate::global_report::build_rollups(&ctx).await?;
         let (_, cover) = rollup::plan_range(&ctx.pool, true, account_id, &range).await?;
         println!(
-            "rollups (for global, steps, agents_activity, sessions): {} of {} days in {} blocks, {} days from the source tables",
+            "rollups (for global, steps, agents_activity, sessions, conversations): {} of {} days in {} blocks, {} days from the source tables",
             range.days() as i32 - cover.raw_days(),
             range.days(),
             cover.blocks.len(),
