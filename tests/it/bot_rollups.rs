@@ -4,7 +4,6 @@
 //! messages and their chats; and the hand-worked bot fixture must come out the same when its
 //! days are read from rollups.
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
@@ -16,12 +15,8 @@ use crate::{
     bot_fixture::two_accounts,
     bot_reports::{check_agents_activity, check_sessions, check_steps},
     harness::TestApp,
-    rollups::settle,
+    rollups::{day, one, settle},
 };
-
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
 
 /// Narrowing options of a read: sites, agents.
 type Narrow<'a> = (Option<&'a [i64]>, Option<&'a [i64]>);
@@ -80,14 +75,6 @@ async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narr
     cover.raw_days()
 }
 
-async fn one(app: &TestApp, sql: &str, account: i64) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(account)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bot_rollups_equal_the_source_through_late_writes() {
     let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false")]).await;
@@ -121,13 +108,13 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
     };
     let whole = range("2026-08-12", "2026-09-25");
     let site = one(
-        &app,
+        &app.pool,
         "SELECT min(id) FROM sites WHERE account_id = $1",
         acct,
     )
     .await;
     let agent = one(
-        &app,
+        &app.pool,
         "SELECT min(accepted_by) FROM chats WHERE account_id = $1",
         acct,
     )
@@ -200,7 +187,7 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
         assert_eq!(r.rows_affected(), 1, "{sql}");
     }
     let marks = one(
-        &app,
+        &app.pool,
         "SELECT count(*) FROM rollup_marks WHERE account_id = $1",
         acct,
     )

@@ -3,7 +3,6 @@
 //! after late writes to chats and to their contacts' owners; narrowed reports read the
 //! source; and the hand-worked fixture comes out the same when its days are rolled up.
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
@@ -15,12 +14,8 @@ use exportd_worker::reports::{
 use crate::{
     conversations::{check_templates, fixture},
     harness::TestApp,
-    rollups::settle,
+    rollups::{day, one, settle},
 };
-
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
 
 async fn read(
     app: &TestApp,
@@ -53,14 +48,6 @@ async fn same(app: &TestApp, account: i64, range: &DateRange) -> i32 {
     assert!(!source.hours.is_empty() && !source.sites.is_empty());
     assert_eq!(rolled, source, "{range:?}: {cover:?}");
     cover.raw_days()
-}
-
-async fn one(app: &TestApp, sql: &str, account: i64) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(account)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -102,13 +89,13 @@ async fn conversation_rollups_equal_the_source_through_late_writes() {
         range("2026-09-06", "2026-09-06"),
     ];
     let site = one(
-        &app,
+        &app.pool,
         "SELECT min(id) FROM sites WHERE account_id = $1",
         acct,
     )
     .await;
     let owner = one(
-        &app,
+        &app.pool,
         "SELECT min(owner_id) FROM contacts WHERE account_id = $1",
         acct,
     )
@@ -178,14 +165,14 @@ async fn conversation_rollups_equal_the_source_through_late_writes() {
     }
     // A contact's name is not its owner: it leaves no mark.
     let marks = "SELECT count(*) FROM rollup_marks WHERE account_id = $1";
-    let n = one(&app, marks, acct).await;
+    let n = one(&app.pool, marks, acct).await;
     assert!(n >= 9, "each late write leaves a mark: {n}");
     sqlx::query("UPDATE contacts SET name = 'Otro nombre' WHERE account_id = $1")
         .bind(acct)
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(one(&app, marks, acct).await, n);
+    assert_eq!(one(&app.pool, marks, acct).await, n);
 
     let (after, _) = read(&app, false, acct, &whole, (None, None)).await;
     for (what, changed) in [

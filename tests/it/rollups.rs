@@ -19,7 +19,7 @@ use crate::{
     sheets,
 };
 
-fn day(s: &str) -> NaiveDate {
+pub fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
@@ -73,7 +73,8 @@ async fn marks(pool: &PgPool, account: i64) -> i64 {
     .await
 }
 
-async fn one(pool: &PgPool, sql: &str, account: i64) -> i64 {
+/// One `int8` a query of account `$1` gives.
+pub async fn one(pool: &PgPool, sql: &str, account: i64) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(account)
         .fetch_one(pool)
