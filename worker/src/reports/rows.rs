@@ -13,6 +13,8 @@ pub enum Step {
     /// A section whose rows follow.
     Begin(SectionSpec),
     Row(Row),
+    /// Rows in file order, handed over together (see [`BATCH`]).
+    Rows(Vec<Row>),
     /// A small section built whole.
     Whole(Section, Vec<ChartSpec>),
     /// Every row was read: the file may be finished. Without it the renderer stops with
@@ -26,14 +28,19 @@ pub enum Step {
 #[error("the renderer stopped")]
 pub struct RendererStopped;
 
-/// Rows in flight between the query and the file.
-const BUFFER: usize = 1024;
+/// Batches in flight between the query and the file.
+const BUFFER: usize = 4;
+/// Rows handed to the renderer at once: one channel hand-over (and at most one thread
+/// wake-up) per batch, not per row.
+const BATCH: usize = 256;
 /// How often progress is told, in rows.
 const TELL_EVERY: u64 = 5_000;
 
 /// The file being written: its summary is down, sections and rows follow.
 pub struct Writer {
     tx: mpsc::Sender<Step>,
+    /// Rows not yet handed over.
+    batch: Vec<Row>,
     renderer: tokio::task::JoinHandle<Result<(), RenderError>>,
 }
 
@@ -60,41 +67,76 @@ impl Writer {
                 let Some(step) = rx.blocking_recv() else {
                     return Err(RenderError::Incomplete);
                 };
-                match step {
+                let batch = match step {
                     Step::End => {
                         // Every row is in the file; what follows is finishing it.
                         progress((rows as f64 / estimate.max(1) as f64).min(0.99));
                         break;
                     }
-                    Step::Begin(spec) => sink.begin(spec)?,
-                    Step::Row(row) => {
-                        sink.row(&row)?;
-                        rows += 1;
-                        if rows.is_multiple_of(TELL_EVERY) {
-                            progress((rows as f64 / estimate.max(1) as f64).min(0.99));
-                        }
+                    Step::Begin(spec) => {
+                        sink.begin(spec)?;
+                        continue;
                     }
-                    Step::Whole(section, charts) => write_section(&mut *sink, &section, &charts)?,
+                    Step::Whole(section, charts) => {
+                        write_section(&mut *sink, &section, &charts)?;
+                        continue;
+                    }
+                    Step::Row(row) => vec![row],
+                    Step::Rows(batch) => batch,
+                };
+                for row in &batch {
+                    sink.row(row)?;
+                    rows += 1;
+                    if rows.is_multiple_of(TELL_EVERY) {
+                        progress((rows as f64 / estimate.max(1) as f64).min(0.99));
+                    }
                 }
             }
             sink.finish()?;
             progress(1.0);
             Ok(())
         });
-        Ok(Writer { tx, renderer })
+        Ok(Writer {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+            renderer,
+        })
     }
 
-    /// Hands a step to the renderer; fails when the renderer stopped (on an error, which
-    /// [`Writer::finish`] reports).
-    pub async fn send(&self, step: Step) -> anyhow::Result<()> {
-        self.tx.send(step).await.map_err(|_| RendererStopped.into())
+    /// Hands a step to the renderer, rows by batches of [`BATCH`]; fails when the renderer
+    /// stopped (on an error, which [`Writer::finish`] reports).
+    pub async fn send(&mut self, step: Step) -> anyhow::Result<()> {
+        match step {
+            Step::Row(row) => {
+                self.batch.push(row);
+                if self.batch.len() < BATCH {
+                    return Ok(());
+                }
+                self.flush().await
+            }
+            step => {
+                self.flush().await?;
+                self.tx.send(step).await.map_err(|_| RendererStopped.into())
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.tx
+            .send(Step::Rows(batch))
+            .await
+            .map_err(|_| RendererStopped.into())
     }
 
     /// Ends the file; `read` is how reading ended, and a reading error wins.
-    pub async fn finish(self, read: anyhow::Result<()>) -> anyhow::Result<()> {
+    pub async fn finish(mut self, read: anyhow::Result<()>) -> anyhow::Result<()> {
         if read.is_ok() {
             // Fails only when the renderer stopped, whose error is reported below.
-            let _ = self.tx.send(Step::End).await;
+            let _ = self.send(Step::End).await;
         }
         drop(self.tx);
         let rendered = self.renderer.await;

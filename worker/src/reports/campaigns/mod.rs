@@ -208,7 +208,8 @@ impl Report for Campaigns {
             let estimate: i64 = counts.iter().map(|c| c.2).sum();
             let l = labels(locale);
             let yes_no = common(locale).yes_no;
-            let writer = Writer::start(&pool, meta, sink, progress, self, estimate as u64).await?;
+            let mut writer =
+                Writer::start(&pool, meta, sink, progress, self, estimate as u64).await?;
             let read = async {
                 writer
                     .send(Step::Begin(SectionSpec {

@@ -20,9 +20,7 @@ use super::{
     rollup::{self, Cover},
 };
 
-/// Memory each report aggregate may hash in. At Postgres's default (4 MB) the (site,
-/// agent) aggregate of a large account spills to disk and takes about 20% longer.
-const WORK_MEM: &str = "64MB";
+use crate::reports::WORK_MEM;
 
 /// The parameters of a report query.
 enum Params {

@@ -87,13 +87,13 @@ fn labels(locale: Locale) -> &'static Labels {
     }
 }
 
-/// The sessions a request selects (`$1` account, `[$2, $3)`, `$4` sites, `$5` `panel` or
+/// The sessions a request selects ([`JOINS`] then [`WHERE`]) (`$1` account, `[$2, $3)`, `$4` sites, `$5` `panel` or
 /// `bot`, `$6` agents, `$7` abandoned, `$8` step, `$9` text pattern, `$10` contact
 /// pattern); every filter is optional and they combine with AND.
-const FROM: &str = "FROM chats ch
+const JOINS: &str = "FROM chats ch
   LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1
-  LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1
- WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
+  LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1";
+const WHERE: &str = "WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
    AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
    AND ($5::text IS NULL OR (ch.panel_at IS NOT NULL) = ($5 = 'panel'))
    AND ($6::int8[] IS NULL OR ch.accepted_by = ANY($6) OR EXISTS (
@@ -106,11 +106,24 @@ const FROM: &str = "FROM chats ch
         SELECT m.chat_id FROM messages m WHERE m.account_id = $1 AND exportd_fold(m.body) LIKE exportd_fold($9)))
    AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
 
-const ROWS: &str = "SELECT ch.id, s.name, ch.started_at, ct.phone, ct.name, ch.fields, ch.reason,
+/// The rows of [`JOINS`] and [`WHERE`], in file order; `$11`–`$12` bound the ids of the chats selected
+/// (from the count), so the transfers are gathered in one pass over their index and
+/// hash-joined, not looked up once a row.
+pub fn rows_sql() -> String {
+    format!(
+        "SELECT ch.id, s.name, ch.started_at, ct.phone, ct.name, ch.fields, ch.reason,
        ch.comment, ch.panel_at, ch.accepted_at, ch.accepted_by, ch.missed,
-       ARRAY(SELECT e.agent_id FROM chat_events e
-              WHERE e.account_id = $1 AND e.chat_id = ch.id AND e.kind = 'transferred'
-                AND e.agent_id IS NOT NULL ORDER BY e.at, e.id) AS transfers";
+       coalesce(tr.agents, '{{}}') AS transfers
+  {JOINS}
+  LEFT JOIN (SELECT e.chat_id, array_agg(e.agent_id ORDER BY e.at, e.id) AS agents
+               FROM chat_events e
+              WHERE e.account_id = $1 AND e.kind = 'transferred' AND e.agent_id IS NOT NULL
+                AND e.chat_id BETWEEN $11 AND $12
+              GROUP BY e.chat_id) tr ON tr.chat_id = ch.id
+ {WHERE}
+ ORDER BY ch.started_at, ch.id"
+    )
+}
 
 /// Most `fields` columns one export gets; keys past it (by name) are left out.
 const MAX_FIELD_COLUMNS: i64 = 200;
@@ -131,7 +144,7 @@ type Chat = (
     Vec<i64>,
 );
 
-/// A query over [`FROM`] with the request's filters bound.
+/// A query over [`JOINS`] and [`WHERE`] with the request's filters bound.
 fn filtered<'q, O>(
     sql: &'q str,
     account_id: i64,
@@ -161,23 +174,29 @@ where
 
 /// "phone name", as the seed shows a contact.
 pub fn contact_cell(phone: Option<&str>, name: Option<&str>) -> Cell {
-    let parts: Vec<&str> = [phone, name]
+    let mut text = String::with_capacity(phone.map_or(0, str::len) + name.map_or(0, str::len) + 1);
+    for part in [phone, name]
         .into_iter()
         .flatten()
         .filter(|s| !s.is_empty())
-        .collect();
-    Cell::Text(parts.join(" "))
+    {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(part);
+    }
+    Cell::Text(text)
 }
 
 pub fn instant(t: DateTime<Utc>, tz: Tz) -> Cell {
     Cell::Instant(t.with_timezone(&tz).fixed_offset())
 }
 
-fn field_cell(v: Option<&Value>) -> Cell {
+fn field_cell(v: Option<Value>) -> Cell {
     match v {
         None | Some(Value::Null) => Cell::Empty,
-        Some(Value::String(s)) => Cell::Text(s.clone()),
-        Some(Value::Bool(b)) => Cell::Bool(*b),
+        Some(Value::String(s)) => Cell::Text(s),
+        Some(Value::Bool(b)) => Cell::Bool(b),
         Some(other) => Cell::Text(other.to_string()),
     }
 }
@@ -204,11 +223,12 @@ fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
         instant(started, tz),
         contact_cell(phone.as_deref(), name.as_deref()),
     ];
-    let fields = fields.as_ref().and_then(Value::as_object);
-    cells.extend(
-        keys.iter()
-            .map(|k| field_cell(fields.and_then(|f| f.get(k)))),
-    );
+    // Each value is moved out of its row's object, not copied.
+    let mut fields = match fields {
+        Some(Value::Object(f)) => f,
+        _ => serde_json::Map::new(),
+    };
+    cells.extend(keys.iter().map(|k| field_cell(fields.remove(k))));
     let mut agents: Vec<&str> = Vec::new();
     for id in by.into_iter().chain(transfers) {
         let n = names.get(&id).map_or("", String::as_str);
@@ -233,19 +253,44 @@ fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
     Row::data(cells)
 }
 
-async fn field_keys(
+/// What one pass over the selected sessions tells before their rows are read: how many
+/// there are (for progress), the first and last chat id (for [`rows_sql`]) and the
+/// `fields` keys found in them, by name.
+struct Survey {
+    count: i64,
+    ids: (i64, i64),
+    keys: Vec<String>,
+}
+
+/// One scan for [`Survey`]: each session's keys, grouped by key; a session is counted on
+/// its first key (or its only row, when it has none).
+async fn survey(
     pool: &PgPool,
     account_id: i64,
     range: (DateTime<Utc>, DateTime<Utc>),
     o: &ReportOptions,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Survey, sqlx::Error> {
     let sql = format!(
-        "SELECT DISTINCT k.key FROM (SELECT ch.fields {FROM}) f,
-                jsonb_object_keys(CASE WHEN jsonb_typeof(f.fields) = 'object' THEN f.fields ELSE '{{}}'::jsonb END) AS k(key)
-          ORDER BY 1 LIMIT {MAX_FIELD_COLUMNS}"
+        "WITH g AS (
+           SELECT k.key, count(*) FILTER (WHERE k.ord IS NULL OR k.ord = 1) AS n,
+                  min(ch.id) AS lo, max(ch.id) AS hi
+             {JOINS}
+             LEFT JOIN LATERAL jsonb_object_keys(
+                 CASE WHEN jsonb_typeof(ch.fields) = 'object' THEN ch.fields ELSE '{{}}'::jsonb END)
+                 WITH ORDINALITY AS k(key, ord) ON true
+            {WHERE}
+            GROUP BY k.key)
+         SELECT coalesce(sum(n), 0)::int8, min(lo), max(hi),
+                ARRAY(SELECT key FROM g WHERE key IS NOT NULL ORDER BY key LIMIT {MAX_FIELD_COLUMNS})
+           FROM g"
     );
-    let rows: Vec<(String,)> = filtered(&sql, account_id, range, o).fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|(k,)| k).collect())
+    let (count, lo, hi, keys): (i64, Option<i64>, Option<i64>, Vec<String>) =
+        filtered(&sql, account_id, range, o).fetch_one(pool).await?;
+    Ok(Survey {
+        count,
+        ids: (lo.unwrap_or(0), hi.unwrap_or(-1)),
+        keys,
+    })
 }
 
 impl Report for SessionsDetail {
@@ -281,10 +326,8 @@ impl Report for SessionsDetail {
             let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
             let range = meta.range.utc_bounds();
             let o = meta.options.clone();
-            let count_sql = format!("SELECT count(*) {FROM}");
-            let (count, keys, names) = tokio::try_join!(
-                filtered::<(i64,)>(&count_sql, account_id, range, &o).fetch_one(&pool),
-                field_keys(&pool, account_id, range, &o),
+            let (Survey { count, ids, keys }, names) = tokio::try_join!(
+                survey(&pool, account_id, range, &o),
                 user_names(&pool, account_id),
             )?;
             let l = labels(locale);
@@ -298,8 +341,8 @@ impl Report for SessionsDetail {
             let mut widths = vec![18.0, 19.0, 28.0];
             widths.extend(keys.iter().map(|_| 18.0));
             widths.extend([20.0, 24.0, 8.0, 28.0, 19.0, 19.0, 12.0, 10.0]);
-            let writer =
-                Writer::start(&pool, meta, sink, progress, self, count.0.max(0) as u64).await?;
+            let mut writer =
+                Writer::start(&pool, meta, sink, progress, self, count.max(0) as u64).await?;
             let read = async {
                 writer
                     .send(Step::Begin(SectionSpec {
@@ -309,11 +352,22 @@ impl Report for SessionsDetail {
                         widths,
                     }))
                     .await?;
-                let sql = format!("{ROWS} {FROM} ORDER BY ch.started_at, ch.id");
-                let mut rows = filtered::<Chat>(&sql, account_id, range, &o).fetch(&pool);
+                let sql = rows_sql();
+                // Room to hash the contacts and sort in memory, for this query only.
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT set_config('work_mem', $1, true)")
+                    .bind(super::WORK_MEM)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut rows = filtered::<Chat>(&sql, account_id, range, &o)
+                    .bind(ids.0)
+                    .bind(ids.1)
+                    .fetch(&mut *tx);
                 while let Some(c) = rows.try_next().await? {
                     writer.send(Step::Row(row(c, &keys, &names, tz))).await?;
                 }
+                drop(rows);
+                tx.commit().await?;
                 Ok(())
             }
             .await;
