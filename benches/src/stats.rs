@@ -7,7 +7,18 @@ use serde::Serialize;
 
 /// Resets the process's peak RSS so the next phase measures its own peak.
 pub fn reset_peak_rss() {
+    // Hand back to the system what earlier phases freed but the allocator kept, so a
+    // phase's peak is its own and not what an earlier one left behind.
+    // SAFETY: glibc's malloc_trim takes a byte count and only releases free memory.
+    unsafe {
+        malloc_trim(0);
+    }
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+unsafe extern "C" {
+    /// glibc: releases free heap memory to the system.
+    fn malloc_trim(pad: usize) -> i32;
 }
 
 /// Peak RSS since the last reset, in MiB.
