@@ -179,9 +179,16 @@ pub async fn dispatch_fair(
 ) -> Result<usize, DispatchError> {
     let queue = QueueName::Generate;
     let rc = redis_config(cfg, queue);
+    // A full queue (the usual state under a backlog) costs one Redis call, not a
+    // transaction: only workers taking tasks make room, and their dispatchers come back
+    // within a poll interval.
+    if room(conn, &rc, queue, cfg.generate_depth).await? == 0 {
+        return Ok(0);
+    }
     let Some(mut tx) = lock(pool, queue, on_busy).await? else {
         return Ok(0);
     };
+    // Again under the lock: another process may have filled it meanwhile.
     let room = room(conn, &rc, queue, cfg.generate_depth).await?;
     if room == 0 {
         return Ok(0);
