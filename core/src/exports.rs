@@ -158,10 +158,36 @@ pub async fn insert(
     db: impl PgExecutor<'_>,
     new: &NewExport,
 ) -> Result<Option<Export>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    insert_where(db, new, None).await
+}
+
+/// As [`insert`], and only while the account has fewer than `cap` exports queued or
+/// running, in the same statement: `None` also when it has that many (the caller tells
+/// which). Counts no further than the cap.
+pub async fn insert_if_room(
+    db: impl PgExecutor<'_>,
+    new: &NewExport,
+    cap: i64,
+) -> Result<Option<Export>, sqlx::Error> {
+    insert_where(db, new, Some(cap)).await
+}
+
+async fn insert_where(
+    db: impl PgExecutor<'_>,
+    new: &NewExport,
+    cap: Option<i64>,
+) -> Result<Option<Export>, sqlx::Error> {
+    let room = if cap.is_some() {
+        "WHERE (SELECT count(*) FROM (
+                    SELECT 1 FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')
+                     LIMIT $14) a) < $14"
+    } else {
+        ""
+    };
+    let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
                               options, notify, idempotency_key, request_hash, schedule_id, period)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 {room}
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING {COLUMNS}"
     )))
@@ -177,9 +203,11 @@ pub async fn insert(
     .bind(&new.idempotency_key)
     .bind(&new.request_hash)
     .bind(new.schedule_id)
-    .bind(&new.period)
-    .fetch_optional(db)
-    .await
+    .bind(&new.period);
+    match cap {
+        Some(cap) => q.bind(cap).fetch_optional(db).await,
+        None => q.fetch_optional(db).await,
+    }
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sqlx::Error> {
@@ -229,24 +257,6 @@ pub async fn list(
     .bind(before)
     .bind(limit)
     .fetch_all(db)
-    .await
-}
-
-/// Whether the account has at least `limit` exports queued or running. Counts no further
-/// than the limit, so the check costs the same however many are queued.
-pub async fn has_active_at_least(
-    db: impl PgExecutor<'_>,
-    account_id: i64,
-    limit: i64,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) >= $2 FROM (
-             SELECT 1 FROM exports WHERE account_id = $1 AND status IN ('queued', 'running') LIMIT $2
-         ) a",
-    )
-    .bind(account_id)
-    .bind(limit)
-    .fetch_one(db)
     .await
 }
 

@@ -127,25 +127,6 @@ pub async fn create(
         "options": options.to_value(), "notify": notify,
     });
     let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
-    if let Some(k) = &key
-        && let Some(existing) =
-            exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
-    {
-        return replay(existing, &hash);
-    }
-    if exports::has_active_at_least(&ctx.pool, caller.account_id, ctx.cfg.max_active_exports)
-        .await?
-    {
-        return Err(ApiError::Known {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "too_many_active_exports",
-            message: format!(
-                "the account already has {} exports queued or running; wait for one to finish",
-                ctx.cfg.max_active_exports
-            ),
-            retry_after: Some(30),
-        });
-    }
     let new = NewExport {
         account_id: caller.account_id,
         requested_by: Some(caller.user_id),
@@ -161,16 +142,25 @@ pub async fn create(
         schedule_id: None,
         period: None,
     };
-    let Some(export) = exports::insert(&ctx.pool, &new).await? else {
-        // Lost a race with a concurrent request under the same key.
-        let existing = exports::get_by_idempotency_key(
-            &ctx.pool,
-            caller.account_id,
-            key.as_deref().unwrap_or_default(),
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("idempotency conflict without a row"))?;
-        return replay(existing, &hash);
+    // One statement checks the cap and inserts. No row means the key was used already
+    // (a retry, or a concurrent request with it) or the account is at its cap.
+    let inserted = exports::insert_if_room(&ctx.pool, &new, ctx.cfg.max_active_exports).await?;
+    let Some(export) = inserted else {
+        if let Some(k) = &key
+            && let Some(existing) =
+                exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
+        {
+            return replay(existing, &hash);
+        }
+        return Err(ApiError::Known {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_active_exports",
+            message: format!(
+                "the account already has {} exports queued or running; wait for one to finish",
+                ctx.cfg.max_active_exports
+            ),
+            retry_after: Some(30),
+        });
     };
     hand_over(&app, export.id, caller.account_id);
     tracing::info!(
