@@ -243,20 +243,35 @@ async fn an_idempotency_key_returns_the_same_export_and_refuses_another_body() {
 async fn too_many_active_exports_get_429_with_retry_after() {
     let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "2")]).await;
     let acct = app.account("Busy", "UTC", "pro", "es").await;
-    for _ in 0..2 {
-        assert_eq!(app.post_export(&acct.token, &small("csv")).await.0, 202);
-    }
-    let r = app
-        .http
-        .post(format!("{}/v1/exports", app.base))
-        .bearer_auth(&acct.token)
-        .json(&small("csv"))
-        .send()
-        .await
-        .unwrap();
+    let post = |key: &'static str| {
+        let mut req = app
+            .http
+            .post(format!("{}/v1/exports", app.base))
+            .bearer_auth(&acct.token)
+            .json(&small("csv"));
+        if !key.is_empty() {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send()
+    };
+    let first = post("k-first").await.unwrap();
+    assert_eq!(first.status(), 202);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(post("").await.unwrap().status(), 202);
+    let r = post("").await.unwrap();
     assert!(r.headers().get("retry-after").is_some());
     let msg = assert_error_response(r, 429, "too_many_active_exports").await;
     assert!(msg.contains('2'));
+    // At the cap, a retry of an accepted request still gets its export; a new key does not.
+    let again = post("k-first").await.unwrap();
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
+    assert_error_response(post("k-new").await.unwrap(), 429, "too_many_active_exports").await;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM exports")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "nothing past the cap was inserted");
     app.shutdown().await;
 }
 
