@@ -116,11 +116,8 @@ fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64)) -> String {
 
 /// The bare read: the same rows (the export's query) streamed from Postgres and counted.
 async fn read(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<u64> {
-    let mut tx = pool.begin().await?;
     // As the export runs it.
-    sqlx::query("SET LOCAL work_mem = '64MB'")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = exportd_worker::reports::roomy_transaction(pool).await?;
     let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx);
     let mut n = 0u64;
     while rows.try_next().await?.is_some() {
@@ -145,10 +142,7 @@ fn chats_sql(account: i64, range: &DateRange) -> String {
 /// `COPY (query) TO STDOUT CSV`; returns the bytes it produced.
 async fn copy_csv(pool: &sqlx::PgPool, query: &str) -> anyhow::Result<u64> {
     let sql = format!("COPY ({query}) TO STDOUT CSV HEADER");
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL work_mem = '64MB'")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = exportd_worker::reports::roomy_transaction(pool).await?;
     let mut out = tx.copy_out_raw(&sql).await?;
     let mut bytes = 0u64;
     while let Some(chunk) = out.try_next().await? {

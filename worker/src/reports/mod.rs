@@ -34,7 +34,19 @@ use crate::render::{self, ChartSpec, Section, Sink};
 /// Memory a report query may hash and sort in. At Postgres's default (4 MB) the global
 /// report's (site, agent) aggregate spills to disk and takes about 20% longer, and so do
 /// the contacts hash and the sort of `sessions_detail`.
-pub(crate) const WORK_MEM: &str = "64MB";
+const WORK_MEM: &str = "64MB";
+
+/// A transaction whose queries may use [`WORK_MEM`]; the setting ends with it.
+pub async fn roomy_transaction(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('work_mem', $1, true)")
+        .bind(WORK_MEM)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
 
 /// When and for what range a report was made, and with which options: what the summary
 /// sheet says.

@@ -20,8 +20,6 @@ use super::{
     rollup::{self, Cover},
 };
 
-use crate::reports::WORK_MEM;
-
 /// The parameters of a report query.
 enum Params {
     /// Account `$1` over `[$2, $3)`.
@@ -40,11 +38,7 @@ where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
     let t0 = std::time::Instant::now();
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('work_mem', $1, true)")
-        .bind(WORK_MEM)
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = crate::reports::roomy_transaction(pool).await?;
     let q = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
     let q = match params {
         Params::Span(a, from, to) => q.bind(a).bind(from).bind(to),

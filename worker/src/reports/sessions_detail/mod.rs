@@ -87,9 +87,10 @@ fn labels(locale: Locale) -> &'static Labels {
     }
 }
 
-/// The sessions a request selects ([`JOINS`] then [`WHERE`]) (`$1` account, `[$2, $3)`, `$4` sites, `$5` `panel` or
-/// `bot`, `$6` agents, `$7` abandoned, `$8` step, `$9` text pattern, `$10` contact
-/// pattern); every filter is optional and they combine with AND.
+/// The sessions a request selects are those of [`JOINS`] that meet [`WHERE`] (`$1`
+/// account, `[$2, $3)`, `$4` sites, `$5` `panel` or `bot`, `$6` agents, `$7` abandoned, `$8`
+/// step, `$9` text pattern, `$10` contact pattern); every filter is optional and they
+/// combine with AND.
 const JOINS: &str = "FROM chats ch
   LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1
   LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1";
@@ -106,9 +107,9 @@ const WHERE: &str = "WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.sta
         SELECT m.chat_id FROM messages m WHERE m.account_id = $1 AND exportd_fold(m.body) LIKE exportd_fold($9)))
    AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
 
-/// The rows of [`JOINS`] and [`WHERE`], in file order; `$11`–`$12` bound the ids of the chats selected
-/// (from the count), so the transfers are gathered in one pass over their index and
-/// hash-joined, not looked up once a row.
+/// The rows of the selected sessions, in file order; `$11`–`$12` bound the ids of those
+/// chats (from the [`Survey`]), so the transfers are gathered in one pass over their index
+/// and hash-joined, not looked up once a row.
 pub fn rows_sql() -> String {
     format!(
         "SELECT ch.id, s.name, ch.started_at, ct.phone, ct.name, ch.fields, ch.reason,
@@ -354,11 +355,7 @@ impl Report for SessionsDetail {
                     .await?;
                 let sql = rows_sql();
                 // Room to hash the contacts and sort in memory, for this query only.
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT set_config('work_mem', $1, true)")
-                    .bind(super::WORK_MEM)
-                    .execute(&mut *tx)
-                    .await?;
+                let mut tx = super::roomy_transaction(&pool).await?;
                 let mut rows = filtered::<Chat>(&sql, account_id, range, &o)
                     .bind(ids.0)
                     .bind(ids.1)
