@@ -15,7 +15,7 @@ use crate::{
     bot_fixture::two_accounts,
     bot_reports::{check_agents_activity, check_sessions, check_steps},
     harness::TestApp,
-    rollups::{day, one, settle},
+    rollups::{day, one, ranges_in, settle},
 };
 
 /// Narrowing options of a read: sites, agents.
@@ -101,11 +101,7 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
     .await
     .unwrap();
     let acct = seeded.account_id;
-    let range = |from: &str, to: &str| DateRange {
-        from: day(from),
-        to: day(to),
-        tz,
-    };
+    let range = ranges_in(tz);
     let whole = range("2026-08-12", "2026-09-25");
     let site = one(
         &app.pool,

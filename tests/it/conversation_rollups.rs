@@ -14,7 +14,7 @@ use exportd_worker::reports::{
 use crate::{
     conversations::{check_templates, fixture},
     harness::TestApp,
-    rollups::{day, one, settle},
+    rollups::{day, one, ranges_in, settle},
 };
 
 async fn read(
@@ -76,11 +76,7 @@ async fn conversation_rollups_equal_the_source_through_late_writes() {
     .await
     .unwrap();
     let acct = seeded.account_id;
-    let range = |from: &str, to: &str| DateRange {
-        from: day(from),
-        to: day(to),
-        tz,
-    };
+    let range = ranges_in(tz);
     let whole = range("2026-08-12", "2026-09-25");
     let ranges = [
         whole,

@@ -23,6 +23,15 @@ pub fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
+/// Ranges of days in `tz`, each from and to a `YYYY-MM-DD` day.
+pub fn ranges_in(tz: Tz) -> impl Fn(&str, &str) -> DateRange {
+    move |from, to| DateRange {
+        from: day(from),
+        to: day(to),
+        tz,
+    }
+}
+
 async fn read(
     app: &TestApp,
     account: i64,
@@ -109,11 +118,7 @@ async fn rollups_equal_the_source_through_late_writes_and_a_dst_change() {
     .await
     .unwrap();
     let acct = seeded.account_id;
-    let range = |from: &str, to: &str| DateRange {
-        from: day(from),
-        to: day(to),
-        tz,
-    };
+    let range = ranges_in(tz);
     let whole = range("2026-08-12", "2026-09-25");
 
     // Before any rollup exists, everything is read from the source.
