@@ -66,11 +66,20 @@ fn instant_into(out: &mut String, t: &chrono::DateTime<chrono::FixedOffset>) {
     ]);
 }
 
+/// Whether a spreadsheet would read a text starting so as a formula (or strip it).
+fn runnable(s: &str) -> bool {
+    matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
 /// A text cell made safe to open in a spreadsheet.
 pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
-        _ => s.into(),
+    if runnable(s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
     }
 }
 
@@ -162,7 +171,15 @@ impl Sink for CsvZipSink {
             match cell {
                 Cell::Empty => w.write_field(b"")?,
                 Cell::Int(v) => w.write_field(ints.format(*v).as_bytes())?,
-                Cell::Text(s) => w.write_field(neutralise(s).as_bytes())?,
+                // Phone numbers start with `+`: the quote goes in the shared buffer,
+                // not in a new string each row.
+                Cell::Text(s) if runnable(s) => {
+                    buf.clear();
+                    buf.push('\'');
+                    buf.push_str(s);
+                    w.write_field(buf.as_bytes())?;
+                }
+                Cell::Text(s) => w.write_field(s.as_bytes())?,
                 Cell::Bool(b) => w.write_field(if *b { &b"true"[..] } else { &b"false"[..] })?,
                 Cell::DateTime(t) => {
                     buf.clear();
@@ -227,6 +244,41 @@ mod tests {
         }
         assert_eq!(neutralise("Ana"), "Ana");
         assert_eq!(neutralise(""), "");
+    }
+
+    /// Through the sink and read back: the zip's CSV has each runnable text quoted once,
+    /// and the rest as given.
+    #[test]
+    fn the_sink_writes_runnable_texts_quoted() {
+        use super::{Cell, CsvZipSink, RenderOptions, Row, SectionSpec, Sink};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.zip");
+        let out = Box::new(std::fs::File::create(&path).unwrap());
+        let mut sink: Box<dyn Sink> = Box::new(CsvZipSink::create(out, &RenderOptions::default()));
+        sink.begin(SectionSpec {
+            key: "rows",
+            title: "Rows".into(),
+            headers: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            widths: vec![],
+        })
+        .unwrap();
+        let texts = ["=1+1", "+56 9 1234", "Ana, \"la\" jefa", "-"];
+        sink.row(&Row::data(texts.iter().map(|t| Cell::text(t)).collect()))
+            .unwrap();
+        sink.finish().unwrap();
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("rows.csv").unwrap(), &mut text).unwrap();
+        let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let got: Vec<String> = rows
+            .records()
+            .next()
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(got, ["'=1+1", "'+56 9 1234", "Ana, \"la\" jefa", "'-"]);
     }
 
     #[test]
