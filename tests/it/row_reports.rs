@@ -474,3 +474,31 @@ async fn bad_filters_of_the_row_level_kinds_are_refused_by_name() {
     }
     app.shutdown().await;
 }
+
+/// The report transaction plans each query for its own values: after five runs of one
+/// prepared statement Postgres may switch to a generic plan, and the generic plan of the
+/// sessions_detail rows (estimated at one row) is a nested loop over every chat's
+/// transfers, which ran into the statement timeout at 3M rows in `exportd bench detail`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_queries_get_plans_of_their_own_and_room_to_sort() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let mut tx = exportd_worker::reports::roomy_transaction(&app.pool)
+        .await
+        .unwrap();
+    let (mode, mem): (String, String) =
+        sqlx::query_as("SELECT current_setting('plan_cache_mode'), current_setting('work_mem')")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!((mode.as_str(), mem.as_str()), ("force_custom_plan", "64MB"));
+    tx.commit().await.unwrap();
+    // The settings end with the transaction: the pool's other queries keep the defaults.
+    let mut conn = app.pool.acquire().await.unwrap();
+    let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "auto");
+    drop(conn);
+    app.shutdown().await;
+}

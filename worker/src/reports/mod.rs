@@ -36,15 +36,24 @@ use crate::render::{self, ChartSpec, Section, Sink};
 /// the contacts hash and the sort of `sessions_detail`.
 const WORK_MEM: &str = "64MB";
 
-/// A transaction whose queries may use [`WORK_MEM`]; the setting ends with it.
+/// A transaction whose queries may use [`WORK_MEM`] and are planned for the values bound
+/// each time; the settings end with it.
+///
+/// The report queries are prepared statements with optional filters (`$4 IS NULL OR …`)
+/// and a range. After five runs on one connection Postgres may switch to a generic plan,
+/// made without the values, that cannot drop the unused filters or see how wide the range
+/// is: `force_custom_plan` keeps every export's plan its own.
 pub async fn roomy_transaction(
     pool: &PgPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('work_mem', $1, true)")
-        .bind(WORK_MEM)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "SELECT set_config('work_mem', $1, true),
+                set_config('plan_cache_mode', 'force_custom_plan', true)",
+    )
+    .bind(WORK_MEM)
+    .execute(&mut *tx)
+    .await?;
     Ok(tx)
 }
 
