@@ -5,14 +5,27 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-/// Resets the process's peak RSS so the next phase measures its own peak.
-pub fn reset_peak_rss() {
-    // Hand back to the system what earlier phases freed but the allocator kept, so a
-    // phase's peak is its own and not what an earlier one left behind.
+/// How the program hands free memory back to the system, set by whoever chose its
+/// allocator (glibc's `malloc_trim` when nobody did).
+static RELEASE_FREE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets how [`reset_peak_rss`] releases free memory; the first call wins.
+pub fn set_release_free(f: fn()) {
+    let _ = RELEASE_FREE.set(f);
+}
+
+fn glibc_trim() {
     // SAFETY: glibc's malloc_trim takes a byte count and only releases free memory.
     unsafe {
         malloc_trim(0);
     }
+}
+
+/// Resets the process's peak RSS so the next phase measures its own peak.
+pub fn reset_peak_rss() {
+    // Hand back to the system what earlier phases freed but the allocator kept, so a
+    // phase's peak is its own and not what an earlier one left behind.
+    RELEASE_FREE.get().copied().unwrap_or(glibc_trim)();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
