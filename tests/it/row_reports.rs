@@ -482,23 +482,31 @@ async fn bad_filters_of_the_row_level_kinds_are_refused_by_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_queries_get_plans_of_their_own_and_room_to_sort() {
     let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
-    let mut tx = exportd_worker::reports::roomy_transaction(&app.pool)
+    // One connection, so that the check after the commit reads the same session.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&app.vars["DATABASE_URL"])
         .await
         .unwrap();
-    let (mode, mem): (String, String) =
-        sqlx::query_as("SELECT current_setting('plan_cache_mode'), current_setting('work_mem')")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+    let mut tx = exportd_worker::reports::roomy_transaction(&pool)
+        .await
+        .unwrap();
+    let (mode, mem, pid): (String, String, i32) = sqlx::query_as(
+        "SELECT current_setting('plan_cache_mode'), current_setting('work_mem'), pg_backend_pid()",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
     assert_eq!((mode.as_str(), mem.as_str()), ("force_custom_plan", "64MB"));
     tx.commit().await.unwrap();
-    // The settings end with the transaction: the pool's other queries keep the defaults.
-    let mut conn = app.pool.acquire().await.unwrap();
-    let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(mode, "auto");
-    drop(conn);
+    // The settings end with the transaction: the connection's other queries keep the
+    // defaults.
+    let (mode, after): (String, i32) =
+        sqlx::query_as("SELECT current_setting('plan_cache_mode'), pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((mode.as_str(), after), ("auto", pid));
+    pool.close().await;
     app.shutdown().await;
 }
