@@ -194,24 +194,44 @@ pub async fn dispatch_fair(
         return Ok(0);
     }
     let picked: Vec<(i64, i64)> = sqlx::query_as(
-        "WITH inflight AS (
+        "WITH RECURSIVE
+              -- In flight: over exports_inflight_idx, a few rows per account at most.
+              inflight AS (
               SELECT account_id, count(*) AS n FROM exports
                WHERE status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL)
                GROUP BY account_id),
+              -- The accounts with an export ready to go, one index probe each over
+              -- exports_waiting_idx (a loose index scan), not a pass over every waiting row.
               accounts AS (
-              SELECT DISTINCT account_id FROM exports WHERE status = 'queued' AND dispatched_at IS NULL),
-              -- No turn past the room can be picked: each account's first few only.
+              (SELECT account_id FROM exports
+                WHERE status = 'queued' AND dispatched_at IS NULL AND run_after <= now()
+                ORDER BY account_id LIMIT 1)
+              UNION ALL
+              SELECT (SELECT e.account_id FROM exports e
+                       WHERE e.status = 'queued' AND e.dispatched_at IS NULL AND e.run_after <= now()
+                         AND e.account_id > a.account_id
+                       ORDER BY e.account_id LIMIT 1)
+                FROM accounts a WHERE a.account_id IS NOT NULL),
+              -- Those under the cap, with how many they have in flight: an account's turns
+              -- are keyed n + 1, n + 2, …
+              open AS (
+              SELECT a.account_id, coalesce(i.n, 0) AS n FROM accounts a
+                LEFT JOIN inflight i USING (account_id)
+               WHERE a.account_id IS NOT NULL AND coalesce(i.n, 0) < $2),
+              -- With at least `room` such accounts, the first turns of the `room` with the
+              -- least in flight already fill the room, so no key past the largest of theirs
+              -- is picked; each account then reads only its turns up to that key.
+              bound AS (SELECT (SELECT n + 1 FROM open ORDER BY n OFFSET $1 - 1 LIMIT 1) AS k),
               waiting AS (
-              SELECT w.id, a.account_id, w.turn FROM accounts a CROSS JOIN LATERAL (
+              SELECT w.id, o.account_id, w.turn + o.n AS key FROM open o CROSS JOIN bound b
+               CROSS JOIN LATERAL (
                   SELECT e.id, row_number() OVER (ORDER BY e.id) AS turn FROM exports e
-                   WHERE e.account_id = a.account_id AND e.status = 'queued'
+                   WHERE e.account_id = o.account_id AND e.status = 'queued'
                      AND e.dispatched_at IS NULL AND e.run_after <= now()
-                   ORDER BY e.id LIMIT $1) w)
+                   ORDER BY e.id LIMIT greatest(0, least($1, $2 - o.n, coalesce(b.k - o.n, $1)))) w)
          SELECT w.id, w.account_id FROM waiting w
-           LEFT JOIN inflight i USING (account_id)
            LEFT JOIN dispatch_turns t USING (account_id)
-          WHERE w.turn + coalesce(i.n, 0) <= $2
-          ORDER BY w.turn + coalesce(i.n, 0), t.served_at NULLS FIRST, w.id LIMIT $1",
+          ORDER BY w.key, t.served_at NULLS FIRST, w.id LIMIT $1",
     )
     .bind(room as i64)
     .bind(cfg.max_active_exports)

@@ -385,3 +385,58 @@ async fn accounts_with_as_few_in_flight_take_turns_the_one_served_longest_ago_fi
     assert_eq!(served, [a, b, c, a, b, c]);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_more_accounts_than_room_the_least_busy_take_their_turns_and_nothing_past_them() {
+    let app = TestApp::spawn_with(&[
+        ("WORKER", "none"),
+        ("EXPORTD_MAX_ACTIVE_EXPORTS", "100"),
+        ("EXPORTD_GENERATE_DEPTH", "3"),
+    ])
+    .await;
+    // Four accounts with three exports waiting each; A has two running, D one.
+    let mut waiting = Vec::new();
+    for (name, running) in [("A", 2), ("B", 0), ("C", 0), ("D", 1)] {
+        let a = app.account(name, "UTC", "vip", "es").await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(
+                exports::insert(&app.pool, &queued(a.id))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+            );
+        }
+        for _ in 0..running {
+            let id = exports::insert(&app.pool, &queued(a.id))
+                .await
+                .unwrap()
+                .unwrap()
+                .id;
+            sqlx::query("UPDATE exports SET status = 'running', lease_expires_at = now() + interval '1 hour' WHERE id = $1")
+                .bind(id)
+                .execute(&app.pool)
+                .await
+                .unwrap();
+        }
+        waiting.push(ids);
+    }
+    assert_eq!(
+        exportd_worker::jobs::dispatch::pass(&app.ctx)
+            .await
+            .unwrap(),
+        3
+    );
+    let handed: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM exports WHERE status = 'queued' AND dispatched_at IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    // Turns are keyed by in flight + place in line: B and C's firsts (1), then among the
+    // 2s (B's second, C's second, D's first) the oldest export, B's second. A (3) waits.
+    let (b, c) = (&waiting[1], &waiting[2]);
+    assert_eq!(handed, [b[0], b[1], c[0]]);
+    app.shutdown().await;
+}
