@@ -227,6 +227,26 @@ impl TestApp {
             .expect("start exportd worker")
     }
 
+    /// Holds an exclusive lock on `chats`, so a report query blocks until the connection
+    /// returned is given to [`TestApp::unblock`]: a real slow database, not a mock.
+    pub async fn block_reports(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(self.vars["DATABASE_URL"].as_str())
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query("LOCK TABLE chats IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    }
+
+    /// Lets the report queries [`TestApp::block_reports`] held run.
+    pub async fn unblock(mut conn: sqlx::PgConnection) {
+        sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+    }
+
     /// Keeps a child process to be killed at shutdown.
     pub fn own(&mut self, child: std::process::Child) {
         self.children.push(child);

@@ -8,7 +8,6 @@ use chrono::Utc;
 use exportd_core::{exports, queue::QueueName};
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 use crate::harness::{TestApp, emails_to, poll, wait_emails};
 
@@ -35,20 +34,6 @@ async fn wait_status(app: &TestApp, id: i64, want: &str, secs: u64) {
     .await;
 }
 
-/// Holds an exclusive lock on `chats`, so a report query blocks until it is dropped: a
-/// real slow database, not a mock.
-async fn block_reports(app: &TestApp) -> sqlx::PgConnection {
-    let mut conn = sqlx::PgConnection::connect(app.vars["DATABASE_URL"].as_str())
-        .await
-        .unwrap();
-    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
-    sqlx::query("LOCK TABLE chats IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn
-}
-
 /// Cancels an export through the API; it answers 200 with the export cancelled.
 async fn cancel(app: &TestApp, token: &str, id: i64) {
     let r = app
@@ -62,10 +47,6 @@ async fn cancel(app: &TestApp, token: &str, id: i64) {
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
 }
 
-async fn unblock(mut conn: sqlx::PgConnection) {
-    sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_mid_export_five_times_a_second_worker_finishes_each_with_one_object_and_one_email()
 {
@@ -75,7 +56,7 @@ async fn kill_9_mid_export_five_times_a_second_worker_finishes_each_with_one_obj
         let acct = app
             .account(&format!("Kill {round}"), "UTC", "pro", "es")
             .await;
-        let lock = block_reports(&app).await;
+        let lock = app.block_reports().await;
         let mut first = app.worker_process(&[]);
         let (status, e) = app.post_export(&acct.token, &small("xlsx")).await;
         assert_eq!(status, 202);
@@ -84,7 +65,7 @@ async fn kill_9_mid_export_five_times_a_second_worker_finishes_each_with_one_obj
         first.kill().unwrap(); // SIGKILL
         first.wait().unwrap();
         let mut second = app.worker_process(&[]);
-        unblock(lock).await;
+        TestApp::unblock(lock).await;
         wait_status(&app, id, "succeeded", 60).await;
         wait_emails(&acct.admin_email, 1).await;
         second.kill().unwrap();
@@ -354,13 +335,13 @@ async fn cancelling_a_running_export_stops_it_without_a_file_or_a_notification()
     ])
     .await;
     let acct = app.account("Cancel running", "UTC", "pro", "es").await;
-    let lock = block_reports(&app).await;
+    let lock = app.block_reports().await;
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
     wait_status(&app, id, "running", 30).await;
     cancel(&app, &acct.token, id).await;
     let (_, later) = app.post_export(&acct.token, &small("csv")).await;
-    unblock(lock).await;
+    TestApp::unblock(lock).await;
     wait_status(&app, later["id"].as_i64().unwrap(), "succeeded", 60).await;
     let after = exports::get(&app.pool, id).await.unwrap().unwrap();
     assert_eq!(after.status, exportd_core::domain::Status::Cancelled);
@@ -442,7 +423,7 @@ async fn a_cancel_frees_the_worker_within_a_second_even_while_the_report_query_w
     let app = TestApp::spawn_with(&[("EXPORTD_WORKER_CONCURRENCY", "1")]).await;
     let acct = app.account("Cancel fast", "UTC", "pro", "es").await;
     // The global report reads chats, which stay locked: its query cannot finish.
-    let lock = block_reports(&app).await;
+    let lock = app.block_reports().await;
     let (_, e) = app.post_export(&acct.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
     wait_status(&app, id, "running", 30).await;
@@ -460,6 +441,6 @@ async fn a_cancel_frees_the_worker_within_a_second_even_while_the_report_query_w
         took < Duration::from_secs(3),
         "the slot came back after {took:?}"
     );
-    unblock(lock).await;
+    TestApp::unblock(lock).await;
     app.shutdown().await;
 }

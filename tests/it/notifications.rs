@@ -240,7 +240,23 @@ async fn the_stream_shows_running_then_succeeded_for_the_accounts_export_and_not
     let (_, other) = app.post_export(&theirs.token, &small("csv")).await;
     let (_, e) = app.post_export(&mine.token, &small("csv")).await;
     let id = e["id"].as_i64().unwrap();
+    // The report is held up long enough for its progress to be written: an attempt writes
+    // it at most twice a second, and one done sooner has no steps between running and
+    // succeeded.
+    let lock = app.block_reports().await;
     app.start_worker();
+    poll(30, "the export to run for more than a second", || async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT status = 'running' AND now() - started_at > interval '1 second' FROM exports WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+        .then_some(())
+    })
+    .await;
+    TestApp::unblock(lock).await;
     let events = read_events(resp, |evs| {
         evs.iter()
             .any(|(_, e)| e["export_id"] == id && e["status"] == "succeeded")
