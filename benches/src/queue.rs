@@ -119,6 +119,7 @@ pub async fn run(
         worker = Some(warm_worker);
     }
 
+    eprintln!("queue: posting {exports} exports, {clients} at a time …");
     let started = Instant::now();
     let results: Vec<(Duration, u16)> = futures::stream::iter(0..exports)
         .map(|_| {

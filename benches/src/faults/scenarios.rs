@@ -358,6 +358,16 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         })
     };
     let notify = json!({"in_app": true});
+    // Which statements the database spends its time on, while posting and after.
+    let diag = std::env::var_os("EXPORTD_FAULTS_DIAG").is_some();
+    if diag {
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&stage.pool)
+            .await?;
+        sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&stage.pool)
+            .await?;
+    }
     let started = Instant::now();
     let posted: Vec<Posted> = futures::stream::iter(0..n)
         .map(|i| {
@@ -368,6 +378,9 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         .collect()
         .await;
     let posting = started.elapsed();
+    if diag {
+        diag_dump(&stage.pool, "posting").await?;
+    }
     let ids: Vec<i64> = posted
         .iter()
         .filter(|p| p.status == 202)
@@ -375,6 +388,9 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         .collect();
     let mut lat: Vec<Duration> = posted.iter().map(|p| p.latency).collect();
     let (t, settled) = stage.tally(&ids, SETTLE * 3, None).await?;
+    if diag {
+        diag_dump(&stage.pool, "after").await?;
+    }
     stop.store(true, Ordering::SeqCst);
     let (samples, max_running) = sampler.await?;
     // Fairness while every account had work waiting: exports done per account from the
@@ -442,4 +458,23 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         ],
         tally: t,
     })
+}
+
+/// With EXPORTD_FAULTS_DIAG: the statements that touched the most buffers since the last
+/// call (pg_stat_statements), to stderr, then a reset.
+async fn diag_dump(pool: &sqlx::PgPool, phase: &str) -> anyhow::Result<()> {
+    let rows: Vec<(i64, f64, i64, String)> = sqlx::query_as(
+        "SELECT calls, total_exec_time + total_plan_time, shared_blks_hit + shared_blks_read,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 120)
+           FROM pg_stat_statements ORDER BY 3 DESC LIMIT 30",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (calls, ms, blocks, query) in rows {
+        eprintln!("diag {phase}: {calls:>7} calls {ms:>9.1} ms {blocks:>10} buffers  {query}");
+    }
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(pool)
+        .await?;
+    Ok(())
 }

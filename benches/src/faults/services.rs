@@ -156,10 +156,18 @@ impl Postgres {
 
     /// Starts the server and waits until it accepts connections.
     pub fn up(&self) -> anyhow::Result<()> {
+        // EXPORTD_FAULTS_DIAG loads pg_stat_statements for the scenario's statement
+        // figures; EXPORTD_FAULTS_PG_OPTS adds server options (auto_explain, say).
+        let diag = if std::env::var_os("EXPORTD_FAULTS_DIAG").is_some() {
+            "-c shared_preload_libraries=pg_stat_statements"
+        } else {
+            ""
+        };
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB {diag} {}",
             self.port,
-            self.data.display()
+            self.data.display(),
+            std::env::var("EXPORTD_FAULTS_PG_OPTS").unwrap_or_default()
         );
         run(self
             .cmd("pg_ctl")
