@@ -184,7 +184,7 @@ fn may_retry(ctx: &Ctx, export: &Export) -> bool {
 /// How often an attempt may write its progress. Each write is an update of the export,
 /// an event row and a wake-up of the account's streams: a report done in less than this
 /// goes from `running` to `succeeded` without steps between, and a long one moves its bar
-/// twice a second. Under a backlog of small exports this was most of the database's work.
+/// twice a second. Under a backlog of small exports these writes were four per export.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// When an attempt may next write its progress: at most once per [`PROGRESS_EVERY`],
