@@ -17,7 +17,7 @@ use exportd_core::{
 };
 use tracing::{info, instrument, warn};
 
-use super::lease::Held;
+use super::{lease::Held, progress::Progress};
 use crate::{
     Ctx,
     render::{self, RenderOptions},
@@ -181,64 +181,6 @@ fn may_retry(ctx: &Ctx, export: &Export) -> bool {
         )
 }
 
-/// How often an attempt may write its progress. Each write is an update of the export,
-/// an event row and a wake-up of the account's streams: a report done in less than this
-/// goes from `running` to `succeeded` without steps between, and a long one moves its bar
-/// twice a second. Under a backlog of small exports these writes were four per export.
-const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// When an attempt may next write its progress: at most once per [`PROGRESS_EVERY`],
-/// the first time one period after the attempt began.
-struct ProgressGate {
-    next: std::sync::Mutex<tokio::time::Instant>,
-}
-
-impl ProgressGate {
-    fn new() -> ProgressGate {
-        ProgressGate {
-            next: std::sync::Mutex::new(tokio::time::Instant::now() + PROGRESS_EVERY),
-        }
-    }
-
-    /// Whether a write is due now; if so, the next one is a period away.
-    fn take(&self) -> bool {
-        let mut next = self.next.lock().expect("progress gate");
-        let now = tokio::time::Instant::now();
-        if now < *next {
-            return false;
-        }
-        *next = now + PROGRESS_EVERY;
-        true
-    }
-
-    /// Waits until a write is due, and takes it.
-    async fn wait(&self) {
-        loop {
-            let at = *self.next.lock().expect("progress gate");
-            tokio::time::sleep_until(at).await;
-            if self.take() {
-                return;
-            }
-        }
-    }
-}
-
-/// Records progress when a write is due, and stops the work when the lease is gone (the
-/// heartbeat's look, or the fenced write's).
-async fn checkpoint(
-    ctx: &Ctx,
-    lease: Lease,
-    held: &Held,
-    gate: &ProgressGate,
-    progress: i16,
-) -> Result<(), GenerateError> {
-    if held.is_lost() || (gate.take() && !exports::set_progress(&ctx.pool, lease, progress).await?)
-    {
-        return Err(GenerateError::LeaseLost);
-    }
-    Ok(())
-}
-
 async fn produce(
     ctx: &Ctx,
     export: &Export,
@@ -262,8 +204,8 @@ async fn produce(
     })?;
     let range = range_of(export, tz);
     let now = Utc::now();
-    let gate = Arc::new(ProgressGate::new());
-    checkpoint(ctx, lease, held, &gate, 5).await?;
+    let progress = Progress::start();
+    progress.checkpoint(ctx, lease, held, 5).await?;
 
     let meta = Meta {
         account: account.clone(),
@@ -285,29 +227,9 @@ async fn produce(
     // The renderer runs on a blocking thread and writes the report while it is being built;
     // its progress (rows written) reaches the export row through this channel, mapped onto
     // 10–90%.
-    let (tx, mut rx) = tokio::sync::watch::channel(10i16);
-    let (pool, mut redis, cfg) = (ctx.pool.clone(), ctx.redis.clone(), ctx.cfg.clone());
-    let account_id = export.account_id;
-    let reporter_gate = gate.clone();
-    let reporter = tokio::spawn(async move {
-        while rx.changed().await.is_ok() {
-            // What comes meanwhile is one write, of the latest share, when a write is due;
-            // none once the file is written (the sender is gone).
-            let closed = async { while rx.changed().await.is_ok() {} };
-            tokio::select! {
-                biased;
-                () = reporter_gate.wait() => {}
-                () = closed => return,
-            }
-            let p = *rx.borrow_and_update();
-            if !exports::set_progress(&pool, lease, p).await.unwrap_or(true) {
-                return;
-            }
-            // The account's streams show it now, not at their next poll.
-            exportd_core::events::publish(&mut redis, &cfg, account_id).await;
-        }
-    });
-    checkpoint(ctx, lease, held, &gate, 10).await?;
+    let (tx, rx) = tokio::sync::watch::channel(10i16);
+    let reporter = progress.report(ctx, lease, export.account_id, rx);
+    progress.checkpoint(ctx, lease, held, 10).await?;
     let writing = write_report(
         &ctx.pool,
         ctx.cfg.rollups,
@@ -347,7 +269,7 @@ async fn produce(
         }
         (_, Err(e)) => return Err(storage_failed(e)),
     };
-    if let Err(e) = checkpoint(ctx, lease, held, &gate, 95).await {
+    if let Err(e) = progress.checkpoint(ctx, lease, held, 95).await {
         discard(ctx, &key).await;
         return Err(e);
     }

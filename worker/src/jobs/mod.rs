@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod generate;
 pub mod lease;
 pub mod notify;
+pub mod progress;
 pub mod reconcile;
 pub mod rollup;
 pub mod schedule;
