@@ -170,15 +170,37 @@ fn queued(account_id: i64) -> NewExport {
     }
 }
 
+/// `n` exports of the account, queued in Postgres; their ids in order.
+async fn line_up(app: &TestApp, account_id: i64, n: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(
+            exports::insert(&app.pool, &queued(account_id))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
+    }
+    ids
+}
+
+/// Marks exports running under a lease of an hour, as a worker would.
+async fn set_running(app: &TestApp, ids: &[i64]) {
+    sqlx::query("UPDATE exports SET status = 'running', lease_expires_at = now() + interval '1 hour' WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_with_many_queued_exports_does_not_go_ahead_of_the_others() {
     let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "3")]).await;
     let busy = app.account("Busy", "UTC", "vip", "es").await;
     let quiet = app.account("Quiet", "UTC", "vip", "es").await;
-    for _ in 0..40 {
-        exports::insert(&app.pool, &queued(busy.id)).await.unwrap();
-    }
-    exports::insert(&app.pool, &queued(quiet.id)).await.unwrap();
+    line_up(&app, busy.id, 40).await;
+    line_up(&app, quiet.id, 1).await;
     exportd_worker::jobs::dispatch::pass(&app.ctx)
         .await
         .unwrap();
@@ -245,26 +267,8 @@ async fn redis_holds_a_short_queue_filled_by_turns_the_account_with_least_in_fli
     .await;
     let big = app.account("Big", "UTC", "vip", "es").await;
     let small_ = app.account("Small", "UTC", "vip", "es").await;
-    let mut big_ids = Vec::new();
-    for _ in 0..10 {
-        big_ids.push(
-            exports::insert(&app.pool, &queued(big.id))
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        );
-    }
-    let mut small_ids = Vec::new();
-    for _ in 0..2 {
-        small_ids.push(
-            exports::insert(&app.pool, &queued(small_.id))
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        );
-    }
+    let big_ids = line_up(&app, big.id, 10).await;
+    let small_ids = line_up(&app, small_.id, 2).await;
     let pushed = exportd_worker::jobs::dispatch::pass(&app.ctx)
         .await
         .unwrap();
@@ -298,29 +302,13 @@ async fn redis_holds_a_short_queue_filled_by_turns_the_account_with_least_in_fli
     // small account asks for two more; the big one already has two in flight, so the
     // small account's come first although the big account's waited longer.
     assert!(app.lose_redis_data().await > 0);
-    sqlx::query("UPDATE exports SET status = 'running', lease_expires_at = now() + interval '1 hour' WHERE id = ANY($1)")
-        .bind(&big_ids[..2])
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    set_running(&app, &big_ids[..2]).await;
     sqlx::query("UPDATE exports SET status = 'succeeded', finished_at = now() WHERE id = ANY($1)")
         .bind(&small_ids)
         .execute(&app.pool)
         .await
         .unwrap();
-    let later: Vec<i64> = [
-        exports::insert(&app.pool, &queued(small_.id))
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        exports::insert(&app.pool, &queued(small_.id))
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-    ]
-    .into();
+    let later = line_up(&app, small_.id, 2).await;
     let mut app_depth3 = (*app.ctx.cfg).clone();
     app_depth3.generate_depth = 3;
     let pushed = exportd_core::queue::dispatch_fair(
@@ -356,9 +344,7 @@ async fn accounts_with_as_few_in_flight_take_turns_the_one_served_longest_ago_fi
     let mut accounts = Vec::new();
     for name in ["First", "Second", "Third"] {
         let a = app.account(name, "UTC", "vip", "es").await;
-        for _ in 0..3 {
-            exports::insert(&app.pool, &queued(a.id)).await.unwrap();
-        }
+        line_up(&app, a.id, 3).await;
         accounts.push(a.id);
     }
     // Each pass hands over one export; the worker finishes it before the next pass. With
@@ -398,29 +384,8 @@ async fn with_more_accounts_than_room_the_least_busy_take_their_turns_and_nothin
     let mut waiting = Vec::new();
     for (name, running) in [("A", 2), ("B", 0), ("C", 0), ("D", 1)] {
         let a = app.account(name, "UTC", "vip", "es").await;
-        let mut ids = Vec::new();
-        for _ in 0..3 {
-            ids.push(
-                exports::insert(&app.pool, &queued(a.id))
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .id,
-            );
-        }
-        for _ in 0..running {
-            let id = exports::insert(&app.pool, &queued(a.id))
-                .await
-                .unwrap()
-                .unwrap()
-                .id;
-            sqlx::query("UPDATE exports SET status = 'running', lease_expires_at = now() + interval '1 hour' WHERE id = $1")
-                .bind(id)
-                .execute(&app.pool)
-                .await
-                .unwrap();
-        }
-        waiting.push(ids);
+        waiting.push(line_up(&app, a.id, 3).await);
+        set_running(&app, &line_up(&app, a.id, running).await).await;
     }
     assert_eq!(
         exportd_worker::jobs::dispatch::pass(&app.ctx)
