@@ -74,6 +74,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether EXPORTD_FAULTS_DIAG asks for the database's statement figures: the scenario's
+/// Postgres then loads pg_stat_statements, and scenario 7 prints them.
+pub fn diag() -> bool {
+    std::env::var_os("EXPORTD_FAULTS_DIAG").is_some()
+}
+
 /// What one scenario found.
 pub struct Outcome {
     pub name: &'static str,

@@ -359,7 +359,7 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
     };
     let notify = json!({"in_app": true});
     // Which statements the database spends its time on, while posting and after.
-    let diag = std::env::var_os("EXPORTD_FAULTS_DIAG").is_some();
+    let diag = super::diag();
     if diag {
         sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             .execute(&stage.pool)

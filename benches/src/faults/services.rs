@@ -156,9 +156,8 @@ impl Postgres {
 
     /// Starts the server and waits until it accepts connections.
     pub fn up(&self) -> anyhow::Result<()> {
-        // EXPORTD_FAULTS_DIAG loads pg_stat_statements for the scenario's statement
-        // figures; EXPORTD_FAULTS_PG_OPTS adds server options (auto_explain, say).
-        let diag = if std::env::var_os("EXPORTD_FAULTS_DIAG").is_some() {
+        // EXPORTD_FAULTS_PG_OPTS adds server options (auto_explain, say).
+        let diag = if super::diag() {
             "-c shared_preload_libraries=pg_stat_statements"
         } else {
             ""
