@@ -18,6 +18,8 @@ pub struct AppState {
     pub events: broadcast::Sender<i64>,
     /// Turns true when the server shuts down: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Admin callers of bearer tokens seen lately (`POST /v1/exports`).
+    pub tokens: Arc<crate::auth::TokenCache>,
     /// Event streams open per user.
     pub streams: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             handoff: Default::default(),
             events: broadcast::channel(1024).0,
             stopping,
+            tokens: Default::default(),
             streams: Default::default(),
         }
     }

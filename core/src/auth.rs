@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 /// Who a request comes from.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Caller {
     pub user_id: i64,
     pub account_id: i64,
@@ -50,13 +50,21 @@ pub async fn create_token(pool: &PgPool, user_id: i64) -> Result<String, sqlx::E
 
 /// The caller behind a bearer token, if the token exists and is not revoked.
 pub async fn caller_for_token(pool: &PgPool, token: &str) -> Result<Option<Caller>, sqlx::Error> {
+    caller_for_digest(pool, &hash_token(token)).await
+}
+
+/// The caller behind a token's sha256 ([`hash_token`]), if it exists and is not revoked.
+pub async fn caller_for_digest(
+    pool: &PgPool,
+    digest: &[u8],
+) -> Result<Option<Caller>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.id AS user_id, u.account_id, u.role, u.email, a.plan, a.timezone
            FROM api_tokens t JOIN users u ON u.id = t.user_id
            LEFT JOIN accounts a ON a.id = u.account_id
           WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL",
     )
-    .bind(hash_token(token))
+    .bind(digest)
     .fetch_optional(pool)
     .await
 }

@@ -158,36 +158,65 @@ pub async fn insert(
     db: impl PgExecutor<'_>,
     new: &NewExport,
 ) -> Result<Option<Export>, sqlx::Error> {
-    insert_where(db, new, None).await
+    insert_where(db, new, None, None).await
+}
+
+/// What a request was authorised and validated with, checked again by the insert that
+/// acts on it: the bearer token (its sha256) is not revoked, its user is still an admin of
+/// the account, and the account still has the plan and timezone the request was checked
+/// against. A caller answered from a cache is thereby as good as one read for this insert.
+#[derive(Debug, Clone, Copy)]
+pub struct Authority<'a> {
+    pub token_sha256: &'a [u8],
+    pub plan: &'a str,
+    pub timezone: &'a str,
 }
 
 /// As [`insert`], and only while the account has fewer than `cap` exports queued or
-/// running, in the same statement: `None` also when it has that many (the caller tells
-/// which). Counts no further than the cap.
+/// running, in the same statement, and with `authority`, only while it still holds (its
+/// user is `new.requested_by`): `None` also when the account has that many or the
+/// authority no longer holds (the caller tells which). Counts no further than the cap.
 pub async fn insert_if_room(
     db: impl PgExecutor<'_>,
     new: &NewExport,
     cap: i64,
+    authority: Option<Authority<'_>>,
 ) -> Result<Option<Export>, sqlx::Error> {
-    insert_where(db, new, Some(cap)).await
+    insert_where(db, new, Some(cap), authority).await
 }
 
 async fn insert_where(
     db: impl PgExecutor<'_>,
     new: &NewExport,
     cap: Option<i64>,
+    authority: Option<Authority<'_>>,
 ) -> Result<Option<Export>, sqlx::Error> {
-    let room = if cap.is_some() {
-        "WHERE (SELECT count(*) FROM (
-                    SELECT 1 FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')
-                     LIMIT $14) a) < $14"
+    let mut conditions = Vec::new();
+    if cap.is_some() {
+        conditions.push(
+            "(SELECT count(*) FROM (
+                 SELECT 1 FROM exports WHERE account_id = $1 AND status IN ('queued', 'running')
+                  LIMIT $14) a) < $14",
+        );
+    }
+    if authority.is_some() {
+        conditions.push(
+            "EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                       JOIN accounts c ON c.id = u.account_id
+                      WHERE t.token_sha256 = $15 AND t.revoked_at IS NULL AND u.id = $2
+                        AND u.account_id = $1 AND u.role = 'admin' AND c.plan = $16
+                        AND c.timezone = $17)",
+        );
+    }
+    let conditions = if conditions.is_empty() {
+        String::new()
     } else {
-        ""
+        format!("WHERE {}", conditions.join(" AND "))
     };
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
                               options, notify, idempotency_key, request_hash, schedule_id, period)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 {room}
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 {conditions}
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING {COLUMNS}"
     )))
@@ -204,10 +233,17 @@ async fn insert_where(
     .bind(&new.request_hash)
     .bind(new.schedule_id)
     .bind(&new.period);
-    match cap {
-        Some(cap) => q.bind(cap).fetch_optional(db).await,
-        None => q.fetch_optional(db).await,
+    // An authority comes only with a cap ([`insert_if_room`]): its parameters follow $14.
+    let q = match cap {
+        Some(cap) => q.bind(cap),
+        None => q,
+    };
+    match authority {
+        Some(a) => q.bind(a.token_sha256).bind(a.plan).bind(a.timezone),
+        None => q,
     }
+    .fetch_optional(db)
+    .await
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sqlx::Error> {

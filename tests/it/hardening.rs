@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use exportd_core::{
     domain::Format,
     exports::{self, NewExport},
@@ -98,6 +99,75 @@ async fn streams_are_capped_per_user_and_a_revoked_token_stops_streaming() {
         .await;
         assert!(ended.is_ok(), "the stream ends once its token is revoked");
     }
+    app.shutdown().await;
+}
+
+/// `POST /v1/exports` answers a bearer token seen lately from the API's cache, and its
+/// insert checks the token again. So a change made straight in the database, as the
+/// platform makes it, holds from the next request: a changed plan or timezone, a demoted
+/// admin, a revoked token. Nothing is recorded for a request refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_answered_from_the_cache_is_checked_again_by_the_insert() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Cached", "UTC", "pro", "es").await;
+    let change = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let n = sqlx::query(sql)
+                .bind(acct.id)
+                .execute(&pool)
+                .await
+                .unwrap()
+                .rows_affected();
+            assert_eq!(n, 1, "{sql}");
+        }
+    };
+    let day = |d: i64| (Utc::now() - chrono::Duration::days(d)).date_naive().to_string();
+    // 100 days back: within pro's 365, beyond free's 60.
+    let old = json!({"kind": "global", "format": "csv", "from": day(100), "to": day(99)});
+    let mut accepted = 0;
+
+    let (s, b) = app.post_export(&acct.token, &old).await;
+    assert_eq!((s, b["timezone"].as_str()), (202, Some("UTC")), "{b}");
+    accepted += 1;
+    change("UPDATE accounts SET plan = 'free' WHERE id = $1").await;
+    let (s, b) = app.post_export(&acct.token, &old).await;
+    assert!(
+        assert_error(s, &b, 422, "beyond_retention").contains(&day(60)),
+        "validated with the plan of now"
+    );
+
+    change("UPDATE accounts SET timezone = 'America/Santiago' WHERE id = $1").await;
+    let (s, b) = app.post_export(&acct.token, &small("csv")).await;
+    assert_eq!(
+        (s, b["timezone"].as_str()),
+        (202, Some("America/Santiago")),
+        "{b}"
+    );
+    accepted += 1;
+
+    change("UPDATE users SET role = 'agent' WHERE account_id = $1").await;
+    let (s, b) = app.post_export(&acct.token, &small("csv")).await;
+    assert_error(s, &b, 403, "not_admin");
+    change("UPDATE users SET role = 'admin' WHERE account_id = $1").await;
+    let (s, _) = app.post_export(&acct.token, &small("csv")).await;
+    assert_eq!(s, 202, "an admin again");
+    accepted += 1;
+
+    change(
+        "UPDATE api_tokens SET revoked_at = now()
+          WHERE user_id IN (SELECT id FROM users WHERE account_id = $1)",
+    )
+    .await;
+    let (s, b) = app.post_export(&acct.token, &small("csv")).await;
+    assert_error(s, &b, 401, "unauthorized");
+
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM exports WHERE account_id = $1")
+        .bind(acct.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, accepted, "only the accepted requests were recorded");
     app.shutdown().await;
 }
 

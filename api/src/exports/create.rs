@@ -11,6 +11,7 @@ use axum::{
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
+    auth::Caller,
     domain::{self, DateRange, Format, Plan},
     exports::{self, ExportView, NewExport},
     kinds::{ReportKind, ReportOptions},
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    auth::Admin,
+    auth::{ProvisionalAdmin, admin_or_reject},
     error::{ApiError, ApiResult},
     extract::JsonBody,
     openapi::ErrorBody,
@@ -84,21 +85,57 @@ fn parse_day(field: &str, v: &str) -> ApiResult<NaiveDate> {
     ))]
 pub async fn create(
     State(app): State<AppState>,
-    Admin(caller): Admin,
+    who: ProvisionalAdmin,
     headers: HeaderMap,
     JsonBody(req): JsonBody<CreateExport>,
 ) -> ApiResult<Response> {
+    let mut caller = who.caller;
+    // A caller from the token cache that the insert finds no longer holding is read
+    // afresh and the request checked again with it; a second change means one under way.
+    for _ in 0..2 {
+        match accept(&app, &caller, who.token.as_deref(), &headers, &req).await? {
+            Accepted::Answer(resp) => return Ok(resp),
+            Accepted::CallerChanged(fresh) => caller = admin_or_reject(fresh)?,
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the account's access changed while this request was checked; try again",
+    ))
+}
+
+enum Accepted {
+    Answer(Response),
+    /// The insert found that `token` no longer stands for the caller: who it stands for now.
+    CallerChanged(Option<Caller>),
+}
+
+/// Checks the request as `caller` and records it; with `token` (its sha256), only while
+/// the token still stands for that caller, checked by the insert itself.
+async fn accept(
+    app: &AppState,
+    caller: &Caller,
+    token: Option<&[u8]>,
+    headers: &HeaderMap,
+    req: &CreateExport,
+) -> ApiResult<Accepted> {
     let ctx = &app.ctx;
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
     let from = parse_day("from", &req.from)?;
     let to = parse_day("to", &req.to)?;
 
-    let (Some(plan), Some(account_tz)) = (caller.plan.clone(), caller.timezone.clone()) else {
+    let (Some(plan), Some(account_tz)) = (&caller.plan, &caller.timezone) else {
         return Err(ApiError::account_missing());
     };
-    let tz_name = req.timezone.clone().unwrap_or(account_tz);
+    let tz_name = req.timezone.clone().unwrap_or_else(|| account_tz.clone());
     let tz: Tz = validate::timezone(&tz_name)?;
+    let authority = token.map(|t| exports::Authority {
+        token_sha256: t,
+        plan,
+        timezone: account_tz,
+    });
     let notify = req.notify.clone().unwrap_or_default();
     validate::notify(ctx, caller.account_id, &notify).await?;
     let options = validate::options(
@@ -109,7 +146,7 @@ pub async fn create(
     )
     .await?;
 
-    let plan = Plan::parse(&plan).unwrap_or(Plan::Free);
+    let plan = Plan::parse(plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };
     domain::validate_range(
         &range,
@@ -120,7 +157,7 @@ pub async fn create(
     )
     .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
 
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(headers)?;
     // The request as understood, so that a retry with the same meaning matches.
     let canonical = serde_json::json!({
         "kind": kind.as_str(), "format": format.as_str(), "from": from, "to": to, "timezone": tz.name(),
@@ -142,15 +179,23 @@ pub async fn create(
         schedule_id: None,
         period: None,
     };
-    // One statement checks the cap and inserts. No row means the key was used already
-    // (a retry, or a concurrent request with it) or the account is at its cap.
-    let inserted = exports::insert_if_room(&ctx.pool, &new, ctx.cfg.max_active_exports).await?;
+    // One statement checks the cap and the token, and inserts. No row means the token no
+    // longer stands for the caller, or the key was used already (a retry, or a concurrent
+    // request with it), or the account is at its cap.
+    let inserted =
+        exports::insert_if_room(&ctx.pool, &new, ctx.cfg.max_active_exports, authority).await?;
     let Some(export) = inserted else {
+        if let Some(t) = token {
+            let fresh = app.tokens.refresh(ctx, t).await?;
+            if fresh.as_ref() != Some(caller) {
+                return Ok(Accepted::CallerChanged(fresh));
+            }
+        }
         if let Some(k) = &key
             && let Some(existing) =
                 exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
         {
-            return replay(existing, &hash);
+            return replay(existing, &hash).map(Accepted::Answer);
         }
         return Err(ApiError::Known {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -162,13 +207,16 @@ pub async fn create(
             retry_after: Some(30),
         });
     };
-    hand_over(&app, export.id, caller.account_id);
+    hand_over(app, export.id, caller.account_id);
     tracing::info!(
         export.id = export.id,
         account.id = caller.account_id,
         "export accepted"
     );
-    Ok(accepted(export.view(), StatusCode::ACCEPTED))
+    Ok(Accepted::Answer(accepted(
+        export.view(),
+        StatusCode::ACCEPTED,
+    )))
 }
 
 /// After the commit, and off the request path: a fair dispatch pass
