@@ -219,6 +219,9 @@ async fn accept(
     )))
 }
 
+/// The least time between two hand-over passes of one API process.
+const HANDOFF_PACE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// After the commit, and off the request path: a fair dispatch pass
 /// ([`queue::dispatch_fair`]), unless another dispatch holds the queue's lock at this
 /// instant, then wakes the account's streams. The new export takes its turn among every
@@ -244,6 +247,10 @@ fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
                 for account in accounts {
                     exportd_core::events::publish(&mut redis, &ctx.cfg, account).await;
                 }
+                // While a burst goes on, a pass at most every HANDOFF_PACE: what is
+                // accepted meanwhile waits for the next, and the burst's own inserts keep
+                // the database. An export after a quiet spell is handed over at once.
+                tokio::time::sleep(HANDOFF_PACE).await;
             }
         });
     }
