@@ -387,6 +387,7 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         .filter_map(|p| p.id)
         .collect();
     let mut lat: Vec<Duration> = posted.iter().map(|p| p.latency).collect();
+    let (mut http_floor, mut db_floor) = floors(&stage, n / 2).await?;
     let (t, settled) = stage.tally(&ids, SETTLE * 3, None).await?;
     if diag {
         diag_dump(&stage.pool, "after").await?;
@@ -441,6 +442,14 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
             ("POST p99 ms", json!((ms(p99) * 10.0).round() / 10.0)),
             ("POST max ms", json!((ms(max) * 10.0).round() / 10.0)),
             (
+                "floors while the workers were busy after, p50 / p99 ms: GET /healthz",
+                json!(p50_p99(&mut http_floor)),
+            ),
+            (
+                "one-row INSERT committed over 16 connections",
+                json!(p50_p99(&mut db_floor)),
+            ),
+            (
                 "all POSTs",
                 json!(format!("{:.1} s", posting.as_secs_f64())),
             ),
@@ -458,6 +467,59 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         ],
         tally: t,
     })
+}
+
+/// What no POST can beat on this machine under this load: `n` requests by the same 32
+/// clients back to back, to `GET /healthz` (HTTP alone, no database), and straight to
+/// Postgres as a one-row INSERT committed, over 16 connections as the API's pool has.
+/// Run while the workers work through what was posted.
+async fn floors(stage: &Stage, n: usize) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    use futures::StreamExt;
+    let http: Vec<Duration> = futures::stream::iter(0..n)
+        .map(|_| async {
+            let at = Instant::now();
+            if let Ok(r) = stage
+                .http
+                .get(format!("{}/healthz", stage.fleet.api_url))
+                .send()
+                .await
+            {
+                let _ = r.bytes().await;
+            }
+            at.elapsed()
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with((*stage.pool.connect_options()).clone())
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS faults_floor (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        .execute(&pool)
+        .await?;
+    let db: Vec<Duration> = futures::stream::iter(0..n)
+        .map(|_| async {
+            let at = Instant::now();
+            let _ = sqlx::query("INSERT INTO faults_floor DEFAULT VALUES")
+                .execute(&pool)
+                .await;
+            at.elapsed()
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    pool.close().await;
+    Ok((http, db))
+}
+
+fn p50_p99(d: &mut [Duration]) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    format!(
+        "{:.1} / {:.1}",
+        ms(crate::stats::quantile(d, 0.5)),
+        ms(crate::stats::quantile(d, 0.99))
+    )
 }
 
 /// With EXPORTD_FAULTS_DIAG: the statements that touched the most buffers since the last
