@@ -122,7 +122,11 @@ async fn a_token_answered_from_the_cache_is_checked_again_by_the_insert() {
             assert_eq!(n, 1, "{sql}");
         }
     };
-    let day = |d: i64| (Utc::now() - chrono::Duration::days(d)).date_naive().to_string();
+    let day = |d: i64| {
+        (Utc::now() - chrono::Duration::days(d))
+            .date_naive()
+            .to_string()
+    };
     // 100 days back: within pro's 365, beyond free's 60.
     let old = json!({"kind": "global", "format": "csv", "from": day(100), "to": day(99)});
     let mut accepted = 0;
@@ -167,7 +171,10 @@ async fn a_token_answered_from_the_cache_is_checked_again_by_the_insert() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(recorded, accepted, "only the accepted requests were recorded");
+    assert_eq!(
+        recorded, accepted,
+        "only the accepted requests were recorded"
+    );
     app.shutdown().await;
 }
 
