@@ -28,6 +28,31 @@ async fn post(http: &reqwest::Client, base: &str, token: &str, body: &serde_json
         .unwrap_or(0)
 }
 
+/// Makes `n` requests, `clients` at a time; an error unless every one answered `want`.
+async fn all_answer<F, Fut>(
+    n: usize,
+    clients: usize,
+    want: u16,
+    what: &str,
+    request: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let mut request = request;
+    let statuses: Vec<u16> = futures::stream::iter(0..n)
+        .map(|_| request())
+        .buffer_unordered(clients)
+        .collect()
+        .await;
+    anyhow::ensure!(
+        statuses.iter().all(|s| *s == want),
+        "{what} failed: {statuses:?}"
+    );
+    Ok(())
+}
+
 pub async fn run(
     shared: Arc<exportd_core::Shared>,
     exports: usize,
@@ -85,19 +110,11 @@ pub async fn run(
     // burst runs are prepared on the pooled connections and the caches hold what they would
     // hold in a running service.
     let warmed = clients;
-    let posts: Vec<u16> = futures::stream::iter(0..warmed)
-        .map(|_| {
-            let (http, base, token, body) =
-                (http.clone(), base.clone(), token.clone(), body.clone());
-            async move { post(&http, &base, &token, &body).await }
-        })
-        .buffer_unordered(clients)
-        .collect()
-        .await;
-    anyhow::ensure!(
-        posts.iter().all(|s| *s == 202),
-        "warm-up exports refused: {posts:?}"
-    );
+    all_answer(warmed, clients, 202, "warm-up exports", || {
+        let (http, base, token, body) = (http.clone(), base.clone(), token.clone(), body.clone());
+        async move { post(&http, &base, &token, &body).await }
+    })
+    .await?;
     wait_for(
         &ctx,
         "SELECT count(*) FROM exports WHERE account_id = $1 AND status = 'succeeded'",
@@ -109,25 +126,18 @@ pub async fn run(
     // pooled Postgres connections as they can take, with reads that create nothing. Without
     // it the first requests of the burst pay for opening them and fill the p99.
     for _ in 0..3 {
-        let warm: Vec<u16> = futures::stream::iter(0..clients * 4)
-            .map(|_| {
-                let (http, base, token) = (http.clone(), base.clone(), token.clone());
-                async move {
-                    http.get(format!("{base}/v1/exports?limit=1"))
-                        .bearer_auth(token)
-                        .send()
-                        .await
-                        .map(|r| r.status().as_u16())
-                        .unwrap_or(0)
-                }
-            })
-            .buffer_unordered(clients)
-            .collect()
-            .await;
-        anyhow::ensure!(
-            warm.iter().all(|s| *s == 200),
-            "warm-up reads failed: {warm:?}"
-        );
+        all_answer(clients * 4, clients, 200, "warm-up reads", || {
+            let (http, base, token) = (http.clone(), base.clone(), token.clone());
+            async move {
+                http.get(format!("{base}/v1/exports?limit=1"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            }
+        })
+        .await?;
     }
     let mut worker = None;
     if hold_worker {
