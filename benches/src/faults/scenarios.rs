@@ -387,7 +387,7 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         .filter_map(|p| p.id)
         .collect();
     let mut lat: Vec<Duration> = posted.iter().map(|p| p.latency).collect();
-    let (mut http_floor, mut db_floor) = floors(&stage, n / 2).await?;
+    let (mut http_floor, mut db_floor, mut coalesced_floor) = floors(&stage, n / 2).await?;
     let (t, settled) = stage.tally(&ids, SETTLE * 3, None).await?;
     if diag {
         diag_dump(&stage.pool, "after").await?;
@@ -450,6 +450,10 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
                 json!(p50_p99(&mut db_floor)),
             ),
             (
+                "the same rows coalesced, one INSERT and commit for all waiting",
+                json!(p50_p99(&mut coalesced_floor)),
+            ),
+            (
                 "all POSTs",
                 json!(format!("{:.1} s", posting.as_secs_f64())),
             ),
@@ -473,7 +477,10 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
 /// clients back to back, to `GET /healthz` (HTTP alone, no database), and straight to
 /// Postgres as a one-row INSERT committed, over 16 connections as the API's pool has.
 /// Run while the workers work through what was posted.
-async fn floors(stage: &Stage, n: usize) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+async fn floors(
+    stage: &Stage,
+    n: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>)> {
     use futures::StreamExt;
     let http: Vec<Duration> = futures::stream::iter(0..n)
         .map(|_| async {
@@ -509,8 +516,48 @@ async fn floors(stage: &Stage, n: usize) -> anyhow::Result<(Vec<Duration>, Vec<D
         .buffer_unordered(32)
         .collect()
         .await;
+    // The same rows coalesced: one committer takes every insert waiting and writes them as
+    // one statement and one commit (group commit), then answers them all.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
+    let committer = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batch.push(more);
+                }
+                let _ = sqlx::query(
+                    "INSERT INTO faults_floor (at) SELECT now() FROM generate_series(1, $1)",
+                )
+                .bind(batch.len() as i32)
+                .execute(&pool)
+                .await;
+                for waiting in batch {
+                    let _ = waiting.send(());
+                }
+            }
+        })
+    };
+    let coalesced: Vec<Duration> = futures::stream::iter(0..n)
+        .map(|_| {
+            let tx = tx.clone();
+            async move {
+                let at = Instant::now();
+                let (done, wait) = tokio::sync::oneshot::channel();
+                if tx.send(done).is_ok() {
+                    let _ = wait.await;
+                }
+                at.elapsed()
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    drop(tx);
+    let _ = committer.await;
     pool.close().await;
-    Ok((http, db))
+    Ok((http, db, coalesced))
 }
 
 fn p50_p99(d: &mut [Duration]) -> String {
