@@ -77,7 +77,52 @@ impl Storage {
     /// lease is recorded, so a stale worker never overwrites the file of a newer attempt.
     /// The same attempt retrying an upload overwrites its own object.
     pub fn key(account_id: i64, export_id: i64, token: i64, file_name: &str) -> String {
-        format!("exports/{account_id}/{export_id}/{token}/{file_name}")
+        format!(
+            "{}{token}/{file_name}",
+            Self::export_prefix(account_id, export_id)
+        )
+    }
+
+    /// The prefix of every attempt's object of an export.
+    pub fn export_prefix(account_id: i64, export_id: i64) -> String {
+        format!("exports/{account_id}/{export_id}/")
+    }
+
+    /// The keys of the objects under `prefix` (at most 1,000: an export's attempts).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        match self {
+            Storage::Local { dir } => {
+                let (mut keys, mut dirs) = (Vec::new(), vec![dir.join(prefix)]);
+                while let Some(d) = dirs.pop() {
+                    let mut entries = match tokio::fs::read_dir(&d).await {
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        r => r?,
+                    };
+                    while let Some(e) = entries.next_entry().await? {
+                        if e.file_type().await?.is_dir() {
+                            dirs.push(e.path());
+                        } else if let Ok(rel) = e.path().strip_prefix(dir) {
+                            keys.push(rel.to_string_lossy().into_owned());
+                        }
+                    }
+                }
+                Ok(keys)
+            }
+            Storage::S3 { client, bucket } => {
+                let out = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .send()
+                    .await
+                    .map_err(s3err)?;
+                Ok(out
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned))
+                    .collect())
+            }
+        }
     }
 
     /// A writer that stores what is written under `key` as it comes (see

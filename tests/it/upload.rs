@@ -210,3 +210,44 @@ async fn cancelling_a_large_export_while_its_parts_go_up_leaves_nothing_in_s3() 
     assert!(after["file"].is_null());
     app.shutdown().await;
 }
+
+/// An attempt whose upload S3 completed but whose answer was lost (an outage cutting the
+/// connection) failed, and its object stayed. Once a later attempt's file is recorded,
+/// the earlier attempts' objects are deleted: the export has one object, its file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_file_leaves_no_object_of_an_earlier_attempt() {
+    let mut app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Attempts", "UTC", "pro", "es").await;
+    let (s, b) = app
+        .post_export(&acct.token, &crate::lifecycle::small("csv"))
+        .await;
+    assert_eq!(s, 202, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let prefix = Storage::export_prefix(acct.id, id);
+    let left = Storage::key(acct.id, id, 424_242, "left-by-an-earlier-attempt.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.csv");
+    std::fs::write(&path, "a,b\n1,2\n").unwrap();
+    app.ctx
+        .storage
+        .put_file(&left, &path, "text/csv")
+        .await
+        .unwrap();
+    assert_eq!(app.ctx.storage.list(&prefix).await.unwrap(), vec![left]);
+
+    app.start_worker();
+    let done = app.wait_finished(&acct.token, id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let file_key: String = sqlx::query_scalar("SELECT file_key FROM exports WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let objects = poll(10, "the earlier attempt's object to be deleted", || async {
+        let keys = app.ctx.storage.list(&prefix).await.unwrap();
+        (keys.len() == 1).then_some(keys)
+    })
+    .await;
+    assert_eq!(objects, vec![file_key]);
+    app.shutdown().await;
+}

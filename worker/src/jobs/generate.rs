@@ -122,6 +122,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
                     attempt_started.elapsed(),
                     file.bytes.max(0) as u64,
                 );
+                discard_other_attempts(ctx, &export, &file.key).await;
             } else {
                 // Cancelled or taken over while uploading, or the record failed: unless
                 // the export points at it (a commit whose answer was lost), this
@@ -301,6 +302,23 @@ fn storage_failed(e: StorageError) -> GenerateError {
 async fn discard(ctx: &Ctx, key: &str) {
     if let Err(e) = ctx.storage.delete(key).await {
         warn!(error = %e, file.key = %key, "deleting an unrecorded file failed");
+    }
+}
+
+/// Deletes what earlier attempts of an export left in storage, now that `kept` is its
+/// recorded file: an upload that S3 completed but whose answer was lost (an outage cutting
+/// the connection) failed its attempt, and storage was then too far gone to delete it.
+async fn discard_other_attempts(ctx: &Ctx, export: &exports::Export, kept: &str) {
+    let prefix = Storage::export_prefix(export.account_id, export.id);
+    match ctx.storage.list(&prefix).await {
+        Ok(keys) => {
+            for key in keys.iter().filter(|k| k.as_str() != kept) {
+                discard(ctx, key).await;
+            }
+        }
+        Err(e) => {
+            warn!(error = %e, "listing the export's objects failed; earlier attempts' files may stay")
+        }
     }
 }
 
