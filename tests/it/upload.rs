@@ -223,8 +223,15 @@ async fn a_recorded_file_leaves_no_object_of_an_earlier_attempt() {
         .await;
     assert_eq!(s, 202, "{b}");
     let id = b["id"].as_i64().unwrap();
+    // As a first attempt leaves it when it fails: counted, its lease token used, its
+    // object in storage.
+    sqlx::query("UPDATE exports SET attempts = 1, lease_token = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let prefix = Storage::export_prefix(acct.id, id);
-    let left = Storage::key(acct.id, id, 424_242, "left-by-an-earlier-attempt.csv");
+    let left = Storage::key(acct.id, id, 1, "left-by-the-first-attempt.csv");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.csv");
     std::fs::write(&path, "a,b\n1,2\n").unwrap();

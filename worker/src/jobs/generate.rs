@@ -122,7 +122,9 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
                     attempt_started.elapsed(),
                     file.bytes.max(0) as u64,
                 );
-                discard_other_attempts(ctx, &export, &file.key).await;
+                if export.attempts > 1 {
+                    discard_other_attempts(ctx, &export, &file.key).await;
+                }
             } else {
                 // Cancelled or taken over while uploading, or the record failed: unless
                 // the export points at it (a commit whose answer was lost), this
@@ -308,6 +310,7 @@ async fn discard(ctx: &Ctx, key: &str) {
 /// Deletes what earlier attempts of an export left in storage, now that `kept` is its
 /// recorded file: an upload that S3 completed but whose answer was lost (an outage cutting
 /// the connection) failed its attempt, and storage was then too far gone to delete it.
+/// Called only after a retry, so a first attempt costs no listing.
 async fn discard_other_attempts(ctx: &Ctx, export: &exports::Export, kept: &str) {
     let prefix = Storage::export_prefix(export.account_id, export.id);
     match ctx.storage.list(&prefix).await {
