@@ -279,21 +279,12 @@ impl TestApp {
         keys.len()
     }
 
-    /// Objects stored in this app's bucket.
+    /// Objects stored in this app's bucket (none on local storage).
     pub async fn objects(&self) -> Vec<String> {
-        let Storage::S3 { client, bucket } = &self.ctx.storage else {
+        if !matches!(self.ctx.storage, Storage::S3 { .. }) {
             return vec![];
-        };
-        let out = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap();
-        out.contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect()
+        }
+        self.ctx.storage.list("").await.unwrap()
     }
 
     /// Stops the app and drops its database.
