@@ -481,23 +481,17 @@ async fn floors(
     stage: &Stage,
     n: usize,
 ) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>)> {
-    use futures::StreamExt;
-    let http: Vec<Duration> = futures::stream::iter(0..n)
-        .map(|_| async {
-            let at = Instant::now();
-            if let Ok(r) = stage
-                .http
-                .get(format!("{}/healthz", stage.fleet.api_url))
-                .send()
-                .await
-            {
-                let _ = r.bytes().await;
-            }
-            at.elapsed()
-        })
-        .buffer_unordered(32)
-        .collect()
-        .await;
+    let http = timed(n, move || async move {
+        if let Ok(r) = stage
+            .http
+            .get(format!("{}/healthz", stage.fleet.api_url))
+            .send()
+            .await
+        {
+            let _ = r.bytes().await;
+        }
+    })
+    .await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(16)
         .connect_with((*stage.pool.connect_options()).clone())
@@ -505,17 +499,15 @@ async fn floors(
     sqlx::query("CREATE TABLE IF NOT EXISTS faults_floor (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())")
         .execute(&pool)
         .await?;
-    let db: Vec<Duration> = futures::stream::iter(0..n)
-        .map(|_| async {
-            let at = Instant::now();
+    let db = {
+        let pool = &pool;
+        timed(n, move || async move {
             let _ = sqlx::query("INSERT INTO faults_floor DEFAULT VALUES")
-                .execute(&pool)
+                .execute(pool)
                 .await;
-            at.elapsed()
         })
-        .buffer_unordered(32)
-        .collect()
-        .await;
+        .await
+    };
     // The same rows coalesced: one committer takes every insert waiting and writes them as
     // one statement and one commit (group commit), then answers them all.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
@@ -539,25 +531,40 @@ async fn floors(
             }
         })
     };
-    let coalesced: Vec<Duration> = futures::stream::iter(0..n)
-        .map(|_| {
-            let tx = tx.clone();
-            async move {
-                let at = Instant::now();
-                let (done, wait) = tokio::sync::oneshot::channel();
-                if tx.send(done).is_ok() {
-                    let _ = wait.await;
-                }
-                at.elapsed()
+    let coalesced = {
+        let tx = &tx;
+        timed(n, move || async move {
+            let (done, wait) = tokio::sync::oneshot::channel();
+            if tx.send(done).is_ok() {
+                let _ = wait.await;
             }
         })
-        .buffer_unordered(32)
-        .collect()
-        .await;
+        .await
+    };
     drop(tx);
     let _ = committer.await;
     pool.close().await;
     Ok((http, db, coalesced))
+}
+
+/// How long each of `n` runs of `op` took, 32 at a time back to back, as scenario 7's
+/// clients post.
+async fn timed<F, Fut>(n: usize, op: F) -> Vec<Duration>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use futures::StreamExt;
+    let op = &op;
+    futures::stream::iter(0..n)
+        .map(move |_| async move {
+            let at = Instant::now();
+            op().await;
+            at.elapsed()
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await
 }
 
 fn p50_p99(d: &mut [Duration]) -> String {
