@@ -226,8 +226,8 @@ pub async fn insert_if_room(
     // The asks come in as one array a column. Each gets its id before the insert, so that
     // the rows inserted can be told apart; an ask refused leaves a gap in the sequence. Of
     // the authorised asks of one account with one key, the first goes on. The statement
-    // does not see its own rows, so the cap counts the account's earlier asks that go on
-    // (`nth`) on top of what is stored.
+    // does not see its own rows, so each account's room under the cap is counted once, and
+    // its asks that go on take it in turn (`nth`).
     let sql = format!(
         "WITH ask AS MATERIALIZED (
              SELECT nextval(pg_get_serial_sequence('exports', 'id')) AS id, a.*
@@ -258,16 +258,21 @@ pub async fn insert_if_room(
                          WHERE b.account_id = a.account_id AND b.idempotency_key = a.idempotency_key
                            AND b.ord < a.ord)
          ),
+         room AS (
+             SELECT d.account_id,
+                    $15 - (SELECT count(*) FROM (
+                               SELECT 1 FROM exports e
+                                WHERE e.account_id = d.account_id AND e.status IN ('queued', 'running')
+                                LIMIT $15) n) AS left_over
+               FROM (SELECT DISTINCT account_id FROM passing) d
+         ),
          inserted AS (
              INSERT INTO exports (id, account_id, requested_by, kind, format, range_from, range_to, timezone,
                                   options, notify, idempotency_key, request_hash)
              SELECT id, account_id, requested_by, kind, format, range_from, range_to, timezone,
                     options, notify, idempotency_key, request_hash
-               FROM passing p
-              WHERE p.nth + (SELECT count(*) FROM (
-                                 SELECT 1 FROM exports e
-                                  WHERE e.account_id = p.account_id AND e.status IN ('queued', 'running')
-                                  LIMIT $15) n) <= $15
+               FROM passing p JOIN room r USING (account_id)
+              WHERE p.nth <= r.left_over
               ORDER BY p.ord
              ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
              RETURNING {COLUMNS}
