@@ -77,6 +77,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// As `From<sqlx::Error>`, for an error that answers several requests at once.
+    pub fn from_shared_db(e: &sqlx::Error) -> Self {
+        if unavailable(e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::database_unavailable();
+        }
+        ApiError::Internal(anyhow::anyhow!("database: {e}"))
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     /// Postgres out of reach (no connection within the pool's short wait, or a broken one)
     /// is a quick `503` that says to try again, not a `500` after a long wait.
@@ -94,7 +105,7 @@ impl From<sqlx::Error> for ApiError {
 /// Whether the error says Postgres is out of reach rather than that the query is wrong: no
 /// connection, a broken one, or the server shutting down or starting (SQLSTATE classes 08
 /// and 57P).
-fn unavailable(e: &sqlx::Error) -> bool {
+pub(crate) fn unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed

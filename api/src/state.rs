@@ -20,6 +20,8 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Admin callers of bearer tokens seen lately (`POST /v1/exports`).
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// Writes the exports of concurrent `POST /v1/exports` with one commit.
+    pub commits: Arc<crate::exports::commit::Committer>,
     /// Event streams open per user.
     pub streams: Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
 }
@@ -51,6 +53,7 @@ impl FromRef<AppState> for Arc<Shared> {
 impl AppState {
     pub fn new(ctx: Arc<Shared>, stopping: tokio::sync::watch::Receiver<bool>) -> AppState {
         AppState {
+            commits: Arc::new(crate::exports::commit::Committer::spawn(ctx.clone())),
             ctx,
             handoff: Default::default(),
             events: broadcast::channel(1024).0,

@@ -8,6 +8,10 @@ use std::{sync::OnceLock, time::Duration};
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+const BATCH: &str = "exportd_api_exports_per_commit";
+/// Exports, from one alone to the committer's largest batch.
+const BATCH_BUCKETS: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Seconds, from a request's few milliseconds to an export's half hour.
@@ -21,6 +25,8 @@ pub fn install() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .expect("buckets are not empty")
+            .set_buckets_for_metric(Matcher::Full(BATCH.into()), &BATCH_BUCKETS)
             .expect("buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
@@ -73,6 +79,10 @@ fn describe() {
         "exportd_http_request_duration_seconds",
         Unit::Seconds,
         "HTTP request latency, by route and method."
+    );
+    describe_histogram!(
+        BATCH,
+        "Exports the API wrote with one statement and commit (group commit of concurrent POSTs)."
     );
     describe_gauge!(
         "exportd_dispatch_depth",
@@ -130,4 +140,9 @@ pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
 /// What a dispatch saw waiting in a queue.
 pub fn dispatch_depth(queue: &'static str, depth: usize) {
     gauge!("exportd_dispatch_depth", "queue" => queue).set(depth as f64);
+}
+
+/// The API wrote `n` exports asked for at about the same time with one commit.
+pub fn exports_committed_together(n: usize) {
+    histogram!(BATCH).record(n as f64);
 }

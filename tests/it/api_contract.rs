@@ -276,6 +276,201 @@ async fn too_many_active_exports_get_429_with_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_never_pass_the_cap_and_one_key_makes_one_export() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "4")]).await;
+    let many = app.account("Many", "UTC", "pro", "es").await;
+    let keyed = app.account("Keyed", "UTC", "pro", "es").await;
+    let post = |token: String, key: Option<&'static str>| {
+        let mut req = app
+            .http
+            .post(format!("{}/v1/exports", app.base))
+            .bearer_auth(token)
+            .json(&small("csv"));
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // All at once, so that the API writes them in shared commits.
+    let answers = futures::future::join_all(
+        (0..40)
+            .map(|_| post(many.token.clone(), None))
+            .chain((0..16).map(|_| post(keyed.token.clone(), Some("same")))),
+    )
+    .await;
+    let (many_answers, keyed_answers) = answers.split_at(40);
+    let accepted = many_answers.iter().filter(|(s, _)| *s == 202).count();
+    assert_eq!(accepted, 4, "exactly the cap is accepted: {many_answers:?}");
+    for (s, b) in many_answers.iter().filter(|(s, _)| *s != 202) {
+        assert_error(*s, b, 429, "too_many_active_exports");
+    }
+    let mut ids: Vec<&Value> = keyed_answers.iter().map(|(_, b)| &b["id"]).collect();
+    assert!(
+        keyed_answers.iter().all(|(s, _)| *s == 202),
+        "{keyed_answers:?}"
+    );
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one key, one export: {ids:?}");
+    let count = |account: i64| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM exports WHERE account_id = $1")
+                .bind(account)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count(many.id).await, 4, "nothing past the cap was inserted");
+    assert_eq!(count(keyed.id).await, 1);
+    app.shutdown().await;
+}
+
+async fn admin_of(app: &TestApp, account: i64) -> i64 {
+    sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1")
+        .bind(account)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A one-day csv export of `account` asked for by `user`, told apart by `hash`.
+fn asked(
+    account: i64,
+    user: i64,
+    key: Option<&str>,
+    hash: String,
+) -> exportd_core::exports::NewExport {
+    let day = (Utc::now() - Duration::days(1)).date_naive();
+    exportd_core::exports::NewExport {
+        account_id: account,
+        requested_by: Some(user),
+        kind: exportd_core::kinds::ReportKind::Global,
+        format: exportd_core::domain::Format::Csv,
+        range_from: day,
+        range_to: day,
+        timezone: "UTC".into(),
+        options: json!({}),
+        notify: json!({}),
+        idempotency_key: key.map(str::to_owned),
+        request_hash: Some(hash),
+        schedule_id: None,
+        period: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_holds_between_batches_written_at_the_same_time() {
+    use exportd_core::exports::{Ask, insert_if_room};
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    // Two batches of three for one account, cap three, written at the same time; rounds,
+    // so that their statements overlap.
+    for round in 0..20 {
+        let acct = app
+            .account(&format!("Round {round}"), "UTC", "pro", "es")
+            .await;
+        let user = admin_of(&app, acct.id).await;
+        let batch = |side: &str| -> Vec<Ask> {
+            (0..3)
+                .map(|i| Ask {
+                    new: asked(acct.id, user, None, format!("{side}-{i}")),
+                    authority: None,
+                })
+                .collect()
+        };
+        let (left, right) = (batch("left"), batch("right"));
+        let (l, r) = tokio::join!(
+            insert_if_room(&app.pool, &left, 3),
+            insert_if_room(&app.pool, &right, 3)
+        );
+        let written = l.unwrap().iter().chain(&r.unwrap()).flatten().count();
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM exports WHERE account_id = $1")
+            .bind(acct.id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!((written, stored), (3, 3), "round {round}");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_asked_for_together_are_each_checked_on_their_own() {
+    use exportd_core::{
+        auth::hash_token,
+        exports::{self, Ask, Authority},
+    };
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let a = app.account("A", "UTC", "pro", "es").await;
+    let b = app.account("B", "America/Santiago", "vip", "es").await;
+    let (admin_a, admin_b) = (admin_of(&app, a.id).await, admin_of(&app, b.id).await);
+    let authority = |token: &str, plan: &str, tz: &str| {
+        Some(Authority {
+            token_sha256: hash_token(token),
+            plan: plan.into(),
+            timezone: tz.into(),
+        })
+    };
+    // A has one export queued already, under the key "old".
+    exports::insert(
+        &app.pool,
+        &asked(a.id, admin_a, Some("old"), "stored".into()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let of_a = || authority(&a.token, "pro", "UTC");
+    let of_b = || authority(&b.token, "vip", "America/Santiago");
+    let plan = [
+        // (account, key, authority, inserted)
+        (a.id, Some("k"), of_a(), true),
+        (b.id, None, of_b(), true),
+        (a.id, Some("k"), of_a(), false), // the key of an earlier ask
+        (a.id, Some("old"), of_a(), false), // the key of a stored export
+        (a.id, None, authority(&a.token, "free", "UTC"), false), // the plan changed
+        (a.id, None, of_a(), true),       // the third active of A: the stale ones did not count
+        (a.id, None, of_a(), false),      // a fourth: over the cap
+        (b.id, None, authority(&b.token, "vip", "UTC"), false), // the timezone changed
+        (b.id, None, authority(&a.token, "pro", "UTC"), false), // another account's token
+        (b.id, None, None, true),         // no authority to check: read afresh by the caller
+    ];
+    let asks: Vec<Ask> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, (account, key, authority, _))| {
+            let user = if *account == a.id { admin_a } else { admin_b };
+            Ask {
+                new: asked(*account, user, *key, format!("ask-{i}")),
+                authority: authority.clone(),
+            }
+        })
+        .collect();
+    let answers = exports::insert_if_room(&app.pool, &asks, 3).await.unwrap();
+    assert_eq!(answers.len(), asks.len());
+    for (i, ((account, _, _, inserted), answer)) in plan.iter().zip(&answers).enumerate() {
+        assert_eq!(answer.is_some(), *inserted, "ask {i}");
+        if let Some(e) = answer {
+            assert_eq!(
+                e.request_hash.as_deref(),
+                Some(format!("ask-{i}").as_str()),
+                "ask {i}'s own export"
+            );
+            assert_eq!(e.account_id, *account);
+        }
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM exports")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 5, "the stored one and the four answered");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_list_is_newest_first_paginated_and_filtered_by_status() {
     let app =
         TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_MAX_ACTIVE_EXPORTS", "50")]).await;

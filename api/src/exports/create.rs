@@ -132,9 +132,9 @@ async fn accept(
     let tz_name = req.timezone.clone().unwrap_or_else(|| account_tz.clone());
     let tz: Tz = validate::timezone(&tz_name)?;
     let authority = token.map(|t| exports::Authority {
-        token_sha256: t,
-        plan,
-        timezone: account_tz,
+        token_sha256: t.to_vec(),
+        plan: plan.clone(),
+        timezone: account_tz.clone(),
     });
     let notify = req.notify.clone().unwrap_or_default();
     validate::notify(ctx, caller.account_id, &notify).await?;
@@ -179,11 +179,11 @@ async fn accept(
         schedule_id: None,
         period: None,
     };
-    // One statement checks the cap and the token, and inserts. No row means the token no
-    // longer stands for the caller, or the key was used already (a retry, or a concurrent
-    // request with it), or the account is at its cap.
-    let inserted =
-        exports::insert_if_room(&ctx.pool, &new, ctx.cfg.max_active_exports, authority).await?;
+    // One statement checks the cap and the token, and inserts, with the exports of other
+    // requests waiting at this instant (group commit). No row means the token no longer
+    // stands for the caller, or the key was used already (a retry, or a concurrent request
+    // with it), or the account is at its cap.
+    let inserted = app.commits.insert(exports::Ask { new, authority }).await?;
     let Some(export) = inserted else {
         if let Some(t) = token {
             let fresh = app.tokens.refresh(ctx, t).await?;

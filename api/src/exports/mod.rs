@@ -1,6 +1,7 @@
 //! `/v1/exports`: create, list, get, download, cancel.
 
 pub mod cancel;
+pub mod commit;
 pub mod create;
 pub mod download;
 pub mod get;
