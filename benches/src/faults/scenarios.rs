@@ -368,6 +368,30 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
             .execute(&stage.pool)
             .await?;
     }
+    // A probe of the HTTP floor in the same instant as the POSTs: one `GET /healthz` at a
+    // time, 20 ms apart, while the 32 clients post. No POST can be answered sooner than a
+    // request that does nothing at all.
+    let posting_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = {
+        let (stage, done) = (stage.clone(), posting_done.clone());
+        tokio::spawn(async move {
+            let mut took = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let at = Instant::now();
+                if let Ok(r) = stage
+                    .http
+                    .get(format!("{}/healthz", stage.fleet.api_url))
+                    .send()
+                    .await
+                {
+                    let _ = r.bytes().await;
+                    took.push(at.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            took
+        })
+    };
     let started = Instant::now();
     let posted: Vec<Posted> = futures::stream::iter(0..n)
         .map(|i| {
@@ -378,6 +402,8 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
         .collect()
         .await;
     let posting = started.elapsed();
+    posting_done.store(true, Ordering::SeqCst);
+    let mut probed = probe.await?;
     if diag {
         diag_dump(&stage.pool, "posting").await?;
     }
@@ -441,6 +467,10 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
             ("POST p50 ms", json!((ms(p50) * 10.0).round() / 10.0)),
             ("POST p99 ms", json!((ms(p99) * 10.0).round() / 10.0)),
             ("POST max ms", json!((ms(max) * 10.0).round() / 10.0)),
+            (
+                "GET /healthz during the POSTs, one at a time every 20 ms, p50 / p99 ms",
+                json!(p50_p99(&mut probed)),
+            ),
             (
                 "floors while the workers were busy after, p50 / p99 ms: GET /healthz",
                 json!(p50_p99(&mut http_floor)),
