@@ -61,6 +61,47 @@ async fn with_postgres_gone_the_api_answers_a_quick_503_in_the_error_shape() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_postgres_gone_posts_queued_behind_a_failing_insert_get_their_503_with_it() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), ("DB_PROXY", "true")]).await;
+    let acct = app.account("Down", "UTC", "pro", "es").await;
+    let (s, _) = app.post_export(&acct.token, &small("csv")).await;
+    assert_eq!(s, 202, "up before the cut (and the token cached)");
+    app.db_proxy.as_ref().unwrap().cut();
+    // Three waves, so that the API's two committing lanes are both waiting on the database
+    // when the third comes: it must not wait for a whole attempt more after theirs.
+    let mut waves = tokio::time::interval(Duration::from_millis(400));
+    let mut posts = Vec::new();
+    for _ in 0..3 {
+        waves.tick().await;
+        let (http, url, token) = (
+            app.http.clone(),
+            format!("{}/v1/exports", app.base),
+            acct.token.clone(),
+        );
+        posts.push(tokio::spawn(async move {
+            let at = Instant::now();
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&small("csv"))
+                .send()
+                .await
+                .unwrap();
+            (at.elapsed(), r)
+        }));
+    }
+    for (i, post) in posts.into_iter().enumerate() {
+        let (took, r) = post.await.unwrap();
+        assert_error_response(r, 503, "unavailable").await;
+        assert!(
+            took < Duration::from_millis(4500),
+            "wave {i} answered in {took:?}: more than one wait for a connection (3 s)"
+        );
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_are_capped_per_user_and_a_revoked_token_stops_streaming() {
     let app = TestApp::spawn_with(&[
         ("WORKER", "none"),

@@ -77,14 +77,24 @@ async fn lane(ctx: Arc<Shared>, rx: Arc<Mutex<mpsc::Receiver<Pending>>>) {
             }
             batch
         };
-        commit(&ctx, batch).await;
+        // The database out of reach: the asks that queued meanwhile have waited as long as
+        // this attempt did, and theirs would end the same way. They are answered now, as
+        // each request used to be after its own wait, not after another whole wait.
+        if let Some(e) = commit(&ctx, batch).await
+            && let Ok(mut rx) = rx.try_lock()
+        {
+            while let Ok(p) = rx.try_recv() {
+                let _ = p.answer.send(Err(e.clone()));
+            }
+        }
     }
 }
 
 /// Writes a batch and answers each ask. When the statement fails for a reason other than
 /// an unreachable database, each ask is written alone, so that one that cannot be written
-/// fails by itself and not the others with it.
-async fn commit(ctx: &Shared, batch: Vec<Pending>) {
+/// fails by itself and not the others with it. Returns the error when the database was
+/// out of reach.
+async fn commit(ctx: &Shared, batch: Vec<Pending>) -> Option<Arc<sqlx::Error>> {
     let cap = ctx.cfg.max_active_exports;
     let (asks, answers): (Vec<Ask>, Vec<oneshot::Sender<Answer>>) =
         batch.into_iter().map(|p| (p.ask, p.answer)).unzip();
@@ -111,6 +121,8 @@ async fn commit(ctx: &Shared, batch: Vec<Pending>) {
             for answer in answers {
                 let _ = answer.send(Err(e.clone()));
             }
+            return crate::error::unavailable(&e).then_some(e);
         }
     }
+    None
 }
