@@ -273,50 +273,29 @@ pub async fn insert_if_room(
          )
          SELECT ask.ord, inserted.* FROM inserted JOIN ask USING (id)"
     );
-    let col = |f: fn(&Ask) -> String| asks.iter().map(f).collect::<Vec<_>>();
+    fn column<T>(asks: &[Ask], f: impl Fn(&Ask) -> T) -> Vec<T> {
+        asks.iter().map(f).collect()
+    }
+    let authority = |f: fn(&Authority) -> Option<String>| {
+        column(asks, move |a| a.authority.as_ref().and_then(f))
+    };
     let rows: Vec<(i64, Export)> = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(accounts)
-        .bind(asks.iter().map(|a| a.new.requested_by).collect::<Vec<_>>())
-        .bind(col(|a| a.new.kind.as_str().to_owned()))
-        .bind(col(|a| a.new.format.as_str().to_owned()))
-        .bind(asks.iter().map(|a| a.new.range_from).collect::<Vec<_>>())
-        .bind(asks.iter().map(|a| a.new.range_to).collect::<Vec<_>>())
-        .bind(col(|a| a.new.timezone.clone()))
-        .bind(
-            asks.iter()
-                .map(|a| a.new.options.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.new.notify.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.new.idempotency_key.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.new.request_hash.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.authority.as_ref().map(|t| t.token_sha256.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.authority.as_ref().map(|t| t.plan.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            asks.iter()
-                .map(|a| a.authority.as_ref().map(|t| t.timezone.clone()))
-                .collect::<Vec<_>>(),
-        )
+        .bind(column(asks, |a| a.new.requested_by))
+        .bind(column(asks, |a| a.new.kind.as_str()))
+        .bind(column(asks, |a| a.new.format.as_str()))
+        .bind(column(asks, |a| a.new.range_from))
+        .bind(column(asks, |a| a.new.range_to))
+        .bind(column(asks, |a| a.new.timezone.clone()))
+        .bind(column(asks, |a| a.new.options.clone()))
+        .bind(column(asks, |a| a.new.notify.clone()))
+        .bind(column(asks, |a| a.new.idempotency_key.clone()))
+        .bind(column(asks, |a| a.new.request_hash.clone()))
+        .bind(column(asks, |a| {
+            a.authority.as_ref().map(|t| t.token_sha256.clone())
+        }))
+        .bind(authority(|t| Some(t.plan.clone())))
+        .bind(authority(|t| Some(t.timezone.clone())))
         .bind(cap)
         .try_map(|row: sqlx::postgres::PgRow| {
             use sqlx::{FromRow, Row};

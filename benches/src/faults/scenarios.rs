@@ -378,13 +378,7 @@ async fn fairness(stage: Stage, n: usize) -> anyhow::Result<Outcome> {
             let mut took = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 let at = Instant::now();
-                if let Ok(r) = stage
-                    .http
-                    .get(format!("{}/healthz", stage.fleet.api_url))
-                    .send()
-                    .await
-                {
-                    let _ = r.bytes().await;
+                if healthz(&stage).await {
                     took.push(at.elapsed());
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -512,14 +506,7 @@ async fn floors(
     n: usize,
 ) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>)> {
     let http = timed(n, move || async move {
-        if let Ok(r) = stage
-            .http
-            .get(format!("{}/healthz", stage.fleet.api_url))
-            .send()
-            .await
-        {
-            let _ = r.bytes().await;
-        }
+        healthz(stage).await;
     })
     .await;
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -575,6 +562,19 @@ async fn floors(
     let _ = committer.await;
     pool.close().await;
     Ok((http, db, coalesced))
+}
+
+/// `GET /healthz`, read to the end; whether it answered.
+async fn healthz(stage: &Stage) -> bool {
+    match stage
+        .http
+        .get(format!("{}/healthz", stage.fleet.api_url))
+        .send()
+        .await
+    {
+        Ok(r) => r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// How long each of `n` runs of `op` took, 32 at a time back to back, as scenario 7's
