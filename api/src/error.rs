@@ -75,10 +75,9 @@ impl ApiError {
             "only admins of the account can export reports",
         )
     }
-}
 
-impl ApiError {
-    /// As `From<sqlx::Error>`, for an error that answers several requests at once.
+    /// As `From<sqlx::Error>`, for an error that answers several requests at once (the
+    /// error itself is shared, so the `500` carries its text, not the error).
     pub fn from_shared_db(e: &sqlx::Error) -> Self {
         if unavailable(e) {
             tracing::warn!(error = %e, "database unavailable");
@@ -92,13 +91,10 @@ impl From<sqlx::Error> for ApiError {
     /// Postgres out of reach (no connection within the pool's short wait, or a broken one)
     /// is a quick `503` that says to try again, not a `500` after a long wait.
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            e if unavailable(&e) => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::database_unavailable()
-            }
-            e => ApiError::Internal(anyhow::Error::new(e).context("database")),
+        if unavailable(&e) {
+            return ApiError::from_shared_db(&e);
         }
+        ApiError::Internal(anyhow::Error::new(e).context("database"))
     }
 }
 

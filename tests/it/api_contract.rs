@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::{
+    hardening::queued,
     harness::{TestApp, assert_error, assert_error_response},
     lifecycle::small,
 };
@@ -338,28 +339,18 @@ async fn admin_of(app: &TestApp, account: i64) -> i64 {
         .unwrap()
 }
 
-/// A one-day csv export of `account` asked for by `user`, told apart by `hash`.
+/// A one-day csv export of `account` ([`queued`]) asked for by `user`, told apart by `hash`.
 fn asked(
     account: i64,
     user: i64,
     key: Option<&str>,
     hash: String,
 ) -> exportd_core::exports::NewExport {
-    let day = (Utc::now() - Duration::days(1)).date_naive();
     exportd_core::exports::NewExport {
-        account_id: account,
         requested_by: Some(user),
-        kind: exportd_core::kinds::ReportKind::Global,
-        format: exportd_core::domain::Format::Csv,
-        range_from: day,
-        range_to: day,
-        timezone: "UTC".into(),
-        options: json!({}),
-        notify: json!({}),
         idempotency_key: key.map(str::to_owned),
         request_hash: Some(hash),
-        schedule_id: None,
-        period: None,
+        ..queued(account)
     }
 }
 

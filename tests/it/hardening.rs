@@ -269,7 +269,8 @@ async fn a_missing_bucket_fails_the_export_at_once_with_a_reason_an_operator_can
     app.shutdown().await;
 }
 
-fn queued(account_id: i64) -> NewExport {
+/// A one-day csv export of the account, queued, with nothing else set.
+pub fn queued(account_id: i64) -> NewExport {
     let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
     NewExport {
         account_id,
