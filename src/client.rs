@@ -33,6 +33,13 @@ fn usage(message: impl Into<String>) -> Exit {
     }
 }
 
+/// `exportd exports|schedules <command>`.
+#[derive(clap::Subcommand)]
+pub enum ListCommand {
+    /// Print them as a table.
+    List,
+}
+
 #[derive(clap::Args)]
 pub struct RequestArgs {
     /// The report kind: global, conversations, steps, agents_activity, sessions,

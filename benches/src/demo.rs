@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::seed;
 use anyhow::{Context, bail};
-use exportd_bench::seed;
 use exportd_core::Config;
 use exportd_core::Shared;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,7 +14,7 @@ use serde_json::Value;
 #[derive(clap::Args)]
 pub struct DemoArgs {
     #[command(flatten)]
-    seed: crate::SeedArgs,
+    seed: crate::cli::SeedArgs,
     /// xlsx or csv.
     #[arg(long, default_value = "xlsx")]
     format: String,
@@ -63,7 +63,7 @@ pub async fn run(mut cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     }
     let ctx = Shared::connect(cfg).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(crate::compose::serve_with_workers(
+    let running = tokio::spawn(exportd_app::serve_with_workers(
         ctx.clone(),
         listener,
         async move {

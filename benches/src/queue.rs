@@ -9,7 +9,7 @@ use std::{
 };
 
 use chrono::Utc;
-use exportd_worker::{Ctx, jobs};
+use exportd_worker::Ctx;
 
 use crate::seed;
 use futures::StreamExt;
@@ -82,25 +82,12 @@ pub async fn run(
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-    let api = tokio::spawn(exportd_api::serve(shared.clone(), listener, async move {
-        let _ = a.recv().await;
-    }));
-    let start_worker = {
-        let ctx = ctx.clone();
-        move || {
-            tokio::spawn(jobs::run_worker(ctx, async move {
-                let _ = b.recv().await;
-            }))
-        }
-    };
-    // The warm-up needs a worker; with --hold-worker it is stopped before the burst.
-    let (warm_stop, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut warm_rx = warm_stop.subscribe();
-    let warm_worker = tokio::spawn(jobs::run_worker(ctx.clone(), async move {
-        let _ = warm_rx.recv().await;
-    }));
+    // The API in one service; the warm-up's worker in another, so that with
+    // --hold-worker it can be stopped before the burst.
+    let mut service = exportd_app::Service::new();
+    service.api(shared.clone(), listener);
+    let mut warm = exportd_app::Service::new();
+    warm.worker(ctx.clone());
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -139,12 +126,11 @@ pub async fn run(
         })
         .await?;
     }
-    let mut worker = None;
     if hold_worker {
-        let _ = warm_stop.send(());
-        let _ = warm_worker.await;
+        warm.shutdown().await?;
     } else {
-        worker = Some(warm_worker);
+        service.worker(ctx.clone());
+        warm.shutdown().await?;
     }
 
     eprintln!("queue: posting {exports} exports, {clients} at a time …");
@@ -164,7 +150,7 @@ pub async fn run(
         .await;
     let posted = started.elapsed();
     if hold_worker {
-        worker = Some(start_worker());
+        service.worker(ctx.clone());
     }
     let accepted = results.iter().filter(|(_, s)| *s == 202).count();
     let mut lat: Vec<Duration> = results.iter().map(|(d, _)| *d).collect();
@@ -186,12 +172,7 @@ pub async fn run(
     .bind(account)
     .fetch_one(&ctx.pool)
     .await?;
-    let _ = stop.send(());
-    let _ = warm_stop.send(());
-    let _ = api.await;
-    if let Some(w) = worker {
-        let _ = w.await;
-    }
+    service.shutdown().await?;
 
     let (p50, p99, max) = (
         stats::quantile(&mut lat, 0.5),

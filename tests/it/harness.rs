@@ -8,13 +8,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use exportd_app::Service;
 use exportd_core::Config;
 use exportd_core::{Shared, storage::Storage};
-use exportd_worker::{Ctx, jobs};
+use exportd_worker::Ctx;
 use rand::Rng;
 use serde_json::Value;
 use sqlx::PgPool;
-use tokio::{sync::broadcast, task::JoinHandle};
 
 pub fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -54,8 +54,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub vars: HashMap<String, String>,
     db_name: String,
-    stop: broadcast::Sender<()>,
-    tasks: Vec<JoinHandle<()>>,
+    service: Service,
+    shared: Arc<Shared>,
     /// With `("DB_PROXY", "true")`: the app reaches Postgres through this.
     pub db_proxy: Option<exportd_bench::proxy::TcpProxy>,
     children: Vec<std::process::Child>,
@@ -138,7 +138,7 @@ impl TestApp {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
         let cfg = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
-        let shared = Shared::connect(cfg).await.expect("connect the app");
+        let shared = exportd_app::connect(cfg).await.expect("connect the app");
         let ctx = Ctx::new(&shared).expect("the worker's context");
         exportd_core::db::migrate(&ctx.pool).await.expect("migrate");
         // A test that points S3 somewhere else makes its own storage fault.
@@ -153,30 +153,10 @@ impl TestApp {
                 .await
                 .expect("create the test bucket");
         }
-        let (stop, _) = broadcast::channel::<()>(1);
-        let (mut a, mut b) = (stop.subscribe(), stop.subscribe());
-        let api = tokio::spawn({
-            let shared = shared.clone();
-            async move {
-                exportd_api::serve(shared, listener, async move {
-                    let _ = a.recv().await;
-                })
-                .await
-                .expect("api");
-            }
-        });
-        let mut tasks = vec![api];
+        let mut service = Service::new();
+        service.api(shared.clone(), listener);
         if vars.get("WORKER").map(String::as_str) != Some("none") {
-            tasks.push(tokio::spawn({
-                let ctx = ctx.clone();
-                async move {
-                    jobs::run_worker(ctx, async move {
-                        let _ = b.recv().await;
-                    })
-                    .await
-                    .expect("worker");
-                }
-            }));
+            service.worker(ctx.clone());
         }
         TestApp {
             base,
@@ -188,8 +168,8 @@ impl TestApp {
             ctx,
             vars,
             db_name,
-            stop,
-            tasks,
+            service,
+            shared,
             db_proxy,
             children: Vec::new(),
         }
@@ -197,15 +177,8 @@ impl TestApp {
 
     /// Starts a worker in this process (sharing its configuration).
     pub fn start_worker(&mut self) {
-        let mut stop = self.stop.subscribe();
-        let ctx = self.ctx.clone();
-        self.tasks.push(tokio::spawn(async move {
-            jobs::run_worker(ctx, async move {
-                let _ = stop.recv().await;
-            })
-            .await
-            .expect("worker");
-        }));
+        self.service
+            .worker(Ctx::new(&self.shared).expect("the worker's context"));
     }
 
     /// Starts `exportd worker` as a separate process with this app's configuration.
@@ -293,10 +266,7 @@ impl TestApp {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = self.stop.send(());
-        for t in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(35), t).await;
-        }
+        let _ = tokio::time::timeout(Duration::from_secs(35), self.service.shutdown()).await;
         self.pool.close().await;
         let admin = PgPool::connect(&env("EXPORTD_TEST_PG_ADMIN_URL"))
             .await
