@@ -3,18 +3,14 @@
 //! made with the cookie that changes state (any method but GET and HEAD) must carry the
 //! session's CSRF token in `X-CSRF-Token`.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::{HeaderMap, Method, StatusCode, header, request::Parts},
 };
 use exportd_core::Shared;
-use exportd_core::auth::{Caller, caller_for_digest, caller_for_token, hash_token};
+use exportd_core::auth::{Caller, caller_for_token, hash_token};
 use sha2::{Digest, Sha256};
 
 use crate::{error::ApiError, state::AppState};
@@ -129,61 +125,11 @@ where
     }
 }
 
-/// Admin callers of bearer tokens seen lately, by the token's sha256: a hint that spares
-/// `POST /v1/exports` a database round trip, never trusted on its own (see
-/// [`ProvisionalAdmin`]). Bounded: entries live a minute, and at most `MAX` are kept.
-#[derive(Default)]
-pub struct TokenCache {
-    entries: Mutex<HashMap<Vec<u8>, (Caller, Instant)>>,
-}
-
-impl TokenCache {
-    const TTL: Duration = Duration::from_secs(60);
-    const MAX: usize = 10_000;
-
-    pub fn get(&self, digest: &[u8]) -> Option<Caller> {
-        let m = self.entries.lock().expect("not poisoned");
-        m.get(digest)
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(c, _)| c.clone())
-    }
-
-    pub fn put(&self, digest: Vec<u8>, caller: Caller) {
-        let mut m = self.entries.lock().expect("not poisoned");
-        if m.len() >= Self::MAX {
-            m.retain(|_, (_, at)| at.elapsed() < Self::TTL);
-            if m.len() >= Self::MAX {
-                m.clear();
-            }
-        }
-        m.insert(digest, (caller, Instant::now()));
-    }
-
-    pub fn forget(&self, digest: &[u8]) {
-        self.entries.lock().expect("not poisoned").remove(digest);
-    }
-
-    /// The caller behind a token's digest, read from the database, and the cache brought
-    /// up to date with it.
-    pub async fn refresh(
-        &self,
-        ctx: &Shared,
-        digest: &[u8],
-    ) -> Result<Option<Caller>, sqlx::Error> {
-        let fresh = caller_for_digest(&ctx.pool, digest).await?;
-        match &fresh {
-            Some(c) if c.is_admin() => self.put(digest.to_vec(), c.clone()),
-            _ => self.forget(digest),
-        }
-        Ok(fresh)
-    }
-}
-
 /// An admin, for a request whose one write checks the credential again in the same
 /// statement (`POST /v1/exports`, through [`exportd_core::exports::Authority`]). A bearer
-/// token seen lately is answered from the [`TokenCache`] without a database round trip;
-/// if the write finds that it no longer holds, the handler reads the caller afresh. A
-/// session cookie is resolved as for [`Admin`].
+/// token seen lately is answered from the token cache ([`AppState::tokens`]) without a
+/// database round trip; if the write finds that it no longer holds, the handler reads the
+/// caller afresh. A session cookie is resolved as for [`Admin`].
 pub struct ProvisionalAdmin {
     pub caller: Caller,
     /// The bearer token's sha256, for the write to check.

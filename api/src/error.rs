@@ -7,7 +7,24 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
 use serde_json::json;
+
+/// The one shape of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": {"code": "range_too_long", "message": "the range has 120 days; a report covers at most 90 days"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "range_too_long", "message": "the range has 120 days; a report covers at most 90 days"}))]
+pub struct ErrorDetail {
+    /// A machine code, stable across releases.
+    pub code: String,
+    /// What happened and what to do, for a person.
+    pub message: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

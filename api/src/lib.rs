@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod schedules;
 pub mod state;
+pub mod token_cache;
 pub mod validate;
 pub mod web;
 pub mod webhooks;

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 #[utoipa::path(get, path = "/metrics", tag = "health", security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text", content_type = "text/plain", body = String),
-        (status = 401, description = "`unauthorized`: `EXPORTD_METRICS_TOKEN` is set and was not sent", body = crate::openapi::ErrorBody),
+        (status = 401, description = "`unauthorized`: `EXPORTD_METRICS_TOKEN` is set and was not sent", body = crate::error::ErrorBody),
     ))]
 pub async fn metrics(State(ctx): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(want) = &ctx.cfg.metrics_token {

@@ -10,7 +10,6 @@ use axum::{
     http::header,
     response::{Html, IntoResponse, Response},
 };
-use serde::Serialize;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
@@ -19,23 +18,9 @@ use utoipa::{
     },
 };
 
-use crate::{account, exports, health, metrics, notifications, schedules, webhooks};
-
-/// The one shape of every error answer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"error": {"code": "range_too_long", "message": "the range has 120 days; a report covers at most 90 days"}}))]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"code": "range_too_long", "message": "the range has 120 days; a report covers at most 90 days"}))]
-pub struct ErrorDetail {
-    /// A machine code, stable across releases.
-    pub code: String,
-    /// What happened and what to do, for a person.
-    pub message: String,
-}
+use crate::{
+    account, error::ErrorBody, exports, health, metrics, notifications, schedules, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -19,7 +19,7 @@ pub struct AppState {
     /// Turns true when the server shuts down: open event streams end.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// Admin callers of bearer tokens seen lately (`POST /v1/exports`).
-    pub tokens: Arc<crate::auth::TokenCache>,
+    pub tokens: Arc<crate::token_cache::TokenCache>,
     /// Writes the exports of concurrent `POST /v1/exports` with one commit.
     pub commits: Arc<crate::exports::commit::Committer>,
     /// Event streams open per user.

@@ -2,16 +2,21 @@
 //! as `DATABASE_URL`, `S3_BUCKET`, `SMTP_HOST`) from the environment, in one typed struct
 //! validated at start-up. A bad value fails at start, not at first use.
 
-use std::{collections::HashMap, path::PathBuf, str::FromStr, time::Duration};
+mod backends;
+mod env;
 
-use secrecy::SecretString;
+use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+pub use backends::{S3Config, SmtpConfig, SmtpTls};
+pub use env::ConfigError;
+use env::{Env, link_keys};
 
 use crate::{
     domain::{Plan, PlanLimits},
-    links::{Keys, MIN_KEY_BYTES},
+    links::Keys,
 };
 
-/// Every setting of exportd. See the README for each variable and its default.
+/// Every setting of exportd. See docs/configuration.md for each variable and its default.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -83,43 +88,6 @@ pub struct Config {
     pub plans: HashMap<Plan, PlanLimits>,
 }
 
-/// S3 storage, used when `S3_BUCKET` is set.
-#[derive(Debug, Clone)]
-pub struct S3Config {
-    pub bucket: String,
-    pub endpoint: Option<String>,
-    pub force_path_style: bool,
-    pub region: String,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<SecretString>,
-}
-
-/// SMTP mail, used when `SMTP_HOST` is set.
-#[derive(Debug, Clone)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub username: Option<String>,
-    pub password: Option<SecretString>,
-    pub tls: SmtpTls,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpTls {
-    None,
-    StartTls,
-    Tls,
-}
-
-/// A setting that could not be read.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("invalid value for {name}: {value:?} ({reason})")]
-pub struct ConfigError {
-    name: String,
-    value: String,
-    reason: String,
-}
-
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -131,42 +99,8 @@ impl Config {
         let env = Env(&get);
         let dev: bool = env.parse("EXPORTD_DEV", false)?;
         let (keys, secret_problem) = link_keys(&env, dev)?;
-        let s3 = env
-            .opt("S3_BUCKET")
-            .map(|bucket| -> Result<S3Config, ConfigError> {
-                Ok(S3Config {
-                    bucket,
-                    endpoint: env.opt("S3_ENDPOINT"),
-                    force_path_style: env.parse("S3_FORCE_PATH_STYLE", false)?,
-                    region: env.string("AWS_REGION", "us-east-1"),
-                    access_key_id: env.opt("AWS_ACCESS_KEY_ID"),
-                    secret_access_key: env.opt("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
-                })
-            });
-        let smtp = env
-            .opt("SMTP_HOST")
-            .map(|host| -> Result<SmtpConfig, ConfigError> {
-                let tls = match env.string("SMTP_TLS", "none").as_str() {
-                    "none" => SmtpTls::None,
-                    "starttls" => SmtpTls::StartTls,
-                    "tls" => SmtpTls::Tls,
-                    other => {
-                        return Err(ConfigError::new("SMTP_TLS", other, "none, starttls or tls"));
-                    }
-                };
-                let default_port = match tls {
-                    SmtpTls::None => 25,
-                    SmtpTls::StartTls => 587,
-                    SmtpTls::Tls => 465,
-                };
-                Ok(SmtpConfig {
-                    host,
-                    port: env.parse("SMTP_PORT", default_port)?,
-                    username: env.opt("SMTP_USERNAME"),
-                    password: env.opt("SMTP_PASSWORD").map(SecretString::from),
-                    tls,
-                })
-            });
+        let s3 = backends::s3(&env);
+        let smtp = backends::smtp(&env);
         let mut plans = HashMap::new();
         for plan in Plan::ALL {
             let d = plan.default_limits();
@@ -307,92 +241,6 @@ impl Config {
             .copied()
             .unwrap_or_else(|| plan.default_limits())
     }
-}
-
-impl ConfigError {
-    fn new(name: &str, value: &str, reason: &str) -> Self {
-        ConfigError {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        }
-    }
-}
-
-struct Env<'a, F: Fn(&str) -> Option<String>>(&'a F);
-
-impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
-    fn opt(&self, name: &str) -> Option<String> {
-        (self.0)(name).filter(|v| !v.trim().is_empty())
-    }
-    fn string(&self, name: &str, default: &str) -> String {
-        self.opt(name).unwrap_or_else(|| default.to_owned())
-    }
-    fn parse<T: FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match self.opt(name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|e: T::Err| ConfigError::new(name, &v, &e.to_string())),
-        }
-    }
-}
-
-/// The link keys: `EXPORTD_SECRET` (at least 32 bytes) and `EXPORTD_SECRET_PREVIOUS`
-/// (comma-separated, each at least 32 bytes). Without a secret there is no default: in
-/// development mode a random key is made for this process; otherwise serving is refused.
-fn link_keys<F: Fn(&str) -> Option<String>>(
-    env: &Env<'_, F>,
-    dev: bool,
-) -> Result<(Keys, Option<ConfigError>), ConfigError> {
-    let previous: Vec<SecretString> = env
-        .opt("EXPORTD_SECRET_PREVIOUS")
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(|k| {
-                    if k.len() < MIN_KEY_BYTES {
-                        Err(ConfigError::new(
-                            "EXPORTD_SECRET_PREVIOUS",
-                            "(hidden)",
-                            "keys of at least 32 bytes, separated by commas",
-                        ))
-                    } else {
-                        Ok(SecretString::from(k.to_owned()))
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
-    let problem = |why: &str| {
-        Some(ConfigError::new(
-            "EXPORTD_SECRET",
-            "(hidden)",
-            &format!(
-                "{why}: set a random value of at least 32 bytes (e.g. `openssl rand -hex 32`), or EXPORTD_DEV=true for development"
-            ),
-        ))
-    };
-    let (current, problem) = match env.opt("EXPORTD_SECRET") {
-        Some(s) if s.len() >= MIN_KEY_BYTES => (s, None),
-        Some(_) if !dev => (random_key(), problem("shorter than 32 bytes")),
-        None if !dev => (random_key(), problem("not set")),
-        _ => (random_key(), None),
-    };
-    Ok((Keys::new(SecretString::from(current), previous), problem))
-}
-
-fn random_key() -> String {
-    use rand::Rng;
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ impl DateRange {
 /// The first instant of a local day. Where midnight does not exist (a DST jump at 00:00, as
 /// in America/Santiago), the day starts at the first instant that does.
 pub fn local_day_start(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    crate::schedules::local_instant(
+    crate::localtime::local_instant(
         day.and_hms_opt(0, 0, 0).expect("midnight is a valid time"),
         tz,
     )

@@ -1,6 +1,7 @@
 //! Where files go: S3 (aws-sdk-s3) when `S3_BUCKET` is set, otherwise a local directory.
-//! Object keys are deterministic per export, so a retried upload overwrites and never
-//! duplicates.
+//! Each attempt of an export writes its own key (`…/{export}/{lease token}/{file}`); the
+//! export records one, and objects of its earlier attempts are deleted once a retry's file
+//! is recorded, so an export keeps exactly one object.
 
 use std::{
     path::{Path, PathBuf},
@@ -15,48 +16,14 @@ use aws_sdk_s3::{
 };
 use secrecy::ExposeSecret;
 
+pub use crate::storage_error::StorageError;
+use crate::storage_error::s3err;
 use crate::upload::{Sending, Target, Upload};
 
 #[derive(Debug, Clone)]
 pub enum Storage {
     Local { dir: PathBuf },
     S3 { client: Client, bucket: String },
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error("io: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("s3: {0}")]
-    S3(String),
-    /// The writer was dropped before the file was complete; what was sent is removed.
-    #[error("the upload was abandoned before the file was complete")]
-    Abandoned,
-}
-
-impl StorageError {
-    /// Whether retrying cannot help: the bucket is missing, or the credentials are wrong or
-    /// not allowed. An operator has to act.
-    pub fn is_permanent(&self) -> bool {
-        match self {
-            StorageError::S3(m) => [
-                "NoSuchBucket",
-                "AccessDenied",
-                "InvalidAccessKeyId",
-                "SignatureDoesNotMatch",
-                "AllAccessDisabled",
-            ]
-            .iter()
-            .any(|code| m.contains(code)),
-            StorageError::Io(e) => e.kind() == std::io::ErrorKind::PermissionDenied,
-            StorageError::Abandoned => false,
-        }
-    }
-}
-
-pub(crate) fn s3err<E: std::error::Error>(e: E) -> StorageError {
-    // The SDK's Display hides the service's message; its Debug chain carries it.
-    StorageError::S3(format!("{}", aws_sdk_s3::error::DisplayErrorContext(e)))
 }
 
 impl Storage {

@@ -22,7 +22,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::storage::{StorageError, s3err};
+use crate::storage_error::{StorageError, s3err};
 
 /// Size of each multipart part: S3's least (but for the last), so that memory stays low
 /// and parts leave early.

@@ -11,7 +11,10 @@ use axum::{
 use exportd_core::exports::ExportView;
 use exportd_core::{Shared, domain::Status};
 
-use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
+use crate::{
+    auth::Admin,
+    error::{ApiResult, ErrorBody},
+};
 
 /// Cancels a queued or running export, or deletes the file of a finished one.
 #[utoipa::path(delete, path = "/v1/exports/{id}", tag = "exports",

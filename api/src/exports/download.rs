@@ -18,9 +18,8 @@ use serde::Deserialize;
 
 use crate::{
     auth,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::Query,
-    openapi::ErrorBody,
 };
 
 /// The signature of a link from an email, the feed or a webhook; absent, the caller must

@@ -9,7 +9,10 @@ use axum::{
 use exportd_core::Shared;
 use exportd_core::exports::ExportView;
 
-use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
+use crate::{
+    auth::Admin,
+    error::{ApiResult, ErrorBody},
+};
 
 /// An export: status, progress, the failure reason, the file and when it expires.
 #[utoipa::path(get, path = "/v1/exports/{id}", tag = "exports",

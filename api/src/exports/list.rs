@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::Admin,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::Query,
-    openapi::ErrorBody,
 };
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -33,7 +33,7 @@ const POLL: Duration = Duration::from_secs(5);
     params(("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
     responses(
         (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
-        (status = 429, description = "`too_many_streams`", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`too_many_streams`", body = crate::error::ErrorBody),
     ))]
 pub async fn stream(
     State(state): State<AppState>,

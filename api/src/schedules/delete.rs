@@ -8,7 +8,10 @@ use axum::{
 };
 use exportd_core::{Shared, schedules};
 
-use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
+use crate::{
+    auth::Admin,
+    error::{ApiResult, ErrorBody},
+};
 
 /// Deletes a schedule; the exports it produced stay.
 #[utoipa::path(delete, path = "/v1/schedules/{id}", tag = "schedules",

@@ -9,7 +9,10 @@ use axum::{
 use exportd_core::{Shared, schedules};
 
 use super::{ScheduleList, ScheduleView};
-use crate::{auth::Admin, error::ApiResult, openapi::ErrorBody};
+use crate::{
+    auth::Admin,
+    error::{ApiResult, ErrorBody},
+};
 
 /// The account's monthly schedules.
 #[utoipa::path(get, path = "/v1/schedules", tag = "schedules",

@@ -5,8 +5,10 @@
 //! covers the previous calendar month. An hour that a DST change skips runs at the next
 //! valid instant; an hour that it repeats runs once, at its first occurrence.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
+
+use crate::localtime::local_instant;
 
 /// A month, the unit of schedules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,33 +70,6 @@ impl Period {
     pub fn key(self) -> String {
         format!("{:04}-{:02}", self.year, self.month)
     }
-}
-
-/// The instant a local wall time happens: the first occurrence when it repeats, the end of
-/// the gap when it does not exist.
-pub fn local_instant(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
-    if let Some(t) = tz.from_local_datetime(&local).earliest() {
-        return t.with_timezone(&Utc);
-    }
-    let before = tz
-        .offset_from_utc_datetime(&(local - Duration::days(1)))
-        .fix();
-    let after = tz
-        .offset_from_utc_datetime(&(local + Duration::days(1)))
-        .fix();
-    let (mut lo, mut hi) = ((local - after).and_utc(), (local - before).and_utc());
-    if lo > hi {
-        std::mem::swap(&mut lo, &mut hi);
-    }
-    while hi - lo > Duration::seconds(1) {
-        let mid = lo + (hi - lo) / 2;
-        if mid.with_timezone(&tz).naive_local() >= local {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    hi
 }
 
 /// When the run of `period` is due.

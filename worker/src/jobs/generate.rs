@@ -1,6 +1,9 @@
 //! Generate an export's file: claim the row under a lease, query, render, upload, record
 //! the file, create the notifications, all in that order, each write fenced by the lease.
 
+mod discard;
+mod finish;
+
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
@@ -10,45 +13,25 @@ use exportd_core::telemetry;
 use exportd_core::{
     domain::{DateRange, Format},
     exports::{self, Export, Lease, StoredFile},
-    kinds::{ReportKind, ReportOptions},
-    notifications::{self, NotifySpec},
-    queue::{self, GenerateExport, QueueName},
+    kinds::ReportKind,
+    queue::GenerateExport,
     storage::{Storage, StorageError},
 };
 use tracing::{info, instrument, warn};
 
-use super::{lease::Held, progress::Progress};
+use super::{
+    generate_error::{GenerateError, permanent, storage_failed},
+    lease::Held,
+    progress::Progress,
+};
 use crate::{
     Ctx,
     render::{self, RenderOptions},
     reports::{self, Job, Meta},
 };
-
-/// Why a generation stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    /// Retrying will not help: the request itself cannot be served.
-    #[error("{message}")]
-    Permanent { code: &'static str, message: String },
-    /// The lease was taken over or the export was cancelled: stop writing.
-    #[error("the lease on the export was lost")]
-    LeaseLost,
-    #[error(transparent)]
-    Transient(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for GenerateError {
-    fn from(e: sqlx::Error) -> Self {
-        GenerateError::Transient(anyhow::Error::new(e).context("database"))
-    }
-}
-
-fn permanent(code: &'static str, message: impl Into<String>) -> GenerateError {
-    GenerateError::Permanent {
-        code,
-        message: message.into(),
-    }
-}
+use discard::{discard, discard_other_attempts, discard_unless_recorded};
+pub use finish::finish_failure;
+use finish::{announce, finish_success};
 
 pub async fn handle(job: GenerateExport, ctx: Data<Arc<Ctx>>) -> Result<(), BoxDynError> {
     let ctx: Arc<Ctx> = (*ctx).clone();
@@ -199,12 +182,7 @@ async fn produce(
             )
         })?;
     let (kind, format) = (export.kind, export.format);
-    let tz: Tz = export.timezone.parse().map_err(|_| {
-        permanent(
-            "unknown_timezone",
-            format!("unknown timezone {:?}", export.timezone),
-        )
-    })?;
+    let tz: Tz = export.timezone;
     let range = range_of(export, tz);
     let now = Utc::now();
     let progress = Progress::start();
@@ -214,11 +192,11 @@ async fn produce(
         account: account.clone(),
         range,
         generated_at: now,
-        options: ReportOptions::from_stored(&export.options),
+        options: export.options.clone(),
     };
     let name = format!(
         "{}_{}_{}.{}",
-        reports::report(kind).file_stem(account.locale),
+        kind.file_stem(account.locale),
         export.range_from,
         export.range_to,
         format.extension()
@@ -283,151 +261,6 @@ async fn produce(
         bytes: bytes as i64,
         expires_at,
     })
-}
-
-/// A storage failure as the export records it: bucket or credentials wrong is for an
-/// operator and fails at once; anything else is retried.
-fn storage_failed(e: StorageError) -> GenerateError {
-    if e.is_permanent() {
-        permanent(
-            "storage_misconfigured",
-            format!(
-                "the file could not be stored ({e}); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"
-            ),
-        )
-    } else {
-        GenerateError::Transient(anyhow::Error::new(e).context("uploading the file"))
-    }
-}
-
-/// Deletes an object this attempt uploaded but did not record.
-async fn discard(ctx: &Ctx, key: &str) {
-    if let Err(e) = ctx.storage.delete(key).await {
-        warn!(error = %e, file.key = %key, "deleting an unrecorded file failed");
-    }
-}
-
-/// Deletes what earlier attempts of an export left in storage, now that `kept` is its
-/// recorded file: an upload that S3 completed but whose answer was lost (an outage cutting
-/// the connection) failed its attempt, and storage was then too far gone to delete it.
-/// Called only after a retry, so a first attempt costs no listing.
-async fn discard_other_attempts(ctx: &Ctx, export: &exports::Export, kept: &str) {
-    let prefix = Storage::export_prefix(export.account_id, export.id);
-    match ctx.storage.list(&prefix).await {
-        Ok(keys) => {
-            for key in keys.iter().filter(|k| k.as_str() != kept) {
-                discard(ctx, key).await;
-            }
-        }
-        Err(e) => {
-            warn!(error = %e, "listing the export's objects failed; earlier attempts' files may stay")
-        }
-    }
-}
-
-/// [`discard`], unless the export records `key` as its file. When that cannot be read, the
-/// object stays: an orphan is better than a recorded file deleted.
-async fn discard_unless_recorded(ctx: &Ctx, export_id: i64, key: &str) {
-    match exports::get(&ctx.pool, export_id).await {
-        Ok(row) if row.as_ref().and_then(|e| e.file_key.as_deref()) == Some(key) => {}
-        Ok(_) => discard(ctx, key).await,
-        Err(e) => {
-            warn!(error = %e, file.key = %key, "could not tell whether the file was recorded; left in place")
-        }
-    }
-}
-
-/// Records the file; false when the lease was lost first (cancelled or taken over).
-async fn finish_success(
-    ctx: &Ctx,
-    export: &Export,
-    lease: Lease,
-    file: &StoredFile,
-) -> anyhow::Result<bool> {
-    let mut tx = ctx.pool.begin().await?;
-    if !exports::succeed(&mut *tx, lease, file).await? {
-        info!("lease lost before recording the file; the newer attempt owns the result");
-        return Ok(false);
-    }
-    record_notifications(&mut tx, export, "succeeded").await?;
-    tx.commit().await?;
-    telemetry::export_finished(export.kind.as_str(), export.format.as_str(), "succeeded");
-    info!(file.bytes = file.bytes, file.key = %file.key, "export succeeded");
-    after_finish(ctx, export).await;
-    Ok(true)
-}
-
-/// Marks the export failed and tells its recipients why.
-pub async fn finish_failure(
-    ctx: &Ctx,
-    export: &Export,
-    lease: Lease,
-    code: &str,
-    message: &str,
-) -> anyhow::Result<()> {
-    let mut tx = ctx.pool.begin().await?;
-    if !exports::fail(&mut *tx, lease, code, message).await? {
-        return Ok(());
-    }
-    record_notifications(&mut tx, export, "failed").await?;
-    tx.commit().await?;
-    telemetry::export_finished(export.kind.as_str(), export.format.as_str(), "failed");
-    warn!(error.code = code, error = message, "export failed");
-    after_finish(ctx, export).await;
-    Ok(())
-}
-
-/// Creates the export's notification rows in the transaction that finishes it.
-async fn record_notifications(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    export: &Export,
-    event: &str,
-) -> Result<(), sqlx::Error> {
-    let spec: NotifySpec = serde_json::from_value(export.notify.clone()).unwrap_or_default();
-    notifications::create_for_export(
-        tx,
-        export.id,
-        export.account_id,
-        export.requested_by,
-        &spec,
-        event,
-    )
-    .await
-}
-
-/// After a finished export is committed: wake its streams, push its notifications.
-async fn after_finish(ctx: &Ctx, export: &Export) {
-    announce(ctx, export.account_id).await;
-    push_notifications(ctx, export.id).await;
-}
-
-/// Wakes the account's in-app streams after a committed state change.
-async fn announce(ctx: &Ctx, account_id: i64) {
-    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;
-}
-
-/// Pushes the export's pending notifications now; what does not fit under the cap or
-/// fails to push is dispatched by the reconciler.
-async fn push_notifications(ctx: &Ctx, export_id: i64) {
-    let result = async {
-        let ids = notifications::pending_for_export(&ctx.pool, export_id).await?;
-        queue::dispatch(
-            &ctx.pool,
-            &mut ctx.redis.clone(),
-            &ctx.cfg,
-            QueueName::Notify,
-            &ids,
-        )
-        .await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = result {
-        warn!(
-            error = format!("{e:#}"),
-            "pushing notifications failed; the reconciler will dispatch them"
-        );
-    }
 }
 
 /// Builds a report of `kind` and writes it to `out` in `format`, as the worker does;

@@ -7,6 +7,7 @@
 
 pub mod dispatch;
 pub mod generate;
+pub mod generate_error;
 pub mod lease;
 pub mod notify;
 pub mod progress;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use exportd_core::exports::{self, Lease};
 use tokio::{sync::watch, task::JoinHandle, time::Instant};
 
-use super::{generate::GenerateError, lease::Held};
+use super::{generate_error::GenerateError, lease::Held};
 use crate::Ctx;
 
 /// How often an attempt may write its progress.

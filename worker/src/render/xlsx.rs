@@ -4,7 +4,13 @@
 //! every sheet is laid out before its rows are written. A section longer than Excel's
 //! 1,048,576 rows continues on a new sheet with the same header.
 
-use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatBorder, Workbook};
+mod fit;
+mod formats;
+
+use rust_xlsxwriter::{Chart, ChartType, Workbook};
+
+pub use fit::{CUT_MARKER, MAX_CELL_CHARS, fit_cell};
+use formats::Formats;
 
 use super::{Cell, ChartKind, ChartSpec, Out, RenderError, Row, SectionSpec, Sink};
 
@@ -13,45 +19,6 @@ const ZIP_LEVEL: u8 = 1;
 const SECONDS_PER_DAY: f64 = 86_400.0;
 /// Data rows per sheet: Excel's limit less the header row.
 const MAX_DATA_ROWS: u32 = 1_048_575;
-
-struct Formats {
-    header: Format,
-    label: Format,
-    duration: Format,
-    number: Format,
-    percent: Format,
-    datetime: Format,
-    date: Format,
-    total_text: Format,
-    total_int: Format,
-    total_duration: Format,
-    total_number: Format,
-    total_percent: Format,
-}
-
-impl Formats {
-    fn new() -> Self {
-        let bold = || Format::new().set_bold();
-        let top = |f: Format| f.set_border_top(FormatBorder::Thin);
-        Formats {
-            header: bold()
-                .set_background_color(Color::RGB(0xDDEBF7))
-                .set_border_bottom(FormatBorder::Thin)
-                .set_text_wrap(),
-            label: bold(),
-            duration: Format::new().set_num_format("[h]:mm:ss"),
-            number: Format::new().set_num_format("0.00"),
-            percent: Format::new().set_num_format("0.00%"),
-            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
-            date: Format::new().set_num_format("yyyy-mm-dd"),
-            total_text: top(bold()),
-            total_int: top(bold()),
-            total_duration: top(bold().set_num_format("[h]:mm:ss")),
-            total_number: top(bold().set_num_format("0.00")),
-            total_percent: top(bold().set_num_format("0.00%")),
-        }
-    }
-}
 
 /// Streams sections into an xlsx workbook.
 pub struct XlsxSink {
@@ -330,30 +297,6 @@ impl Sink for XlsxSink {
     }
 }
 
-/// Excel holds at most this many characters in a cell; a longer text fails the workbook.
-pub const MAX_CELL_CHARS: usize = 32_767;
-
-/// What marks a text that was cut to fit a cell.
-pub const CUT_MARKER: &str = " […]";
-
-/// A text as it fits in a cell: whole when it fits, otherwise cut at Excel's limit (on a
-/// character boundary) with [`CUT_MARKER`] at the end. Excel counts UTF-16 units.
-pub fn fit_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.len() <= MAX_CELL_CHARS || s.encode_utf16().count() <= MAX_CELL_CHARS {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let room = MAX_CELL_CHARS - CUT_MARKER.encode_utf16().count();
-    let mut units = 0;
-    let end = s
-        .char_indices()
-        .find(|(_, ch)| {
-            units += ch.len_utf16();
-            units > room
-        })
-        .map_or(s.len(), |(i, _)| i);
-    std::borrow::Cow::Owned(format!("{}{CUT_MARKER}", &s[..end]))
-}
-
 #[cfg(test)]
 mod cell_tests {
     use super::*;
@@ -391,19 +334,5 @@ mod cell_tests {
             seen.extend(rows[1..].iter().map(|r| r[1].to_string()));
         }
         assert_eq!(seen, ["0", "1", "2", "3", "4"], "every row once, in order");
-    }
-
-    #[test]
-    fn a_text_over_excels_limit_is_cut_with_a_marker_and_the_workbook_saves() {
-        assert_eq!(fit_cell("short"), "short");
-        let long = "ñ".repeat(40_000);
-        let cut = fit_cell(&long);
-        assert_eq!(cut.encode_utf16().count(), MAX_CELL_CHARS);
-        assert!(cut.ends_with(CUT_MARKER));
-        let emoji = "😀".repeat(20_000); // two UTF-16 units each
-        assert!(fit_cell(&emoji).encode_utf16().count() <= MAX_CELL_CHARS);
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        wb.add_worksheet().write_string(0, 0, cut.as_ref()).unwrap();
-        wb.save_to_buffer().expect("a cut text saves");
     }
 }

@@ -1,63 +1,27 @@
-//! Reading the global report. The range is read as (site, agent) cells ([`cells`]): from rollup blocks for closed days
-//! where valid ones exist ([`rollup`]), and otherwise with one hash aggregate per source
-//! table, all run concurrently on the pool. The three sections are rolled up from those
-//! cells in memory. Everything is scoped by `account_id` and by the range's UTC bounds.
+//! Reading the global report. The range is read as (site, agent) cells
+//! ([`cells`](super::cells)): from rollup blocks for closed days where valid ones exist
+//! ([`rollup`]), and otherwise with one hash aggregate per source table, all run
+//! concurrently on the pool ([`read`]). The three sections are rolled up from those cells
+//! in memory ([`sum`]). Everything is scoped by `account_id` and by the range's UTC bounds.
 
-use std::{
-    collections::{BTreeMap, HashMap, HashSet},
-    sync::Arc,
-};
+mod read;
+mod sum;
+
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::PgPool;
 
 use futures::StreamExt;
 
 use super::{
-    cells::{self, Cell},
-    model::{Agent, AgentMetrics, Agents, GlobalReport, Piece, Site, SiteBlock, SiteMetrics},
-    rollup::{self, Cover},
+    cells::Cell,
+    model::{AgentMetrics, GlobalReport, Piece, Site, SiteMetrics},
 };
-
-/// The parameters of a report query.
-enum Params {
-    /// Account `$1` over `[$2, $3)`.
-    Span(i64, DateTime<Utc>, DateTime<Utc>),
-    /// Account `$1` over `[$2, $3)`, now being `$4`.
-    SpanAt(i64, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
-    /// Series `$1`, blocks `unnest($2 levels, $3 blocks)`.
-    Blocks(i32, Vec<i16>, Vec<i32>),
-    /// [`Params::Blocks`], sites `$4`.
-    BlockSites(i32, Vec<i16>, Vec<i32>, Vec<i64>),
-}
-
-/// Runs one aggregate in a transaction of its own, with room to hash in memory.
-async fn aggregate<T>(pool: &PgPool, sql: &str, params: Params) -> Result<Vec<T>, sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-{
-    let t0 = std::time::Instant::now();
-    let mut tx = crate::reports::roomy_transaction(pool).await?;
-    let q = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
-    let q = match params {
-        Params::Span(a, from, to) => q.bind(a).bind(from).bind(to),
-        Params::SpanAt(a, from, to, now) => q.bind(a).bind(from).bind(to).bind(now),
-        Params::Blocks(series, levels, blocks) => q.bind(series).bind(levels).bind(blocks),
-        Params::BlockSites(series, levels, blocks, sites) => {
-            q.bind(series).bind(levels).bind(blocks).bind(sites)
-        }
-    };
-    let rows = q.fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    tracing::debug!(
-        query = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
-        ms = t0.elapsed().as_millis() as u64,
-        rows = rows.len(),
-        "report query done"
-    );
-    Ok(rows)
-}
+use crate::rollup::{self, Cover};
+use read::{Blocks, block_reads, read_start};
+use sum::{agents_section, strays, sum_site};
 
 /// Runs the report's queries for the range and rolls up its three sections. With
 /// `rollups`, closed days are read from the rollups wherever valid ones exist.
@@ -95,19 +59,6 @@ pub async fn build_with_cover(
 /// Known sites per query of rollup cells: the per-site section is written while the next
 /// sites are summed.
 const SITES_PER_READ: usize = 12;
-
-/// The rollup blocks a report reads: series, levels, blocks.
-type Blocks = Option<(i32, Vec<i16>, Vec<i32>)>;
-
-/// What every site needs, read before the first per-site block: the source for days no
-/// rollup covers, chat events whose site is unknown, presence, and the names.
-struct Start {
-    presence: HashMap<i64, (f64, f64)>,
-    agents: Agents,
-    sites: Vec<Site>,
-    known: HashSet<Option<i64>>,
-    source_by_site: HashMap<Option<i64>, Vec<Cell>>,
-}
 
 /// Builds the report and hands it out as it is known ([`Piece::Start`], then each per-site
 /// block in order), so the renderer can write the per-site section while Postgres still
@@ -198,242 +149,4 @@ pub async fn build_streaming(
         per_site: Vec::new(),
     };
     Ok((report, cover))
-}
-
-/// Reads, all at once, what every site needs before the first per-site block.
-async fn read_start(
-    pool: &PgPool,
-    account_id: i64,
-    range: &DateRange,
-    now: DateTime<Utc>,
-    cover: &Cover,
-    blocks: &Blocks,
-) -> Result<Start, sqlx::Error> {
-    let bounds = |&(a, b): &(i32, i32)| rollup::days_bounds(a, b, range.tz);
-    let mut cell_reads = Vec::new();
-    let mut presence_reads = Vec::new();
-    for (from, to) in cover.raw.iter().map(bounds) {
-        for (_, sql) in cells::SOURCE_QUERIES.iter() {
-            cell_reads.push(aggregate::<Cell>(
-                pool,
-                sql,
-                Params::Span(account_id, from, to),
-            ));
-        }
-        presence_reads.push(aggregate::<(i64, f64, f64)>(
-            pool,
-            cells::PRESENCE,
-            Params::SpanAt(account_id, from, to, now),
-        ));
-    }
-    for (from, to) in cover.rolled.iter().map(bounds) {
-        cell_reads.push(aggregate::<Cell>(
-            pool,
-            &cells::UNSITED_EVENTS,
-            Params::Span(account_id, from, to),
-        ));
-    }
-    if let Some((series, levels, blocks)) = blocks {
-        presence_reads.push(aggregate::<(i64, f64, f64)>(
-            pool,
-            cells::READ_BLOCKS_PRESENCE,
-            Params::Blocks(*series, levels.clone(), blocks.clone()),
-        ));
-    }
-    let sites = sqlx::query_as::<_, (i64, String, String)>(
-        "SELECT id, name, channel FROM sites WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(pool);
-    let users = sqlx::query_as::<_, (i64, Option<String>, Option<String>, String)>(
-        "SELECT id, name, email, role FROM users WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(pool);
-    let (source_sets, presence_sets, sites, users) = tokio::try_join!(
-        futures::future::try_join_all(cell_reads),
-        futures::future::try_join_all(presence_reads),
-        sites,
-        users
-    )?;
-
-    let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
-    for &(agent, on, away) in presence_sets.iter().flatten() {
-        let p = presence.entry(agent).or_default();
-        p.0 += on;
-        p.1 += away;
-    }
-    let mut sites: Vec<Site> = sites
-        .into_iter()
-        .map(|(id, name, channel)| Site {
-            id: Some(id),
-            name,
-            channel,
-        })
-        .collect();
-    sites.sort_by_cached_key(|s| (s.name.to_lowercase(), s.id));
-    let known = sites.iter().map(|s| s.id).collect();
-    let mut source_by_site: HashMap<Option<i64>, Vec<Cell>> = HashMap::new();
-    for c in source_sets.into_iter().flatten() {
-        source_by_site.entry(c.site_id).or_default().push(c);
-    }
-    Ok(Start {
-        presence,
-        agents: Agents::new(users),
-        sites,
-        known,
-        source_by_site,
-    })
-}
-
-/// One read of rollup cells per group of sites, in order, two in flight; the empty group
-/// reads the sites the account no longer has.
-fn block_reads<'a>(
-    pool: &'a PgPool,
-    groups: &[Vec<Site>],
-    sites: &[Site],
-    blocks: &Blocks,
-) -> impl futures::Stream<Item = Result<Vec<Cell>, sqlx::Error>> + 'a {
-    let known_ids: Vec<i64> = sites.iter().filter_map(|s| s.id).collect();
-    let reads: Vec<_> = groups
-        .iter()
-        .map(|group| {
-            let (ids, sql) = if group.is_empty() {
-                (known_ids.clone(), cells::READ_BLOCKS_OTHER_SITES.as_str())
-            } else {
-                (
-                    group.iter().filter_map(|s| s.id).collect::<Vec<i64>>(),
-                    cells::READ_BLOCKS_SITES.as_str(),
-                )
-            };
-            let blocks = blocks.clone();
-            async move {
-                match blocks {
-                    Some((series, levels, blocks)) => {
-                        aggregate::<Cell>(
-                            pool,
-                            sql,
-                            Params::BlockSites(series, levels, blocks, ids),
-                        )
-                        .await
-                    }
-                    None => Ok(Vec::new()),
-                }
-            }
-        })
-        .collect();
-    futures::stream::iter(reads).buffered(2)
-}
-
-/// Activity on sites the account does not have (deleted, or never written).
-fn strays(per_site: &HashMap<Option<i64>, Vec<Cell>>, start: &Start) -> Vec<Site> {
-    let mut strays: Vec<Option<i64>> = per_site
-        .keys()
-        .chain(start.source_by_site.keys())
-        .filter(|s| !start.known.contains(s))
-        .copied()
-        .collect();
-    strays.sort();
-    strays.dedup();
-    strays
-        .into_iter()
-        .map(|id| Site {
-            id,
-            name: id.map_or_else(|| "—".to_owned(), |i| format!("#{i}")),
-            channel: String::new(),
-        })
-        .collect()
-}
-
-/// Sums one site's cells (rolled up and from the source): its by-site row, its per-site
-/// block (`None` without agent activity), and each agent's share added to `agent_metrics`.
-fn sum_site(
-    site: Site,
-    rolled: &[Cell],
-    source: &[Cell],
-    start: &mut Start,
-    agent_metrics: &mut BTreeMap<i64, AgentMetrics>,
-) -> (SiteMetrics, Option<SiteBlock>) {
-    let mut site_m = SiteMetrics::default();
-    let mut cells: HashMap<i64, AgentMetrics> = HashMap::new();
-    for c in rolled.iter().chain(source) {
-        site_m.add(&SiteMetrics {
-            chats_accepted: c.chats_accepted,
-            calls_accepted: c.calls_answered,
-            chats_missed: c.chats_missed,
-            calls_missed: c.calls_missed,
-            accepted_no_reply: c.no_reply,
-            offline_messages: c.offline,
-        });
-        if let Some(agent) = c.agent_id {
-            cells.entry(agent).or_default().add(&AgentMetrics {
-                chats_accepted: c.chats_accepted,
-                calls_accepted: c.calls_answered,
-                transferred: c.transferred,
-                rejected: c.rejected,
-                accepted_no_reply: c.no_reply,
-                offline_messages: c.offline,
-                online_secs: 0.0,
-                away_secs: 0.0,
-                first_response_sum: c.frt_sum,
-                first_response_n: c.frt_n,
-                duration_sum: c.dur_sum,
-                duration_n: c.dur_n,
-                ratings_positive: c.pos,
-                ratings_negative: c.neg,
-                bans: c.bans,
-            });
-        }
-    }
-    for (&agent, m) in &cells {
-        agent_metrics.entry(agent).or_default().add(m);
-    }
-    let mut rows: Vec<(Arc<Agent>, AgentMetrics)> = cells
-        .into_iter()
-        .filter(|(_, m)| m.has_site_activity())
-        .map(|(id, mut m)| {
-            // Online and away time are account-wide: each per-site row repeats them.
-            if let Some(&(on, away)) = start.presence.get(&id) {
-                m.online_secs = on;
-                m.away_secs = away;
-            }
-            (start.agents.get(id), m)
-        })
-        .collect();
-    rows.sort_by_cached_key(|(a, _)| start.agents.key(a));
-    if rows.is_empty() {
-        return (site_m, None);
-    }
-    let mut total = AgentMetrics::default();
-    rows.iter().for_each(|(_, m)| total.add(m));
-    let block = SiteBlock {
-        site,
-        agents: rows,
-        total,
-    };
-    (site_m, Some(block))
-}
-
-/// The by-agent section: every agent of the account, plus any other user with activity.
-fn agents_section(
-    start: &mut Start,
-    mut agent_metrics: BTreeMap<i64, AgentMetrics>,
-) -> (Vec<(Arc<Agent>, AgentMetrics)>, AgentMetrics) {
-    for (&agent, &(on, away)) in &start.presence {
-        let a = agent_metrics.entry(agent).or_default();
-        a.online_secs = on;
-        a.away_secs = away;
-    }
-    for id in start.agents.agent_ids() {
-        agent_metrics.entry(id).or_default();
-    }
-    let agents = &mut start.agents;
-    let mut by_agent: Vec<(Arc<Agent>, AgentMetrics)> = agent_metrics
-        .iter()
-        .map(|(&id, m)| (agents.get(id), *m))
-        .collect();
-    by_agent.sort_by_cached_key(|(a, _)| agents.key(a));
-    let mut agent_total = AgentMetrics::default();
-    by_agent.iter().for_each(|(_, m)| agent_total.add(m));
-    (by_agent, agent_total)
 }
