@@ -136,9 +136,9 @@ async fn floor(pool: &PgPool, account: i64, range: &DateRange) -> anyhow::Result
 pub(crate) async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
     let deadline = t + std::time::Duration::from_secs(1800);
-    let mut total = global::rollup::Refreshed::default();
+    let mut total = exportd_worker::rollup::Refreshed::default();
     loop {
-        let r = global::rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
+        let r = exportd_worker::rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
         total.days += r.days;
         total.blocks += r.blocks;
         if r.settled {

@@ -6,8 +6,8 @@
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
-use exportd_worker::reports::{
-    conversations::{query::Figures, rollup},
+use exportd_worker::{
+    reports::conversations::{query::Figures, rollup},
     rollup::Cover,
 };
 

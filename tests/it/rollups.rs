@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
-use exportd_worker::reports::global::{
-    self, GlobalReport,
+use exportd_worker::{
+    reports::global::{self, GlobalReport},
     rollup::{self, Cover},
 };
 use serde_json::json;

@@ -11,7 +11,6 @@ pub mod agents_activity;
 pub mod campaigns;
 pub mod conversations;
 pub mod global;
-pub mod rollup;
 pub mod rows;
 pub mod sessions;
 pub mod sessions_detail;
@@ -21,7 +20,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use exportd_core::{
-    Config,
     accounts::Account,
     domain::{DateRange, Locale},
     kinds::{IdTable, OptionName, ReportKind, ReportOptions},
@@ -83,12 +81,6 @@ pub struct Job {
 pub trait Report: Send + Sync {
     fn kind(&self) -> ReportKind;
 
-    /// The report's name in `locale`, as the summary sheet and the email say it.
-    fn title(&self, locale: Locale) -> &'static str;
-
-    /// The stem of its file name in `locale`, e.g. `informe-global`.
-    fn file_stem(&self, locale: Locale) -> &'static str;
-
     /// The word for a filter in the summary and the email (seed 003 says "Cuentas" for
     /// sites, seed 000 "Bots").
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {
@@ -98,15 +90,10 @@ pub trait Report: Send + Sync {
     /// Reads the report's data and writes it into `job.sink`, then finishes the file.
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>>;
 
-    /// Brings the kind's rollups up to date, where it has any; returns what it built (days,
-    /// blocks, marks), zeros when it has none.
-    fn refresh_rollups<'a>(
-        &'a self,
-        _pool: &'a PgPool,
-        _cfg: &'a Config,
-        _stop: &'a (dyn Fn() -> bool + Sync),
-    ) -> BoxFuture<'a, anyhow::Result<[usize; 3]>> {
-        Box::pin(async { Ok([0; 3]) })
+    /// The kind's rollups of closed days, where it has any: the engine (`crate::rollup`)
+    /// builds and keeps them for every kind that declares them.
+    fn rollups(&self) -> Option<&'static crate::rollup::Rollups> {
+        None
     }
 }
 

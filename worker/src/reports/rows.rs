@@ -58,7 +58,7 @@ impl Writer {
         let locale = meta.account.locale;
         let filters =
             filters_in_words(pool, report.kind(), meta.account.id, locale, &meta.options).await?;
-        let title = report.title(locale);
+        let title = report.kind().title(locale);
         let (tx, mut rx) = mpsc::channel::<Step>(BUFFER);
         let renderer = tokio::task::spawn_blocking(move || {
             write_summary(&mut *sink, &meta, title, &filters)?;

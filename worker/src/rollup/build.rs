@@ -149,10 +149,15 @@ pub async fn refresh(
     if done.days + done.blocks > 0 {
         // Fresh statistics, or the planner takes a block for a handful of rows and sorts
         // hundreds of thousands of cells instead of hashing them.
-        sqlx::query("ANALYZE rollup_blocks, rollup_cells, rollup_presence, rollup_steps, rollup_agent_chats,
-                      rollup_agent_messages, rollup_sessions, rollup_session_hours, rollup_session_days")
-            .execute(pool)
-            .await?;
+        let tables: Vec<&str> = std::iter::once("rollup_blocks")
+            .chain(super::spec::tables())
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ANALYZE {}",
+            tables.join(", ")
+        )))
+        .execute(pool)
+        .await?;
     }
     Ok(done)
 }

@@ -1,7 +1,6 @@
-//! Rollups of closed local days (see `migrations/0007_rollups.sql`): the global report's
-//! cells and presence, the steps report's counts and agents' sessions, busy intervals and
-//! messages (`migrations/0014_bot_rollups.sql`), in one set of blocks per account and
-//! timezone.
+//! The rollup engine: sums of closed local days (see `migrations/0007_rollups.sql`), in one
+//! set of blocks per account and timezone, for every kind that declares rollups
+//! ([`spec::Rollups`], found through the kinds' registry). The engine knows no kind.
 //!
 //! A report over days `[first, end)` is covered greedily by the largest valid dyadic blocks
 //! ([`cover`], planned in [`plan`]); what no valid block covers (today, a day a late write has marked, a day not
@@ -14,6 +13,7 @@
 pub mod blocks;
 pub mod build;
 pub mod plan;
+pub mod spec;
 
 use std::collections::HashSet;
 
@@ -23,6 +23,7 @@ use exportd_core::domain::local_day_start;
 
 pub use build::{Refreshed, refresh};
 pub use plan::{plan, plan_range};
+pub use spec::{DayBinds, DayStatement, Rollups, Sql};
 
 /// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
 /// in no report of at most 90 days, so larger ones would never be read.

@@ -20,13 +20,11 @@ use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, labels::common};
 pub struct AgentsActivity;
 
 struct Labels {
-    title: &'static str,
     sheet: &'static str,
     headers: [&'static str; 6],
 }
 
 const ES: Labels = Labels {
-    title: "Análisis por agentes",
     sheet: "Agentes",
     headers: [
         "Agente",
@@ -38,7 +36,6 @@ const ES: Labels = Labels {
     ],
 };
 const EN: Labels = Labels {
-    title: "Agent activity",
     sheet: "Agents",
     headers: [
         "Agent",
@@ -50,7 +47,6 @@ const EN: Labels = Labels {
     ],
 };
 const PT: Labels = Labels {
-    title: "Análise por agentes",
     sheet: "Agentes",
     headers: [
         "Agente",
@@ -71,20 +67,12 @@ fn labels(locale: Locale) -> &'static Labels {
 }
 
 impl Report for AgentsActivity {
+    fn rollups(&self) -> Option<&'static crate::rollup::Rollups> {
+        Some(&rollup::ROLLUPS)
+    }
+
     fn kind(&self) -> ReportKind {
         ReportKind::AgentsActivity
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "analisis-por-agentes",
-            Locale::En => "agent-activity",
-            Locale::Pt => "analise-por-agentes",
-        }
     }
 
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

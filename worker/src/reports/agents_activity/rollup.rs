@@ -1,5 +1,5 @@
 //! Reading agents' activity: sessions, busy time and messages per agent, from rollup blocks
-//! for closed days where valid ones exist (see [`crate::reports::rollup`]), from the source
+//! for closed days where valid ones exist (see [`crate::rollup`]), from the source
 //! tables elsewhere. Busy time is a union of intervals, which does not add up across days;
 //! so blocks keep the union itself, as disjoint intervals in microseconds, and the read
 //! merges those of every block and source day exactly.
@@ -10,7 +10,7 @@ use exportd_core::domain::DateRange;
 use futures::TryStreamExt;
 use sqlx::PgPool;
 
-use crate::reports::rollup::{self, Cover};
+use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
 
 /// Microseconds since the epoch of a timestamp, exactly.
 macro_rules! micros {
@@ -277,6 +277,22 @@ pub async fn read(
     }
     Ok((all, cover))
 }
+
+/// The agents' activity rollups: sessions and busy intervals, and messages.
+pub static ROLLUPS: Rollups = Rollups {
+    tables: &["rollup_agent_chats", "rollup_agent_messages"],
+    day: &[
+        DayStatement {
+            sql: || BUILD_DAY_CHATS.as_str(),
+            binds: DayBinds::Day,
+        },
+        DayStatement {
+            sql: || BUILD_DAY_MESSAGES,
+            binds: DayBinds::Day,
+        },
+    ],
+    block: &[|| BUILD_BLOCK_CHATS.as_str(), || BUILD_BLOCK_MESSAGES],
+};
 
 #[cfg(test)]
 mod tests {

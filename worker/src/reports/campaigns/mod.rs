@@ -22,7 +22,6 @@ use crate::render::{Cell, Row, Section, SectionSpec, labels::common};
 pub struct Campaigns;
 
 struct Labels {
-    title: &'static str,
     sheets: [&'static str; 2],
     headers: [&'static str; 7],
     template: &'static str,
@@ -30,7 +29,6 @@ struct Labels {
 }
 
 const ES: Labels = Labels {
-    title: "Resultado de las campañas salientes",
     sheets: ["Envíos", "Por estado"],
     headers: [
         "Contacto",
@@ -45,7 +43,6 @@ const ES: Labels = Labels {
     no_template: "Sin template",
 };
 const EN: Labels = Labels {
-    title: "Outbound campaign results",
     sheets: ["Sends", "By status"],
     headers: [
         "Contact",
@@ -60,7 +57,6 @@ const EN: Labels = Labels {
     no_template: "No template",
 };
 const PT: Labels = Labels {
-    title: "Resultado das campanhas de saída",
     sheets: ["Envios", "Por status"],
     headers: [
         "Contato",
@@ -170,18 +166,6 @@ fn by_state(counts: Vec<(Option<String>, String, i64)>, locale: Locale) -> Secti
 impl Report for Campaigns {
     fn kind(&self) -> ReportKind {
         ReportKind::Campaigns
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "campanas-salientes",
-            Locale::En => "outbound-campaigns",
-            Locale::Pt => "campanhas-de-saida",
-        }
     }
 
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

@@ -4,7 +4,6 @@
 use exportd_core::domain::Locale;
 
 pub struct Labels {
-    pub title: &'static str,
     /// Sheet titles, in the templates' order.
     pub sheets: [&'static str; 6],
     pub open_closed: [&'static str; 3],
@@ -22,7 +21,6 @@ pub struct Labels {
 }
 
 const ES: Labels = Labels {
-    title: "Reportes de conversaciones del inbox",
     sheets: [
         "Abiertas vs cerradas",
         "Por cuenta y canal",
@@ -62,7 +60,6 @@ const ES: Labels = Labels {
 };
 
 const EN: Labels = Labels {
-    title: "Inbox conversation reports",
     sheets: [
         "Open vs closed",
         "By account and channel",
@@ -97,7 +94,6 @@ const EN: Labels = Labels {
 };
 
 const PT: Labels = Labels {
-    title: "Relatórios de conversas do inbox",
     sheets: [
         "Abertas vs fechadas",
         "Por conta e canal",

@@ -34,20 +34,12 @@ const KEYS: [&str; 6] = [
 ];
 
 impl Report for Conversations {
+    fn rollups(&self) -> Option<&'static crate::rollup::Rollups> {
+        Some(&rollup::ROLLUPS)
+    }
+
     fn kind(&self) -> ReportKind {
         ReportKind::Conversations
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "conversaciones-inbox",
-            Locale::En => "inbox-conversations",
-            Locale::Pt => "conversas-inbox",
-        }
     }
 
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

@@ -1,5 +1,5 @@
 //! Reading the conversation templates from rollup blocks for closed days where valid ones
-//! exist (see [`crate::reports::rollup`]), from the source tables elsewhere. Blocks hold
+//! exist (see [`crate::rollup`]), from the source tables elsewhere. Blocks hold
 //! the sums of [`super::query`] over every site and owner, so they serve reports that are
 //! not narrowed by `sites` or `owners`; a narrowed report reads the source alone. Counts
 //! and microseconds add up across blocks; distinct contacts do not, so blocks keep the
@@ -9,8 +9,8 @@ use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
 use sqlx::{AssertSqlSafe, PgPool};
 
-use super::query::{Figures, OwnerRow, READ, UserRow};
-use crate::reports::rollup::{self, Cover};
+use super::query::{BUILD_DAY, Figures, OwnerRow, READ, UserRow};
+use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
 
 /// A block's rows from its two children (`$1` series, `$2` level, `$3` block). An owner's
 /// contacts are the union of its children's; a child's sums count once, on the first of
@@ -131,3 +131,38 @@ pub async fn read(
     }
     Ok((figures.finish(), cover))
 }
+
+/// The conversation templates' rollups: per site, per owner (with its contacts), per local
+/// hour and per user.
+pub static ROLLUPS: Rollups = Rollups {
+    tables: &[
+        "rollup_conv_sites",
+        "rollup_conv_owners",
+        "rollup_conv_hours",
+        "rollup_conv_users",
+    ],
+    day: &[
+        DayStatement {
+            sql: || BUILD_DAY[0].as_str(),
+            binds: DayBinds::Day,
+        },
+        DayStatement {
+            sql: || BUILD_DAY[1].as_str(),
+            binds: DayBinds::Day,
+        },
+        DayStatement {
+            sql: || BUILD_DAY[2].as_str(),
+            binds: DayBinds::DayInZone,
+        },
+        DayStatement {
+            sql: || BUILD_DAY[3].as_str(),
+            binds: DayBinds::Day,
+        },
+    ],
+    block: &[
+        || BUILD_BLOCK[0],
+        || BUILD_BLOCK[1],
+        || BUILD_BLOCK[2],
+        || BUILD_BLOCK[3],
+    ],
+};

@@ -7,6 +7,8 @@
 
 use std::sync::LazyLock;
 
+use crate::rollup::{DayBinds, DayStatement, Rollups};
+
 use sqlx::{Row, postgres::PgRow};
 
 /// The measures of a cell, in column order, and whether each is a float sum.
@@ -331,3 +333,19 @@ SELECT agent_id, sum(online_secs)::float8 AS online, sum(away_secs)::float8 AS a
     ON p.level = b.level AND p.block = b.block
  WHERE p.series_id = $1
  GROUP BY agent_id";
+
+/// The global report's rollups: its cells and its agents' presence.
+pub static ROLLUPS: Rollups = Rollups {
+    tables: &["rollup_cells", "rollup_presence"],
+    day: &[
+        DayStatement {
+            sql: || BUILD_DAY.as_str(),
+            binds: DayBinds::Day,
+        },
+        DayStatement {
+            sql: || BUILD_DAY_PRESENCE.as_str(),
+            binds: DayBinds::Clipped,
+        },
+    ],
+    block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE],
+};

@@ -4,7 +4,6 @@ use exportd_core::domain::Locale;
 
 /// The words of the global report.
 pub struct GlobalLabels {
-    pub report_name: &'static str,
     pub by_site: &'static str,
     pub by_agent: &'static str,
     pub per_site: &'static str,
@@ -16,7 +15,6 @@ pub struct GlobalLabels {
 }
 
 const ES: GlobalLabels = GlobalLabels {
-    report_name: "Informe global",
     by_site: "Por sitio",
     by_agent: "Por agente",
     per_site: "Por sitio y agente",
@@ -49,7 +47,6 @@ const ES: GlobalLabels = GlobalLabels {
 };
 
 const EN: GlobalLabels = GlobalLabels {
-    report_name: "Global report",
     by_site: "By site",
     by_agent: "By agent",
     per_site: "By site and agent",
@@ -82,7 +79,6 @@ const EN: GlobalLabels = GlobalLabels {
 };
 
 const PT: GlobalLabels = GlobalLabels {
-    report_name: "Relatório global",
     by_site: "Por site",
     by_agent: "Por agente",
     per_site: "Por site e agente",

@@ -4,7 +4,6 @@
 //! - [`cells`]: the one definition of its metrics, as (site, agent) cells, shared by the
 //!   source queries and the rollups;
 //! - [`query`]: reading a range (rollup blocks where valid, the source tables elsewhere);
-//! - [`rollup`]: the read plan and the builder of rollups of closed days;
 //! - [`render`]: writing it into a sink while it is read;
 //! - [`diff`]: proving two reports equal.
 
@@ -14,11 +13,11 @@ pub mod labels;
 pub mod model;
 pub mod query;
 pub mod render;
-pub use super::rollup;
 
-use exportd_core::{Config, domain::Locale, kinds::ReportKind};
+use exportd_core::kinds::ReportKind;
 use futures::future::BoxFuture;
-use sqlx::PgPool;
+
+use crate::rollup::Rollups;
 
 pub use diff::differences;
 pub use model::{GlobalReport, Piece};
@@ -32,18 +31,6 @@ pub struct Global;
 impl Report for Global {
     fn kind(&self) -> ReportKind {
         ReportKind::Global
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels::global(locale).report_name
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "informe-global",
-            Locale::En => "global-report",
-            Locale::Pt => "relatorio-global",
-        }
     }
 
     /// The renderer, on a blocking thread, writes each part as the builder hands it over.
@@ -80,15 +67,7 @@ impl Report for Global {
         })
     }
 
-    fn refresh_rollups<'a>(
-        &'a self,
-        pool: &'a PgPool,
-        cfg: &'a Config,
-        stop: &'a (dyn Fn() -> bool + Sync),
-    ) -> BoxFuture<'a, anyhow::Result<[usize; 3]>> {
-        Box::pin(async move {
-            let r = rollup::refresh(pool, cfg, stop).await?;
-            Ok([r.days, r.blocks, r.marks])
-        })
+    fn rollups(&self) -> Option<&'static Rollups> {
+        Some(&cells::ROLLUPS)
     }
 }

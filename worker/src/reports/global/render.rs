@@ -6,6 +6,8 @@ use super::{
     labels,
     model::{AgentMetrics, GlobalReport, Piece, SiteBlock, SiteMetrics},
 };
+use exportd_core::kinds::ReportKind;
+
 use crate::{
     render::{Cell, RenderError, Row, Section, SectionSpec, Sink, write_section},
     reports::{Meta, write_summary},
@@ -179,7 +181,12 @@ impl<'a> Writer<'a> {
     }
 
     fn summary(&mut self) -> Result<(), RenderError> {
-        write_summary(&mut *self.sink, self.meta, self.l.report_name, &[])
+        write_summary(
+            &mut *self.sink,
+            self.meta,
+            ReportKind::Global.title(self.meta.account.locale),
+            &[],
+        )
     }
 
     /// The by-site and by-agent sections.

@@ -4,7 +4,6 @@
 use exportd_core::domain::Locale;
 
 pub struct Labels {
-    pub title: &'static str,
     pub sheets: [&'static str; 4],
     pub by_bot: [&'static str; 5],
     pub date: &'static str,
@@ -14,7 +13,6 @@ pub struct Labels {
 }
 
 const ES: Labels = Labels {
-    title: "Análisis de sesiones",
     sheets: [
         "Por bot",
         "Sesiones por día",
@@ -45,7 +43,6 @@ const ES: Labels = Labels {
 };
 
 const EN: Labels = Labels {
-    title: "Session analysis",
     sheets: [
         "By bot",
         "Sessions per day",
@@ -76,7 +73,6 @@ const EN: Labels = Labels {
 };
 
 const PT: Labels = Labels {
-    title: "Análise de sessões",
     sheets: [
         "Por bot",
         "Sessões por dia",

@@ -77,20 +77,12 @@ pub struct Data {
 }
 
 impl Report for Sessions {
+    fn rollups(&self) -> Option<&'static crate::rollup::Rollups> {
+        Some(&rollup::ROLLUPS)
+    }
+
     fn kind(&self) -> ReportKind {
         ReportKind::Sessions
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "analisis-de-sesiones",
-            Locale::En => "session-analysis",
-            Locale::Pt => "analise-de-sessoes",
-        }
     }
 
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

@@ -1,5 +1,5 @@
 //! Reading the session analysis from rollup blocks for closed days where valid ones exist
-//! (see [`crate::reports::rollup`]), from the source tables elsewhere. Counts add up across
+//! (see [`crate::rollup`]), from the source tables elsewhere. Counts add up across
 //! blocks; distinct contacts do not, so blocks keep the contacts themselves and the read
 //! takes their union; traffic rows are per local day, so they are kept per day as the
 //! report computes them. Without a valid block the report is read with the source queries
@@ -12,7 +12,7 @@ use exportd_core::domain::DateRange;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
-use crate::reports::rollup::{self, Cover};
+use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
 
 /// The chats of one local day (`$1` account, `[$2, $3)`), every site.
 const BASE_DAY: &str = "WITH c AS (
@@ -295,3 +295,27 @@ async fn read_rolled(
         per_hour: hours.into_iter().map(|((s, h), n)| (s, h, n)).collect(),
     })
 }
+
+/// The sessions report's rollups: per bot, per local hour, and traffic per local date.
+pub static ROLLUPS: Rollups = Rollups {
+    tables: &[
+        "rollup_sessions",
+        "rollup_session_hours",
+        "rollup_session_days",
+    ],
+    day: &[
+        DayStatement {
+            sql: || BUILD_DAY_SESSIONS.as_str(),
+            binds: DayBinds::Day,
+        },
+        DayStatement {
+            sql: || BUILD_DAY_HOURS.as_str(),
+            binds: DayBinds::DayInZone,
+        },
+        DayStatement {
+            sql: || BUILD_DAY_TRAFFIC.as_str(),
+            binds: DayBinds::DayInZone,
+        },
+    ],
+    block: &[|| BUILD_BLOCK[0], || BUILD_BLOCK[1]],
+};

@@ -25,7 +25,6 @@ use crate::render::{Cell, Row, SectionSpec};
 pub struct SessionsDetail;
 
 struct Labels {
-    title: &'static str,
     sheet: &'static str,
     /// Before the `fields` columns: channel, start, contact.
     head: [&'static str; 3],
@@ -34,7 +33,6 @@ struct Labels {
 }
 
 const ES: Labels = Labels {
-    title: "Análisis de sesiones detallado",
     sheet: "Sesiones",
     head: ["Canal", "Inicio", "Contacto"],
     tail: [
@@ -49,7 +47,6 @@ const ES: Labels = Labels {
     ],
 };
 const EN: Labels = Labels {
-    title: "Detailed session analysis",
     sheet: "Sessions",
     head: ["Channel", "Start", "Contact"],
     tail: [
@@ -64,7 +61,6 @@ const EN: Labels = Labels {
     ],
 };
 const PT: Labels = Labels {
-    title: "Análise de sessões detalhada",
     sheet: "Sessões",
     head: ["Canal", "Início", "Contato"],
     tail: [
@@ -297,18 +293,6 @@ async fn survey(
 impl Report for SessionsDetail {
     fn kind(&self) -> ReportKind {
         ReportKind::SessionsDetail
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "sesiones-detalle",
-            Locale::En => "sessions-detail",
-            Locale::Pt => "sessoes-detalhe",
-        }
     }
 
     fn option_label(&self, option: OptionName, locale: Locale) -> &'static str {

@@ -17,26 +17,22 @@ use crate::render::{Cell, Row, Section};
 pub struct Steps;
 
 struct Labels {
-    title: &'static str,
     sheets: [&'static str; 2],
     headers: [&'static str; 4],
     bot: &'static str,
 }
 
 const ES: Labels = Labels {
-    title: "Análisis de pasos",
     sheets: ["Pasos", "Pasos por bot"],
     headers: ["Paso", "Veces", "Porcentaje", "Duración"],
     bot: "Bot",
 };
 const EN: Labels = Labels {
-    title: "Step analysis",
     sheets: ["Steps", "Steps by bot"],
     headers: ["Step", "Times", "Percentage", "Duration"],
     bot: "Bot",
 };
 const PT: Labels = Labels {
-    title: "Análise de passos",
     sheets: ["Passos", "Passos por bot"],
     headers: ["Passo", "Vezes", "Porcentagem", "Duração"],
     bot: "Bot",
@@ -104,20 +100,12 @@ fn cells(r: &StepRow, share: f64) -> Vec<Cell> {
 }
 
 impl Report for Steps {
+    fn rollups(&self) -> Option<&'static crate::rollup::Rollups> {
+        Some(&rollup::ROLLUPS)
+    }
+
     fn kind(&self) -> ReportKind {
         ReportKind::Steps
-    }
-
-    fn title(&self, locale: Locale) -> &'static str {
-        labels(locale).title
-    }
-
-    fn file_stem(&self, locale: Locale) -> &'static str {
-        match locale {
-            Locale::Es => "analisis-de-pasos",
-            Locale::En => "step-analysis",
-            Locale::Pt => "analise-de-passos",
-        }
     }
 
     fn option_label(

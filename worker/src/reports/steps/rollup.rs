@@ -1,5 +1,5 @@
 //! Reading the steps report as (site, step) cells: from rollup blocks for closed days where
-//! valid ones exist (see [`crate::reports::rollup`]), from the source tables elsewhere. A
+//! valid ones exist (see [`crate::rollup`]), from the source tables elsewhere. A
 //! cell holds integer sums only (rows, microseconds, rows that left), so the two paths add
 //! up to exactly what the source tables alone give.
 
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use exportd_core::domain::DateRange;
 use sqlx::PgPool;
 
-use crate::reports::rollup::{self, Cover};
+use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
 
 /// The rows of `steps` entered in `[$2, $3)` of account `$1`, per (site of the chat, step):
 /// rows, the sum of `left_at − entered_at` in microseconds over those that left, and how
@@ -126,3 +126,13 @@ pub async fn read(
     }
     Ok((cells, cover))
 }
+
+/// The steps report's rollups: counts and durations per (site, step).
+pub static ROLLUPS: Rollups = Rollups {
+    tables: &["rollup_steps"],
+    day: &[DayStatement {
+        sql: || BUILD_DAY,
+        binds: DayBinds::Day,
+    }],
+    block: &[|| BUILD_BLOCK],
+};
