@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use exportd_core::{
     Shared,
     domain::{Format, Locale, Plan},
-    kinds::{self, OptionName, OutboundStatus, ReportKind},
+    kinds::{self, OptionName, OutboundStatus, ReportKind, Words},
 };
 use serde::Serialize;
 
@@ -98,9 +98,15 @@ pub async fn me(State(ctx): State<Arc<Shared>>, Admin(caller): Admin) -> ApiResu
 
 /// A report kind and the options it takes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"kind": "agents_activity", "formats": ["xlsx", "csv"], "options": [{"name": "sites", "type": "site_ids"}, {"name": "agents", "type": "user_ids"}]}))]
+#[schema(example = json!({"kind": "agents_activity", "title": {"es": "Análisis por agentes", "en": "Agent activity", "pt": "Análise por agentes"}, "about": {"es": "Sesiones, tiempo ocupado y mensajes de cada agente.", "en": "Each agent's sessions, busy time and messages.", "pt": "Sessões, tempo ocupado e mensagens de cada agente."}, "row_level": false, "formats": ["xlsx", "csv"], "options": [{"name": "sites", "type": "site_ids"}, {"name": "agents", "type": "user_ids"}]}))]
 pub struct KindInfo {
     pub kind: ReportKind,
+    /// Its name in each locale.
+    pub title: Words,
+    /// What it shows, in one line, in each locale.
+    pub about: Words,
+    /// One row per source row (sessions, messages) rather than aggregates.
+    pub row_level: bool,
     pub formats: Vec<Format>,
     pub options: Vec<OptionInfo>,
 }
@@ -162,6 +168,9 @@ pub async fn kinds(Admin(_): Admin) -> Json<Kinds> {
             .into_iter()
             .map(|k| KindInfo {
                 kind: k,
+                title: k.info().title,
+                about: k.info().about,
+                row_level: k.info().row_level,
                 formats: vec![Format::Xlsx, Format::Csv],
                 options: k.accepted().map(describe).collect(),
             })

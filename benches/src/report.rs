@@ -15,45 +15,26 @@ use exportd_core::{
     domain::{DateRange, Format},
     kinds::ReportKind,
 };
-use exportd_worker::{
-    Ctx, jobs,
-    reports::{Meta, rollup},
-};
+use exportd_worker::{Ctx, jobs, reports::Meta, rollup};
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::stats::{self, Sample};
 
-/// The bare reads of the rows a kind needs (`$1` account, `[$2, $3)` the range).
-fn floor_sql(kind: ReportKind) -> &'static [&'static str] {
-    match kind {
-        ReportKind::Global => &[
-            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-            "SELECT count(*), sum(site_id)::bigint FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-            "SELECT count(*), sum(agent_id)::bigint FROM chat_events WHERE account_id = $1 AND at >= $2 AND at < $3",
-            "SELECT count(*), sum(site_id)::bigint FROM offline_messages WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
-            "SELECT count(*), sum(agent_id)::bigint FROM bans WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
-            "SELECT count(*), sum(agent_id)::bigint FROM agent_presence WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)",
-        ],
-        ReportKind::Conversations => &[
-            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-            "SELECT count(*), sum(owner_id)::bigint FROM contacts WHERE account_id = $1 AND $2::timestamptz < $3",
-        ],
-        ReportKind::Steps => &[
-            "SELECT count(*), sum(chat_id)::bigint FROM steps WHERE account_id = $1 AND entered_at >= $2 AND entered_at < $3",
-            "SELECT count(*), sum(site_id)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-        ],
-        ReportKind::AgentsActivity => &[
-            "SELECT count(*), sum(accepted_by)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-            "SELECT count(*), sum(agent_id)::bigint FROM messages WHERE account_id = $1 AND sent_at >= $2 AND sent_at < $3",
-        ],
-        ReportKind::Sessions | ReportKind::SessionsDetail => &[
-            "SELECT count(*), sum(msgs_in)::bigint FROM chats WHERE account_id = $1 AND started_at >= $2 AND started_at < $3",
-        ],
-        ReportKind::Campaigns => &[
-            "SELECT count(*), sum(site_id)::bigint FROM outbound_messages WHERE account_id = $1 AND created_at >= $2 AND created_at < $3",
-        ],
-    }
+/// The bare reads of the rows a kind needs, one per source table it declares (`$1`
+/// account, `[$2, $3)` the range).
+fn floor_sql(kind: ReportKind) -> Vec<String> {
+    kind.info()
+        .sources
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT count(*), sum(id)::bigint FROM {} WHERE account_id = $1 AND {}",
+                s.table,
+                s.in_range()
+            )
+        })
+        .collect()
 }
 
 async fn floor(
@@ -63,8 +44,9 @@ async fn floor(
     range: &DateRange,
 ) -> anyhow::Result<i64> {
     let (from, to) = range.utc_bounds();
-    let reads = floor_sql(kind).iter().map(|sql| {
-        sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(*sql))
+    let sqls = floor_sql(kind);
+    let reads = sqls.iter().map(|sql| {
+        sqlx::query_as::<_, (i64, Option<i64>)>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(account)
             .bind(from)
             .bind(to)

@@ -31,7 +31,8 @@ async function api(method, path, body) {
   return data;
 }
 
-const kindName = (k) => t("kind_" + k);
+// Titles come from the registry (GET /v1/kinds), in the page's language.
+const kindName = (k) => { const d = App.kinds.find((x) => x.kind === k); return d ? d.title[LOCALE] || d.title.es : k; };
 const fmtDate = (iso) => iso ? new Date(iso).toLocaleString(LOCALE, { dateStyle: "medium", timeStyle: "short" }) : "";
 const days = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1;
 const isoDay = (d) => d.toISOString().slice(0, 10);

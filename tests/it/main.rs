@@ -15,6 +15,7 @@ mod harness;
 mod lifecycle;
 mod notifications;
 mod openapi;
+mod registry;
 mod rollups;
 mod row_reports;
 mod schedules;

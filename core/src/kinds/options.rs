@@ -1,94 +1,10 @@
-//! The report kinds and their options, as both sides see them: the API validates a request
-//! against [`ReportKind::options`] and stores the typed [`ReportOptions`]; the worker reads
-//! them back with [`ReportOptions::from_stored`]. How a kind reads its data and writes its
-//! sheets lives in the worker (`worker/src/reports/<kind>`).
-//!
-//! Adding a kind: a variant here (name and accepted options), and the worker's module.
+//! A request's options: their names, their typed values ([`ReportOptions`]) and the parser
+//! that checks them against the options a kind accepts ([`super::KindInfo::options`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// What a report is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    /// Seed 004: by site, by agent, per site by agent.
-    Global,
-    /// Seed 003: the inbox's six conversation templates, one sheet each.
-    Conversations,
-    /// Seed 000: the bot flow's steps, overall and per bot.
-    Steps,
-    /// Seed 000: per agent, sessions, busy time and messages.
-    AgentsActivity,
-    /// Seed 000: sessions per bot, per day, per hour, and traffic per day of the month.
-    Sessions,
-    /// Seed 000, row-level: one row per session, with menu choices, typification, panel,
-    /// agents and wait.
-    SessionsDetail,
-    /// Seed 000, row-level: one row per outbound message, and counts by state.
-    Campaigns,
-}
-
-impl ReportKind {
-    pub const ALL: [ReportKind; 7] = [
-        ReportKind::Global,
-        ReportKind::Conversations,
-        ReportKind::Steps,
-        ReportKind::AgentsActivity,
-        ReportKind::Sessions,
-        ReportKind::SessionsDetail,
-        ReportKind::Campaigns,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::Global => "global",
-            ReportKind::Conversations => "conversations",
-            ReportKind::Steps => "steps",
-            ReportKind::AgentsActivity => "agents_activity",
-            ReportKind::Sessions => "sessions",
-            ReportKind::SessionsDetail => "sessions_detail",
-            ReportKind::Campaigns => "campaigns",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ReportKind> {
-        ReportKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The options this kind accepts, besides those every kind accepts ([`COMMON`]).
-    pub fn options(self) -> &'static [OptionName] {
-        match self {
-            ReportKind::Global => &[],
-            ReportKind::Conversations => &[OptionName::Sites, OptionName::Owners],
-            ReportKind::Steps | ReportKind::Sessions => &[OptionName::Sites],
-            ReportKind::AgentsActivity => &[OptionName::Sites, OptionName::Agents],
-            ReportKind::SessionsDetail => &[
-                OptionName::Sites,
-                OptionName::Mode,
-                OptionName::Agents,
-                OptionName::Abandoned,
-                OptionName::Step,
-                OptionName::Text,
-                OptionName::Contact,
-            ],
-            ReportKind::Campaigns => &[
-                OptionName::Sites,
-                OptionName::Statuses,
-                OptionName::Templates,
-                OptionName::Queued,
-                OptionName::Contact,
-            ],
-        }
-    }
-
-    /// Every option this kind accepts.
-    pub fn accepted(self) -> impl Iterator<Item = OptionName> {
-        COMMON.iter().chain(self.options()).copied()
-    }
-}
-
-crate::text_enum!(ReportKind);
+use super::{IdTable, ReportKind};
 
 /// The name of an option, as written in a request's `options`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -262,22 +178,6 @@ pub const MAX_TEXT: usize = 200;
 /// Most ids one filter may name.
 pub const MAX_IDS: usize = 1000;
 
-/// The table whose ids an option names, for the check that they are the caller's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdTable {
-    Sites,
-    Users,
-}
-
-impl IdTable {
-    pub fn name(self) -> &'static str {
-        match self {
-            IdTable::Sites => "sites",
-            IdTable::Users => "users",
-        }
-    }
-}
-
 /// An option that was refused: which one, and what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -390,12 +290,6 @@ impl ReportOptions {
         v
     }
 
-    /// The options of a stored export or schedule. They were checked when stored, so a
-    /// value that no longer reads (written by an older version) falls back to defaults.
-    pub fn from_stored(v: &Value) -> ReportOptions {
-        serde_json::from_value(v.clone()).unwrap_or_default()
-    }
-
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("options serialize")
     }
@@ -425,26 +319,6 @@ fn ids(v: &Value) -> Option<Vec<i64>> {
     list.sort_unstable();
     list.dedup();
     Some(list)
-}
-
-/// The ids among `ids` that are not rows of `table` in the account: any makes a filter
-/// invalid (another account's site is as unknown as a site that does not exist).
-pub async fn foreign_ids(
-    db: impl sqlx::PgExecutor<'_>,
-    account_id: i64,
-    table: IdTable,
-    ids: &[i64],
-) -> Result<Vec<i64>, sqlx::Error> {
-    let sql = format!(
-        "SELECT i FROM unnest($2::int8[]) AS i
-          WHERE NOT EXISTS (SELECT 1 FROM {} t WHERE t.id = i AND t.account_id = $1) ORDER BY i",
-        table.name()
-    );
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
-        .bind(ids)
-        .fetch_all(db)
-        .await
 }
 
 #[cfg(test)]
@@ -490,7 +364,10 @@ mod tests {
         assert_eq!(e.option, "delimiter");
         let o = ReportOptions::parse(ReportKind::Global, &map(json!({"delimiter": ";"}))).unwrap();
         assert_eq!(o.delimiter(), Delimiter::Semicolon);
-        assert_eq!(ReportOptions::from_stored(&o.to_value()), o);
+        assert_eq!(
+            serde_json::from_value::<ReportOptions>(o.to_value()).unwrap(),
+            o
+        );
         assert_eq!(o.to_value(), json!({"delimiter": ";"}));
     }
 }

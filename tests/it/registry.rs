@@ -1,0 +1,125 @@
+//! The registry of kinds is the only list of kinds: every list derived from it (the rollup
+//! tables the schema has, `GET /v1/kinds`, the web page's titles, the benchmarks' reads)
+//! agrees with it, and no second hand-kept list exists beside it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use exportd_core::kinds::ReportKind;
+use exportd_worker::{reports, rollup::spec};
+
+use crate::harness::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the_engine() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let in_schema: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rollup\\_%'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let mut owner: HashMap<&str, ReportKind> = HashMap::new();
+    for (kind, rollups) in spec::registered() {
+        assert!(!rollups.tables.is_empty(), "{kind}: rollups without tables");
+        assert!(
+            !rollups.day.is_empty() && !rollups.block.is_empty(),
+            "{kind}: rollups that nothing builds"
+        );
+        for t in rollups.tables {
+            if let Some(other) = owner.insert(t, kind) {
+                panic!("{t} is declared by both {other} and {kind}");
+            }
+        }
+    }
+    let declared: BTreeSet<String> = owner
+        .keys()
+        .map(|t| t.to_string())
+        .chain(spec::ENGINE_TABLES.iter().map(|t| t.to_string()))
+        .collect();
+    assert_eq!(
+        in_schema, declared,
+        "the migrations' rollup tables and the registry's differ"
+    );
+    // Each kind's statements name only its own tables.
+    for (kind, rollups) in spec::registered() {
+        let statements = rollups
+            .day
+            .iter()
+            .map(|d| (d.sql)())
+            .chain(rollups.block.iter().map(|b| b()));
+        for sql in statements {
+            let target = sql
+                .split("INSERT INTO")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .unwrap_or_else(|| panic!("{kind}: a statement that inserts nothing: {sql}"));
+            assert_eq!(owner.get(target), Some(&kind), "{kind} writes {target}");
+        }
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_kinds_is_the_registry_with_its_titles_and_every_kind_has_an_implementation() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Kinds", "UTC", "pro", "es").await;
+    let body: serde_json::Value = app
+        .http
+        .get(format!("{}/v1/kinds", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), ReportKind::ALL.len());
+    for (item, kind) in items.iter().zip(ReportKind::ALL) {
+        assert_eq!(item["kind"], kind.as_str());
+        for (l, locale) in [
+            ("es", exportd_core::domain::Locale::Es),
+            ("en", exportd_core::domain::Locale::En),
+            ("pt", exportd_core::domain::Locale::Pt),
+        ] {
+            assert_eq!(item["title"][l], kind.title(locale), "{kind} {l}");
+            assert!(!item["about"][l].as_str().unwrap().is_empty(), "{kind} {l}");
+        }
+        let options: Vec<&str> = item["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        let accepted: Vec<&str> = kind.accepted().map(|o| o.as_str()).collect();
+        assert_eq!(options, accepted, "{kind}");
+        assert_eq!(reports::report(kind).kind(), kind, "the worker's registry");
+    }
+    app.shutdown().await;
+}
+
+#[test]
+fn the_web_page_keeps_no_list_of_kinds_of_its_own() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/web");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for kind in ReportKind::ALL {
+            let info = kind.info();
+            for title in [info.title.es, info.title.en, info.title.pt] {
+                assert!(
+                    !text.contains(title),
+                    "{} names {kind} ({title:?}): titles come from GET /v1/kinds",
+                    path.display()
+                );
+            }
+            assert!(
+                !text.contains(&format!("kind_{}", kind.as_str())),
+                "{} keeps a word for {kind}",
+                path.display()
+            );
+        }
+    }
+}
