@@ -1,9 +1,12 @@
 //! The accounts table, read the one way every part of exportd reads it.
 
 use chrono_tz::Tz;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Row, postgres::PgRow};
 
-use crate::domain::{Locale, Plan};
+use crate::{
+    domain::{Locale, Plan},
+    stored,
+};
 
 /// An account, as reports and validation see it.
 #[derive(Debug, Clone)]
@@ -15,19 +18,22 @@ pub struct Account {
     pub locale: Locale,
 }
 
-/// Reads an account; `None` when it does not exist. An unknown plan reads as `free` and an
-/// unknown timezone as UTC, the most restrictive readings.
+/// Reads an account; `None` when it does not exist. A plan or timezone this build does
+/// not know is an error naming the account.
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Account>, sqlx::Error> {
-    let row: Option<(String, String, String, String)> =
-        sqlx::query_as("SELECT name, plan, timezone, locale FROM accounts WHERE id = $1")
+    let row: Option<PgRow> =
+        sqlx::query("SELECT name, plan, timezone, locale FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(name, plan, tz, locale)| Account {
-        id,
-        name,
-        plan: Plan::parse(&plan).unwrap_or(Plan::Free),
-        timezone: tz.parse().unwrap_or(Tz::UTC),
-        locale: Locale::parse(&locale),
-    }))
+    row.map(|row| {
+        Ok(Account {
+            id,
+            name: row.try_get("name")?,
+            plan: stored::parsed(&row, "accounts", id, "plan", Plan::parse)?,
+            timezone: stored::parsed(&row, "accounts", id, "timezone", stored::tz)?,
+            locale: Locale::parse(&row.try_get::<String, _>("locale")?),
+        })
+    })
+    .transpose()
 }

@@ -1,19 +1,38 @@
 //! API tokens: only a token's sha256 is stored (`api_tokens.token_sha256`).
 
+use chrono_tz::Tz;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgPool, Row, postgres::PgRow};
+
+use crate::{domain::Plan, stored};
 
 /// Who a request comes from.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: i64,
     pub account_id: i64,
     pub role: String,
     pub email: Option<String>,
     /// The account's plan and timezone, read with the token (`None`: the account is gone).
-    pub plan: Option<String>,
-    pub timezone: Option<String>,
+    pub plan: Option<Plan>,
+    pub timezone: Option<Tz>,
+}
+
+/// From `user_id, account_id, role, email, plan, timezone`; a plan or timezone this build
+/// does not know is an error naming the account.
+impl<'r> sqlx::FromRow<'r, PgRow> for Caller {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let account_id: i64 = row.try_get("account_id")?;
+        Ok(Caller {
+            user_id: row.try_get("user_id")?,
+            account_id,
+            role: row.try_get("role")?,
+            email: row.try_get("email")?,
+            plan: stored::parsed_opt(row, "accounts", account_id, "plan", Plan::parse)?,
+            timezone: stored::parsed_opt(row, "accounts", account_id, "timezone", stored::tz)?,
+        })
+    }
 }
 
 impl Caller {

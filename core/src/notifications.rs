@@ -1,10 +1,19 @@
 //! Notifications: one row per (export, channel, recipient), unique. Rows are created in the
 //! same transaction that finishes the export, so a finished export always has them; sending
 //! marks a row sent, and a retry sends only what is not sent yet.
+//!
+//! A row's channel, event and status are enums; a stored value this build does not know is
+//! an [`Unreadable`](crate::stored::Unreadable) naming the row, never a default.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::{PgExecutor, Postgres, Transaction, postgres::PgRow};
+
+use crate::exports::Export;
+
+mod values;
+
+pub use values::{Channel, Event, Status};
 
 /// Who to tell when an export is ready, as requested.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -19,16 +28,17 @@ pub struct NotifySpec {
     pub in_app: Option<bool>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One notification row.
+#[derive(Debug, Clone)]
 pub struct Notification {
     pub id: i64,
     pub export_id: i64,
     pub account_id: i64,
     pub user_id: Option<i64>,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
-    pub event: String,
-    pub status: String,
+    pub event: Event,
+    pub status: Status,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -36,70 +46,114 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, export_id, account_id, user_id, channel, recipient, event, status, attempts, last_error, sent_at, read_at, created_at";
-
-/// Creates the rows for a finished export (`event` is `succeeded` or `failed`). With no
-/// recipients named, the requesting admin is emailed and notified in-app. Existing rows
-/// are kept as they are, so a second call sends nothing twice.
-pub async fn create_for_export(
-    tx: &mut Transaction<'_, Postgres>,
+/// A row as stored: its names read as text first, so that an unknown one names the row.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    id: i64,
     export_id: i64,
     account_id: i64,
-    requested_by: Option<i64>,
-    spec: &NotifySpec,
-    event: &str,
+    user_id: Option<i64>,
+    channel: String,
+    recipient: String,
+    event: String,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    sent_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<Stored> for Notification {
+    type Error = crate::stored::Unreadable;
+
+    fn try_from(r: Stored) -> Result<Self, Self::Error> {
+        Ok(Notification {
+            channel: Channel::read(r.id, &r.channel)?,
+            event: Event::read(r.id, &r.event)?,
+            status: Status::read(r.id, &r.status)?,
+            id: r.id,
+            export_id: r.export_id,
+            account_id: r.account_id,
+            user_id: r.user_id,
+            recipient: r.recipient,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            sent_at: r.sent_at,
+            read_at: r.read_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for Notification {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Notification::try_from(Stored::from_row(row)?)?)
+    }
+}
+
+const COLUMNS: &str = "id, export_id, account_id, user_id, channel, recipient, event, status, attempts, last_error, sent_at, read_at, created_at";
+
+/// Creates the rows for a finished `export`, for the recipients it names (`notify`). With
+/// none named, the requesting admin is emailed and notified in-app. Existing rows are kept
+/// as they are, so a second call sends nothing twice.
+pub async fn create_for_export(
+    tx: &mut Transaction<'_, Postgres>,
+    export: &Export,
+    event: Event,
 ) -> Result<(), sqlx::Error> {
-    let requester: Option<(i64, Option<String>)> = match requested_by {
+    let spec = &export.notify;
+    let requester: Option<(i64, Option<String>)> = match export.requested_by {
         Some(uid) => {
             sqlx::query_as("SELECT id, email FROM users WHERE id = $1 AND account_id = $2")
                 .bind(uid)
-                .bind(account_id)
+                .bind(export.account_id)
                 .fetch_optional(&mut **tx)
                 .await?
         }
         None => None,
     };
     let named = !spec.emails.is_empty() || spec.webhook.is_some() || spec.in_app.is_some();
-    let mut rows: Vec<(&str, String, Option<i64>)> = Vec::new();
+    let mut rows: Vec<(Channel, String, Option<i64>)> = Vec::new();
     if named {
         rows.extend(
             spec.emails
                 .iter()
-                .map(|e| ("email", e.trim().to_lowercase(), None)),
+                .map(|e| (Channel::Email, e.trim().to_lowercase(), None)),
         );
         if let Some(url) = &spec.webhook {
-            rows.push(("webhook", url.clone(), None));
+            rows.push((Channel::Webhook, url.clone(), None));
         }
         if spec.in_app == Some(true)
             && let Some((uid, _)) = &requester
         {
-            rows.push(("in_app", format!("user:{uid}"), Some(*uid)));
+            rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
         }
     } else if let Some((uid, email)) = &requester {
         if let Some(email) = email.as_deref().filter(|e| !e.is_empty()) {
-            rows.push(("email", email.trim().to_lowercase(), Some(*uid)));
+            rows.push((Channel::Email, email.trim().to_lowercase(), Some(*uid)));
         }
-        rows.push(("in_app", format!("user:{uid}"), Some(*uid)));
+        rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
     }
     for (channel, recipient, user_id) in rows {
         // In-app rows are delivered by being stored: they are sent on creation.
-        let status = if channel == "in_app" {
-            "sent"
-        } else {
-            "pending"
+        let status = match channel {
+            Channel::InApp => Status::Sent,
+            Channel::Email | Channel::Webhook => Status::Pending,
         };
         sqlx::query(
             "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7 = 'sent' THEN now() END)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END)
              ON CONFLICT (export_id, channel, recipient) DO NOTHING",
         )
-        .bind(export_id)
-        .bind(account_id)
+        .bind(export.id)
+        .bind(export.account_id)
         .bind(user_id)
         .bind(channel)
         .bind(&recipient)
         .bind(event)
         .bind(status)
+        .bind(status == Status::Sent)
         .execute(&mut **tx)
         .await?;
     }
@@ -124,21 +178,27 @@ pub async fn take_for_sending(
 ) -> Result<Option<Notification>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE notifications SET attempts = attempts + 1, run_after = now() + make_interval(secs => $2)
-          WHERE id = $1 AND status = 'pending' AND run_after <= now()
+          WHERE id = $1 AND status = $3 AND run_after <= now()
         RETURNING {COLUMNS}"
     )))
     .bind(id)
     .bind(hold_secs)
+    .bind(Status::Pending)
     .fetch_optional(db)
     .await
 }
 
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending'")
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "UPDATE notifications SET status = $2, sent_at = now(), last_error = NULL
+          WHERE id = $1 AND status = $3",
+    )
+    .bind(id)
+    .bind(Status::Sent)
+    .bind(Status::Pending)
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
 /// Records a failed attempt: retried after `delay_secs`, or failed for good when `give_up`.
@@ -151,14 +211,16 @@ pub async fn mark_attempt_failed(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE notifications
-            SET last_error = $2, status = CASE WHEN $4 THEN 'failed' ELSE status END,
+            SET last_error = $2, status = CASE WHEN $4 THEN $5 ELSE status END,
                 run_after = now() + make_interval(secs => $3), dispatched_at = NULL
-          WHERE id = $1 AND status = 'pending'",
+          WHERE id = $1 AND status = $6",
     )
     .bind(id)
     .bind(error)
     .bind(delay_secs)
     .bind(give_up)
+    .bind(Status::Failed)
+    .bind(Status::Pending)
     .execute(db)
     .await
     .map(|_| ())
@@ -170,9 +232,106 @@ pub async fn pending_for_export(
     export_id: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM notifications WHERE export_id = $1 AND status = 'pending' ORDER BY id",
+        "SELECT id FROM notifications WHERE export_id = $1 AND status = $2 ORDER BY id",
     )
     .bind(export_id)
+    .bind(Status::Pending)
     .fetch_all(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(channel: &str) -> Stored {
+        Stored {
+            id: 42,
+            export_id: 7,
+            account_id: 3,
+            user_id: None,
+            channel: channel.to_owned(),
+            recipient: "admin@example.com".into(),
+            event: "succeeded".into(),
+            status: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+            read_at: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_channel_is_an_error_naming_the_row() {
+        let err = Notification::try_from(stored("sms")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"notification 42: cannot read channel "sms""#
+        );
+        let db = sqlx::Error::from(err);
+        assert!(
+            matches!(&db, sqlx::Error::ColumnDecode { index, .. } if index == "channel"),
+            "{db}"
+        );
+        assert!(
+            db.to_string()
+                .contains(r#"notification 42: cannot read channel "sms""#)
+        );
+        let n = Notification::try_from(stored("in_app")).unwrap();
+        assert_eq!(
+            (n.channel, n.event, n.status),
+            (Channel::InApp, Event::Succeeded, Status::Pending)
+        );
+    }
+
+    /// Each value goes to its stored name and back, JSON uses the same name, and the names
+    /// are exactly those the table's CHECK allows.
+    fn round_trips<T>(
+        all: &[T],
+        as_str: fn(T) -> &'static str,
+        parse: fn(&str) -> Option<T>,
+        column: &str,
+    ) where
+        T: Copy + PartialEq + std::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+    {
+        for &v in all {
+            let s = as_str(v);
+            assert_eq!(parse(s), Some(v), "{s}");
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(s));
+            assert_eq!(
+                serde_json::from_value::<T>(serde_json::json!(s)).unwrap(),
+                v
+            );
+        }
+        assert_eq!(parse("unknown"), None);
+        let table = include_str!("../../migrations/0002_exports.sql")
+            .split("CREATE TABLE notifications")
+            .nth(1)
+            .expect("the notifications table");
+        let check = table
+            .lines()
+            .find(|l| l.trim_start().starts_with(column) && l.contains("CHECK"))
+            .unwrap_or_else(|| panic!("a CHECK on {column}"));
+        let allowed = check
+            .split(" IN (")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
+        let allowed: Vec<&str> = allowed
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .collect();
+        let names: Vec<&str> = all.iter().map(|&v| as_str(v)).collect();
+        assert_eq!(names, allowed, "{column}");
+    }
+
+    #[test]
+    fn each_enum_round_trips_through_its_stored_name() {
+        round_trips(Channel::ALL, Channel::as_str, Channel::parse, "channel");
+        round_trips(Event::ALL, Event::as_str, Event::parse, "event");
+        round_trips(Status::ALL, Status::as_str, Status::parse, "status");
+    }
 }

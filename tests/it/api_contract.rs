@@ -402,8 +402,8 @@ async fn exports_asked_for_together_are_each_checked_on_their_own() {
     let authority = |token: &str, plan: &str, tz: &str| {
         Some(Authority {
             token_sha256: hash_token(token),
-            plan: plan.into(),
-            timezone: tz.into(),
+            plan: exportd_core::domain::Plan::parse(plan).unwrap(),
+            timezone: tz.parse().unwrap(),
         })
     };
     // A has one export queued already, under the key "old".

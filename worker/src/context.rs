@@ -1,6 +1,6 @@
 //! The worker's context: the connections shared with the API ([`Shared`]), plus what only
 //! the worker uses: the mailer and this process's unique instance name. (Webhooks get a
-//! client per delivery, pinned to the addresses checked: see `crate::webhook`.) Each backend is swappable by configuration.
+//! client per delivery, pinned to the addresses checked: see `crate::notify::webhook`.) Each backend is swappable by configuration.
 
 use std::sync::Arc;
 

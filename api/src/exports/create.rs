@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
     auth::Caller,
-    domain::{self, DateRange, Format, Plan},
+    domain::{self, DateRange, Format},
     exports::{self, ExportView, NewExport},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
@@ -23,9 +23,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{ProvisionalAdmin, admin_or_reject},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::JsonBody,
-    openapi::ErrorBody,
     state::AppState,
     validate,
 };
@@ -126,15 +125,17 @@ async fn accept(
     let from = parse_day("from", &req.from)?;
     let to = parse_day("to", &req.to)?;
 
-    let (Some(plan), Some(account_tz)) = (&caller.plan, &caller.timezone) else {
+    let (Some(plan), Some(account_tz)) = (caller.plan, caller.timezone) else {
         return Err(ApiError::account_missing());
     };
-    let tz_name = req.timezone.clone().unwrap_or_else(|| account_tz.clone());
-    let tz: Tz = validate::timezone(&tz_name)?;
+    let tz: Tz = match &req.timezone {
+        Some(name) => validate::timezone(name)?,
+        None => account_tz,
+    };
     let authority = token.map(|t| exports::Authority {
         token_sha256: t.to_vec(),
-        plan: plan.clone(),
-        timezone: account_tz.clone(),
+        plan,
+        timezone: account_tz,
     });
     let notify = req.notify.clone().unwrap_or_default();
     validate::notify(ctx, caller.account_id, &notify).await?;
@@ -146,7 +147,6 @@ async fn accept(
     )
     .await?;
 
-    let plan = Plan::parse(plan).unwrap_or(Plan::Free);
     let range = DateRange { from, to, tz };
     domain::validate_range(
         &range,
@@ -171,9 +171,9 @@ async fn accept(
         format,
         range_from: from,
         range_to: to,
-        timezone: tz.name().to_owned(),
-        options: options.to_value(),
-        notify: serde_json::to_value(&notify).expect("notify serializes"),
+        timezone: tz,
+        options,
+        notify,
         idempotency_key: key.clone(),
         request_hash: Some(hash.clone()),
         schedule_id: None,

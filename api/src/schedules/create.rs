@@ -19,9 +19,8 @@ use serde_json::Value;
 use super::ScheduleView;
 use crate::{
     auth::Admin,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::JsonBody,
-    openapi::ErrorBody,
     validate,
 };
 
@@ -71,11 +70,10 @@ pub async fn create(
     let kind = validate::kind(&req.kind)?;
     let format = validate::format(&req.format)?;
     super::day_and_hour(req.day_of_month, req.hour)?;
-    let tz_name = req
-        .timezone
-        .or(caller.timezone.clone())
-        .ok_or_else(ApiError::account_missing)?;
-    let tz = validate::timezone(&tz_name)?;
+    let tz = match &req.timezone {
+        Some(name) => validate::timezone(name)?,
+        None => caller.timezone.ok_or_else(ApiError::account_missing)?,
+    };
     let notify = req.notify.unwrap_or_default();
     validate::notify(&ctx, caller.account_id, &notify).await?;
     let options = validate::options(
@@ -98,9 +96,9 @@ pub async fn create(
         format,
         day_of_month: req.day_of_month as i16,
         hour: req.hour as i16,
-        timezone: tz.name().to_owned(),
-        notify: serde_json::to_value(&notify).expect("serializes"),
-        options: options.to_value(),
+        timezone: tz,
+        notify,
+        options,
         enabled: req.enabled.unwrap_or(true),
         next_run_at: next,
     };

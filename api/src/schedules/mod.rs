@@ -16,7 +16,6 @@ use exportd_core::{
     schedules::{self, Schedule},
 };
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -32,10 +31,8 @@ pub struct ScheduleView {
     /// 0 to 23, local time in `timezone`.
     pub hour: i16,
     pub timezone: String,
-    #[schema(value_type = NotifySpec)]
-    pub notify: Value,
-    #[schema(value_type = ReportOptions)]
-    pub options: Value,
+    pub notify: NotifySpec,
+    pub options: ReportOptions,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -100,7 +97,7 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
         format: s.format,
         day_of_month: s.day_of_month,
         hour: s.hour,
-        timezone: s.timezone.clone(),
+        timezone: s.timezone.name().to_owned(),
         notify: s.notify.clone(),
         options: s.options.clone(),
         enabled: s.enabled,

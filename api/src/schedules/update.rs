@@ -20,7 +20,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::ScheduleView;
-use crate::{auth::Admin, error::ApiResult, extract::JsonBody, openapi::ErrorBody, validate};
+use crate::{
+    auth::Admin,
+    error::{ApiResult, ErrorBody},
+    extract::JsonBody,
+    validate,
+};
 
 /// The fields to change; the others stay.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -73,11 +78,14 @@ pub async fn update(
     let day = req.day_of_month.unwrap_or(s.day_of_month as i64);
     let hour = req.hour.unwrap_or(s.hour as i64);
     super::day_and_hour(day, hour)?;
-    let tz = validate::timezone(req.timezone.as_deref().unwrap_or(&s.timezone))?;
+    let tz = match &req.timezone {
+        Some(name) => validate::timezone(name)?,
+        None => s.timezone,
+    };
     let notify = match req.notify {
         Some(n) => {
             validate::notify(&ctx, caller.account_id, &n).await?;
-            serde_json::to_value(n).expect("serializes")
+            n
         }
         None => s.notify.clone(),
     };
@@ -85,15 +93,15 @@ pub async fn update(
     // either changes.
     let options = match &req.options {
         Some(o) => validate::options(&ctx, caller.account_id, kind, o).await?,
-        None => match s.options.as_object() {
-            Some(o) => validate::options(&ctx, caller.account_id, kind, o).await?,
-            None => ReportOptions::default(),
+        None => match s.options.to_value() {
+            Value::Object(o) => validate::options(&ctx, caller.account_id, kind, &o).await?,
+            _ => ReportOptions::default(),
         },
     };
     let enabled = req.enabled.unwrap_or(s.enabled);
     let retimed = day != s.day_of_month as i64
         || hour != s.hour as i64
-        || tz.name() != s.timezone
+        || tz != s.timezone
         || (enabled && !s.enabled);
     let next_run_at = if retimed {
         schedules::next_after(Utc::now(), day as u32, hour as u32, tz).1
@@ -105,9 +113,9 @@ pub async fn update(
         format,
         day_of_month: day as i16,
         hour: hour as i16,
-        timezone: tz.name().to_owned(),
+        timezone: tz,
         notify,
-        options: options.to_value(),
+        options,
         enabled,
         next_run_at,
     };

@@ -2,9 +2,11 @@
 //! key and the authority of a cached token, checked for each in the one statement that
 //! inserts a batch of them (see `api/src/exports/commit.rs`).
 
-use sqlx::PgExecutor;
+use chrono_tz::Tz;
+use sqlx::{PgExecutor, types::Json};
 
 use super::{COLUMNS, Export, NewExport};
+use crate::domain::Plan;
 
 /// What a request was authorised and validated with, checked again by the insert that
 /// acts on it: the bearer token (its sha256) is not revoked, its user is still an admin of
@@ -13,8 +15,8 @@ use super::{COLUMNS, Export, NewExport};
 #[derive(Debug, Clone)]
 pub struct Authority {
     pub token_sha256: Vec<u8>,
-    pub plan: String,
-    pub timezone: String,
+    pub plan: Plan,
+    pub timezone: Tz,
 }
 
 /// One export asked for through the API, for [`insert_if_room`]: what to insert, and the
@@ -106,19 +108,19 @@ pub async fn insert_if_room(
         .bind(column(asks, |a| a.new.format.as_str()))
         .bind(column(asks, |a| a.new.range_from))
         .bind(column(asks, |a| a.new.range_to))
-        .bind(column(asks, |a| a.new.timezone.clone()))
-        .bind(column(asks, |a| a.new.options.clone()))
-        .bind(column(asks, |a| a.new.notify.clone()))
+        .bind(column(asks, |a| a.new.timezone.name()))
+        .bind(column(asks, |a| Json(a.new.options.clone())))
+        .bind(column(asks, |a| Json(a.new.notify.clone())))
         .bind(column(asks, |a| a.new.idempotency_key.clone()))
         .bind(column(asks, |a| a.new.request_hash.clone()))
         .bind(column(asks, |a| {
             a.authority.as_ref().map(|t| t.token_sha256.clone())
         }))
         .bind(column(asks, |a| {
-            a.authority.as_ref().map(|t| t.plan.clone())
+            a.authority.as_ref().map(|t| t.plan.as_str())
         }))
         .bind(column(asks, |a| {
-            a.authority.as_ref().map(|t| t.timezone.clone())
+            a.authority.as_ref().map(|t| t.timezone.name())
         }))
         .bind(cap)
         .try_map(|row: sqlx::postgres::PgRow| {

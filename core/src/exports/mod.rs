@@ -6,131 +6,19 @@
 //! so a stalled worker that wakes after another took over changes nothing.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use sqlx::{PgExecutor, PgPool};
+use chrono_tz::Tz;
+use sqlx::{PgExecutor, PgPool, types::Json};
 
 use crate::{
     domain::{Format, Status},
-    kinds::ReportKind,
+    kinds::{ReportKind, ReportOptions},
+    notifications::NotifySpec,
 };
 
 mod admission;
+mod row;
 pub use admission::{Ask, Authority, insert_if_room};
-
-/// One export, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Export {
-    pub id: i64,
-    pub account_id: i64,
-    pub requested_by: Option<i64>,
-    pub kind: ReportKind,
-    pub format: Format,
-    pub range_from: NaiveDate,
-    pub range_to: NaiveDate,
-    pub timezone: String,
-    pub options: serde_json::Value,
-    pub notify: serde_json::Value,
-    pub status: Status,
-    pub progress: i16,
-    pub attempts: i32,
-    pub error: Option<String>,
-    pub error_code: Option<String>,
-    pub lease_token: i64,
-    pub idempotency_key: Option<String>,
-    pub request_hash: Option<String>,
-    pub file_name: Option<String>,
-    pub file_key: Option<String>,
-    pub file_bytes: Option<i64>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub schedule_id: Option<i64>,
-    pub period: Option<String>,
-}
-
-/// The public JSON of an export.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
-pub struct ExportView {
-    pub id: i64,
-    pub status: Status,
-    pub progress: i16,
-    pub kind: ReportKind,
-    pub format: Format,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub timezone: String,
-    pub attempts: i32,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub error: Option<ErrorView>,
-    pub file: Option<FileView>,
-    pub expires_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule_id: Option<i64>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"code": "storage_misconfigured", "message": "the file could not be stored (s3: NoSuchBucket); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"}))]
-pub struct ErrorView {
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}))]
-pub struct FileView {
-    pub name: String,
-    pub bytes: i64,
-}
-
-impl Export {
-    pub fn view(&self) -> ExportView {
-        ExportView {
-            id: self.id,
-            status: self.status,
-            progress: self.progress,
-            kind: self.kind,
-            format: self.format,
-            from: self.range_from,
-            to: self.range_to,
-            timezone: self.timezone.clone(),
-            attempts: self.attempts,
-            created_at: self.created_at,
-            started_at: self.started_at,
-            finished_at: self.finished_at,
-            error: self.error.as_ref().map(|m| ErrorView {
-                code: self
-                    .error_code
-                    .clone()
-                    .unwrap_or_else(|| "export_failed".into()),
-                message: m.clone(),
-            }),
-            file: match (&self.file_name, self.file_bytes) {
-                (Some(name), Some(bytes)) if self.status == Status::Succeeded => Some(FileView {
-                    name: name.clone(),
-                    bytes,
-                }),
-                _ => None,
-            },
-            expires_at: self.expires_at,
-            schedule_id: self.schedule_id,
-        }
-    }
-
-    /// The signed link to the export's file, valid until the file expires; `None` before a
-    /// file was stored.
-    pub fn download_link(&self, public_url: &str, keys: &crate::links::Keys) -> Option<String> {
-        let expires = self.expires_at?.timestamp();
-        Some(keys.download_url(public_url, self.id, expires))
-    }
-
-    pub fn is_terminal(&self) -> bool {
-        self.status.is_terminal()
-    }
-}
+pub use row::{ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
@@ -145,9 +33,9 @@ pub struct NewExport {
     pub format: Format,
     pub range_from: NaiveDate,
     pub range_to: NaiveDate,
-    pub timezone: String,
-    pub options: serde_json::Value,
-    pub notify: serde_json::Value,
+    pub timezone: Tz,
+    pub options: ReportOptions,
+    pub notify: NotifySpec,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     /// Set for a scheduled run: the schedule and the period (`YYYY-MM`) it is for.
@@ -174,9 +62,9 @@ pub async fn insert(
     .bind(new.format)
     .bind(new.range_from)
     .bind(new.range_to)
-    .bind(&new.timezone)
-    .bind(&new.options)
-    .bind(&new.notify)
+    .bind(new.timezone.name())
+    .bind(Json(&new.options))
+    .bind(Json(&new.notify))
     .bind(&new.idempotency_key)
     .bind(&new.request_hash)
     .bind(new.schedule_id)

@@ -6,16 +6,18 @@ mod period;
 pub use period::*;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-use sqlx::{PgExecutor, Postgres, Transaction};
+use chrono_tz::Tz;
+use sqlx::{PgExecutor, Postgres, Row, Transaction, postgres::PgRow, types::Json};
 
 use crate::{
     domain::{Format, Plan, Status},
-    kinds::ReportKind,
+    kinds::{ReportKind, ReportOptions},
+    notifications::NotifySpec,
+    stored,
 };
 
 /// One schedule, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Schedule {
     pub id: i64,
     pub account_id: i64,
@@ -24,12 +26,36 @@ pub struct Schedule {
     pub format: Format,
     pub day_of_month: i16,
     pub hour: i16,
-    pub timezone: String,
-    pub notify: Value,
-    pub options: Value,
+    pub timezone: Tz,
+    pub notify: NotifySpec,
+    pub options: ReportOptions,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+/// Every value typed; one this build cannot read is an error naming the schedule.
+impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let id: i64 = row.try_get("id")?;
+        let Json(notify) = stored::column::<Json<NotifySpec>>(row, "schedule", id, "notify")?;
+        let Json(options) = stored::column::<Json<ReportOptions>>(row, "schedule", id, "options")?;
+        Ok(Schedule {
+            id,
+            account_id: row.try_get("account_id")?,
+            created_by: row.try_get("created_by")?,
+            kind: stored::column(row, "schedule", id, "kind")?,
+            format: stored::column(row, "schedule", id, "format")?,
+            day_of_month: row.try_get("day_of_month")?,
+            hour: row.try_get("hour")?,
+            timezone: stored::parsed(row, "schedule", id, "timezone", stored::tz)?,
+            notify,
+            options,
+            enabled: row.try_get("enabled")?,
+            next_run_at: row.try_get("next_run_at")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at, created_at";
@@ -41,9 +67,9 @@ pub struct ScheduleFields {
     pub format: Format,
     pub day_of_month: i16,
     pub hour: i16,
-    pub timezone: String,
-    pub notify: Value,
-    pub options: Value,
+    pub timezone: Tz,
+    pub notify: NotifySpec,
+    pub options: ReportOptions,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
 }
@@ -56,9 +82,9 @@ fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
         .bind(f.format)
         .bind(f.day_of_month)
         .bind(f.hour)
-        .bind(&f.timezone)
-        .bind(&f.notify)
-        .bind(&f.options)
+        .bind(f.timezone.name())
+        .bind(Json(&f.notify))
+        .bind(Json(&f.options))
         .bind(f.enabled)
         .bind(f.next_run_at)
 }

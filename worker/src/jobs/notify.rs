@@ -1,27 +1,19 @@
-//! Send one notification row: an email or a signed webhook. A row already sent, or taken
-//! by another delivery of the same job moments ago, is left alone, so each recipient hears
-//! once however often the job is delivered.
+//! The `notify` job: send one notification row over its channel ([`crate::notify`]). A row
+//! already sent, or taken by another delivery of the same job moments ago, is left alone,
+//! so each recipient hears once however often the job is delivered.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use apalis::prelude::{BoxDynError, Data};
 use exportd_core::{
-    accounts::{self, Account},
-    exports::{self, Export},
-    notifications::{self, Notification},
+    exports,
+    notifications::{self, Notification, Status},
     queue::SendNotification,
-    webhooks,
+    telemetry,
 };
-use std::time::Duration;
-
 use tracing::{info, instrument, warn};
 
-use crate::{
-    Ctx,
-    mail::{self, ExportEmail},
-    reports,
-    webhook::DeliveryError,
-};
+use crate::{Ctx, notify::DeliveryError};
 
 /// How long a row taken for sending is held from other deliveries.
 const HOLD_SECS: f64 = 60.0;
@@ -52,22 +44,7 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
     let Some(export) = exports::get(&ctx.pool, n.export_id).await? else {
         return Ok(());
     };
-    // An account deleted since still gets its failure notice, in the default locale.
-    let account = match accounts::get(&ctx.pool, export.account_id).await? {
-        Some(a) => a,
-        None => Account {
-            id: export.account_id,
-            name: String::new(),
-            plan: exportd_core::domain::Plan::Free,
-            timezone: export.timezone.parse().unwrap_or(chrono_tz::UTC),
-            locale: exportd_core::domain::Locale::Es,
-        },
-    };
-    let result = match n.channel.as_str() {
-        "email" => send_email(ctx, &n, &export, &account).await,
-        "webhook" => send_webhook(ctx, &n, &export).await,
-        _ => Ok(()),
-    };
+    let result = crate::notify::send(ctx, &n, &export).await;
     // The send happened: record it, through a short database outage too (within the hold,
     // so no other delivery sends it again meanwhile).
     super::persist(Duration::from_secs_f64(HOLD_SECS * 0.75), "a send", || {
@@ -90,12 +67,13 @@ async fn record(
         .bind(result.as_ref().err().map(|e| e.message.clone()))
         .execute(&mut *tx)
         .await?;
+    let channel = n.channel.as_str();
     match result {
         Ok(()) => {
             notifications::mark_sent(&mut *tx, n.id).await?;
             tx.commit().await?;
-            exportd_core::telemetry::notification(&n.channel, "sent");
-            info!(channel = %n.channel, attempt = n.attempts, "notification sent");
+            telemetry::notification(channel, Status::Sent.as_str());
+            info!(channel, attempt = n.attempts, "notification sent");
         }
         Err(e) => {
             let delay =
@@ -106,117 +84,15 @@ async fn record(
                 || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
             notifications::mark_attempt_failed(&mut *tx, n.id, &e.message, delay, give_up).await?;
             tx.commit().await?;
-            exportd_core::telemetry::notification(
-                &n.channel,
-                if give_up { "failed" } else { "retry" },
-            );
-            warn!(channel = %n.channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
+            // A retry to come leaves the row pending; giving up marks it failed.
+            let outcome = if give_up {
+                Status::Failed.as_str()
+            } else {
+                "retry"
+            };
+            telemetry::notification(channel, outcome);
+            warn!(channel, attempt = n.attempts, give_up, error = %e.message, "notification not sent");
         }
     }
     Ok(())
-}
-
-fn link(ctx: &Ctx, export: &Export) -> Option<String> {
-    export.download_link(&ctx.cfg.public_url, &ctx.cfg.keys)
-}
-
-async fn send_email(
-    ctx: &Ctx,
-    n: &Notification,
-    export: &Export,
-    account: &Account,
-) -> Result<(), DeliveryError> {
-    let tz: chrono_tz::Tz = export.timezone.parse().unwrap_or(account.timezone);
-    let succeeded = n.event == "succeeded";
-    let options = exportd_core::kinds::ReportOptions::from_stored(&export.options);
-    let filters = reports::filters_in_words(
-        &ctx.pool,
-        export.kind,
-        export.account_id,
-        account.locale,
-        &options,
-    )
-    .await
-    .map_err(|e| DeliveryError {
-        message: format!("naming the filters: {e}"),
-        permanent: false,
-    })?;
-    let email = ExportEmail {
-        export_id: export.id,
-        report: report_title(export, account),
-        from: export.range_from.to_string(),
-        to: export.range_to.to_string(),
-        timezone: export.timezone.clone(),
-        size: succeeded.then(|| mail::human_size(export.file_bytes.unwrap_or(0))),
-        expires: export
-            .expires_at
-            .filter(|_| succeeded)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
-        link: if succeeded { link(ctx, export) } else { None },
-        error: (!succeeded).then(|| {
-            export
-                .error
-                .clone()
-                .unwrap_or_else(|| "unknown error".into())
-        }),
-        filters,
-    };
-    let rendered = mail::render(account.locale, &email).map_err(|e| DeliveryError {
-        message: e.to_string(),
-        permanent: true,
-    })?;
-    ctx.mailer
-        .send(
-            &n.recipient,
-            &rendered,
-            &format!("export-{}-notification-{}", export.id, n.id),
-        )
-        .await
-        .map_err(|e| DeliveryError {
-            message: e.to_string(),
-            permanent: e.is_permanent(),
-        })
-}
-
-/// The report's name; a scheduled run also names the month it covers
-/// ("Informe global — septiembre 2026").
-fn report_title(export: &Export, account: &Account) -> String {
-    let name = reports::report(export.kind).title(account.locale);
-    match export.schedule_id {
-        Some(_) => {
-            use chrono::Datelike;
-            let month = mail::month_name(account.locale, export.range_from.month());
-            format!("{name} — {month} {}", export.range_from.year())
-        }
-        None => name.to_owned(),
-    }
-}
-
-async fn send_webhook(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
-    let body = serde_json::json!({
-        "event": format!("export.{}", n.event),
-        "export_id": export.id,
-        "status": export.status,
-        "link": link(ctx, export),
-        "file": export.view().file,
-        "expires_at": export.expires_at,
-        "error": export.view().error,
-        "notification_id": n.id,
-    });
-    let body = serde_json::to_vec(&body).expect("json serializes");
-    let secrets = webhooks::signing_secrets(&ctx.pool, export.account_id)
-        .await
-        .map_err(|e| DeliveryError {
-            message: format!("reading the webhook secret: {e}"),
-            permanent: false,
-        })?;
-    crate::webhook::deliver(
-        &n.recipient,
-        ctx.cfg.webhook_allow_private,
-        &secrets,
-        &format!("msg_exportd_{}", n.id),
-        body,
-        Duration::from_secs(15),
-    )
-    .await
 }

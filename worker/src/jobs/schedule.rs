@@ -24,7 +24,7 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
         let Some((s, plan)) = schedules::take_due(&mut tx, now).await? else {
             break;
         };
-        let tz: Tz = s.timezone.parse().unwrap_or(Tz::UTC);
+        let tz: Tz = s.timezone;
         let (day, hour) = (s.day_of_month as u32, s.hour as u32);
         let mut period = Period::of(s.next_run_at.with_timezone(&tz).date_naive());
         let mut run_at = s.next_run_at;
@@ -74,7 +74,7 @@ async fn create_run(
         format: s.format,
         range_from: from,
         range_to: to,
-        timezone: s.timezone.clone(),
+        timezone: s.timezone,
         options: s.options.clone(),
         notify: s.notify.clone(),
         idempotency_key: Some(format!("schedule:{}:{}", s.id, period.key())),

@@ -1,25 +1,41 @@
-//! Sending one webhook delivery, to the Standard Webhooks specification: headers
-//! `webhook-id` (the same on every retry of a delivery), `webhook-timestamp` and
-//! `webhook-signature` (`v1,<base64>`, one per secret during a rotation), signed with the
-//! account's own secret. The target is checked again at send time; the connection goes
-//! only to the addresses checked, and no redirect is followed.
+//! The webhook channel: one signed POST per delivery, to the Standard Webhooks
+//! specification: headers `webhook-id` (the same on every retry of a delivery),
+//! `webhook-timestamp` and `webhook-signature` (`v1,<base64>`, one per secret during a
+//! rotation), signed with the account's own secret. The target is checked again at send
+//! time; the connection goes only to the addresses checked, and no redirect is followed.
 
 use std::time::Duration;
 
-use exportd_core::webhooks;
+use exportd_core::{exports::Export, notifications::Notification, webhooks};
 
-/// Why a delivery (webhook or email) failed, and whether retrying can help.
-#[derive(Debug)]
-pub struct DeliveryError {
-    pub message: String,
-    pub permanent: bool,
-}
+use super::DeliveryError;
+use crate::Ctx;
 
-fn permanent(message: String) -> DeliveryError {
-    DeliveryError {
-        message,
-        permanent: true,
-    }
+/// Posts notification `n` about `export` to its webhook, signed with the account's secrets.
+pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
+    let body = serde_json::json!({
+        "event": format!("export.{}", n.event.as_str()),
+        "export_id": export.id,
+        "status": export.status,
+        "link": super::link(ctx, export),
+        "file": export.view().file,
+        "expires_at": export.expires_at,
+        "error": export.view().error,
+        "notification_id": n.id,
+    });
+    let body = serde_json::to_vec(&body).expect("json serializes");
+    let secrets = webhooks::signing_secrets(&ctx.pool, export.account_id)
+        .await
+        .map_err(|e| DeliveryError::transient(format!("reading the webhook secret: {e}")))?;
+    deliver(
+        &n.recipient,
+        ctx.cfg.webhook_allow_private,
+        &secrets,
+        &format!("msg_exportd_{}", n.id),
+        body,
+        Duration::from_secs(15),
+    )
+    .await
 }
 
 /// The `webhook-signature` header: one `v1,<base64>` per secret, space-separated.
@@ -50,20 +66,17 @@ pub async fn deliver(
     timeout: Duration,
 ) -> Result<(), DeliveryError> {
     if secrets.is_empty() {
-        return Err(permanent(
-            "the account has no webhook secret (POST /v1/webhook-secret makes one)".into(),
+        return Err(DeliveryError::permanent(
+            "the account has no webhook secret (POST /v1/webhook-secret makes one)",
         ));
     }
-    let parsed = webhooks::check_shape(url).map_err(|e| permanent(e.to_string()))?;
+    let parsed = webhooks::check_shape(url).map_err(|e| DeliveryError::permanent(e.to_string()))?;
     let addrs = match webhooks::resolve(&parsed, allow_private).await {
         Ok(a) => a,
         Err(e @ webhooks::TargetError::Unresolved(_)) => {
-            return Err(DeliveryError {
-                message: e.to_string(),
-                permanent: false,
-            });
+            return Err(DeliveryError::transient(e.to_string()));
         }
-        Err(e) => return Err(permanent(e.to_string())),
+        Err(e) => return Err(DeliveryError::permanent(e.to_string())),
     };
     let host = parsed.host_str().unwrap_or_default().to_owned();
     let client = reqwest::Client::builder()
@@ -73,9 +86,9 @@ pub async fn deliver(
         .resolve_to_addrs(&host, &addrs)
         .user_agent(concat!("exportd/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| permanent(format!("webhook client: {e}")))?;
+        .map_err(|e| DeliveryError::permanent(format!("webhook client: {e}")))?;
     let ts = chrono::Utc::now().timestamp();
-    let sig = signature(secrets, msg_id, ts, &body).map_err(permanent)?;
+    let sig = signature(secrets, msg_id, ts, &body).map_err(DeliveryError::permanent)?;
     let resp = client
         .post(parsed)
         .header("content-type", "application/json")
@@ -85,10 +98,7 @@ pub async fn deliver(
         .body(body)
         .send()
         .await
-        .map_err(|e| DeliveryError {
-            message: format!("webhook: {e}"),
-            permanent: false,
-        })?;
+        .map_err(|e| DeliveryError::transient(format!("webhook: {e}")))?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());

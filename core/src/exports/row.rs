@@ -1,0 +1,167 @@
+//! An export as stored ([`Export`], read from its row with every value typed: a value
+//! this build cannot read is an error naming the export) and as the API shows it
+//! ([`ExportView`]).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use sqlx::{Row, postgres::PgRow, types::Json};
+
+use crate::{
+    domain::{Format, Status},
+    kinds::{ReportKind, ReportOptions},
+    notifications::NotifySpec,
+    stored,
+};
+
+/// One export, as stored.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub id: i64,
+    pub account_id: i64,
+    pub requested_by: Option<i64>,
+    pub kind: ReportKind,
+    pub format: Format,
+    pub range_from: NaiveDate,
+    pub range_to: NaiveDate,
+    pub timezone: Tz,
+    pub options: ReportOptions,
+    pub notify: NotifySpec,
+    pub status: Status,
+    pub progress: i16,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub lease_token: i64,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub file_name: Option<String>,
+    pub file_key: Option<String>,
+    pub file_bytes: Option<i64>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub schedule_id: Option<i64>,
+    pub period: Option<String>,
+}
+
+/// The public JSON of an export.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
+pub struct ExportView {
+    pub id: i64,
+    pub status: Status,
+    pub progress: i16,
+    pub kind: ReportKind,
+    pub format: Format,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub timezone: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<ErrorView>,
+    pub file: Option<FileView>,
+    pub expires_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "storage_misconfigured", "message": "the file could not be stored (s3: NoSuchBucket); an operator must fix the bucket or its credentials (S3_BUCKET, AWS_*)"}))]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}))]
+pub struct FileView {
+    pub name: String,
+    pub bytes: i64,
+}
+
+impl Export {
+    pub fn view(&self) -> ExportView {
+        ExportView {
+            id: self.id,
+            status: self.status,
+            progress: self.progress,
+            kind: self.kind,
+            format: self.format,
+            from: self.range_from,
+            to: self.range_to,
+            timezone: self.timezone.name().to_owned(),
+            attempts: self.attempts,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            error: self.error.as_ref().map(|m| ErrorView {
+                code: self
+                    .error_code
+                    .clone()
+                    .unwrap_or_else(|| "export_failed".into()),
+                message: m.clone(),
+            }),
+            file: match (&self.file_name, self.file_bytes) {
+                (Some(name), Some(bytes)) if self.status == Status::Succeeded => Some(FileView {
+                    name: name.clone(),
+                    bytes,
+                }),
+                _ => None,
+            },
+            expires_at: self.expires_at,
+            schedule_id: self.schedule_id,
+        }
+    }
+
+    /// The signed link to the export's file, valid until the file expires; `None` before a
+    /// file was stored.
+    pub fn download_link(&self, public_url: &str, keys: &crate::links::Keys) -> Option<String> {
+        let expires = self.expires_at?.timestamp();
+        Some(keys.download_url(public_url, self.id, expires))
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.status.is_terminal()
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for Export {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        let id: i64 = row.try_get("id")?;
+        let Json(options) = stored::column::<Json<ReportOptions>>(row, "export", id, "options")?;
+        let Json(notify) = stored::column::<Json<NotifySpec>>(row, "export", id, "notify")?;
+        Ok(Export {
+            id,
+            account_id: row.try_get("account_id")?,
+            requested_by: row.try_get("requested_by")?,
+            kind: stored::column(row, "export", id, "kind")?,
+            format: stored::column(row, "export", id, "format")?,
+            range_from: row.try_get("range_from")?,
+            range_to: row.try_get("range_to")?,
+            timezone: stored::parsed(row, "export", id, "timezone", stored::tz)?,
+            options,
+            notify,
+            status: stored::column(row, "export", id, "status")?,
+            progress: row.try_get("progress")?,
+            attempts: row.try_get("attempts")?,
+            error: row.try_get("error")?,
+            error_code: row.try_get("error_code")?,
+            lease_token: row.try_get("lease_token")?,
+            idempotency_key: row.try_get("idempotency_key")?,
+            request_hash: row.try_get("request_hash")?,
+            file_name: row.try_get("file_name")?,
+            file_key: row.try_get("file_key")?,
+            file_bytes: row.try_get("file_bytes")?,
+            expires_at: row.try_get("expires_at")?,
+            created_at: row.try_get("created_at")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+            schedule_id: row.try_get("schedule_id")?,
+            period: row.try_get("period")?,
+        })
+    }
+}
