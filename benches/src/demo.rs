@@ -14,7 +14,7 @@ use serde_json::Value;
 #[derive(clap::Args)]
 pub struct DemoArgs {
     #[command(flatten)]
-    seed: crate::cli::SeedArgs,
+    seed: crate::seed::SeedArgs,
     /// xlsx or csv.
     #[arg(long, default_value = "xlsx")]
     format: String,

@@ -22,6 +22,7 @@ use std::{
 use chrono::{Duration, NaiveDate, Utc};
 use exportd_core::{
     domain::{DateRange, Format},
+    ids::{AccountId, ExportId},
     kinds::ReportKind,
     storage::Storage,
 };
@@ -241,7 +242,12 @@ pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()
             r?;
             std::fs::remove_file(out)?;
             s[1].push(t);
-            let key = Storage::key(account_id, 0, i as i64, &format!("bench-{n}.xlsx"));
+            let key = Storage::key(
+                AccountId(account_id),
+                ExportId(0),
+                i as i64,
+                &format!("bench-{n}.xlsx"),
+            );
             let (r, t) = stats::measure(export(&ctx, meta(), Format::Xlsx, &key)).await;
             let w = r?;
             (bytes_x, sheets) = (w.bytes, sheet_names(&ctx.storage, &key));
@@ -254,7 +260,12 @@ pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()
             let (r, t) = stats::measure(copy_csv(&ctx.pool, &chats_rows)).await;
             r?;
             s[5].push(t);
-            let key = Storage::key(account_id, 0, i as i64, &format!("bench-{n}.zip"));
+            let key = Storage::key(
+                AccountId(account_id),
+                ExportId(0),
+                i as i64,
+                &format!("bench-{n}.zip"),
+            );
             let (r, t) = stats::measure(export(&ctx, meta(), Format::Csv, &key)).await;
             let w = r?;
             bytes_c = w.bytes;

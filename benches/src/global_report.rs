@@ -12,6 +12,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_core::{
     domain::{DateRange, Format},
+    ids::{AccountId, ExportId},
     kinds::ReportKind,
     storage::Storage,
 };
@@ -264,8 +265,8 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             r?;
             render_s.push(s);
             let key = Storage::key(
-                account_id,
-                0,
+                AccountId(account_id),
+                ExportId(0),
                 0,
                 &format!("bench-{i}.{}", format.extension()),
             );

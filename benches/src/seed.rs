@@ -6,6 +6,7 @@
 
 mod account;
 mod activity;
+mod args;
 mod chat;
 mod clock;
 mod params;
@@ -19,6 +20,7 @@ use sqlx::PgPool;
 
 use crate::copy::next_ids;
 
+pub use args::SeedArgs;
 pub use params::{SeedParams, SeedSummary};
 
 /// Seeds one account. Deterministic for the same parameters.

@@ -5,7 +5,11 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row, postgres::PgRow};
 
-use crate::{domain::Plan, stored};
+use crate::{
+    domain::Plan,
+    ids::{AccountId, UserId},
+    stored,
+};
 
 /// Who a request comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,16 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Caller {
 }
 
 impl Caller {
+    /// The caller's account, typed for signatures that also take another id.
+    pub fn account(&self) -> AccountId {
+        AccountId(self.account_id)
+    }
+
+    /// The caller, typed.
+    pub fn user(&self) -> UserId {
+        UserId(self.user_id)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == "admin"
     }

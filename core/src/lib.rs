@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod exports;
+pub mod ids;
 pub mod kinds;
 pub mod links;
 pub mod localtime;

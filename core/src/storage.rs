@@ -9,6 +9,7 @@ use std::{
 };
 
 use crate::config::S3Config;
+use crate::ids::{AccountId, ExportId};
 use aws_sdk_s3::{
     Client,
     config::{BehaviorVersion, Credentials, Region},
@@ -43,7 +44,7 @@ impl Storage {
     /// `token`: each attempt writes its own object, and only the one that finishes under its
     /// lease is recorded, so a stale worker never overwrites the file of a newer attempt.
     /// The same attempt retrying an upload overwrites its own object.
-    pub fn key(account_id: i64, export_id: i64, token: i64, file_name: &str) -> String {
+    pub fn key(account_id: AccountId, export_id: ExportId, token: i64, file_name: &str) -> String {
         format!(
             "{}{token}/{file_name}",
             Self::export_prefix(account_id, export_id)
@@ -51,7 +52,7 @@ impl Storage {
     }
 
     /// The prefix of every attempt's object of an export.
-    pub fn export_prefix(account_id: i64, export_id: i64) -> String {
+    pub fn export_prefix(account_id: AccountId, export_id: ExportId) -> String {
         format!("exports/{account_id}/{export_id}/")
     }
 

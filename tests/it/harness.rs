@@ -341,9 +341,14 @@ impl TestApp {
     }
 
     pub async fn get_export(&self, token: &str, id: i64) -> (u16, Value) {
+        self.get_json(token, &format!("/v1/exports/{id}")).await
+    }
+
+    /// `GET path` as the token's user: the status and the JSON body (`null` if none).
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
         let r = self
             .http
-            .get(format!("{}/v1/exports/{id}", self.base))
+            .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
             .await

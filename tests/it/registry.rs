@@ -65,16 +65,8 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
 async fn get_kinds_is_the_registry_with_its_titles_and_every_kind_has_an_implementation() {
     let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
     let acct = app.account("Kinds", "UTC", "pro", "es").await;
-    let body: serde_json::Value = app
-        .http
-        .get(format!("{}/v1/kinds", app.base))
-        .bearer_auth(&acct.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, body) = app.get_json(&acct.token, "/v1/kinds").await;
+    assert_eq!(status, 200, "{body}");
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), ReportKind::ALL.len());
     for (item, kind) in items.iter().zip(ReportKind::ALL) {

@@ -230,8 +230,14 @@ async fn a_recorded_file_leaves_no_object_of_an_earlier_attempt() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let prefix = Storage::export_prefix(acct.id, id);
-    let left = Storage::key(acct.id, id, 1, "left-by-the-first-attempt.csv");
+    use exportd_core::ids::{AccountId, ExportId};
+    let prefix = Storage::export_prefix(AccountId(acct.id), ExportId(id));
+    let left = Storage::key(
+        AccountId(acct.id),
+        ExportId(id),
+        1,
+        "left-by-the-first-attempt.csv",
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.csv");
     std::fs::write(&path, "a,b\n1,2\n").unwrap();

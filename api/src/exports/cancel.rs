@@ -9,7 +9,7 @@ use axum::{
     extract::{Path, State},
 };
 use exportd_core::exports::ExportView;
-use exportd_core::{Shared, domain::Status};
+use exportd_core::{Shared, domain::Status, ids::ExportId};
 
 use crate::{
     auth::Admin,
@@ -28,9 +28,10 @@ pub async fn cancel(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
-    let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
+    let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
     if !export.is_terminal() {
-        let after = exportd_core::exports::cancel(&ctx.pool, caller.account_id, export.id).await?;
+        let after =
+            exportd_core::exports::cancel(&ctx.pool, caller.account(), ExportId(export.id)).await?;
         if after
             .as_ref()
             .is_some_and(|e| e.status == exportd_core::domain::Status::Cancelled)
@@ -57,7 +58,7 @@ pub async fn cancel(
         }
     }
     Ok(Json(
-        super::load(&ctx, caller.account_id, export.id)
+        super::load(&ctx, caller.account(), ExportId(export.id))
             .await?
             .view(),
     ))

@@ -14,6 +14,7 @@ use exportd_core::{
     auth::Caller,
     domain::{self, DateRange, Format},
     exports::{self, ExportView, NewExport},
+    ids::{AccountId, ExportId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     queue,
@@ -231,7 +232,7 @@ const HANDOFF_PACE: std::time::Duration = std::time::Duration::from_millis(20);
 /// never lost.
 fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
     let ctx = &app.ctx;
-    if app.handoff.push(export_id, account_id) {
+    if app.handoff.push(ExportId(export_id), AccountId(account_id)) {
         let (ctx, handoff) = (ctx.clone(), app.handoff.clone());
         tokio::spawn(async move {
             let mut redis = ctx.redis.clone();

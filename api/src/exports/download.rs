@@ -71,7 +71,7 @@ pub async fn download(
             if !caller.is_admin() {
                 return Err(ApiError::forbidden_not_admin());
             }
-            super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?
+            super::load(&ctx, caller.account(), super::parse_id(&id)?).await?
         }
         (Some(expires), Some(sig)) => {
             let id: i64 = id.parse().map_err(|_| bad_link())?;

@@ -26,6 +26,6 @@ pub async fn get(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
-    let export = super::load(&ctx, caller.account_id, super::parse_id(&id)?).await?;
+    let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
     Ok(Json(export.view()))
 }

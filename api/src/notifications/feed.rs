@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use exportd_core::Shared;
 use exportd_core::{
     exports::{self, ExportView},
+    ids::ExportId,
     notifications::Event,
 };
 use serde::{Deserialize, Serialize};
@@ -98,7 +99,8 @@ pub async fn list(
     let mut items = Vec::with_capacity(rows.len());
     for (id, export_id, event, read_at, created_at) in rows {
         let event = Event::read(id, &event).map_err(sqlx::Error::from)?;
-        let export = exports::get_for_account(&ctx.pool, caller.account_id, export_id).await?;
+        let export =
+            exports::get_for_account(&ctx.pool, caller.account(), ExportId(export_id)).await?;
         let link = export
             .as_ref()
             .filter(|e| e.status == exportd_core::domain::Status::Succeeded)

@@ -102,6 +102,6 @@ pub async fn create(
         enabled: req.enabled.unwrap_or(true),
         next_run_at: next,
     };
-    let s = schedules::insert(&ctx.pool, caller.account_id, caller.user_id, &fields).await?;
+    let s = schedules::insert(&ctx.pool, caller.account(), caller.user(), &fields).await?;
     Ok((StatusCode::CREATED, Json(super::view(&ctx, &s).await?)))
 }

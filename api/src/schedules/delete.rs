@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use exportd_core::{Shared, schedules};
+use exportd_core::{Shared, ids::ScheduleId, schedules};
 
 use crate::{
     auth::Admin,
@@ -26,7 +26,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let s = super::load(&ctx, caller.account_id, &id).await?;
-    if !schedules::delete(&ctx.pool, caller.account_id, s.id).await? {
+    if !schedules::delete(&ctx.pool, caller.account(), ScheduleId(s.id)).await? {
         return Err(super::not_found());
     }
     Ok(StatusCode::NO_CONTENT)

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use exportd_core::{
     Shared,
     domain::{Format, Status},
+    ids::{AccountId, ScheduleId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     schedules::{self, Schedule},
@@ -83,7 +84,7 @@ pub fn day_and_hour(day: i64, hour: i64) -> ApiResult<()> {
 
 pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Schedule> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    schedules::get_for_account(&ctx.pool, account_id, id)
+    schedules::get_for_account(&ctx.pool, AccountId(account_id), ScheduleId(id))
         .await?
         .ok_or_else(not_found)
 }

@@ -12,6 +12,7 @@ use chrono::Utc;
 use exportd_core::{
     Shared,
     domain::Format,
+    ids::ScheduleId,
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     schedules::{self, ScheduleFields},
@@ -119,7 +120,7 @@ pub async fn update(
         enabled,
         next_run_at,
     };
-    let s = schedules::update(&ctx.pool, caller.account_id, s.id, &fields)
+    let s = schedules::update(&ctx.pool, caller.account(), ScheduleId(s.id), &fields)
         .await?
         .ok_or_else(super::not_found)?;
     Ok(Json(super::view(&ctx, &s).await?))

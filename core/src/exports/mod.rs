@@ -11,13 +11,16 @@ use sqlx::{PgExecutor, PgPool, types::Json};
 
 use crate::{
     domain::{Format, Status},
+    ids::{AccountId, ExportId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
 };
 
 mod admission;
+mod recipients;
 mod row;
 pub use admission::{Ask, Authority, insert_if_room};
+pub use recipients::create_notifications;
 pub use row::{ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
@@ -85,8 +88,8 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sql
 /// An export of the given account; another account's export is `None`.
 pub async fn get_for_account(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: ExportId,
 ) -> Result<Option<Export>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM exports WHERE id = $1 AND account_id = $2");
     crate::db::one2(db, sql, id, account_id).await
@@ -265,7 +268,11 @@ pub async fn retry_later(
 }
 
 /// Cancels a queued or running export. Returns the export as it is after the call.
-pub async fn cancel(db: &PgPool, account_id: i64, id: i64) -> Result<Option<Export>, sqlx::Error> {
+pub async fn cancel(
+    db: &PgPool,
+    account_id: AccountId,
+    id: ExportId,
+) -> Result<Option<Export>, sqlx::Error> {
     sqlx::query(
         "UPDATE exports SET status = 'cancelled', finished_at = now(), updated_at = now(),
                 lease_owner = NULL, lease_expires_at = NULL

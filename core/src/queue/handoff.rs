@@ -1,6 +1,8 @@
 //! The API's coalesced hand-over of accepted exports to the queue: a burst of requests
 //! makes a few dispatches, not one each.
 
+use crate::ids::{AccountId, ExportId};
+
 /// Coalesces the API's hand-overs of newly accepted exports to the queue: what is accepted
 /// while a hand-over runs goes in the next one, so a burst of requests makes a few
 /// dispatches rather than one per request. Each entry is (export id, account id).
@@ -13,12 +15,12 @@ pub struct Handoff {
 impl Handoff {
     /// Adds an export. Returns true when no hand-over is running: the caller must then
     /// start one, which drains [`Handoff::next_batch`] until it returns `None`.
-    pub fn push(&self, export_id: i64, account_id: i64) -> bool {
+    pub fn push(&self, export_id: ExportId, account_id: AccountId) -> bool {
         use std::sync::atomic::Ordering::SeqCst;
         self.pending
             .lock()
             .expect("handoff lock")
-            .push((export_id, account_id));
+            .push((export_id.0, account_id.0));
         !self.running.swap(true, SeqCst)
     }
 
@@ -46,18 +48,28 @@ impl Handoff {
 #[cfg(test)]
 mod handoff_tests {
     use super::Handoff;
+    use crate::ids::{AccountId, ExportId};
 
     #[test]
     fn a_burst_is_handed_over_in_batches_and_nothing_is_left_behind() {
         let h = Handoff::default();
-        assert!(h.push(1, 10), "the first export starts a hand-over");
-        assert!(!h.push(2, 10), "one is running");
-        assert!(!h.push(3, 11));
+        assert!(
+            h.push(ExportId(1), AccountId(10)),
+            "the first export starts a hand-over"
+        );
+        assert!(!h.push(ExportId(2), AccountId(10)), "one is running");
+        assert!(!h.push(ExportId(3), AccountId(11)));
         assert_eq!(h.next_batch(), Some(vec![(1, 10), (2, 10), (3, 11)]));
-        assert!(!h.push(4, 10), "still running until it finds nothing");
+        assert!(
+            !h.push(ExportId(4), AccountId(10)),
+            "still running until it finds nothing"
+        );
         assert_eq!(h.next_batch(), Some(vec![(4, 10)]));
         assert_eq!(h.next_batch(), None);
-        assert!(h.push(5, 10), "stopped: the next export starts another");
+        assert!(
+            h.push(ExportId(5), AccountId(10)),
+            "stopped: the next export starts another"
+        );
         assert_eq!(h.next_batch(), Some(vec![(5, 10)]));
         assert_eq!(h.next_batch(), None);
     }
@@ -71,7 +83,7 @@ mod handoff_tests {
                 let (h, handed) = (h.clone(), handed.clone());
                 std::thread::spawn(move || {
                     for i in 0..500 {
-                        if h.push(t * 1000 + i, t) {
+                        if h.push(ExportId(t * 1000 + i), AccountId(t)) {
                             while let Some(batch) = h.next_batch() {
                                 handed
                                     .lock()

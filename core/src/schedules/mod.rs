@@ -11,6 +11,7 @@ use sqlx::{PgExecutor, Postgres, Row, Transaction, postgres::PgRow, types::Json}
 
 use crate::{
     domain::{Format, Plan, Status},
+    ids::{AccountId, ScheduleId, UserId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
     stored,
@@ -91,8 +92,8 @@ fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
 
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    created_by: i64,
+    account_id: AccountId,
+    created_by: UserId,
     f: &ScheduleFields,
 ) -> Result<Schedule, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -107,8 +108,8 @@ pub async fn insert(
 /// Replaces every field of an account's schedule; `None` when it is not the account's.
 pub async fn update(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: ScheduleId,
     f: &ScheduleFields,
 ) -> Result<Option<Schedule>, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -124,8 +125,8 @@ pub async fn update(
 /// An account's schedule; another account's is `None`.
 pub async fn get_for_account(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: ScheduleId,
 ) -> Result<Option<Schedule>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM schedules WHERE id = $1 AND account_id = $2");
     crate::db::one2(db, sql, id, account_id).await
@@ -157,8 +158,8 @@ pub async fn count_for_account(
 /// Deletes an account's schedule; its exports stay. False when it was not the account's.
 pub async fn delete(
     db: impl PgExecutor<'_>,
-    account_id: i64,
-    id: i64,
+    account_id: AccountId,
+    id: ScheduleId,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM schedules WHERE id = $1 AND account_id = $2")
         .bind(id)

@@ -13,6 +13,7 @@ use exportd_core::telemetry;
 use exportd_core::{
     domain::{DateRange, Format},
     exports::{self, Export, Lease, StoredFile},
+    ids::{AccountId, ExportId},
     kinds::ReportKind,
     queue::GenerateExport,
     storage::{Storage, StorageError},
@@ -201,7 +202,12 @@ async fn produce(
         export.range_to,
         format.extension()
     );
-    let key = Storage::key(account.id, export.id, lease.token, &name);
+    let key = Storage::key(
+        AccountId(account.id),
+        ExportId(export.id),
+        lease.token,
+        &name,
+    );
     // The file goes to storage while it is written: parts leave as they fill, and what is
     // left after the last row is the last part. An upload not completed is aborted.
     let (upload, sending) = ctx.storage.upload(&key, format.content_type());

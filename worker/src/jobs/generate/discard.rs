@@ -1,7 +1,11 @@
 //! Deleting what an attempt at an export left in storage but did not record: its own
 //! object when it did not finish, and earlier attempts' objects once one is recorded.
 
-use exportd_core::{exports, storage::Storage};
+use exportd_core::{
+    exports,
+    ids::{AccountId, ExportId},
+    storage::Storage,
+};
 use tracing::warn;
 
 use crate::Ctx;
@@ -18,7 +22,7 @@ pub(super) async fn discard(ctx: &Ctx, key: &str) {
 /// the connection) failed its attempt, and storage was then too far gone to delete it.
 /// Called only after a retry, so a first attempt costs no listing.
 pub(super) async fn discard_other_attempts(ctx: &Ctx, export: &exports::Export, kept: &str) {
-    let prefix = Storage::export_prefix(export.account_id, export.id);
+    let prefix = Storage::export_prefix(AccountId(export.account_id), ExportId(export.id));
     match ctx.storage.list(&prefix).await {
         Ok(keys) => {
             for key in keys.iter().filter(|k| k.as_str() != kept) {

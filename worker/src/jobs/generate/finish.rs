@@ -57,7 +57,7 @@ async fn record_notifications(
     export: &Export,
     event: Event,
 ) -> Result<(), sqlx::Error> {
-    notifications::create_for_export(tx, export, event).await
+    exports::create_notifications(tx, export, event).await
 }
 
 /// After a finished export is committed: wake its streams, push its notifications.

@@ -1,0 +1,73 @@
+//! The notification rows of a finished export: one per (channel, recipient) it names, made
+//! in the transaction that finishes it, so a finished export always has them.
+
+use sqlx::{Postgres, Transaction};
+
+use super::Export;
+use crate::notifications::{Channel, Event, Status};
+
+/// Creates the rows for a finished `export`, for the recipients it names (`notify`). With
+/// none named, the requesting admin is emailed and notified in-app. Existing rows are kept
+/// as they are, so a second call sends nothing twice.
+pub async fn create_notifications(
+    tx: &mut Transaction<'_, Postgres>,
+    export: &Export,
+    event: Event,
+) -> Result<(), sqlx::Error> {
+    let spec = &export.notify;
+    let requester: Option<(i64, Option<String>)> = match export.requested_by {
+        Some(uid) => {
+            sqlx::query_as("SELECT id, email FROM users WHERE id = $1 AND account_id = $2")
+                .bind(uid)
+                .bind(export.account_id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        None => None,
+    };
+    let named = !spec.emails.is_empty() || spec.webhook.is_some() || spec.in_app.is_some();
+    let mut rows: Vec<(Channel, String, Option<i64>)> = Vec::new();
+    if named {
+        rows.extend(
+            spec.emails
+                .iter()
+                .map(|e| (Channel::Email, e.trim().to_lowercase(), None)),
+        );
+        if let Some(url) = &spec.webhook {
+            rows.push((Channel::Webhook, url.clone(), None));
+        }
+        if spec.in_app == Some(true)
+            && let Some((uid, _)) = &requester
+        {
+            rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
+        }
+    } else if let Some((uid, email)) = &requester {
+        if let Some(email) = email.as_deref().filter(|e| !e.is_empty()) {
+            rows.push((Channel::Email, email.trim().to_lowercase(), Some(*uid)));
+        }
+        rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
+    }
+    for (channel, recipient, user_id) in rows {
+        // In-app rows are delivered by being stored: they are sent on creation.
+        let status = match channel {
+            Channel::InApp => Status::Sent,
+            Channel::Email | Channel::Webhook => Status::Pending,
+        };
+        sqlx::query(
+            "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END)
+             ON CONFLICT (export_id, channel, recipient) DO NOTHING",
+        )
+        .bind(export.id)
+        .bind(export.account_id)
+        .bind(user_id)
+        .bind(channel)
+        .bind(&recipient)
+        .bind(event)
+        .bind(status)
+        .bind(status == Status::Sent)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
