@@ -93,6 +93,14 @@ impl ApiError {
         )
     }
 
+    /// The status and machine code this error answers with (`internal` for a fault).
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Known { status, code, .. } => (*status, code),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
     /// As `From<sqlx::Error>`, for an error that answers several requests at once (the
     /// error itself is shared, so the `500` carries its text, not the error).
     pub fn from_shared_db(e: &sqlx::Error) -> Self {

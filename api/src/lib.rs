@@ -39,8 +39,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/exports/{id}",
-            get(exports::get::get).delete(exports::cancel::cancel),
+            get(exports::get::get).delete(exports::delete::delete),
         )
+        .route("/v1/exports/{id}/cancel", post(exports::cancel::cancel))
         .route(
             "/v1/exports/{id}/download",
             get(exports::download::download),
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/web/handover", get(web::handover))
         .route("/web/signout", post(web::sign_out))
         .route("/assets/{name}", get(web::assets::asset))
+        .route("/favicon.ico", get(web::assets::favicon))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(openapi::docs))
         .route("/healthz", get(health::healthz))

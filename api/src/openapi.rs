@@ -34,6 +34,7 @@ use crate::{
         exports::list::list,
         exports::get::get,
         exports::cancel::cancel,
+        exports::delete::delete,
         exports::download::download,
         notifications::feed::list,
         notifications::feed::read_one,

@@ -8,6 +8,7 @@ mod bot_rollups;
 mod cli;
 mod conversation_rollups;
 mod conversations;
+mod exports_cancel;
 mod fixture;
 mod global_report;
 mod hardening;

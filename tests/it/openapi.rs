@@ -13,6 +13,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/exports"),
     ("get", "/v1/exports/{id}"),
     ("delete", "/v1/exports/{id}"),
+    ("post", "/v1/exports/{id}/cancel"),
     ("get", "/v1/exports/{id}/download"),
     ("get", "/v1/notifications"),
     ("post", "/v1/notifications/{id}/read"),

@@ -1,27 +1,40 @@
-//! `DELETE /v1/exports/{id}`: cancels a queued or running export (a running worker notices
-//! at its next heartbeat and stops writing; nothing is sent), or deletes the file of a
-//! finished one.
+//! `POST /v1/exports/{id}/cancel`: stops a queued or running export (a running worker
+//! notices at its next heartbeat and stops writing; nothing is sent). It never deletes a
+//! file: on an export that has already finished it answers `409 already_finished` and
+//! changes nothing, so a page showing a stale "queued" cannot destroy a finished report.
 
 use std::sync::Arc;
 
 use axum::{
     Json,
     extract::{Path, State},
+    http::StatusCode,
 };
 use exportd_core::exports::ExportView;
 use exportd_core::{Shared, domain::Status, ids::ExportId};
 
 use crate::{
     auth::Admin,
-    error::{ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody},
 };
 
-/// Cancels a queued or running export, or deletes the file of a finished one.
-#[utoipa::path(delete, path = "/v1/exports/{id}", tag = "exports",
+fn already_finished(status: Status) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "already_finished",
+        format!(
+            "the export already finished ({status}); nothing was cancelled or deleted (DELETE /v1/exports/{{id}} deletes a file)"
+        ),
+    )
+}
+
+/// Cancels a queued or running export. An export that has finished is left as it is.
+#[utoipa::path(post, path = "/v1/exports/{id}/cancel", tag = "exports",
     params(("id" = String, Path, description = "The export's id", example = "42")),
     responses(
-        (status = 200, description = "The export after the change: `cancelled`, or `expired` once its file is deleted", body = ExportView),
+        (status = 200, description = "The export, now `cancelled`", body = ExportView),
         (status = 404, description = "`not_found`: no such export in this account", body = ErrorBody),
+        (status = 409, description = "`already_finished`: the export had succeeded, failed, been cancelled or expired; nothing changed", body = ErrorBody),
     ))]
 pub async fn cancel(
     State(ctx): State<Arc<Shared>>,
@@ -29,37 +42,21 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
-    if !export.is_terminal() {
-        let after =
-            exportd_core::exports::cancel(&ctx.pool, caller.account(), ExportId(export.id)).await?;
-        if after
-            .as_ref()
-            .is_some_and(|e| e.status == exportd_core::domain::Status::Cancelled)
-        {
-            exportd_core::telemetry::export_finished(
-                export.kind.as_str(),
-                export.format.as_str(),
-                "cancelled",
-            );
-        }
-        exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
-        return Ok(Json(after.unwrap_or(export).view()));
+    if export.is_terminal() {
+        return Err(already_finished(export.status));
     }
-    if export.status == Status::Succeeded {
-        if let Some(key) = &export.file_key {
-            ctx.storage
-                .delete(key)
-                .await
-                .map_err(|e| anyhow::Error::new(e).context("deleting the file"))?;
-        }
-        if exportd_core::exports::expire(&ctx.pool, export.id).await? {
-            exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id)
-                .await;
-        }
+    let after = exportd_core::exports::cancel(&ctx.pool, caller.account(), ExportId(export.id))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    // It may have finished between the read and the update.
+    if after.status != Status::Cancelled {
+        return Err(already_finished(after.status));
     }
-    Ok(Json(
-        super::load(&ctx, caller.account(), ExportId(export.id))
-            .await?
-            .view(),
-    ))
+    exportd_core::telemetry::export_finished(
+        export.kind.as_str(),
+        export.format.as_str(),
+        "cancelled",
+    );
+    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
+    Ok(Json(after.view()))
 }

@@ -1,7 +1,8 @@
 //! `GET /v1/exports/{id}/download`: with `?expires=…&sig=…` (the link in emails and
 //! webhooks) no token is needed; without them the caller must be an admin of the account.
 //! Each use redirects to a fresh presigned URL valid for minutes (S3), or streams the file
-//! (local storage). A forged, altered or expired link gets 403 and reveals nothing.
+//! (local storage). A forged, altered or expired link gets 403 and reveals nothing. A
+//! browser (`Accept: text/html`) gets each refusal as a page in its reader's language.
 
 use std::sync::Arc;
 
@@ -52,10 +53,14 @@ fn bad_link() -> ApiError {
         (status = 303, description = "To a presigned storage URL valid for minutes",
             headers(("Location" = String, description = "The storage URL"))),
         (status = 200, description = "The file itself (local storage)", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 403, description = "`invalid_link`: forged, altered or expired link; `not_admin`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`not_ready`: the export has not succeeded", body = ErrorBody),
-        (status = 410, description = "`file_expired`: the file was deleted", body = ErrorBody),
+        (status = 403, description = "`invalid_link`: forged, altered or expired link; `not_admin`; as a page with `Accept: text/html`",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "`not_found`; as a page with `Accept: text/html`",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "`not_ready`: the export has not succeeded; as a page with `Accept: text/html`",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 410, description = "`file_expired`: the file was deleted; as a page with `Accept: text/html`",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
     ))]
 pub async fn download(
     State(ctx): State<Arc<Shared>>,
@@ -63,15 +68,27 @@ pub async fn download(
     Query(q): Query<LinkQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    match serve(&ctx, &id, &q, &headers).await {
+        Err(e) if crate::web::link_error::wants_html(&headers) => {
+            // These two are answered only once the link or the caller was found good.
+            let known = matches!(e.status_and_code().1, "file_expired" | "not_ready");
+            let export_id = known.then(|| id.parse().ok()).flatten();
+            Ok(crate::web::link_error::page(&ctx, e, export_id).await)
+        }
+        answer => answer,
+    }
+}
+
+async fn serve(ctx: &Shared, id: &str, q: &LinkQuery, headers: &HeaderMap) -> ApiResult<Response> {
     let export = match (&q.expires, &q.sig) {
         (None, None) => {
-            let caller = auth::caller(&headers, &ctx)
+            let caller = auth::caller(headers, ctx)
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
             if !caller.is_admin() {
                 return Err(ApiError::forbidden_not_admin());
             }
-            super::load(&ctx, caller.account(), super::parse_id(&id)?).await?
+            super::load(ctx, caller.account(), super::parse_id(id)?).await?
         }
         (Some(expires), Some(sig)) => {
             let id: i64 = id.parse().map_err(|_| bad_link())?;

@@ -1,5 +1,5 @@
 //! `GET /v1/exports`: the account's exports, newest first, a page at a time
-//! (`?limit=`, `?cursor=` from the previous page's `next_cursor`, `?status=`).
+//! (`?limit=`, `?cursor=` from the previous page's `next_cursor`, `?status=`, `?kind=`).
 
 use std::sync::Arc;
 
@@ -23,6 +23,9 @@ pub struct ListQuery {
     /// Only exports in this state.
     #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Only exports of these kinds, comma-separated (`global,steps`).
+    #[param(example = "global,steps")]
+    kind: Option<String>,
 }
 
 /// A page of exports, newest first.
@@ -39,7 +42,7 @@ pub struct ExportPage {
     responses(
         (status = 200, description = "A page of exports", body = ExportPage),
         (status = 400, description = "`invalid_cursor`, `invalid_query`", body = ErrorBody),
-        (status = 422, description = "`invalid_limit`, `invalid_status`", body = ErrorBody),
+        (status = 422, description = "`invalid_limit`, `invalid_status`, `unknown_kind`", body = ErrorBody),
     ))]
 pub async fn list(
     State(ctx): State<Arc<Shared>>,
@@ -63,6 +66,13 @@ pub async fn list(
             )
         })?),
     };
+    let kinds = match &q.kind {
+        None => vec![],
+        Some(list) => list
+            .split(',')
+            .map(|k| crate::validate::kind(k.trim()))
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
     let before = match &q.cursor {
         None => None,
         Some(c) => Some(c.parse::<i64>().map_err(|_| {
@@ -72,8 +82,15 @@ pub async fn list(
             )
         })?),
     };
-    let rows = exportd_core::exports::list(&ctx.pool, caller.account_id, status, before, limit + 1)
-        .await?;
+    let rows = exportd_core::exports::list(
+        &ctx.pool,
+        caller.account_id,
+        status,
+        &kinds,
+        before,
+        limit + 1,
+    )
+    .await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<_> = rows.iter().take(limit as usize).map(|e| e.view()).collect();
     let next = if more {

@@ -1,8 +1,9 @@
-//! `/v1/exports`: create, list, get, download, cancel.
+//! `/v1/exports`: create, list, get, download, cancel, delete.
 
 pub mod cancel;
 pub mod commit;
 pub mod create;
+pub mod delete;
 pub mod download;
 pub mod get;
 pub mod list;

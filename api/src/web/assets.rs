@@ -1,4 +1,5 @@
-//! `/assets/{name}`: the page's scripts and styles, compiled in. Each answer carries a
+//! `/assets/{name}`: the page's scripts, styles and icon, compiled in (the icon also at
+//! `/favicon.ico`, where browsers look for it unasked). Each answer carries a
 //! strong ETag (the content's hash), so browsers revalidate cheaply after an upgrade.
 
 use axum::{
@@ -17,6 +18,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../templates/web/app.js"),
     ),
     (
+        "options.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/options.js"),
+    ),
+    (
+        "request.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/request.js"),
+    ),
+    (
+        "exports.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/exports.js"),
+    ),
+    (
+        "live.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/live.js"),
+    ),
+    (
         "schedules.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../templates/web/schedules.js"),
@@ -32,6 +53,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../templates/web/docs.js"),
     ),
     (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../../templates/web/favicon.svg"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../../templates/web/app.css"),
@@ -39,6 +65,15 @@ const ASSETS: &[(&str, &str, &str)] = &[
 ];
 
 pub async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    serve(&name, &headers)
+}
+
+/// `/favicon.ico`: the page's icon (SVG, which browsers take whatever the path says).
+pub async fn favicon(headers: HeaderMap) -> Response {
+    serve("favicon.svg", &headers)
+}
+
+fn serve(name: &str, headers: &HeaderMap) -> Response {
     let Some((_, content_type, body)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
         return ApiError::new(StatusCode::NOT_FOUND, "no_such_asset", "no such asset")
             .into_response();

@@ -6,6 +6,7 @@
 //! page.
 
 pub mod assets;
+pub mod link_error;
 
 use std::sync::Arc;
 
@@ -34,7 +35,7 @@ const ADMINS_ONLY: &str = include_str!("../../../templates/web/admins_only.html"
 
 /// Headers every page carries: nothing but its own assets, no framing, no caching, no
 /// referrer (a hand-over link must not leak).
-fn page(status: StatusCode, html: String) -> Response {
+pub(crate) fn page(status: StatusCode, html: String) -> Response {
     let mut resp = (status, Html(html)).into_response();
     let h = resp.headers_mut();
     h.insert(

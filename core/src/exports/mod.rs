@@ -105,23 +105,29 @@ pub async fn get_by_idempotency_key(
     crate::db::one2(db, sql, account_id, key.to_owned()).await
 }
 
-/// A page of an account's exports, newest first, starting below `before` (an id cursor).
+/// A page of an account's exports, newest first, starting below `before` (an id cursor),
+/// only of `kinds` when that is not empty.
 pub async fn list(
     db: impl PgExecutor<'_>,
     account_id: i64,
     status: Option<Status>,
+    kinds: &[ReportKind],
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Export>, sqlx::Error> {
+    let kinds: Option<Vec<&str>> =
+        (!kinds.is_empty()).then(|| kinds.iter().map(|k| k.as_str()).collect());
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM exports
           WHERE account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::bigint IS NULL OR id < $3)
+            AND ($5::text[] IS NULL OR kind = ANY($5))
           ORDER BY id DESC LIMIT $4"
     )))
     .bind(account_id)
     .bind(status)
     .bind(before)
     .bind(limit)
+    .bind(kinds)
     .fetch_all(db)
     .await
 }

@@ -48,7 +48,7 @@ pub struct Export {
 
 /// The public JSON of an export.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
+#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "options": {}, "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
 pub struct ExportView {
     pub id: i64,
     pub status: Status,
@@ -58,6 +58,8 @@ pub struct ExportView {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub timezone: String,
+    /// The filters it was asked with (`{}` for none).
+    pub options: ReportOptions,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -94,6 +96,7 @@ impl Export {
             from: self.range_from,
             to: self.range_to,
             timezone: self.timezone.name().to_owned(),
+            options: self.options.clone(),
             attempts: self.attempts,
             created_at: self.created_at,
             started_at: self.started_at,

@@ -1,114 +1,19 @@
-//! The admin web page in a real browser: Debian's chromium, headless, driven over WebDriver
-//! (chromedriver + fantoccini). Signs in, asks for the global report and watches its bar
-//! reach 100 % without a reload, sees the toast and the bell, downloads the file and reads
-//! it back, creates and deletes a schedule, and checks that an agent is refused.
-//! Screenshots go to `target/screenshots/`.
+//! The whole page once, as an admin goes through it: signs in, asks for the global
+//! report and watches its bar reach 100 % without a reload, sees the toast and the bell,
+//! downloads the file and reads it back, creates and deletes a schedule, and checks that
+//! an agent is refused.
 
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 
+use super::{browser, click, doc_shot, js, shot, sign_in, start_driver, wait_js};
 use crate::{
     fixture,
     harness::{TestApp, poll},
     sheets,
 };
-
-/// chromedriver on a free port, killed when dropped.
-struct Driver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bin = std::env::var("EXPORTD_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let child = std::process::Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {bin} (scripts/test installs chromium-driver): {e}"));
-    let driver = Driver { child, port };
-    poll(20, "chromedriver to listen", || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()
-    })
-    .await;
-    driver
-}
-
-async fn browser(driver: &Driver, downloads: &std::path::Path) -> Client {
-    let mut chrome = json!({
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1800", "--lang=es"],
-        "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false,
-                  "intl.accept_languages": "es"},
-    });
-    if let Ok(bin) = std::env::var("EXPORTD_TEST_CHROMIUM") {
-        chrome["binary"] = json!(bin);
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), chrome);
-    // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a chromium session")
-}
-
-fn shots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
-}
-
-async fn click(c: &Client, at: Locator<'_>) {
-    c.find(at).await.unwrap().click().await.unwrap();
-}
-
-async fn js(c: &Client, script: &str) -> Value {
-    c.execute(script, vec![]).await.unwrap()
-}
-
-/// Polls a script until it returns something other than null or false.
-async fn wait_js(c: &Client, secs: u64, what: &str, script: &str) -> Value {
-    poll(secs, what, || async {
-        let v = js(c, script).await;
-        (!v.is_null() && v != json!(false)).then_some(v)
-    })
-    .await
-}
-
-async fn sign_in(c: &Client, base: &str, token: &str) {
-    c.goto(&format!("{base}/")).await.unwrap();
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(token)
-        .await
-        .unwrap();
-    click(c, Locator::Css("form button[type=submit]")).await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and_an_agent_is_refused()
@@ -170,16 +75,21 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
         json!((today_madrid - chrono::Duration::days(365)).to_string()),
         "the plan's earliest day"
     );
+    // The plan keeps data *from* that day on (it said "hasta", the opposite).
+    let help = js(
+        &c,
+        "return document.getElementById('range-help').textContent",
+    )
+    .await;
+    let day = js(&c, &format!("return new Intl.DateTimeFormat('es', {{day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC'}}).format(new Date('{}T00:00:00Z'))", earliest.as_str().unwrap())).await;
     assert!(
-        js(
-            &c,
-            "return document.getElementById('range-help').textContent"
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .contains(earliest.as_str().unwrap())
+        help.as_str().unwrap().contains(&format!(
+            "entre el {} (tu plan guarda datos desde ese día)",
+            day.as_str().unwrap()
+        )),
+        "{help}"
     );
+    assert!(!help.as_str().unwrap().contains("hasta"), "{help}");
 
     // Each kind shows its own filters.
     js(&c, "const k = document.getElementById('kind'); k.value = 'campaigns'; k.dispatchEvent(new Event('change')); return 1").await;
@@ -244,11 +154,13 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
         &c,
         10,
         "the toast",
-        "const t = document.querySelector('.toast'); return t && t.textContent",
+        "const t = document.querySelector('.toast'); return t && t.textContent.replace(/\\u00a0/g, ' ').replace(/\\u2060/g, '')",
     )
     .await;
+    // It names the export and its range.
     assert!(
-        toast.as_str().unwrap().contains("Informe global"),
+        toast.as_str().unwrap().contains("Informe global")
+            && toast.as_str().unwrap().contains("oct 2026"),
         "{toast}"
     );
     let unread = wait_js(
@@ -261,6 +173,7 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     assert_eq!(unread, "1");
     js(&c, "window.scrollTo(0, 0); return 1").await;
     shot(&c, "03-export-ready").await;
+    doc_shot(&c, "export-ready").await;
     click(&c, Locator::Id("bell")).await;
     wait_js(
         &c,
@@ -288,11 +201,11 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     // A schedule: created, shown with its next run in local time, deleted.
     js(&c, "document.getElementById('s-day').value = '3'; document.getElementById('s-hour').value = '7'; return 1").await;
     click(&c, Locator::Id("s-save")).await;
-    let next = wait_js(&c, 10, "the schedule's row", "const r = document.querySelector('#schedule-rows tr'); return r && r.querySelector('.next').textContent").await;
+    let row = wait_js(&c, 10, "the schedule's row", "const r = document.querySelector('#schedule-rows tr'); return r && [r.querySelector('.when').textContent, r.querySelector('.next').textContent]").await;
     assert!(
-        next.as_str().unwrap().contains("Europe/Madrid")
-            && next.as_str().unwrap().contains("07:00"),
-        "{next}"
+        row[0].as_str().unwrap().contains("Europe/Madrid")
+            && row[1].as_str().unwrap().contains("07:00"),
+        "{row}"
     );
     let stored: (i16, i16) =
         sqlx::query_as("SELECT day_of_month, hour FROM schedules WHERE account_id = $1")
@@ -303,7 +216,14 @@ async fn an_admin_requests_follows_downloads_and_schedules_in_a_real_browser_and
     assert_eq!(stored, (3, 7));
     shot(&c, "05-schedule").await;
     click(&c, Locator::Css("#schedule-rows button.delete")).await;
-    c.accept_alert().await.unwrap();
+    wait_js(
+        &c,
+        5,
+        "the confirmation",
+        "return document.getElementById('confirm').open",
+    )
+    .await;
+    click(&c, Locator::Id("confirm-yes")).await;
     wait_js(
         &c,
         10,
