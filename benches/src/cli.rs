@@ -95,6 +95,21 @@ pub enum Bench {
         #[arg(long)]
         hold_worker: bool,
     },
+    /// What exportd's schema costs the platform's writes: each write on the contract
+    /// tables alone and with exportd installed, interleaved, in two fresh databases.
+    WritePath {
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds a run.
+        #[arg(long, default_value_t = 4.0)]
+        secs: f64,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// SQL run on the installed database after its migrations: a variant to compare
+        /// (e.g. `DROP INDEX messages_body_fold_trgm_idx`).
+        #[arg(long)]
+        variant: Option<String>,
+    },
     /// Seed the large account only (what global-report seeds on first use).
     Seed,
     /// The fault suite (run it through scripts/faults): real outages, one line each.
@@ -165,6 +180,21 @@ async fn bench(cfg: Config, scenario: Bench) -> anyhow::Result<()> {
                 fair_exports: fair_exports.max(100),
                 dir,
             })
+            .await?
+        }
+        Bench::WritePath {
+            clients,
+            secs,
+            rounds,
+            variant,
+        } => {
+            crate::write_path::run(
+                &cfg.database_url,
+                clients.max(1),
+                secs,
+                rounds.max(1),
+                variant.as_deref(),
+            )
             .await?
         }
         Bench::Seed => {

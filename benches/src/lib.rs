@@ -18,3 +18,4 @@ pub mod render;
 pub mod report;
 pub mod seed;
 pub mod stats;
+pub mod write_path;

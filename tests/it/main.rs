@@ -5,6 +5,7 @@ mod api_contract;
 mod bot_fixture;
 mod bot_reports;
 mod bot_rollups;
+mod change_tracking;
 mod cli;
 mod conversation_rollups;
 mod conversations;

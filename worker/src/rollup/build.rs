@@ -1,6 +1,12 @@
 //! The rollup builder: brings the blocks of closed days up to date, each day in a short
-//! transaction of its own, then each block from its two children, and only then deletes
-//! the marks it acted on.
+//! transaction of its own, then each block from its two children, and only then forgets
+//! the dirty days it acted on.
+//!
+//! Late writes leave their UTC day in `rollup_dirty` (migration 0018). A pass first moves
+//! the dirty days to `rollup_pending` with the transaction horizon of that moment; a pending
+//! day is rebuilt once every transaction that was running then has ended, so that a write
+//! which found its day already dirty is in the rebuild. Reports read a dirty or pending
+//! day from the source tables meanwhile.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -18,8 +24,9 @@ use super::{
     day_date, day_number, days_bounds,
 };
 
-/// A mark left by a late write: id and the instants `[lo, hi]` it touched.
-type Mark = (i64, DateTime<Utc>, DateTime<Utc>);
+/// A pending day ripe for rebuilding: its UTC day number (`i32::MIN`: every day), the
+/// horizon it was taken at (as text), and the instants `[lo, hi]` it covers.
+type Mark = (i32, String, DateTime<Utc>, DateTime<Utc>);
 
 /// What one [`refresh`] pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,12 +83,21 @@ pub async fn refresh(
         .await?;
     let cutoff = horizon - Duration::milliseconds((settle * 1000.0) as i64);
     done.settled = true;
+    // The days late writes left dirty, taken with the horizon of this moment.
+    sqlx::query(
+        "WITH taken AS (DELETE FROM rollup_dirty RETURNING account_id, day)
+         INSERT INTO rollup_pending (account_id, day, next_xid)
+         SELECT account_id, day, pg_snapshot_xmax(pg_current_snapshot()) FROM taken
+         ON CONFLICT (account_id, day) DO UPDATE SET next_xid = EXCLUDED.next_xid",
+    )
+    .execute(pool)
+    .await?;
     // Each account with its latest built day, and whether a late write marked it or it has
     // rollups of a timezone it left.
     let accounts: Vec<(i64, String, String, Option<i32>, bool)> = sqlx::query_as(
         "SELECT a.id, a.timezone, a.plan,
                 (SELECT max(b.block) FROM rollup_blocks b WHERE b.series_id = s.id AND b.level = 0),
-                EXISTS (SELECT 1 FROM rollup_marks m WHERE m.account_id = a.id)
+                EXISTS (SELECT 1 FROM rollup_pending m WHERE m.account_id = a.id)
                 OR EXISTS (SELECT 1 FROM rollup_series r WHERE r.account_id = a.id AND r.retired_at IS NOT NULL)
            FROM accounts a
            LEFT JOIN rollup_series s ON s.account_id = a.id AND s.tz = a.timezone AND s.retired_at IS NULL
@@ -100,7 +116,7 @@ pub async fn refresh(
         delete_series_rows(&mut *pool.acquire().await?, series).await?;
     }
     sqlx::query(
-        "DELETE FROM rollup_marks m WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = m.account_id)",
+        "DELETE FROM rollup_pending m WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = m.account_id)",
     )
     .execute(pool)
     .await?;
@@ -220,13 +236,20 @@ async fn refresh_account(
             return Ok(done);
         }
     }
-    // Every block a mark overlapped has been rebuilt from rows that include its write.
-    let ids: Vec<i64> = marks.iter().map(|(id, _, _)| *id).collect();
-    sqlx::query("DELETE FROM rollup_marks WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
-    done.marks = ids.len();
+    // Every block a pending day overlapped has been rebuilt from rows that include its
+    // writes. A day made dirty again since was taken again with a later horizon, and stays.
+    let days: Vec<i32> = marks.iter().map(|m| m.0).collect();
+    let horizons: Vec<String> = marks.iter().map(|m| m.1.clone()).collect();
+    sqlx::query(
+        "DELETE FROM rollup_pending p USING unnest($2::int4[], $3::text[]) AS k (day, next_xid)
+          WHERE p.account_id = $1 AND p.day = k.day AND p.next_xid = k.next_xid::xid8",
+    )
+    .bind(account_id)
+    .bind(&days)
+    .bind(&horizons)
+    .execute(&mut *conn)
+    .await?;
+    done.marks = days.len();
     Ok(done)
 }
 
@@ -330,15 +353,19 @@ async fn days_to_build(
     .await?;
     delete_blocks(conn, series, &old).await?;
 
-    let marks: Vec<Mark> =
-        // ±infinity (a truncate, a presence still open) as instants chrono can hold.
-        sqlx::query_as(
-            "SELECT id, greatest(lo, '1900-01-01Z'), least(hi, '3000-01-01Z')
-               FROM rollup_marks WHERE account_id = $1",
-        )
-            .bind(account_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    // The pending days whose writers have all ended; every day for a truncate.
+    let marks: Vec<Mark> = sqlx::query_as(
+        "SELECT day, next_xid::text,
+                CASE WHEN day = -2147483648 THEN '1900-01-01Z'
+                     ELSE to_timestamp(day::float8 * 86400) END,
+                CASE WHEN day = -2147483648 THEN '3000-01-01Z'
+                     ELSE to_timestamp((day + 1)::float8 * 86400) - interval '1 microsecond' END
+           FROM rollup_pending
+          WHERE account_id = $1 AND next_xid <= pg_snapshot_xmin(pg_current_snapshot())",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
     let built: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
         "SELECT block, starts_at, ends_at FROM rollup_blocks WHERE series_id = $1 AND level = 0",
     )
@@ -351,7 +378,7 @@ async fn days_to_build(
         .filter(|d| !built_days.contains_key(d))
         .collect();
     for (&day, &(a, b)) in &built_days {
-        if marks.iter().any(|&(_, lo, hi)| lo < b && hi >= a) {
+        if marks.iter().any(|&(_, _, lo, hi)| lo < b && hi >= a) {
             todo.insert(day);
         }
     }

@@ -23,7 +23,7 @@ pub(super) async fn series(
 }
 
 /// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
-/// and overlapping no mark) and the days left to the source tables.
+/// and overlapping no UTC day a late write left dirty) and the days left to the source tables.
 pub async fn plan(
     pool: &PgPool,
     account_id: i64,
@@ -38,8 +38,12 @@ pub async fn plan(
     let valid: Vec<(i16, i32)> = sqlx::query_as(
         "SELECT b.level, b.block FROM rollup_blocks b
           WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
-            AND NOT EXISTS (SELECT 1 FROM rollup_marks m
-                             WHERE m.account_id = $2 AND m.lo < b.ends_at AND m.hi >= b.starts_at)",
+            AND NOT EXISTS (SELECT 1 FROM (SELECT day FROM rollup_dirty WHERE account_id = $2
+                                           UNION ALL
+                                           SELECT day FROM rollup_pending WHERE account_id = $2) m
+                             WHERE m.day = -2147483648
+                                OR m.day BETWEEN exportd_utc_day(b.starts_at)
+                                             AND exportd_utc_day(b.ends_at - interval '1 microsecond'))",
     )
     .bind(series)
     .bind(account_id)

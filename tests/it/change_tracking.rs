@@ -1,0 +1,236 @@
+//! Late writes reach reports through rollups, whatever they are (a late message, a chat
+//! reassigned, a contact given another owner, a row deleted, a TRUNCATE), and what exportd
+//! keeps about them is bounded: one row per account and day, however many writes. Every
+//! kind that declares rollups is checked file against file: read through its rollups, and
+//! from the source tables alone.
+
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use exportd_bench::seed::{self, SeedParams};
+use exportd_core::domain::{DateRange, Format};
+use exportd_worker::{jobs::generate::write_report, reports::Meta, rollup};
+
+use crate::{
+    harness::TestApp,
+    rollups::{one, settle},
+    sheets::csv_zip,
+};
+
+const DIRTY: &str = "SELECT count(*) FROM (SELECT day FROM rollup_dirty WHERE account_id = $1
+                      UNION SELECT day FROM rollup_pending WHERE account_id = $1) d";
+
+/// A kind's report of `range` as csv parts, through rollups or from the source alone.
+async fn parts(
+    app: &TestApp,
+    kind: exportd_core::kinds::ReportKind,
+    account: i64,
+    range: DateRange,
+    rollups: bool,
+) -> Vec<(String, Vec<Vec<String>>)> {
+    let meta = Meta {
+        account: exportd_core::accounts::get(&app.pool, account)
+            .await
+            .unwrap()
+            .unwrap(),
+        range,
+        generated_at: "2026-12-01T00:00:00Z".parse().unwrap(),
+        options: Default::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.zip");
+    let out = Box::new(std::fs::File::create(&path).unwrap());
+    write_report(&app.pool, rollups, kind, meta, Format::Csv, out, |_| {})
+        .await
+        .unwrap();
+    csv_zip(&std::fs::read(&path).unwrap(), b',')
+}
+
+/// Two cells are the same figure: equal, or numbers equal to rounding.
+fn same_cell(a: &str, b: &str) -> bool {
+    a == b
+        || matches!((a.parse::<f64>(), b.parse::<f64>()),
+            (Ok(x), Ok(y)) if (x - y).abs() <= 1e-6 * x.abs().max(1.0))
+}
+
+/// Every kind with rollups gives the same report through them as from the source alone;
+/// with `all_rolled`, without reading a day from the source.
+async fn every_kind_agrees(
+    app: &TestApp,
+    account: i64,
+    range: DateRange,
+    what: &str,
+    all_rolled: bool,
+) {
+    let (_, cover) = rollup::plan_range(&app.pool, true, account, &range)
+        .await
+        .unwrap();
+    if all_rolled {
+        assert_eq!(cover.raw_days(), 0, "{what}: every day from rollups");
+    }
+    for (kind, _) in rollup::spec::registered() {
+        let rolled = parts(app, kind, account, range, true).await;
+        let source = parts(app, kind, account, range, false).await;
+        assert_eq!(rolled.len(), source.len(), "{what}: {kind}");
+        for ((name, r), (_, s)) in rolled.iter().zip(&source) {
+            assert_eq!(r.len(), s.len(), "{what}: {kind} {name}: rows");
+            for (i, (rr, sr)) in r.iter().zip(s).enumerate() {
+                let same = rr.len() == sr.len() && rr.iter().zip(sr).all(|(a, b)| same_cell(a, b));
+                assert!(
+                    same,
+                    "{what}: {kind} {name} row {i}:\n rollups {rr:?}\n source  {sr:?}"
+                );
+            }
+        }
+    }
+}
+
+async fn exec(app: &TestApp, sql: &str, account: i64) -> u64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account)
+        .execute(&app.pool)
+        .await
+        .unwrap()
+        .rows_affected()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn late_writes_of_every_sort_reach_every_kind_and_leave_one_row_a_day() {
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
+    let tz: Tz = chrono_tz::UTC;
+    let last: NaiveDate = (Utc::now() - chrono::Duration::days(5)).date_naive();
+    let seeded = seed::seed(
+        &app.pool,
+        &SeedParams {
+            account_name: "Late writes".into(),
+            plan: "pro".into(),
+            timezone: tz,
+            locale: "es".into(),
+            admin_email: "admin@late.example".into(),
+            sites: 3,
+            agents: 6,
+            days: 10,
+            last_day: last,
+            chats_per_day: 60,
+            seed: 5,
+            events_per_accepted: 0.3,
+            bans_per_accepted: 0.05,
+            messages: true,
+        },
+    )
+    .await
+    .unwrap();
+    let acct = seeded.account_id;
+    let range = DateRange {
+        from: last - chrono::Duration::days(9),
+        to: last,
+        tz,
+    };
+    // Owners for the conversations report.
+    exec(
+        &app,
+        "UPDATE contacts c SET owner_id = (SELECT min(id) FROM users u WHERE u.account_id = $1)
+          WHERE c.account_id = $1 AND c.id % 3 = 0",
+        acct,
+    )
+    .await;
+    settle(&app, acct, &range).await;
+    every_kind_agrees(&app, acct, range, "built", true).await;
+
+    let late: [(&str, &str); 6] = [
+        (
+            "a late agent message",
+            "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
+             SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
+               FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 3",
+        ),
+        (
+            "a chat reassigned",
+            "UPDATE chats SET accepted_by = (SELECT max(id) FROM users WHERE account_id = $1 AND role = 'agent')
+              WHERE id = (SELECT id FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL
+                           ORDER BY started_at DESC LIMIT 1 OFFSET 40)",
+        ),
+        (
+            "a contact given another owner",
+            "UPDATE contacts SET owner_id = (SELECT max(id) FROM users WHERE account_id = $1)
+              WHERE id = (SELECT contact_id FROM chats WHERE account_id = $1 ORDER BY started_at LIMIT 1 OFFSET 100)",
+        ),
+        (
+            "rows deleted",
+            "WITH c AS (DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE account_id = $1 LIMIT 5) RETURNING 1),
+                  s AS (DELETE FROM steps WHERE id IN (SELECT id FROM steps WHERE account_id = $1 LIMIT 5) RETURNING 1)
+             SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM s)",
+        ),
+        (
+            "a chat moved to another site",
+            "UPDATE chats SET site_id = (SELECT max(id) FROM sites WHERE account_id = $1)
+              WHERE id = (SELECT id FROM chats WHERE account_id = $1 AND site_id <> (SELECT max(id) FROM sites WHERE account_id = $1)
+                           ORDER BY started_at LIMIT 1 OFFSET 200)",
+        ),
+        ("a TRUNCATE", "TRUNCATE bans"),
+    ];
+    for (what, sql) in late {
+        let before = one(&app.pool, DIRTY, acct).await;
+        assert_eq!(before, 0, "{what}: nothing dirty before");
+        if what == "a TRUNCATE" {
+            sqlx::query(sql).execute(&app.pool).await.unwrap();
+        } else {
+            exec(&app, sql, acct).await;
+        }
+        assert!(
+            one(&app.pool, DIRTY, acct).await > 0,
+            "{what}: its days are dirty"
+        );
+        // The next report sees it, before any rebuild.
+        every_kind_agrees(&app, acct, range, what, false).await;
+        settle(&app, acct, &range).await;
+        every_kind_agrees(&app, acct, range, what, true).await;
+    }
+
+    // Many late writes to one day keep one row for it.
+    let n = exec(
+        &app,
+        "UPDATE chats SET msgs_in = msgs_in + 1 WHERE id IN (
+             SELECT id FROM chats WHERE account_id = $1
+                AND started_at >= (SELECT min(started_at) FROM chats WHERE account_id = $1) + interval '2 days'
+              ORDER BY started_at LIMIT 40)",
+        acct,
+    )
+    .await;
+    assert_eq!(n, 40);
+    for _ in 0..200 {
+        exec(
+            &app,
+            "UPDATE chats SET msgs_in = msgs_in + 1, last_msg_at = now()
+              WHERE id = (SELECT id FROM chats WHERE account_id = $1 ORDER BY started_at LIMIT 1 OFFSET 150)",
+            acct,
+        )
+        .await;
+    }
+    let rows = one(&app.pool, DIRTY, acct).await;
+    assert!(rows <= 3, "240 late writes to two days keep {rows} rows");
+    every_kind_agrees(&app, acct, range, "many writes", false).await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_about_now_keep_nothing() {
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
+    let acct = app.account("Now", "UTC", "pro", "es").await.id;
+    for _ in 0..50 {
+        exec(
+            &app,
+            "WITH c AS (INSERT INTO chats (account_id, started_at) VALUES ($1, now()) RETURNING id)
+             INSERT INTO messages (account_id, chat_id, sender, sent_at) SELECT $1, id, 'client', now() FROM c",
+            acct,
+        )
+        .await;
+        exec(
+            &app,
+            "UPDATE chats SET msgs_in = msgs_in + 1, closed_at = now() WHERE account_id = $1",
+            acct,
+        )
+        .await;
+    }
+    assert_eq!(one(&app.pool, DIRTY, acct).await, 0);
+    app.shutdown().await;
+}
