@@ -13,6 +13,7 @@
 pub mod blocks;
 pub mod build;
 pub mod plan;
+mod series;
 pub mod spec;
 
 use std::collections::HashSet;
