@@ -236,22 +236,13 @@ CREATE TRIGGER agent_presence_rollup_truncate AFTER TRUNCATE ON agent_presence
 -- one, or removed) marks the settled days of its conversations.
 CREATE FUNCTION contacts_rollup_dirty() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        INSERT INTO rollup_dirty (account_id, day)
-        SELECT DISTINCT ch.account_id, exportd_utc_day(ch.started_at)
-          FROM chats ch
-         WHERE ch.account_id = OLD.account_id AND ch.contact_id = OLD.id
-           AND ch.started_at < now() - rollup_settle()
-        ON CONFLICT DO NOTHING;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO rollup_dirty (account_id, day)
-        SELECT DISTINCT ch.account_id, exportd_utc_day(ch.started_at)
-          FROM chats ch
-         WHERE ch.account_id = NEW.account_id AND ch.contact_id = NEW.id
-           AND ch.started_at < now() - rollup_settle()
-        ON CONFLICT DO NOTHING;
-    END IF;
+    -- OLD is NULL on an insert and NEW on a delete.
+    INSERT INTO rollup_dirty (account_id, day)
+    SELECT DISTINCT ch.account_id, exportd_utc_day(ch.started_at)
+      FROM chats ch
+     WHERE (ch.account_id, ch.contact_id) IN ((OLD.account_id, OLD.id), (NEW.account_id, NEW.id))
+       AND ch.started_at < now() - rollup_settle()
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END
 $body$;

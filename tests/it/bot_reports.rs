@@ -285,6 +285,26 @@ pub async fn check_sessions(app: &TestApp, acct: &TestAccount, ids: &Ids) {
         .collect();
     assert_eq!(series, [2, 2, 2, 3]);
     assert!(charts[0].contains("<c:lineChart>") && charts[1].contains("<c:barChart>"));
+    // The days of the range (three) and the 24 hours; the traffic's charts read the sheet's
+    // own rows, so no sheet is added to the report's.
+    let cats: Vec<u32> = charts
+        .iter()
+        .map(|x| crate::sheets::chart_categories(x).1)
+        .collect();
+    assert_eq!(&cats[..2], [3, 24]);
+    assert!(
+        charts
+            .iter()
+            .all(|x| !crate::sheets::chart_categories(x).0.starts_with("_chart")),
+        "charts read the report's own sheets"
+    );
+    assert!(
+        charts[2..]
+            .iter()
+            .all(|x| x.contains(r#"<c:legendPos val="b"/>"#)),
+        "the legend below the plot, whole"
+    );
+    crate::sheets::assert_charts_print_whole(&file);
 
     // The csv's traffic file is the seed's, header byte for byte.
     let zip = app

@@ -340,6 +340,7 @@ pub async fn check_templates(app: &TestApp, token: &str) {
         xml.contains("'Nuevas por hora'!$C$2:$C$6"),
         "over the five rows"
     );
+    crate::sheets::assert_charts_print_whole(&file);
 
     let csv = csv_zip(
         &app.export_file(token, &body("csv", json!({"delimiter": ";"})))

@@ -126,3 +126,52 @@ pub fn charts(bytes: &[u8]) -> Vec<String> {
         })
         .collect()
 }
+
+/// A chart's category range (the first series'), and how many categories it spans.
+pub fn chart_categories(xml: &str) -> (String, u32) {
+    let cat = &xml[xml.find("<c:cat>").expect("a category axis")..];
+    let f = &cat[cat.find("<c:f>").unwrap() + 5..cat.find("</c:f>").unwrap()];
+    let rows: Vec<u32> = f
+        .rsplit('!')
+        .next()
+        .unwrap()
+        .split(':')
+        .map(|cell| {
+            cell.rsplit('$')
+                .next()
+                .unwrap()
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    (f.to_owned(), rows[rows.len() - 1] - rows[0] + 1)
+}
+
+/// The worksheets' XML of an xlsx file that draw charts: each must print whole, so each
+/// has a page break, and every sheet prints landscape and one page wide.
+pub fn assert_charts_print_whole(bytes: &[u8]) {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| n.starts_with("xl/worksheets/sheet"))
+        .collect();
+    let mut with_charts = 0;
+    for n in names {
+        let mut xml = String::new();
+        zip.by_name(&n).unwrap().read_to_string(&mut xml).unwrap();
+        if xml.contains("<drawing ") {
+            with_charts += 1;
+            assert!(
+                xml.contains("<rowBreaks"),
+                "{n}: a page break before its chart"
+            );
+            assert!(
+                xml.contains(r#"orientation="landscape""#) && xml.contains("fitToPage"),
+                "{n}: landscape, fitted to the page width"
+            );
+        }
+    }
+    assert!(with_charts > 0, "some sheet draws a chart");
+}

@@ -137,7 +137,7 @@ pub trait Sink: Send {
     fn order(&mut self, _keys: &[&'static str]) {}
 
     /// A native chart over the data rows (not the totals) of the section being written,
-    /// after them; a section's charts stack beside its table. Formats without charts (csv)
+    /// after them; a section's charts stack below its table. Formats without charts (csv)
     /// skip it.
     fn chart(&mut self, _spec: &ChartSpec) -> Result<(), RenderError> {
         Ok(())
@@ -146,7 +146,7 @@ pub trait Sink: Send {
 
 /// What a native chart shows: one series per value column (named by its header), over
 /// categories read from columns `categories.0 ..= categories.1` (two columns make a
-/// two-level axis), for every data row of the section.
+/// two-level axis), for the data rows of the section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartSpec {
     pub kind: ChartKind,
@@ -155,6 +155,23 @@ pub struct ChartSpec {
     pub values: Vec<u16>,
     /// Whether the categories are dates (shown as dates on the axis, not day numbers).
     pub dates: bool,
+    /// How many data rows, from the first, the chart draws; `None` for all. A day still
+    /// under way is left out this way, so the line does not drop on it.
+    pub rows: Option<u32>,
+}
+
+impl ChartSpec {
+    /// A chart over the section's own data rows.
+    pub fn new(kind: ChartKind, title: &str, categories: (u16, u16), values: Vec<u16>) -> Self {
+        ChartSpec {
+            kind,
+            title: title.to_owned(),
+            categories,
+            values,
+            dates: false,
+            rows: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

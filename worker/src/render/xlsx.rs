@@ -4,15 +4,16 @@
 //! every sheet is laid out before its rows are written. A section longer than Excel's
 //! 1,048,576 rows continues on a new sheet with the same header.
 
+mod charts;
 mod fit;
 mod formats;
 
-use rust_xlsxwriter::{Chart, ChartType, Workbook};
+use rust_xlsxwriter::{Workbook, Worksheet};
 
 pub use fit::{CUT_MARKER, MAX_CELL_CHARS, fit_cell};
 use formats::Formats;
 
-use super::{Cell, ChartKind, ChartSpec, Out, RenderError, Row, SectionSpec, Sink};
+use super::{Cell, ChartSpec, Out, RenderError, Row, SectionSpec, Sink};
 
 /// Zip level 1 halves the time of the default level 6 for a file about 1.6× larger.
 const ZIP_LEVEL: u8 = 1;
@@ -41,6 +42,9 @@ pub struct XlsxSink {
     max_rows: u32,
     /// Data rows written, for the process's metrics.
     written: u64,
+    /// Where the sheet's next chart goes, and the page breaks before its charts.
+    chart_row: u32,
+    breaks: Vec<u32>,
 }
 
 impl XlsxSink {
@@ -64,6 +68,8 @@ impl XlsxSink {
             sheet_name: String::new(),
             max_rows: MAX_DATA_ROWS,
             written: 0,
+            chart_row: 0,
+            breaks: Vec::new(),
         }
     }
 
@@ -92,6 +98,7 @@ impl XlsxSink {
             ws.set_column_width(i as u16, *w)?;
         }
         ws.set_freeze_panes(1, 0)?;
+        print_setup(ws)?;
         for (c, h) in spec.headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &self.f.header)?;
         }
@@ -99,6 +106,7 @@ impl XlsxSink {
         self.rows = 0;
         self.data_rows = 0;
         self.charts = 0;
+        self.breaks.clear();
         Ok(())
     }
 
@@ -111,6 +119,73 @@ impl XlsxSink {
         }
         Ok(())
     }
+}
+
+/// Writes one typed cell; total rows are bold with a rule above.
+fn write_cell(
+    ws: &mut Worksheet,
+    f: &Formats,
+    r: u32,
+    c: u16,
+    cell: &Cell,
+    total: bool,
+) -> Result<(), RenderError> {
+    match (cell, total) {
+        (Cell::Empty, _) => {}
+        (Cell::Int(v), false) => {
+            ws.write_number(r, c, *v as f64)?;
+        }
+        (Cell::Int(v), true) => {
+            ws.write_number_with_format(r, c, *v as f64, &f.total_int)?;
+        }
+        (Cell::Num(v), false) => {
+            ws.write_number_with_format(r, c, *v, &f.number)?;
+        }
+        (Cell::Num(v), true) => {
+            ws.write_number_with_format(r, c, *v, &f.total_number)?;
+        }
+        (Cell::Percent(v), false) => {
+            ws.write_number_with_format(r, c, *v, &f.percent)?;
+        }
+        (Cell::Percent(v), true) => {
+            ws.write_number_with_format(r, c, *v, &f.total_percent)?;
+        }
+        (Cell::Duration(s), false) => {
+            ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.duration)?;
+        }
+        (Cell::Duration(s), true) => {
+            ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.total_duration)?;
+        }
+        (Cell::Text(s), false) => {
+            ws.write_string(r, c, fit_cell(s).as_ref())?;
+        }
+        (Cell::Text(s), true) => {
+            ws.write_string_with_format(r, c, fit_cell(s).as_ref(), &f.total_text)?;
+        }
+        (Cell::DateTime(t), _) => {
+            ws.write_datetime_with_format(r, c, t, &f.datetime)?;
+        }
+        (Cell::Instant(t), _) => {
+            ws.write_datetime_with_format(r, c, t.naive_local(), &f.datetime)?;
+        }
+        (Cell::Date(d), _) => {
+            ws.write_datetime_with_format(r, c, d, &f.date)?;
+        }
+        (Cell::Bool(b), _) => {
+            ws.write_boolean(r, c, *b)?;
+        }
+    }
+    Ok(())
+}
+
+/// Print-ready: landscape, one page wide, the header row on every page, the sheet's name
+/// and the page number in the footer.
+fn print_setup(ws: &mut Worksheet) -> Result<(), RenderError> {
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_footer("&L&A&R&P / &N");
+    Ok(())
 }
 
 fn truncate_sheet_name(name: &str) -> String {
@@ -169,52 +244,7 @@ impl Sink for XlsxSink {
             .wb
             .worksheet_from_index(self.sheet.expect("a section is open"))?;
         for (c, cell) in row.cells.iter().enumerate() {
-            let c = c as u16;
-            match (cell, row.total) {
-                (Cell::Empty, _) => {}
-                (Cell::Int(v), false) => {
-                    ws.write_number(r, c, *v as f64)?;
-                }
-                (Cell::Int(v), true) => {
-                    ws.write_number_with_format(r, c, *v as f64, &f.total_int)?;
-                }
-                (Cell::Num(v), false) => {
-                    ws.write_number_with_format(r, c, *v, &f.number)?;
-                }
-                (Cell::Num(v), true) => {
-                    ws.write_number_with_format(r, c, *v, &f.total_number)?;
-                }
-                (Cell::Percent(v), false) => {
-                    ws.write_number_with_format(r, c, *v, &f.percent)?;
-                }
-                (Cell::Percent(v), true) => {
-                    ws.write_number_with_format(r, c, *v, &f.total_percent)?;
-                }
-                (Cell::Duration(s), false) => {
-                    ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.duration)?;
-                }
-                (Cell::Duration(s), true) => {
-                    ws.write_number_with_format(r, c, s / SECONDS_PER_DAY, &f.total_duration)?;
-                }
-                (Cell::Text(s), false) => {
-                    ws.write_string(r, c, fit_cell(s).as_ref())?;
-                }
-                (Cell::Text(s), true) => {
-                    ws.write_string_with_format(r, c, fit_cell(s).as_ref(), &f.total_text)?;
-                }
-                (Cell::DateTime(t), _) => {
-                    ws.write_datetime_with_format(r, c, t, &f.datetime)?;
-                }
-                (Cell::Instant(t), _) => {
-                    ws.write_datetime_with_format(r, c, t.naive_local(), &f.datetime)?;
-                }
-                (Cell::Date(d), _) => {
-                    ws.write_datetime_with_format(r, c, d, &f.date)?;
-                }
-                (Cell::Bool(b), _) => {
-                    ws.write_boolean(r, c, *b)?;
-                }
-            }
+            write_cell(ws, f, r, c as u16, cell, row.total)?;
         }
         Ok(())
     }
@@ -249,47 +279,10 @@ impl Sink for XlsxSink {
         true
     }
 
-    /// A native chart over the data rows of the sheet being written, placed right of its
-    /// table, below the sheet's earlier charts.
+    /// A native chart over the data rows of the sheet being written, or over its own
+    /// table (the `charts` module).
     fn chart(&mut self, spec: &ChartSpec) -> Result<(), RenderError> {
-        let (Some(i), Some(section)) = (self.sheet, &self.spec) else {
-            return Ok(());
-        };
-        if self.data_rows == 0 {
-            return Ok(());
-        }
-        let (last, name) = (self.data_rows, self.sheet_name.clone());
-        let mut chart = Chart::new(match spec.kind {
-            ChartKind::Column => ChartType::Column,
-            ChartKind::Line => ChartType::Line,
-            ChartKind::Pie => ChartType::Pie,
-        });
-        chart.title().set_name(&spec.title);
-        for &col in &spec.values {
-            chart
-                .add_series()
-                .set_name((name.as_str(), 0, col))
-                .set_categories((name.as_str(), 1, spec.categories.0, last, spec.categories.1))
-                .set_values((name.as_str(), 1, col, last, col));
-        }
-        if spec.dates {
-            chart
-                .x_axis()
-                .set_date_axis(true)
-                .set_num_format("yyyy-mm-dd");
-        }
-        if spec.values.len() == 1 && spec.kind != ChartKind::Pie {
-            chart.legend().set_hidden();
-        }
-        chart.set_width(720).set_height(360);
-        let right_of = section.headers.len() as u16 + 1;
-        // 360 px is 18 default rows; two more keep the charts apart.
-        let below = 1 + self.charts * 20;
-        self.charts += 1;
-        self.wb
-            .worksheet_from_index(i)?
-            .insert_chart(below, right_of, &chart)?;
-        Ok(())
+        self.draw_chart(spec)
     }
 
     fn order(&mut self, keys: &[&'static str]) {

@@ -12,6 +12,8 @@ pub mod campaigns;
 pub mod conversations;
 pub mod global;
 pub mod rows;
+#[cfg(test)]
+mod samples;
 pub mod sessions;
 pub mod sessions_detail;
 pub mod steps;

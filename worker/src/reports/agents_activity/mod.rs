@@ -101,13 +101,12 @@ impl Report for AgentsActivity {
                 tokio::try_join!(read, user_names(&pool, meta.account.id))?;
             progress(0.5);
             let section = section(activity, &names, meta.account.locale);
-            let chart = ChartSpec {
-                kind: ChartKind::Pie,
-                title: labels(meta.account.locale).headers[4].to_owned(),
-                categories: (0, 0),
-                values: vec![4],
-                dates: false,
-            };
+            let chart = ChartSpec::new(
+                ChartKind::Pie,
+                labels(meta.account.locale).headers[4],
+                (0, 0),
+                vec![4],
+            );
             let sections = vec![(section, vec![chart])];
             super::write_built(&pool, meta, sink, progress, self, sections).await
         })

@@ -146,13 +146,8 @@ pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
             })
             .collect(),
     );
-    let chart = ChartSpec {
-        kind: ChartKind::Column,
-        title: l.sheets[3].to_owned(),
-        categories: (1, 1),
-        values: vec![2],
-        dates: false,
-    };
+    // The sheet's rows are the chart's data: one column per date and hour.
+    let chart = ChartSpec::new(ChartKind::Column, l.sheets[3], (1, 1), vec![2]);
     vec![
         (open_closed, vec![]),
         (by_account(data, l, t), vec![]),

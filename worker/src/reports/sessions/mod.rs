@@ -119,14 +119,29 @@ impl Report for Sessions {
             let days: Vec<NaiveDate> = (0..meta.range.days())
                 .map(|d| meta.range.from + Duration::days(d))
                 .collect();
-            let sections = sections(&data, &days, meta.account.locale);
+            // Today, when the range reaches it, is still under way: its charts stop the day
+            // before, so their lines do not drop on a partial day.
+            let today = meta.generated_at.with_timezone(&meta.range.tz).date_naive();
+            let complete = days.iter().filter(|d| **d < today).count();
+            let sections = sections(&data, &days, complete, meta.account.locale);
             super::write_built(&pool, meta, sink, progress, self, sections).await
         })
     }
 }
 
-/// The four sheets with their charts.
-pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
+/// The four sheets with their charts. The per-day charts draw the first `complete` days
+/// (the days already over), or every day when none is.
+pub fn sections(
+    data: &Data,
+    days: &[NaiveDate],
+    complete: usize,
+    locale: Locale,
+) -> Vec<(Section, Vec<ChartSpec>)> {
+    let charted = if complete == 0 {
+        days.len()
+    } else {
+        complete.min(days.len())
+    };
     let l = labels(locale);
     let names: HashMap<i64, &str> = data.bots.iter().map(|b| (b.id, b.name.as_str())).collect();
     let name = |id: i64| names.get(&id).copied().unwrap_or("");
@@ -193,13 +208,6 @@ pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section
         )
     };
     let series: Vec<u16> = (1..=data.bots.len() as u16).collect();
-    let chart = |kind, title: &str, values: Vec<u16>, categories| ChartSpec {
-        kind,
-        title: title.to_owned(),
-        categories,
-        values,
-        dates: false,
-    };
     let day_rows = days
         .iter()
         .zip(&per_day)
@@ -235,25 +243,74 @@ pub fn sections(data: &Data, days: &[NaiveDate], locale: Locale) -> Vec<(Section
         })
         .collect();
     let traffic = Section::new("traffic", l.sheets[3], &l.traffic, rows);
+    let per_day_chart = ChartSpec {
+        dates: true,
+        rows: Some(charted as u32),
+        ..ChartSpec::new(ChartKind::Line, l.sheets[1], (0, 0), series.clone())
+    };
     vec![
         (by_bot, vec![]),
-        (
-            per_day,
-            vec![ChartSpec {
-                dates: true,
-                ..chart(ChartKind::Line, l.sheets[1], series.clone(), (0, 0))
-            }],
-        ),
+        (per_day, vec![per_day_chart]),
         (
             per_hour,
-            vec![chart(ChartKind::Column, l.sheets[2], series, (0, 0))],
+            vec![ChartSpec::new(
+                ChartKind::Column,
+                l.sheets[2],
+                (0, 0),
+                series,
+            )],
         ),
         (
             traffic,
             vec![
-                chart(ChartKind::Column, l.traffic_charts[0], vec![4, 5], (0, 1)),
-                chart(ChartKind::Line, l.traffic_charts[1], vec![2, 3, 8], (0, 1)),
+                ChartSpec::new(ChartKind::Column, l.traffic_charts[0], (0, 1), vec![4, 5]),
+                ChartSpec::new(ChartKind::Line, l.traffic_charts[1], (0, 1), vec![2, 3, 8]),
             ],
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_day_charts_stop_before_a_day_still_under_way_and_the_sheets_keep_it() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 9, d).unwrap();
+        let traffic = |site_id, d, sessions| Traffic {
+            site_id,
+            day: day(d),
+            sessions,
+            contacts: 1,
+            msgs_in: 2,
+            msgs_out: 3,
+            length_ms: 0.0,
+            wait_ms: 0.0,
+            abandoned: 0,
+        };
+        let data = Data {
+            by_bot: vec![],
+            traffic: vec![traffic(1, 5, 1), traffic(2, 5, 2), traffic(1, 7, 4)],
+            per_hour: vec![],
+            bots: vec![
+                Bot {
+                    id: 1,
+                    name: "WA".into(),
+                },
+                Bot {
+                    id: 2,
+                    name: "Web".into(),
+                },
+            ],
+        };
+        let days = [day(5), day(6), day(7)];
+        // The 7th is today: the sheets keep it, the per-day charts stop on the 6th.
+        let s = sections(&data, &days, 2, Locale::Es);
+        assert_eq!(s[1].0.rows.len(), 3, "the sheet keeps every day");
+        assert_eq!(s[1].1[0].rows, Some(2));
+        assert_eq!(s[3].0.rows.len(), 3, "a row per bot and day, as the seed's");
+        // A range of today alone still draws its one day.
+        let s = sections(&data, &days[2..], 0, Locale::Es);
+        assert_eq!(s[1].1[0].rows, Some(1));
+    }
 }
