@@ -80,6 +80,14 @@ const fmtBytes = (n) => {
 const days = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1;
 const isoDay = (d) => d.toISOString().slice(0, 10);
 const addDays = (iso, n) => isoDay(new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000));
+// An export's or a schedule's recipients (its NotifySpec), in the page's language.
+// `none` names who is told when the spec names nobody.
+function notifyText(n, none) {
+  const parts = [...(n.emails || [])];
+  if (n.webhook) parts.push(t("notify_webhook", { host: (() => { try { return new URL(n.webhook).host; } catch (_) { return n.webhook; } })() }));
+  if (n.in_app) parts.push(t("notify_in_app"));
+  return parts.length ? parts.join(", ") : t(none);
+}
 const emailList = (s) => s.split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean);
 
 // An API error in the page's language, with what the API's message names (an address, an

@@ -1,7 +1,8 @@
 // "My exports": the list with its filters (state, kind, search by title) and paging, each
 // row with its filters, range, state, progress bar, size and dates, and its actions:
 // download, cancel (POST …/cancel, which never deletes), delete the file (after a
-// confirmation, with a few seconds to undo) and run again with other dates.
+// confirmation, with a few seconds to undo), run again with other dates and schedule it.
+// Under the report: its filters, who asked for it and who is told.
 "use strict";
 const Exports = (() => {
   const PAGE = 50;
@@ -39,6 +40,14 @@ const Exports = (() => {
     return el("div", { class: "progress st-" + e.status, role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": p, "aria-label": t("col_progress") + " " + e.id }, fill);
   }
 
+  // Who asked for it: a user (by name, else email), or the schedule that made it.
+  function asked(e) {
+    if (e.requested_by === undefined) return null;
+    const who = e.requested_by ? e.requested_by.name || e.requested_by.email || "#" + e.requested_by.id : null;
+    const text = who ? t("asked_by", { who }) : e.schedule_id ? t("asked_by_schedule", { id: e.schedule_id }) : null;
+    return text && el("div", { class: "asked muted" }, text);
+  }
+
   const cell = (key, ...kids) => el("td", { "data-label": t(key) }, el("div", { class: "v" }, ...kids));
 
   function failure(e) {
@@ -58,9 +67,11 @@ const Exports = (() => {
     }
     if (active) actions.append(el("button", { type: "button", class: "cancel", onclick: () => cancel(e.id) }, t("cancel")));
     actions.append(el("button", { type: "button", class: "again link", onclick: () => Request.prefill(e) }, t("run_again")));
+    actions.append(el("button", { type: "button", class: "schedule-this link", onclick: () => Schedules.prefill(e) }, t("schedule_this")));
     const status = cell("col_status", el("span", { class: "st-" + e.status }, t("st_" + e.status)), failure(e));
     const filters = Options.summary(e.options);
-    const report = cell("col_report", kindName(e.kind) + " (" + e.format + ")", el("div", { class: "filters muted" }, filters || t("no_filters")));
+    const report = cell("col_report", kindName(e.kind) + " (" + e.format + ")", el("div", { class: "filters muted" }, filters || t("no_filters")),
+      asked(e), e.notify ? el("div", { class: "notify muted" }, t("notify_to", { list: notifyText(e.notify, e.schedule_id ? "notify_default_schedule" : "notify_default") })) : null);
     const pct = e.status === "succeeded" || e.status === "expired" ? 100 : e.progress || 0;
     const range = el("span", { class: "range-text" }, fmtRange(e.from, e.to));
     const zone = App.me && e.timezone !== App.me.timezone ? el("div", { class: "muted" }, e.timezone) : null;

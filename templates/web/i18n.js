@@ -10,6 +10,7 @@ const CSP_VIOLATIONS = [];
 document.addEventListener("securitypolicyviolation", (e) => { CSP_VIOLATIONS.push(e.violatedDirective + " " + (e.blockedURI || "")); });
 const I18N = {
   en: {
+    schedule_this: "Schedule this", asked_by: "Requested by {who}", asked_by_schedule: "Made by schedule {id}", notify_to: "Notifies: {list}", notify_in_app: "in-app notice", notify_webhook: "webhook {host}", notify_default: "whoever asked (email and in-app notice)", notify_default_schedule: "whoever made the schedule (email and in-app notice)", sch_prefilled: "The form has the report, filters and recipients of export {id} ({kind}): choose the day and hour.",
     app_title: "exportd — reports", sign_in_title: "Sign in", token_label: "API token", sign_in_button: "Sign in",
     sign_in_help: "Paste an API token of an admin of your account, or open the sign-in link your platform gives you.",
     err_invalid_token: "That token is not valid.", err_session_ended: "Your session ended; sign in again.",
@@ -48,7 +49,7 @@ const I18N = {
     and_more: "and {n} more", close: "Close",
     sch_new: "New schedule", sch_edit: "Edit schedule {id}", day_of_month: "Day of the month (1–28)",
     hour: "Hour (0–23, local time)", timezone: "Time zone", enabled: "Enabled", save: "Save", col_when: "When",
-    col_next: "Next run", sch_runs: "Last runs", sch_no_runs: "Not run yet.", sch_in_app_only: "In the app only",
+    col_next: "Next runs", sch_runs: "Last runs", sch_no_runs: "Not run yet.", sch_in_app_only: "In the app only",
     edit: "Edit", disable: "Turn off", enable: "Turn on", delete: "Delete",
     confirm_delete: "Delete schedule {id} ({kind})? The exports it made stay.", no_schedules: "No schedules yet.",
     monthly_at: "Every month, on day {day} at {hour}:00 ({tz})", sch_saved: "Schedule saved.", sch_deleted: "Schedule deleted.",
@@ -87,6 +88,7 @@ const I18N = {
     e_network: "Could not reach exportd; try again.", e_other: "exportd refused the request ({code}).",
   },
   es: {
+    schedule_this: "Programar", asked_by: "Pedido por {who}", asked_by_schedule: "Hecho por la programación {id}", notify_to: "Avisa a: {list}", notify_in_app: "aviso aquí", notify_webhook: "webhook {host}", notify_default: "quien lo pidió (correo y aviso aquí)", notify_default_schedule: "quien creó la programación (correo y aviso aquí)", sch_prefilled: "El formulario tiene el informe, los filtros y los destinatarios de la exportación {id} ({kind}): elige el día y la hora.",
     app_title: "exportd — informes", sign_in_title: "Iniciar sesión", token_label: "Token de API", sign_in_button: "Entrar",
     sign_in_help: "Pega un token de API de un administrador de tu cuenta, o abre el enlace de acceso que te da tu plataforma.",
     err_invalid_token: "Ese token no es válido.", err_session_ended: "Tu sesión terminó; vuelve a entrar.",
@@ -125,7 +127,7 @@ const I18N = {
     and_more: "y {n} más", close: "Cerrar",
     sch_new: "Nueva programación", sch_edit: "Editar programación {id}", day_of_month: "Día del mes (1–28)",
     hour: "Hora (0–23, hora local)", timezone: "Zona horaria", enabled: "Activa", save: "Guardar", col_when: "Cuándo",
-    col_next: "Próxima ejecución", sch_runs: "Últimas ejecuciones", sch_no_runs: "Aún no se ha ejecutado.", sch_in_app_only: "Solo en la aplicación",
+    col_next: "Próximas ejecuciones", sch_runs: "Últimas ejecuciones", sch_no_runs: "Aún no se ha ejecutado.", sch_in_app_only: "Solo en la aplicación",
     edit: "Editar", disable: "Desactivar", enable: "Activar", delete: "Borrar",
     confirm_delete: "¿Borrar la programación {id} ({kind})? Sus exportaciones se quedan.", no_schedules: "Aún no hay programaciones.",
     monthly_at: "Cada mes, el día {day} a las {hour}:00 ({tz})", sch_saved: "Programación guardada.", sch_deleted: "Programación borrada.",
@@ -164,6 +166,7 @@ const I18N = {
     e_network: "No se pudo contactar con exportd; inténtalo de nuevo.", e_other: "exportd rechazó la petición ({code}).",
   },
   pt: {
+    schedule_this: "Agendar", asked_by: "Pedido por {who}", asked_by_schedule: "Feito pelo agendamento {id}", notify_to: "Avisa: {list}", notify_in_app: "aviso aqui", notify_webhook: "webhook {host}", notify_default: "quem pediu (e-mail e aviso aqui)", notify_default_schedule: "quem criou o agendamento (e-mail e aviso aqui)", sch_prefilled: "O formulário tem o relatório, os filtros e os destinatários da exportação {id} ({kind}): escolha o dia e a hora.",
     app_title: "exportd — relatórios", sign_in_title: "Entrar", token_label: "Token de API", sign_in_button: "Entrar",
     sign_in_help: "Cole um token de API de um administrador da sua conta, ou abra o link de acesso que a sua plataforma fornece.",
     err_invalid_token: "Esse token não é válido.", err_session_ended: "Sua sessão terminou; entre de novo.",
@@ -202,7 +205,7 @@ const I18N = {
     and_more: "e mais {n}", close: "Fechar",
     sch_new: "Novo agendamento", sch_edit: "Editar agendamento {id}", day_of_month: "Dia do mês (1–28)",
     hour: "Hora (0–23, hora local)", timezone: "Fuso horário", enabled: "Ativo", save: "Salvar", col_when: "Quando",
-    col_next: "Próxima execução", sch_runs: "Últimas execuções", sch_no_runs: "Ainda não foi executado.", sch_in_app_only: "Só no aplicativo",
+    col_next: "Próximas execuções", sch_runs: "Últimas execuções", sch_no_runs: "Ainda não foi executado.", sch_in_app_only: "Só no aplicativo",
     edit: "Editar", disable: "Desativar", enable: "Ativar", delete: "Apagar",
     confirm_delete: "Apagar o agendamento {id} ({kind})? As exportações feitas ficam.", no_schedules: "Ainda não há agendamentos.",
     monthly_at: "Todo mês, no dia {day} às {hour}:00 ({tz})", sch_saved: "Agendamento salvo.", sch_deleted: "Agendamento apagado.",

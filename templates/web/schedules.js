@@ -1,11 +1,13 @@
 // The page's schedules: list, create, edit, disable and delete monthly exports. Each row
 // shows the kind's filters, the recipients, when it runs (in its own time zone), the next
-// run and the last runs with their files. The form has the request form's filter widgets,
+// three runs and the last runs with their files. An export's "schedule this" fills the
+// form from it (`prefill`). The form has the request form's filter widgets,
 // a time-zone picker and the API's limits checked before sending.
 "use strict";
 const Schedules = (() => {
   const SLOTS = { kind: "s-kind-error", filters: "s-filters-error", format: "s-format-error", day: "s-day-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error" };
   let editing = null, items = [];
+  let webhook = null; // the webhook of the schedule edited or the export copied, kept on save
 
   function runs(s) {
     if (!s.last_runs.length) return el("span", { class: "muted" }, t("sch_no_runs"));
@@ -15,6 +17,13 @@ const Schedules = (() => {
       if (r.status === "succeeded") li.append(" ", el("a", { href: "/v1/exports/" + r.export_id + "/download" }, t("download")));
       list.append(li);
     }
+    return list;
+  }
+
+  // The next three runs, each in the schedule's own zone.
+  function nextRuns(s) {
+    const list = el("ol", { class: "next-runs" });
+    for (const at of s.next_runs && s.next_runs.length ? s.next_runs : [s.next_run_at]) list.append(el("li", {}, instant(at, s.timezone)));
     return list;
   }
 
@@ -29,7 +38,7 @@ const Schedules = (() => {
       cell("col_id", String(s.id)),
       cell("col_report", kindName(s.kind) + " (" + s.format + ")", el("div", { class: "filters muted" }, Options.summary(s.options) || t("no_filters"))),
       named("when", "col_when", t("monthly_at", { day: s.day_of_month, hour: String(s.hour).padStart(2, "0"), tz: s.timezone })),
-      named("next", "col_next", s.enabled ? instant(s.next_run_at, s.timezone) : "—"),
+      named("next", "col_next", s.enabled ? nextRuns(s) : "—"),
       named("recipients", "recipients", emails.length ? emails.join(", ") : t("sch_in_app_only")),
       cell("col_status", t(s.enabled ? "enabled" : "disabled")),
       named("history", "sch_runs", runs(s)),
@@ -67,6 +76,7 @@ const Schedules = (() => {
 
   function reset() {
     editing = null;
+    webhook = null;
     $("schedule-form").reset();
     clearErrors($("schedule-form"));
     fillZones(App.me.timezone);
@@ -89,11 +99,30 @@ const Schedules = (() => {
     $("s-hour").value = s.hour;
     fillZones(s.timezone);
     $("s-emails").value = ((s.notify && s.notify.emails) || []).join(", ");
+    webhook = (s.notify && s.notify.webhook) || null;
     $("s-enabled").checked = s.enabled;
     $("schedule-form-title").textContent = t("sch_edit", { id: s.id });
     $("s-cancel").hidden = false;
     $("schedule-form").scrollIntoView();
     $("s-kind").focus();
+  }
+
+  // "Schedule this" on an export: a new schedule with its kind, format, filters and
+  // recipients, to which only the day and hour remain to be chosen.
+  function prefill(e) {
+    reset();
+    $("s-kind").value = e.kind;
+    $("s-format").value = e.format;
+    Options.write($("s-filter-fields"), {});
+    showFilters();
+    Options.write($("s-filter-fields"), e.options || {});
+    const n = e.notify || {};
+    if (n.emails && n.emails.length) $("s-emails").value = n.emails.join(", ");
+    webhook = n.webhook || null;
+    $("schedule-result").className = "";
+    $("schedule-result").textContent = t("sch_prefilled", { id: e.id, kind: kindName(e.kind) });
+    $("schedule-form").scrollIntoView();
+    $("s-day").focus();
   }
 
   async function save(id, body) {
@@ -143,7 +172,7 @@ const Schedules = (() => {
     const body = {
       kind: $("s-kind").value, format: $("s-format").value, options: Options.read($("s-filter-fields")),
       day_of_month: Number($("s-day").value), hour: Number($("s-hour").value), timezone: $("s-tz").value,
-      notify: { emails: emailList($("s-emails").value), in_app: true }, enabled: $("s-enabled").checked,
+      notify: Object.assign({ emails: emailList($("s-emails").value), in_app: true }, webhook ? { webhook } : {}), enabled: $("s-enabled").checked,
     };
     save(editing, body);
   }
@@ -167,5 +196,5 @@ const Schedules = (() => {
     await load();
   }
 
-  return { start, load, render };
+  return { start, load, render, prefill };
 })();

@@ -9,6 +9,7 @@ mod change_tracking;
 mod cli;
 mod conversation_rollups;
 mod conversations;
+mod export_views;
 mod exports_cancel;
 mod fixture;
 mod global_report;

@@ -58,5 +58,5 @@ pub async fn cancel(
         "cancelled",
     );
     exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
-    Ok(Json(after.view()))
+    Ok(Json(super::view(&ctx, caller.account(), &after).await?))
 }

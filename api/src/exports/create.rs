@@ -196,7 +196,7 @@ async fn accept(
             && let Some(existing) =
                 exports::get_by_idempotency_key(&ctx.pool, caller.account_id, k).await?
         {
-            return replay(existing, &hash).map(Accepted::Answer);
+            return replay(ctx, existing, &hash).await.map(Accepted::Answer);
         }
         return Err(ApiError::Known {
             status: StatusCode::TOO_MANY_REQUESTS,
@@ -214,10 +214,8 @@ async fn accept(
         account.id = caller.account_id,
         "export accepted"
     );
-    Ok(Accepted::Answer(accepted(
-        export.view(),
-        StatusCode::ACCEPTED,
-    )))
+    let view = super::view(ctx, caller.account(), &export).await?;
+    Ok(Accepted::Answer(accepted(view, StatusCode::ACCEPTED)))
 }
 
 /// The least time between two hand-over passes of one API process.
@@ -272,7 +270,11 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     }
 }
 
-fn replay(existing: exports::Export, hash: &str) -> ApiResult<Response> {
+async fn replay(
+    ctx: &exportd_core::Shared,
+    existing: exports::Export,
+    hash: &str,
+) -> ApiResult<Response> {
     if existing.request_hash.as_deref() != Some(hash) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -280,7 +282,8 @@ fn replay(existing: exports::Export, hash: &str) -> ApiResult<Response> {
             "this Idempotency-Key was already used with a different request; use a new key",
         ));
     }
-    Ok(accepted(existing.view(), StatusCode::ACCEPTED))
+    let view = super::view(ctx, AccountId(existing.account_id), &existing).await?;
+    Ok(accepted(view, StatusCode::ACCEPTED))
 }
 
 fn accepted(view: exports::ExportView, status: StatusCode) -> Response {

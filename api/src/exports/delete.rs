@@ -43,7 +43,8 @@ pub async fn delete(
             );
         }
         exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
-        return Ok(Json(after.unwrap_or(export).view()));
+        let shown = after.unwrap_or(export);
+        return Ok(Json(super::view(&ctx, caller.account(), &shown).await?));
     }
     if export.status == Status::Succeeded {
         if let Some(key) = &export.file_key {
@@ -57,9 +58,6 @@ pub async fn delete(
                 .await;
         }
     }
-    Ok(Json(
-        super::load(&ctx, caller.account(), ExportId(export.id))
-            .await?
-            .view(),
-    ))
+    let after = super::load(&ctx, caller.account(), ExportId(export.id)).await?;
+    Ok(Json(super::view(&ctx, caller.account(), &after).await?))
 }

@@ -1,4 +1,4 @@
-//! `GET /v1/exports/{id}`: status, progress, error, file, expiry.
+//! `GET /v1/exports/{id}`: status, progress, error, file, expiry, who asked and who is told.
 
 use std::sync::Arc;
 
@@ -27,5 +27,5 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
-    Ok(Json(export.view()))
+    Ok(Json(super::view(&ctx, caller.account(), &export).await?))
 }

@@ -92,7 +92,8 @@ pub async fn list(
     )
     .await?;
     let more = rows.len() as i64 > limit;
-    let items: Vec<_> = rows.iter().take(limit as usize).map(|e| e.view()).collect();
+    let shown = &rows[..rows.len().min(limit as usize)];
+    let items = super::views(&ctx, caller.account(), shown).await?;
     let next = if more {
         items.last().map(|e| e.id.to_string())
     } else {

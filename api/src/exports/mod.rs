@@ -8,7 +8,7 @@ pub mod download;
 pub mod get;
 pub mod list;
 
-use exportd_core::exports::Export;
+use exportd_core::exports::{Export, ExportView};
 use exportd_core::ids::{AccountId, ExportId};
 
 use crate::error::{ApiError, ApiResult};
@@ -31,4 +31,31 @@ pub async fn load(
     exportd_core::exports::get_for_account(&ctx.pool, account_id, id)
         .await?
         .ok_or_else(ApiError::not_found)
+}
+
+/// The JSON of the account's exports, each with who asked for it and its recipients.
+pub async fn views(
+    ctx: &exportd_core::Shared,
+    account_id: AccountId,
+    exports: &[Export],
+) -> ApiResult<Vec<ExportView>> {
+    let mut ids: Vec<i64> = exports
+        .iter()
+        .filter(|e| e.schedule_id.is_none())
+        .filter_map(|e| e.requested_by)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let who = exportd_core::exports::requesters(&ctx.pool, account_id, &ids).await?;
+    Ok(exports.iter().map(|e| e.view_with(&who)).collect())
+}
+
+/// The JSON of one export of the account, with who asked for it and its recipients.
+pub async fn view(
+    ctx: &exportd_core::Shared,
+    account_id: AccountId,
+    export: &Export,
+) -> ApiResult<ExportView> {
+    let mut v = views(ctx, account_id, std::slice::from_ref(export)).await?;
+    Ok(v.remove(0))
 }

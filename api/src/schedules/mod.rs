@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// A monthly schedule, with its last runs.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 5, "kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "timezone": "America/Santiago", "notify": {"emails": ["admin@example.com"]}, "options": {}, "enabled": true, "next_run_at": "2026-12-01T09:00:00Z", "created_at": "2026-10-15T12:00:00Z", "last_runs": [{"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}]}))]
+#[schema(example = json!({"id": 5, "kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "timezone": "America/Santiago", "notify": {"emails": ["admin@example.com"]}, "options": {}, "enabled": true, "next_run_at": "2026-12-01T09:00:00Z", "next_runs": ["2026-12-01T09:00:00Z", "2027-01-01T09:00:00Z", "2027-02-01T09:00:00Z"], "created_at": "2026-10-15T12:00:00Z", "last_runs": [{"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}]}))]
 pub struct ScheduleView {
     pub id: i64,
     pub kind: ReportKind,
@@ -36,6 +36,9 @@ pub struct ScheduleView {
     pub options: ReportOptions,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
+    /// The next three runs, soonest first, each at `hour` local time in `timezone` (so
+    /// their UTC hour moves with daylight saving time); empty while disabled.
+    pub next_runs: Vec<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub last_runs: Vec<RunView>,
 }
@@ -103,6 +106,7 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
         options: s.options.clone(),
         enabled: s.enabled,
         next_run_at: s.next_run_at,
+        next_runs: upcoming(s),
         created_at: s.created_at,
         last_runs: runs
             .into_iter()
@@ -114,4 +118,21 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
             })
             .collect(),
     })
+}
+
+/// The next three runs of an enabled schedule, from its `next_run_at` on.
+fn upcoming(s: &Schedule) -> Vec<DateTime<Utc>> {
+    if !s.enabled {
+        return vec![];
+    }
+    let (day, hour) = (s.day_of_month as u32, s.hour as u32);
+    let mut runs = vec![s.next_run_at];
+    runs.extend(schedules::next_runs(
+        s.next_run_at,
+        day,
+        hour,
+        s.timezone,
+        2,
+    ));
+    runs
 }

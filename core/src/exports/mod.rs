@@ -18,10 +18,12 @@ use crate::{
 
 mod admission;
 mod recipients;
+mod requesters;
 mod row;
 pub use admission::{Ask, Authority, insert_if_room};
 pub use recipients::create_notifications;
-pub use row::{ErrorView, Export, ExportView, FileView};
+pub use requesters::{Requester, requesters};
+pub use row::{Asked, ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \

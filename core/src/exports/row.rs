@@ -2,6 +2,8 @@
 //! this build cannot read is an error naming the export) and as the API shows it
 //! ([`ExportView`]).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -13,6 +15,8 @@ use crate::{
     notifications::NotifySpec,
     stored,
 };
+
+use super::Requester;
 
 /// One export, as stored.
 #[derive(Debug, Clone)]
@@ -48,7 +52,7 @@ pub struct Export {
 
 /// The public JSON of an export.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "options": {}, "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z"}))]
+#[schema(example = json!({"id": 42, "status": "succeeded", "progress": 100, "kind": "global", "format": "xlsx", "from": "2026-10-01", "to": "2026-10-30", "timezone": "America/Santiago", "options": {}, "attempts": 1, "created_at": "2026-11-01T09:00:00Z", "started_at": "2026-11-01T09:00:01Z", "finished_at": "2026-11-01T09:00:03Z", "error": null, "file": {"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}, "expires_at": "2026-12-01T09:00:03Z", "requested_by": {"id": 7, "name": "Ana Pérez", "email": "ana@example.com"}, "notify": {"emails": ["ana@example.com"], "in_app": true}}))]
 pub struct ExportView {
     pub id: i64,
     pub status: Status,
@@ -69,6 +73,38 @@ pub struct ExportView {
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_id: Option<i64>,
+    /// Who asked for it; `null` for a scheduled run (see `schedule_id`). Absent where the
+    /// response does not read users (the notification feed).
+    #[serde(skip_serializing_if = "Asked::is_unread")]
+    #[schema(value_type = Option<Requester>)]
+    pub requested_by: Asked,
+    /// Who is told when it finishes, as requested (absent where the response omits it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifySpec>,
+}
+
+/// `requested_by` as a response shows it: not read, nobody (a scheduled run), or a user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Asked {
+    #[default]
+    Unread,
+    Nobody,
+    User(Requester),
+}
+
+impl Asked {
+    fn is_unread(&self) -> bool {
+        matches!(self, Asked::Unread)
+    }
+}
+
+impl Serialize for Asked {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Asked::Unread | Asked::Nobody => s.serialize_none(),
+            Asked::User(r) => s.serialize_some(r),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -117,6 +153,28 @@ impl Export {
             },
             expires_at: self.expires_at,
             schedule_id: self.schedule_id,
+            requested_by: Asked::Unread,
+            notify: None,
+        }
+    }
+
+    /// The public JSON with who asked (from `who`, read by [`super::requesters`]; nobody
+    /// for a scheduled run) and the recipients. A requester who is no longer a user shows
+    /// only their id.
+    pub fn view_with(&self, who: &HashMap<i64, Requester>) -> ExportView {
+        // A scheduled run was asked for by its schedule (`schedule_id`), not by a person.
+        let requested_by = match self.requested_by.filter(|_| self.schedule_id.is_none()) {
+            None => Asked::Nobody,
+            Some(id) => Asked::User(who.get(&id).cloned().unwrap_or(Requester {
+                id,
+                name: None,
+                email: None,
+            })),
+        };
+        ExportView {
+            requested_by,
+            notify: Some(self.notify.clone()),
+            ..self.view()
         }
     }
 

@@ -96,6 +96,23 @@ pub fn next_after(
     }
 }
 
+/// The `n` runs due after `now`, soonest first, each at its local hour in `tz`.
+pub fn next_runs(
+    now: DateTime<Utc>,
+    day_of_month: u32,
+    hour: u32,
+    tz: Tz,
+    n: usize,
+) -> Vec<DateTime<Utc>> {
+    let mut at = now;
+    (0..n)
+        .map(|_| {
+            at = next_after(at, day_of_month, hour, tz).1;
+            at
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +227,24 @@ mod tests {
                 year: 2026,
                 month: 11
             }
+        );
+    }
+
+    #[test]
+    fn the_next_runs_keep_the_local_hour_across_a_dst_change() {
+        // Madrid leaves summer time on 2026-10-25: 06:00 local is 04:00Z, then 05:00Z.
+        let now: DateTime<Utc> = "2026-09-20T12:00:00Z".parse().unwrap();
+        let runs: Vec<String> = next_runs(now, 1, 6, tz("Europe/Madrid"), 3)
+            .iter()
+            .map(|t| t.to_rfc3339())
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                "2026-10-01T04:00:00+00:00",
+                "2026-11-01T05:00:00+00:00",
+                "2026-12-01T05:00:00+00:00"
+            ]
         );
     }
 }

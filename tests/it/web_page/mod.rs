@@ -5,6 +5,7 @@
 //! too.
 
 mod cancel;
+mod export_rows;
 mod list;
 mod live;
 mod progress;
