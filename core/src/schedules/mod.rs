@@ -215,7 +215,10 @@ pub async fn take_due(
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(Some((s, Plan::parse(&plan).unwrap_or(Plan::Free))))
+    let plan = Plan::parse(&plan).ok_or_else(|| {
+        stored::Unreadable::new("accounts", s.account_id, "plan", format!("{plan:?}"))
+    })?;
+    Ok(Some((s, plan)))
 }
 
 /// Moves a schedule's next run.

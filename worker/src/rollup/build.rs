@@ -99,13 +99,18 @@ pub async fn refresh(
         if stop() {
             break;
         }
-        let tz: Tz = tz.parse().unwrap_or(Tz::UTC);
+        // An account whose timezone or plan this build cannot read is left without rollups
+        // (its reports read the source tables), and said so, not given a default.
+        let (Ok(tz), Some(plan)) = (tz.parse::<Tz>(), Plan::parse(&plan)) else {
+            tracing::warn!(account.id = account_id, timezone = %tz, plan = %plan, "rollups skipped: cannot read the account's timezone or plan");
+            continue;
+        };
         // Nothing new since the last pass: the last closed day is built, nothing is marked,
         // nothing to retire.
         if !marked && last_built == Some(last_closed_day(tz, cutoff)) {
             continue;
         }
-        let data_days = cfg.plan(Plan::parse(&plan).unwrap_or(Plan::Free)).data_days;
+        let data_days = cfg.plan(plan).data_days;
         let mut conn = pool.acquire().await?;
         // One builder per account at a time; another worker skips it.
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7400, $1::int4)")
