@@ -11,7 +11,7 @@ use axum::{
     http::StatusCode,
 };
 use exportd_core::exports::ExportView;
-use exportd_core::{Shared, domain::Status, ids::ExportId};
+use exportd_core::{Shared, domain::Status};
 
 use crate::{
     auth::Admin,
@@ -45,18 +45,12 @@ pub async fn cancel(
     if export.is_terminal() {
         return Err(already_finished(export.status));
     }
-    let after = exportd_core::exports::cancel(&ctx.pool, caller.account(), ExportId(export.id))
+    let after = super::cancel_export(&ctx, caller.account(), &export)
         .await?
         .ok_or_else(ApiError::not_found)?;
     // It may have finished between the read and the update.
     if after.status != Status::Cancelled {
         return Err(already_finished(after.status));
     }
-    exportd_core::telemetry::export_finished(
-        export.kind.as_str(),
-        export.format.as_str(),
-        "cancelled",
-    );
-    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
     Ok(Json(super::view(&ctx, caller.account(), &after).await?))
 }

@@ -30,19 +30,7 @@ pub async fn delete(
 ) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
     if !export.is_terminal() {
-        let after =
-            exportd_core::exports::cancel(&ctx.pool, caller.account(), ExportId(export.id)).await?;
-        if after
-            .as_ref()
-            .is_some_and(|e| e.status == exportd_core::domain::Status::Cancelled)
-        {
-            exportd_core::telemetry::export_finished(
-                export.kind.as_str(),
-                export.format.as_str(),
-                "cancelled",
-            );
-        }
-        exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, caller.account_id).await;
+        let after = super::cancel_export(&ctx, caller.account(), &export).await?;
         let shown = after.unwrap_or(export);
         return Ok(Json(super::view(&ctx, caller.account(), &shown).await?));
     }

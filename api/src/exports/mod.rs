@@ -33,6 +33,29 @@ pub async fn load(
         .ok_or_else(ApiError::not_found)
 }
 
+/// Cancels a queued or running export of the account, as both `POST …/cancel` and
+/// `DELETE` do: a cancel is counted, and the account's open streams are told. The export
+/// after the update; `None` when it is gone.
+pub async fn cancel_export(
+    ctx: &exportd_core::Shared,
+    account_id: AccountId,
+    export: &Export,
+) -> ApiResult<Option<Export>> {
+    let after = exportd_core::exports::cancel(&ctx.pool, account_id, ExportId(export.id)).await?;
+    if after
+        .as_ref()
+        .is_some_and(|e| e.status == exportd_core::domain::Status::Cancelled)
+    {
+        exportd_core::telemetry::export_finished(
+            export.kind.as_str(),
+            export.format.as_str(),
+            "cancelled",
+        );
+    }
+    exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id.0).await;
+    Ok(after)
+}
+
 /// The JSON of the account's exports, each with who asked for it and its recipients.
 pub async fn views(
     ctx: &exportd_core::Shared,
