@@ -65,6 +65,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A JSON body that may be left out: a request with no body and no content type is
+/// `T::default()`; any other is read as [`JsonBody`].
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let h = req.headers();
+        let bodiless = !h.contains_key(header::CONTENT_TYPE)
+            && !h.contains_key(header::TRANSFER_ENCODING)
+            && h.get(header::CONTENT_LENGTH).is_none_or(|v| v == "0");
+        if bodiless {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        JsonBody::from_request(req, state)
+            .await
+            .map(|JsonBody(v)| OptionalJsonBody(v))
+    }
+}
+
 /// A query string, parsed into `T`.
 pub struct Query<T>(pub T);
 

@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(schedules::update::update)
                 .delete(schedules::delete::delete),
         )
+        .route("/v1/schedules/{id}/run", post(schedules::run::run))
         .route(
             "/v1/webhook-secret",
             get(webhooks::secret::get).post(webhooks::secret::rotate),

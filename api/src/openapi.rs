@@ -45,6 +45,7 @@ use crate::{
         schedules::get::get,
         schedules::update::update,
         schedules::delete::delete,
+        schedules::run::run,
         webhooks::secret::get,
         webhooks::secret::rotate,
         account::me,
@@ -58,7 +59,7 @@ use crate::{
     tags(
         (name = "exports", description = "Ask for reports, follow them, download them"),
         (name = "notifications", description = "The in-app feed and its live stream"),
-        (name = "schedules", description = "Monthly exports"),
+        (name = "schedules", description = "Daily, weekly and monthly exports, and runs now for a past period"),
         (name = "webhooks", description = "The account's webhook signing secret (Standard Webhooks)"),
         (name = "account", description = "The caller, the account's limits and the report kinds"),
         (name = "health", description = "Liveness, readiness and metrics"),

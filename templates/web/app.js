@@ -58,6 +58,17 @@ const kindAbout = (k) => { const d = kindInfo(k); return d ? d.about[LOCALE] || 
 const DAY = { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" };
 const fmtDay = (iso) => iso ? new Intl.DateTimeFormat(LOCALE, DAY).format(new Date(iso + "T00:00:00Z")) : "";
 const fmtMonth = (ym) => new Intl.DateTimeFormat(LOCALE, { month: "short", year: "numeric", timeZone: "UTC" }).format(new Date(ym + "-01T00:00:00Z"));
+// A schedule's period key as the day or month it names: a month ("2026-10"), a run date
+// ("2026-10-05") or the ISO week date of one ("2026-W41-1").
+function fmtPeriod(key) {
+  if (/^\d{4}-\d{2}$/.test(key)) return fmtMonth(key);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(key)) return fmtDay(key);
+  const w = /^(\d{4})-W(\d{2})-([1-7])$/.exec(key);
+  if (!w) return key;
+  // Week 1 is the week (from Monday) that holds 4 January.
+  const jan4 = Date.UTC(Number(w[1]), 0, 4), monday = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * 86400000;
+  return fmtDay(isoDay(new Date(monday + ((Number(w[2]) - 1) * 7 + Number(w[3]) - 1) * 86400000)));
+}
 const fmtRange = (from, to) => new Intl.DateTimeFormat(LOCALE, DAY).formatRange(new Date(from + "T00:00:00Z"), new Date(to + "T00:00:00Z"));
 const instantParts = (iso, tz) => {
   const d = new Date(iso), timeZone = tz || (App.me && App.me.timezone) || undefined;
@@ -88,6 +99,8 @@ function notifyText(n, none) {
   if (n.in_app) parts.push(t("notify_in_app"));
   return parts.length ? parts.join(", ") : t(none);
 }
+// The link to an export's file, as every list of the page shows it.
+const downloadLink = (id) => el("a", { href: "/v1/exports/" + id + "/download", class: "download", "data-export": id }, t("download"));
 const emailList = (s) => s.split(/[,;\s]+/).map((x) => x.trim()).filter(Boolean);
 
 // An API error in the page's language, with what the API's message names (an address, an

@@ -62,7 +62,7 @@ const Exports = (() => {
     if (e.status === "succeeded" && deleting.has(e.id)) {
       actions.append(el("span", { class: "muted" }, t("deleting_row")));
     } else if (e.status === "succeeded") {
-      actions.append(el("a", { href: "/v1/exports/" + e.id + "/download", class: "download", "data-export": e.id }, t("download")));
+      actions.append(downloadLink(e.id));
       actions.append(el("button", { type: "button", class: "delete-file", onclick: () => deleteFile(e) }, t("delete_file")));
     }
     if (active) actions.append(el("button", { type: "button", class: "cancel", onclick: () => cancel(e.id) }, t("cancel")));

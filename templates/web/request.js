@@ -146,5 +146,5 @@ const Request = (() => {
     form.addEventListener("submit", submit);
   }
 
-  return { start, render, prefill, fillKinds };
+  return { start, render, prefill, fillKinds, newKey };
 })();

@@ -1,20 +1,44 @@
-// The page's schedules: list, create, edit, disable and delete monthly exports. Each row
-// shows the kind's filters, the recipients, when it runs (in its own time zone), the next
-// three runs and the last runs with their files. An export's "schedule this" fills the
-// form from it (`prefill`). The form has the request form's filter widgets,
-// a time-zone picker and the API's limits checked before sending.
+// The page's schedules: list, create, edit, disable, delete and run now daily, weekly and
+// monthly exports. Each row shows the kind's filters, the recipients, its rhythm in words
+// (in its own time zone, and what each run covers), the next three runs and the last runs
+// with the days they covered and their files. An export's "schedule this" fills the form
+// from it (`prefill`). The form has the request form's filter widgets, the fields of the
+// chosen cadence only, a time-zone picker and the API's limits checked before sending.
 "use strict";
 const Schedules = (() => {
-  const SLOTS = { kind: "s-kind-error", filters: "s-filters-error", format: "s-format-error", day: "s-day-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error" };
+  const SLOTS = {
+    kind: "s-kind-error", filters: "s-filters-error", format: "s-format-error", cadence: "s-cadence-error", day: "s-day-error",
+    weekday: "s-weekday-error", week_start: "s-week-start-error", last_days: "s-last-days-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error",
+  };
+  const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
   let editing = null, items = [];
+  let before = null; // the schedule edited, as last listed: what a PATCH must clear
   let webhook = null; // the webhook of the schedule edited or the export copied, kept on save
+
+  const cap = (s) => s.charAt(0).toLocaleUpperCase(LOCALE) + s.slice(1);
+
+  // When a schedule runs and what each run covers, in words: "Cada lunes a las 06:00
+  // (America/Santiago), cubre la semana pasada".
+  function rhythm(s) {
+    const c = s.cadence || "monthly", vars = { hour: String(s.hour).padStart(2, "0") + ":00", tz: s.timezone };
+    const when = c === "daily" ? t("when_daily", vars)
+      : c === "weekly" ? t("when_weekly", Object.assign({ every: t("every_" + s.day_of_week) }, vars))
+      : s.day_of_month === "last" ? t("when_monthly_last", vars) : t("when_monthly", Object.assign({ day: s.day_of_month }, vars));
+    let what = s.last_days ? t(s.last_days === 1 ? "last_n_days_one" : "last_n_days", { n: s.last_days }) : t("closed_" + c);
+    if (c === "weekly" && !s.last_days && s.week_start && s.week_start !== "monday") {
+      const end = WEEKDAYS[(WEEKDAYS.indexOf(s.week_start) + 6) % 7];
+      what += " (" + t("week_span", { from: t("wd_" + s.week_start), to: t("wd_" + end) }) + ")";
+    }
+    return when + ", " + t("covers_what", { what });
+  }
 
   function runs(s) {
     if (!s.last_runs.length) return el("span", { class: "muted" }, t("sch_no_runs"));
     const list = el("ul", { class: "runs" });
     for (const r of s.last_runs) {
-      const li = el("li", { "data-export": r.export_id }, (r.period ? fmtMonth(r.period) : fmtInstant(r.created_at)) + " · ", el("span", { class: "st-" + r.status }, t("st_" + r.status)));
-      if (r.status === "succeeded") li.append(" ", el("a", { href: "/v1/exports/" + r.export_id + "/download" }, t("download")));
+      const li = el("li", { "data-export": r.export_id }, (r.period ? fmtPeriod(r.period) : fmtInstant(r.created_at)) + " · ", el("span", { class: "st-" + r.status }, t("st_" + r.status)));
+      if (r.status === "succeeded") li.append(" ", downloadLink(r.export_id));
+      if (r.range_from && r.range_to) li.append(el("span", { class: "covered muted" }, t("run_covered", { range: fmtRange(r.range_from, r.range_to) })));
       list.append(li);
     }
     return list;
@@ -33,16 +57,17 @@ const Schedules = (() => {
     const toggle = el("button", { type: "button", class: "toggle", onclick: () => save(s.id, { enabled: !s.enabled }) }, t(s.enabled ? "disable" : "enable"));
     const edit = el("button", { type: "button", class: "edit", onclick: () => startEdit(s) }, t("edit"));
     const del = el("button", { type: "button", class: "delete", onclick: () => remove(s) }, t("delete"));
+    const run = el("button", { type: "button", class: "run-now", onclick: () => runNow(s, run) }, t("run_now"));
     const emails = (s.notify && s.notify.emails) || [];
     return el("tr", { id: "schedule-" + s.id },
       cell("col_id", String(s.id)),
       cell("col_report", kindName(s.kind) + " (" + s.format + ")", el("div", { class: "filters muted" }, Options.summary(s.options) || t("no_filters"))),
-      named("when", "col_when", t("monthly_at", { day: s.day_of_month, hour: String(s.hour).padStart(2, "0"), tz: s.timezone })),
+      named("when", "col_when", rhythm(s)),
       named("next", "col_next", s.enabled ? nextRuns(s) : "—"),
       named("recipients", "recipients", emails.length ? emails.join(", ") : t("sch_in_app_only")),
       cell("col_status", t(s.enabled ? "enabled" : "disabled")),
       named("history", "sch_runs", runs(s)),
-      named("actions", "col_actions", edit, toggle, del));
+      named("actions", "col_actions", run, edit, toggle, del));
   }
 
   function draw() {
@@ -66,6 +91,30 @@ const Schedules = (() => {
     select.value = keep || App.me.timezone;
   }
 
+  // The choices whose words the page makes, in its language; the values chosen stay.
+  function fillChoices() {
+    const fill = (id, pairs) => {
+      const select = $(id), was = select.value;
+      select.textContent = "";
+      for (const [value, words] of pairs) select.append(el("option", { value }, words));
+      if (was) select.value = was;
+    };
+    fill("s-day", [...Array.from({ length: 28 }, (_, i) => [String(i + 1), String(i + 1)]), ["last", t("last_day")]]);
+    const days = WEEKDAYS.map((d) => [d, cap(t("wd_" + d))]);
+    fill("s-weekday", days);
+    fill("s-week-start", days);
+  }
+
+  // Only the fields of the chosen cadence; "the period just closed" in its words; the days
+  // of a rolling window only for one (and then the week's first day does not matter).
+  function showWhen() {
+    const c = $("s-cadence").value, rolling = $("s-covers").value === "days";
+    document.querySelectorAll("#schedule-form [data-cadence]").forEach((e) => { e.hidden = e.dataset.cadence !== c; });
+    if (rolling) $("s-week-start-field").hidden = true;
+    $("s-days-field").hidden = !rolling;
+    $("s-covers").options[0].textContent = t("covers_closed", { what: t("closed_" + c) });
+  }
+
   function showFilters() {
     Options.render($("s-filter-fields"), $("s-kind").value, "s-");
     $("s-kind-about").textContent = kindAbout($("s-kind").value);
@@ -76,12 +125,14 @@ const Schedules = (() => {
 
   function reset() {
     editing = null;
+    before = null;
     webhook = null;
     $("schedule-form").reset();
     clearErrors($("schedule-form"));
     fillZones(App.me.timezone);
     Options.write($("s-filter-fields"), {});
     showFilters();
+    showWhen();
     if (App.me.email) $("s-emails").value = App.me.email;
     $("schedule-form-title").textContent = t("sch_new");
     $("s-cancel").hidden = true;
@@ -89,13 +140,21 @@ const Schedules = (() => {
 
   function startEdit(s) {
     editing = s.id;
+    before = s;
     clearErrors($("schedule-form"));
     $("s-kind").value = s.kind;
     $("s-format").value = s.format;
     Options.write($("s-filter-fields"), {});
     showFilters();
     Options.write($("s-filter-fields"), s.options || {});
-    $("s-day").value = s.day_of_month;
+    const c = s.cadence || "monthly";
+    $("s-cadence").value = c;
+    $("s-day").value = c === "monthly" && s.day_of_month != null ? String(s.day_of_month) : "1";
+    $("s-weekday").value = s.day_of_week || "monday";
+    $("s-week-start").value = s.week_start || "monday";
+    $("s-covers").value = s.last_days ? "days" : "closed";
+    $("s-last-days").value = s.last_days || 7;
+    showWhen();
     $("s-hour").value = s.hour;
     fillZones(s.timezone);
     $("s-emails").value = ((s.notify && s.notify.emails) || []).join(", ");
@@ -135,7 +194,26 @@ const Schedules = (() => {
       out.textContent = t("sch_saved");
       await load();
     } catch (err) {
-      showError(err, SLOTS, "schedule-result");
+      showError(err, shownSlots(), "schedule-result");
+    }
+  }
+
+  // The error slots of the fields in view: an error about a hidden field goes under the form.
+  const shownSlots = () => Object.fromEntries(Object.entries(SLOTS).filter(([, id]) => !$(id).parentElement.closest("[hidden]")));
+
+  // "Run now": the latest run already due, made now, or the one made before for it. The
+  // API answers with the export either way; one of the listed runs was made before.
+  async function runNow(s, button) {
+    button.disabled = true;
+    try {
+      const e = await api("POST", "/v1/schedules/" + s.id + "/run", {}, { "Idempotency-Key": Request.newKey() });
+      const made = !s.last_runs.some((r) => r.export_id === e.id);
+      Live.note(t(made ? "run_made" : "run_existed", { id: e.id, what: kindName(e.kind) + ", " + fmtRange(e.from, e.to) }));
+      await Promise.all([load(), Exports.load()]);
+    } catch (err) {
+      Live.note(errorText(err));
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -150,14 +228,18 @@ const Schedules = (() => {
     }
   }
 
-  // The API's limits, checked here first: a whole day 1–28 and a whole hour 0–23.
+  // The API's limits, checked here first: a day 1–28 or the last, a whole hour 0–23, and
+  // a window of whole days, at most as many as a report may cover.
+  const maxDays = () => App.me.max_range_days || 90;
   function limits() {
     const whole = (id, lo, hi) => { const v = $(id).value.trim(); return /^\d+$/.test(v) && Number(v) >= lo && Number(v) <= hi; };
-    const bad = [];
-    if (!whole("s-day", 1, 28)) bad.push(["s-day-error", "e_invalid_day_of_month"]);
+    const bad = [], c = $("s-cadence").value;
+    if (c === "monthly" && !whole("s-day", 1, 28) && $("s-day").value !== "last") bad.push(["s-day-error", "e_invalid_day_of_month"]);
+    if (c === "weekly" && !WEEKDAYS.includes($("s-weekday").value)) bad.push(["s-weekday-error", "e_invalid_day_of_week"]);
     if (!whole("s-hour", 0, 23)) bad.push(["s-hour-error", "e_invalid_hour"]);
+    if ($("s-covers").value === "days" && !whole("s-last-days", 1, maxDays())) bad.push(["s-last-days-error", "e_invalid_last_days"]);
     for (const [slot, key] of bad) {
-      $(slot).textContent = t(key);
+      $(slot).textContent = t(key, { max: maxDays() });
       $(slot).hidden = false;
       $($(slot).dataset.for).setAttribute("aria-invalid", "true");
     }
@@ -165,15 +247,29 @@ const Schedules = (() => {
     return !bad.length;
   }
 
+  // When it runs and what it covers: only the fields of its cadence (the API refuses the
+  // others); on an edit, null for what applied before and no longer does.
+  function timing() {
+    const c = $("s-cadence").value, rolling = $("s-covers").value === "days";
+    const body = { cadence: c, hour: Number($("s-hour").value), timezone: $("s-tz").value };
+    if (c === "monthly") body.day_of_month = $("s-day").value === "last" ? "last" : Number($("s-day").value);
+    if (c === "weekly") Object.assign(body, { day_of_week: $("s-weekday").value, week_start: $("s-week-start").value });
+    if (rolling) body.last_days = Number($("s-last-days").value);
+    if (!before) return body;
+    if (!rolling && before.last_days != null) body.last_days = null;
+    if (c !== "monthly" && before.day_of_month != null) body.day_of_month = null;
+    if (c !== "weekly" && before.day_of_week != null) body.day_of_week = null;
+    return body;
+  }
+
   function submit(ev) {
     ev.preventDefault();
     clearErrors($("schedule-form"));
     if (!limits()) return;
-    const body = {
+    const body = Object.assign({
       kind: $("s-kind").value, format: $("s-format").value, options: Options.read($("s-filter-fields")),
-      day_of_month: Number($("s-day").value), hour: Number($("s-hour").value), timezone: $("s-tz").value,
       notify: Object.assign({ emails: emailList($("s-emails").value), in_app: true }, webhook ? { webhook } : {}), enabled: $("s-enabled").checked,
-    };
+    }, timing());
     save(editing, body);
   }
 
@@ -182,15 +278,21 @@ const Schedules = (() => {
     const kept = Options.read($("s-filter-fields"), true);
     showFilters();
     Options.write($("s-filter-fields"), kept);
+    fillChoices();
+    showWhen();
     $("schedule-form-title").textContent = editing ? t("sch_edit", { id: editing }) : t("sch_new");
     draw();
   }
 
   async function start() {
     Request.fillKinds($("s-kind"));
+    fillChoices();
+    $("s-last-days").max = maxDays();
     reset();
     $("s-kind").addEventListener("change", showFilters);
     $("s-format").addEventListener("change", showFilters);
+    $("s-cadence").addEventListener("change", showWhen);
+    $("s-covers").addEventListener("change", showWhen);
     $("schedule-form").addEventListener("submit", submit);
     $("s-cancel").addEventListener("click", reset);
     await load();

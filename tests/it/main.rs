@@ -21,6 +21,7 @@ mod openapi;
 mod registry;
 mod rollups;
 mod row_reports;
+mod schedule_cadences;
 mod schedules;
 mod sheets;
 mod upload;

@@ -24,6 +24,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/schedules/{id}"),
     ("patch", "/v1/schedules/{id}"),
     ("delete", "/v1/schedules/{id}"),
+    ("post", "/v1/schedules/{id}/run"),
     ("get", "/v1/webhook-secret"),
     ("post", "/v1/webhook-secret"),
     ("get", "/v1/me"),

@@ -1,8 +1,9 @@
 //! Monthly schedules: exactly one export per period whatever runs them, catch-up after
 //! downtime, real local time across DST, the previous month in the schedule's timezone.
 
-use chrono::{DateTime, Utc};
-use exportd_core::schedules::{Period, due_at};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use exportd_core::schedules::{Cadence, Covers, MonthDay, Timing};
 use exportd_worker::jobs::schedule;
 use serde_json::{Value, json};
 
@@ -11,11 +12,24 @@ use crate::{
     sheets,
 };
 
-fn t(s: &str) -> DateTime<Utc> {
+/// When a monthly schedule's run on `date` at `hour` local in `tz` is due.
+fn monthly_due(date: &str, hour: u32, tz: Tz) -> DateTime<Utc> {
+    let date: NaiveDate = date.parse().unwrap();
+    Timing {
+        cadence: Cadence::Monthly(MonthDay::Day(chrono::Datelike::day(&date))),
+        hour,
+        tz,
+        covers: Covers::Closed,
+        week_start: chrono::Weekday::Mon,
+    }
+    .due_at(date)
+}
+
+pub(crate) fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
-async fn create(app: &TestApp, a: &TestAccount, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, a: &TestAccount, body: Value) -> (u16, Value) {
     let r = app
         .http
         .post(format!("{}/v1/schedules", app.base))
@@ -27,7 +41,7 @@ async fn create(app: &TestApp, a: &TestAccount, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn set_next_run(app: &TestApp, id: i64, at: DateTime<Utc>) {
+pub(crate) async fn set_next_run(app: &TestApp, id: i64, at: DateTime<Utc>) {
     sqlx::query("UPDATE schedules SET next_run_at = $2 WHERE id = $1")
         .bind(id)
         .bind(at)
@@ -36,7 +50,7 @@ async fn set_next_run(app: &TestApp, id: i64, at: DateTime<Utc>) {
         .unwrap();
 }
 
-async fn runs(app: &TestApp, id: i64) -> Vec<(String, String, String)> {
+pub(crate) async fn runs(app: &TestApp, id: i64) -> Vec<(String, String, String)> {
     sqlx::query_as("SELECT period, range_from::text, range_to::text FROM exports WHERE schedule_id = $1 ORDER BY period")
         .bind(id)
         .fetch_all(&app.pool)
@@ -44,7 +58,7 @@ async fn runs(app: &TestApp, id: i64) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
-const NO_SCHEDULER: (&str, &str) = ("EXPORTD_SCHEDULER_INTERVAL_MS", "0");
+pub(crate) const NO_SCHEDULER: (&str, &str) = ("EXPORTD_SCHEDULER_INTERVAL_MS", "0");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_scheduler_processes_and_concurrent_passes_make_one_export_for_the_period() {
@@ -82,12 +96,11 @@ async fn two_scheduler_processes_and_concurrent_passes_make_one_export_for_the_p
     );
     let r = runs(&app, id).await;
     assert_eq!(r.len(), 1, "exactly one export for the period: {r:?}");
-    let period = Period::of(
-        Utc::now()
-            .with_timezone(&chrono_tz::America::Santiago)
-            .date_naive(),
-    );
-    assert_eq!(r[0].0, period.key());
+    let month = Utc::now()
+        .with_timezone(&chrono_tz::America::Santiago)
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(r[0].0, month);
     w1.kill().unwrap();
     w2.kill().unwrap();
     w1.wait().unwrap();
@@ -110,20 +123,7 @@ async fn a_scheduler_down_across_two_due_dates_makes_both_months_with_the_right_
     let (_, sch) = create(&app, &a, json!({"kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "notify": {"emails": to}})).await;
     let id = sch["id"].as_i64().unwrap();
     let tz = chrono_tz::America::Santiago;
-    set_next_run(
-        &app,
-        id,
-        due_at(
-            Period {
-                year: 2026,
-                month: 10,
-            },
-            1,
-            6,
-            tz,
-        ),
-    )
-    .await;
+    set_next_run(&app, id, monthly_due("2026-10-01", 6, tz)).await;
     // Down from before 1 October until after 1 November.
     let made = schedule::tick(&app.ctx, t("2026-11-01T10:00:00Z"))
         .await
@@ -236,15 +236,7 @@ async fn due_hours_that_dst_skips_or_repeats_run_once_at_the_right_instant() {
     set_next_run(
         &app,
         sid,
-        due_at(
-            Period {
-                year: 2026,
-                month: 9,
-            },
-            6,
-            0,
-            chrono_tz::America::Santiago,
-        ),
+        monthly_due("2026-09-06", 0, chrono_tz::America::Santiago),
     )
     .await;
     assert!(
@@ -295,15 +287,7 @@ async fn due_hours_that_dst_skips_or_repeats_run_once_at_the_right_instant() {
     set_next_run(
         &app,
         mid,
-        due_at(
-            Period {
-                year: 2026,
-                month: 10,
-            },
-            25,
-            2,
-            chrono_tz::Europe::Madrid,
-        ),
+        monthly_due("2026-10-25", 2, chrono_tz::Europe::Madrid),
     )
     .await;
     assert!(
@@ -373,15 +357,7 @@ async fn the_previous_month_is_cut_at_local_midnight_in_the_schedules_timezone()
     set_next_run(
         &app,
         sid,
-        due_at(
-            Period {
-                year: 2026,
-                month: 10,
-            },
-            1,
-            6,
-            chrono_tz::America::Santiago,
-        ),
+        monthly_due("2026-10-01", 6, chrono_tz::America::Santiago),
     )
     .await;
     let made = schedule::tick(&app.ctx, t("2026-10-01T09:00:00Z"))

@@ -228,7 +228,7 @@ const HANDOFF_PACE: std::time::Duration = std::time::Duration::from_millis(20);
 /// hand-over runs goes in the next one. What a hand-over skips (lock busy, Redis full or
 /// down, process gone) is handed over by the worker's dispatcher within a poll interval:
 /// never lost.
-fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
+pub(crate) fn hand_over(app: &AppState, export_id: i64, account_id: i64) {
     let ctx = &app.ctx;
     if app.handoff.push(ExportId(export_id), AccountId(account_id)) {
         let (ctx, handoff) = (ctx.clone(), app.handoff.clone());
@@ -286,7 +286,7 @@ async fn replay(
     Ok(accepted(view, StatusCode::ACCEPTED))
 }
 
-fn accepted(view: exports::ExportView, status: StatusCode) -> Response {
+pub(crate) fn accepted(view: exports::ExportView, status: StatusCode) -> Response {
     let location = HeaderValue::from_str(&format!("/v1/exports/{}", view.id)).expect("ascii");
     let mut resp = (status, Json(view)).into_response();
     resp.headers_mut().insert(header::LOCATION, location);

@@ -1,13 +1,15 @@
-//! `/v1/schedules`: monthly schedules (create, list, get, update, delete). Each shows its
-//! `next_run_at` and its last runs with the exports they produced. Table access is in
-//! `exportd_core::schedules`.
+//! `/v1/schedules`: daily, weekly and monthly schedules (create, list, get, update,
+//! delete, run now). Each shows its next runs and its last runs with the exports they
+//! produced. Table access is in `exportd_core::schedules`.
 
 pub mod create;
 pub mod delete;
 pub mod get;
+pub mod run;
+pub mod timing;
 pub mod update;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use exportd_core::{
     Shared,
     domain::{Format, Status},
@@ -20,17 +22,27 @@ use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 
-/// A monthly schedule, with its last runs.
+/// A schedule, with its next and last runs.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 5, "kind": "global", "format": "xlsx", "day_of_month": 1, "hour": 6, "timezone": "America/Santiago", "notify": {"emails": ["admin@example.com"]}, "options": {}, "enabled": true, "next_run_at": "2026-12-01T09:00:00Z", "next_runs": ["2026-12-01T09:00:00Z", "2027-01-01T09:00:00Z", "2027-02-01T09:00:00Z"], "created_at": "2026-10-15T12:00:00Z", "last_runs": [{"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}]}))]
+#[schema(example = json!({"id": 5, "kind": "global", "format": "xlsx", "cadence": "monthly", "day_of_month": 1, "day_of_week": null, "week_start": "monday", "last_days": null, "hour": 6, "timezone": "America/Santiago", "notify": {"emails": ["admin@example.com"]}, "options": {}, "enabled": true, "next_run_at": "2026-12-01T09:00:00Z", "next_runs": ["2026-12-01T09:00:00Z", "2027-01-01T09:00:00Z", "2027-02-01T09:00:00Z"], "created_at": "2026-10-15T12:00:00Z", "last_runs": [{"period": "2026-11", "range_from": "2026-10-01", "range_to": "2026-10-31", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}]}))]
 pub struct ScheduleView {
     pub id: i64,
     pub kind: ReportKind,
     pub format: Format,
-    /// 1 to 28.
-    pub day_of_month: i16,
+    /// `daily`, `weekly` or `monthly`.
+    #[schema(example = "monthly")]
+    pub cadence: &'static str,
+    /// Monthly: 1 to 28, or `"last"`; `null` for other cadences.
+    pub day_of_month: Option<timing::DayOfMonth>,
+    /// Weekly: `monday` … `sunday`; `null` for other cadences.
+    pub day_of_week: Option<&'static str>,
+    /// The first day of the week a weekly run covers (`monday` unless set).
+    pub week_start: &'static str,
+    /// When set, each run covers the N days before its run date instead of the period just
+    /// closed (yesterday, last week, last month).
+    pub last_days: Option<u32>,
     /// 0 to 23, local time in `timezone`.
-    pub hour: i16,
+    pub hour: u32,
     pub timezone: String,
     pub notify: NotifySpec,
     pub options: ReportOptions,
@@ -45,10 +57,15 @@ pub struct ScheduleView {
 
 /// One run of a schedule: the export it produced for a period.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"period": "2026-10", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}))]
+#[schema(example = json!({"period": "2026-11", "range_from": "2026-10-01", "range_to": "2026-10-31", "export_id": 40, "status": "succeeded", "created_at": "2026-11-01T09:00:00Z"}))]
 pub struct RunView {
-    /// The month reported, `YYYY-MM`.
+    /// The run: `YYYY-MM` (monthly, the month it is due in), `YYYY-MM-DD` (daily, the day
+    /// it is due) or `YYYY-Www-D` (weekly, the ISO week date it is due).
     pub period: Option<String>,
+    /// The first day covered, local.
+    pub range_from: NaiveDate,
+    /// The last day covered, local.
+    pub range_to: NaiveDate,
     pub export_id: i64,
     pub status: Status,
     pub created_at: DateTime<Utc>,
@@ -69,22 +86,6 @@ pub fn not_found() -> ApiError {
     )
 }
 
-pub fn day_and_hour(day: i64, hour: i64) -> ApiResult<()> {
-    if !(1..=28).contains(&day) {
-        return Err(ApiError::unprocessable(
-            "invalid_day_of_month",
-            format!("day_of_month must be 1 to 28 (every month has it), got {day}"),
-        ));
-    }
-    if !(0..=23).contains(&hour) {
-        return Err(ApiError::unprocessable(
-            "invalid_hour",
-            format!("hour must be 0 to 23 (local time), got {hour}"),
-        ));
-    }
-    Ok(())
-}
-
 pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Schedule> {
     let id: i64 = id.parse().map_err(|_| not_found())?;
     schedules::get_for_account(&ctx.pool, AccountId(account_id), ScheduleId(id))
@@ -95,13 +96,18 @@ pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Schedule
 /// The JSON of a schedule, with its last runs.
 pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
     let runs = schedules::last_runs(&ctx.pool, s.id).await?;
+    let shown = timing::show(&s.timing);
     Ok(ScheduleView {
         id: s.id,
         kind: s.kind,
         format: s.format,
-        day_of_month: s.day_of_month,
-        hour: s.hour,
-        timezone: s.timezone.name().to_owned(),
+        cadence: shown.cadence,
+        day_of_month: shown.day_of_month,
+        day_of_week: shown.day_of_week,
+        week_start: shown.week_start,
+        last_days: shown.last_days,
+        hour: s.timing.hour,
+        timezone: s.timing.tz.name().to_owned(),
         notify: s.notify.clone(),
         options: s.options.clone(),
         enabled: s.enabled,
@@ -112,6 +118,8 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
             .into_iter()
             .map(|r| RunView {
                 period: r.period,
+                range_from: r.range_from,
+                range_to: r.range_to,
                 export_id: r.export_id,
                 status: r.status,
                 created_at: r.created_at,
@@ -125,14 +133,7 @@ fn upcoming(s: &Schedule) -> Vec<DateTime<Utc>> {
     if !s.enabled {
         return vec![];
     }
-    let (day, hour) = (s.day_of_month as u32, s.hour as u32);
     let mut runs = vec![s.next_run_at];
-    runs.extend(schedules::next_runs(
-        s.next_run_at,
-        day,
-        hour,
-        s.timezone,
-        2,
-    ));
+    runs.extend(s.timing.next_runs(s.next_run_at, 2));
     runs
 }

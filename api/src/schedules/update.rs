@@ -1,6 +1,6 @@
-//! `PATCH /v1/schedules/{id}`: change any field. A change of day, hour or timezone, or
-//! turning the schedule back on, sets the next run from now: disabled months are not
-//! backfilled.
+//! `PATCH /v1/schedules/{id}`: change any field. A change of cadence, day, hour or
+//! timezone, or turning the schedule back on, sets the next run from now: disabled periods
+//! are not backfilled. `day_of_month`, `day_of_week` and `last_days` take `null` to clear.
 
 use std::sync::Arc;
 
@@ -20,7 +20,10 @@ use exportd_core::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::ScheduleView;
+use super::{
+    ScheduleView,
+    timing::{self, TimingInput},
+};
 use crate::{
     auth::Admin,
     error::{ApiResult, ErrorBody},
@@ -37,9 +40,22 @@ pub struct UpdateSchedule {
     pub kind: Option<String>,
     #[schema(value_type = Option<Format>)]
     pub format: Option<String>,
-    /// 1 to 28.
-    #[schema(minimum = 1, maximum = 28)]
-    pub day_of_month: Option<i64>,
+    /// `daily`, `weekly` or `monthly`. A new cadence drops the old one's day.
+    pub cadence: Option<String>,
+    /// Monthly: 1 to 28, or `"last"`.
+    #[serde(default, deserialize_with = "timing::nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub day_of_month: Option<Option<Value>>,
+    /// Weekly: `monday` … `sunday`.
+    #[serde(default, deserialize_with = "timing::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub day_of_week: Option<Option<String>>,
+    /// Weekly: the first day of the week a run covers.
+    pub week_start: Option<String>,
+    /// 1 to 90, or `null` to cover the period just closed again.
+    #[serde(default, deserialize_with = "timing::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub last_days: Option<Option<i64>>,
     /// 0 to 23, local time.
     #[schema(minimum = 0, maximum = 23)]
     pub hour: Option<i64>,
@@ -50,8 +66,8 @@ pub struct UpdateSchedule {
     pub enabled: Option<bool>,
 }
 
-/// Changes a schedule. A new day, hour or timezone, or turning it back on, sets the next
-/// run from now.
+/// Changes a schedule. A new cadence, day, hour or timezone, or turning it back on, sets
+/// the next run from now.
 #[utoipa::path(patch, path = "/v1/schedules/{id}", tag = "schedules", request_body = UpdateSchedule,
     params(("id" = String, Path, description = "The schedule's id")),
     responses(
@@ -59,7 +75,7 @@ pub struct UpdateSchedule {
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "Validation: `invalid_day_of_month`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
+        (status = 422, description = "Validation: `invalid_cadence`, `invalid_day_of_month`, `invalid_day_of_week`, `invalid_week_start`, `invalid_last_days`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
     ))]
 pub async fn update(
     State(ctx): State<Arc<Shared>>,
@@ -76,13 +92,16 @@ pub async fn update(
         Some(f) => validate::format(f)?,
         None => s.format,
     };
-    let day = req.day_of_month.unwrap_or(s.day_of_month as i64);
-    let hour = req.hour.unwrap_or(s.hour as i64);
-    super::day_and_hour(day, hour)?;
-    let tz = match &req.timezone {
-        Some(name) => validate::timezone(name)?,
-        None => s.timezone,
+    let input = TimingInput {
+        cadence: req.cadence.as_deref(),
+        day_of_month: req.day_of_month.as_ref().map(Option::as_ref),
+        day_of_week: req.day_of_week.as_ref().map(Option::as_deref),
+        week_start: req.week_start.as_deref(),
+        last_days: req.last_days,
+        hour: req.hour,
+        timezone: req.timezone.as_deref(),
     };
+    let timing = timing::read(&input, Some(&s.timing), None, ctx.cfg.max_range_days)?;
     let notify = match req.notify {
         Some(n) => {
             validate::notify(&ctx, caller.account_id, &n).await?;
@@ -100,21 +119,19 @@ pub async fn update(
         },
     };
     let enabled = req.enabled.unwrap_or(s.enabled);
-    let retimed = day != s.day_of_month as i64
-        || hour != s.hour as i64
-        || tz != s.timezone
+    let retimed = timing.cadence != s.timing.cadence
+        || timing.hour != s.timing.hour
+        || timing.tz != s.timing.tz
         || (enabled && !s.enabled);
     let next_run_at = if retimed {
-        schedules::next_after(Utc::now(), day as u32, hour as u32, tz).1
+        timing.next_after(Utc::now()).1
     } else {
         s.next_run_at
     };
     let fields = ScheduleFields {
         kind,
         format,
-        day_of_month: day as i16,
-        hour: hour as i16,
-        timezone: tz,
+        timing,
         notify,
         options,
         enabled,

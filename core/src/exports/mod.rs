@@ -11,7 +11,7 @@ use sqlx::{PgExecutor, PgPool, types::Json};
 
 use crate::{
     domain::{Format, Status},
-    ids::{AccountId, ExportId},
+    ids::{AccountId, ExportId, ScheduleId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
 };
@@ -84,6 +84,23 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Export>, sql
         format!("SELECT {COLUMNS} FROM exports WHERE id = $1"),
         id,
     )
+    .await
+}
+
+/// The export a schedule of the account made for a period.
+pub async fn by_schedule_period(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    schedule_id: ScheduleId,
+    period: &str,
+) -> Result<Option<Export>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM exports WHERE schedule_id = $1 AND period = $2 AND account_id = $3"
+    )))
+    .bind(schedule_id)
+    .bind(period)
+    .bind(account_id)
+    .fetch_optional(db)
     .await
 }
 

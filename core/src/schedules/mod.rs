@@ -1,16 +1,16 @@
-//! Monthly schedules: the table (every query scoped by account, or taken under
-//! `FOR UPDATE SKIP LOCKED` by the scheduler) and, in [`period`], when each run is due.
+//! Schedules: the table (every query scoped by account, or taken under `FOR UPDATE SKIP
+//! LOCKED` by the scheduler) and, in [`period`], when each run is due and what it covers.
 
 mod period;
 
 pub use period::*;
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use sqlx::{PgExecutor, Postgres, Row, Transaction, postgres::PgRow, types::Json};
 
 use crate::{
     domain::{Format, Plan, Status},
+    exports::{self, Export, NewExport},
     ids::{AccountId, ScheduleId, UserId},
     kinds::{ReportKind, ReportOptions},
     notifications::NotifySpec,
@@ -25,14 +25,64 @@ pub struct Schedule {
     pub created_by: Option<i64>,
     pub kind: ReportKind,
     pub format: Format,
-    pub day_of_month: i16,
-    pub hour: i16,
-    pub timezone: Tz,
+    pub timing: Timing,
     pub notify: NotifySpec,
     pub options: ReportOptions,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+fn weekday(n: i16) -> Option<Weekday> {
+    u8::try_from(n - 1)
+        .ok()
+        .and_then(|i| Weekday::try_from(i).ok())
+}
+
+fn weekday_number(w: Weekday) -> i16 {
+    w.number_from_monday() as i16
+}
+
+/// A schedule's timing from its columns; a combination the table's checks forbid is an
+/// error naming the schedule.
+fn timing_of(row: &PgRow, id: i64) -> Result<Timing, sqlx::Error> {
+    let cadence: String = row.try_get("cadence")?;
+    let day_of_month: Option<i16> = row.try_get("day_of_month")?;
+    let day_of_week: Option<i16> = row.try_get("day_of_week")?;
+    let last_day: bool = row.try_get("last_day")?;
+    let bad =
+        |what: String| sqlx::Error::from(stored::Unreadable::new("schedule", id, "cadence", what));
+    let cadence = match (cadence.as_str(), day_of_month, day_of_week, last_day) {
+        ("daily", None, None, false) => Cadence::Daily,
+        ("weekly", None, Some(d), false) => {
+            Cadence::Weekly(weekday(d).ok_or_else(|| bad(format!("weekly on day {d}")))?)
+        }
+        ("monthly", None, None, true) => Cadence::Monthly(MonthDay::Last),
+        ("monthly", Some(d @ 1..=28), None, false) => Cadence::Monthly(MonthDay::Day(d as u32)),
+        (c, m, w, l) => {
+            return Err(bad(format!(
+                "{c:?} with day_of_month {m:?}, day_of_week {w:?}, last_day {l}"
+            )));
+        }
+    };
+    let week_start: i16 = row.try_get("week_start")?;
+    let last_days: Option<i16> = row.try_get("last_days")?;
+    let hour: i16 = row.try_get("hour")?;
+    Ok(Timing {
+        cadence,
+        hour: u32::try_from(hour)
+            .ok()
+            .filter(|h| *h < 24)
+            .ok_or_else(|| bad(format!("hour {hour}")))?,
+        tz: stored::parsed(row, "schedule", id, "timezone", stored::tz)?,
+        covers: match last_days {
+            None => Covers::Closed,
+            Some(n) => {
+                Covers::LastDays(u32::try_from(n).map_err(|_| bad(format!("last_days {n}")))?)
+            }
+        },
+        week_start: weekday(week_start).ok_or_else(|| bad(format!("week_start {week_start}")))?,
+    })
 }
 
 /// Every value typed; one this build cannot read is an error naming the schedule.
@@ -47,9 +97,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
             created_by: row.try_get("created_by")?,
             kind: stored::column(row, "schedule", id, "kind")?,
             format: stored::column(row, "schedule", id, "format")?,
-            day_of_month: row.try_get("day_of_month")?,
-            hour: row.try_get("hour")?,
-            timezone: stored::parsed(row, "schedule", id, "timezone", stored::tz)?,
+            timing: timing_of(row, id)?,
             notify,
             options,
             enabled: row.try_get("enabled")?,
@@ -59,16 +107,14 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
     }
 }
 
-const COLUMNS: &str = "id, account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at, created_at";
+const COLUMNS: &str = "id, account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day, week_start, last_days, hour, timezone, notify, options, enabled, next_run_at, created_at";
 
 /// What a schedule is made of, on create and on update.
 #[derive(Debug, Clone)]
 pub struct ScheduleFields {
     pub kind: ReportKind,
     pub format: Format,
-    pub day_of_month: i16,
-    pub hour: i16,
-    pub timezone: Tz,
+    pub timing: Timing,
     pub notify: NotifySpec,
     pub options: ReportOptions,
     pub enabled: bool,
@@ -77,13 +123,29 @@ pub struct ScheduleFields {
 
 type Query<'q> = sqlx::query::QueryAs<'q, Postgres, Schedule, sqlx::postgres::PgArguments>;
 
-/// Binds the fields as `$3 … $11`, after the two the caller binds first.
+/// Binds the fields as `$3 … $16`, after the two the caller binds first.
 fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
+    let t = &f.timing;
+    let (day_of_month, day_of_week, last_day) = match t.cadence {
+        Cadence::Daily => (None, None, false),
+        Cadence::Weekly(w) => (None, Some(weekday_number(w)), false),
+        Cadence::Monthly(MonthDay::Last) => (None, None, true),
+        Cadence::Monthly(MonthDay::Day(d)) => (Some(d as i16), None, false),
+    };
+    let last_days = match t.covers {
+        Covers::Closed => None,
+        Covers::LastDays(n) => Some(n as i16),
+    };
     q.bind(f.kind)
         .bind(f.format)
-        .bind(f.day_of_month)
-        .bind(f.hour)
-        .bind(f.timezone.name())
+        .bind(t.cadence.name())
+        .bind(day_of_month)
+        .bind(day_of_week)
+        .bind(last_day)
+        .bind(weekday_number(t.week_start))
+        .bind(last_days)
+        .bind(t.hour as i16)
+        .bind(t.tz.name())
         .bind(Json(&f.notify))
         .bind(Json(&f.options))
         .bind(f.enabled)
@@ -97,8 +159,9 @@ pub async fn insert(
     f: &ScheduleFields,
 ) -> Result<Schedule, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO schedules (account_id, created_by, kind, format, day_of_month, hour, timezone, notify, options, enabled, next_run_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+        "INSERT INTO schedules (account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day,
+                                week_start, last_days, hour, timezone, notify, options, enabled, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(account_id).bind(created_by), f)
         .fetch_one(db)
@@ -113,8 +176,9 @@ pub async fn update(
     f: &ScheduleFields,
 ) -> Result<Option<Schedule>, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE schedules SET kind = $3, format = $4, day_of_month = $5, hour = $6, timezone = $7, notify = $8,
-                options = $9, enabled = $10, next_run_at = $11, updated_at = now()
+        "UPDATE schedules SET kind = $3, format = $4, cadence = $5, day_of_month = $6, day_of_week = $7, last_day = $8,
+                week_start = $9, last_days = $10, hour = $11, timezone = $12, notify = $13,
+                options = $14, enabled = $15, next_run_at = $16, updated_at = now()
           WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(id).bind(account_id), f)
@@ -169,20 +233,22 @@ pub async fn delete(
     Ok(r.rows_affected() == 1)
 }
 
-/// One run of a schedule: the period and the export it produced.
+/// One run of a schedule: the period, the days it covered and the export it produced.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Run {
     pub export_id: i64,
     pub period: Option<String>,
+    pub range_from: NaiveDate,
+    pub range_to: NaiveDate,
     pub status: Status,
     pub created_at: DateTime<Utc>,
 }
 
-/// The last twelve runs of a schedule, newest period first.
+/// The last twelve runs of a schedule, the latest days covered first.
 pub async fn last_runs(db: impl PgExecutor<'_>, schedule_id: i64) -> Result<Vec<Run>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id AS export_id, period, status, created_at FROM exports
-          WHERE schedule_id = $1 ORDER BY period DESC, id DESC LIMIT 12",
+        "SELECT id AS export_id, period, range_from, range_to, status, created_at FROM exports
+          WHERE schedule_id = $1 ORDER BY range_to DESC, id DESC LIMIT 12",
     )
     .bind(schedule_id)
     .fetch_all(db)
@@ -233,4 +299,42 @@ pub async fn set_next_run(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// The export of the run of `date` (a run date of the schedule), made under the
+/// idempotency key (schedule, period); `None` when that period was already produced.
+/// `requested_by` is who asked for it now, or `None` for the scheduler.
+pub async fn create_run(
+    db: impl PgExecutor<'_>,
+    s: &Schedule,
+    date: NaiveDate,
+    requested_by: Option<i64>,
+) -> Result<Option<Export>, sqlx::Error> {
+    let key = s.timing.key(date);
+    let (from, to) = s.timing.covered(date);
+    let new = NewExport {
+        account_id: s.account_id,
+        requested_by: requested_by.or(s.created_by),
+        kind: s.kind,
+        format: s.format,
+        range_from: from,
+        range_to: to,
+        timezone: s.timing.tz,
+        options: s.options.clone(),
+        notify: s.notify.clone(),
+        idempotency_key: Some(format!("schedule:{}:{key}", s.id)),
+        request_hash: None,
+        schedule_id: Some(s.id),
+        period: Some(key),
+    };
+    exports::insert(db, &new).await
+}
+
+/// The export a schedule made for a period, if any.
+pub async fn run_of(
+    db: impl PgExecutor<'_>,
+    s: &Schedule,
+    period: &str,
+) -> Result<Option<Export>, sqlx::Error> {
+    exports::by_schedule_period(db, AccountId(s.account_id), ScheduleId(s.id), period).await
 }

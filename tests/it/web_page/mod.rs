@@ -4,6 +4,7 @@
 //! `EXPORTD_DOC_SCREENSHOTS=1` the ones the docs show are written to `docs/screenshots/`
 //! too.
 
+mod cadences;
 mod cancel;
 mod export_rows;
 mod list;

@@ -6,11 +6,9 @@
 //! retention reaches. Time comes from the caller, so tests can set it.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use exportd_core::{
     domain::{self, DateRange},
-    exports::{self, NewExport},
-    schedules::{self, Period},
+    schedules,
 };
 use tracing::{info, warn};
 
@@ -24,13 +22,12 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
         let Some((s, plan)) = schedules::take_due(&mut tx, now).await? else {
             break;
         };
-        let tz: Tz = s.timezone;
-        let (day, hour) = (s.day_of_month as u32, s.hour as u32);
-        let mut period = Period::of(s.next_run_at.with_timezone(&tz).date_naive());
+        let t = s.timing;
+        let mut date = t.run_date_of(s.next_run_at.with_timezone(&t.tz).date_naive());
         let mut run_at = s.next_run_at;
         while run_at <= now {
-            let (from, to) = period.covered();
-            let range = DateRange { from, to, tz };
+            let (from, to) = t.covered(date);
+            let range = DateRange { from, to, tz: t.tz };
             match domain::validate_range(
                 &range,
                 plan,
@@ -39,16 +36,17 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
                 now,
             ) {
                 Err(e) => {
-                    warn!(schedule.id = s.id, period = %period.key(), reason = %e, "scheduled run skipped")
+                    warn!(schedule.id = s.id, period = %t.key(date), reason = %e, "scheduled run skipped")
                 }
                 Ok(()) => {
-                    if let Some(id) = create_run(&mut tx, &s, period, from, to).await? {
-                        created.push(id);
+                    if let Some(e) = schedules::create_run(&mut *tx, &s, date, None).await? {
+                        info!(schedule.id = s.id, period = %t.key(date), export.id = e.id, "scheduled run created");
+                        created.push(e.id);
                     }
                 }
             }
-            period = period.next();
-            run_at = schedules::due_at(period, day, hour, tz);
+            date = t.next_run_date(date);
+            run_at = t.due_at(date);
         }
         schedules::set_next_run(&mut *tx, s.id, run_at).await?;
         tx.commit().await?;
@@ -57,38 +55,4 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
     // The dispatcher hands them to the queue within a poll interval, fairly across
     // accounts: a tenant with many schedules does not go ahead of everyone else.
     Ok(created)
-}
-
-/// The export of one run; `None` when the period was already produced.
-async fn create_run(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    s: &schedules::Schedule,
-    period: Period,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
-) -> Result<Option<i64>, sqlx::Error> {
-    let new = NewExport {
-        account_id: s.account_id,
-        requested_by: s.created_by,
-        kind: s.kind,
-        format: s.format,
-        range_from: from,
-        range_to: to,
-        timezone: s.timezone,
-        options: s.options.clone(),
-        notify: s.notify.clone(),
-        idempotency_key: Some(format!("schedule:{}:{}", s.id, period.key())),
-        request_hash: None,
-        schedule_id: Some(s.id),
-        period: Some(period.key()),
-    };
-    match exports::insert(&mut **tx, &new).await {
-        Ok(Some(e)) => {
-            info!(schedule.id = s.id, period = %period.key(), export.id = e.id, "scheduled run created");
-            Ok(Some(e.id))
-        }
-        Ok(None) => Ok(None),
-        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Ok(None),
-        Err(e) => Err(e),
-    }
 }
