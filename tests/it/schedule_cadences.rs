@@ -8,7 +8,7 @@ use exportd_worker::jobs::schedule;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{TestAccount, TestApp, assert_error},
+    harness::{TestAccount, TestApp, assert_error, emails_to, nonce, poll},
     schedules::{NO_SCHEDULER, create, runs, set_next_run, t},
 };
 
@@ -100,14 +100,15 @@ async fn daily_runs_for_a_month_across_dst_cover_each_day_once_at_the_local_hour
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn weekly_runs_cover_whole_weeks_from_the_week_start_and_catch_up() {
-    let app = TestApp::spawn_with(&[("WORKER", "none"), NO_SCHEDULER]).await;
+    let mut app = TestApp::spawn_with(&[("WORKER", "none"), NO_SCHEDULER]).await;
     let a = app.account("Weekly", "Europe/Madrid", "pro", "es").await;
     let tz: Tz = "Europe/Madrid".parse().unwrap();
+    let to = format!("weekly-{}@test.example", nonce());
     let id = made(
         &app,
         &a,
         json!({"kind": "global", "format": "csv", "cadence": "weekly", "day_of_week": "wednesday",
-               "week_start": "sunday", "hour": 6}),
+               "week_start": "sunday", "hour": 6, "notify": {"emails": [to]}}),
     )
     .await;
     set_next_run(&app, id, local(tz, day("2026-11-04"), 6)).await;
@@ -137,6 +138,30 @@ async fn weekly_runs_cover_whole_weeks_from_the_week_start_and_catch_up() {
         ]
     );
     assert_eq!(next_run_at(&app, id).await, local(tz, day("2026-11-25"), 6));
+    // Each email names the week it covers, not a month.
+    app.start_worker();
+    for export in &ids {
+        assert_eq!(
+            app.wait_finished(&a.token, *export).await["status"],
+            "succeeded"
+        );
+    }
+    let mails = poll(60, "an email per week", || async {
+        let mails = emails_to(&to);
+        (mails.len() == 3).then_some(mails)
+    })
+    .await;
+    for week in [
+        "2026-10-25 – 2026-10-31",
+        "2026-11-01 – 2026-11-07",
+        "2026-11-08 – 2026-11-14",
+    ] {
+        let named = mails
+            .iter()
+            .filter(|m| m.text.contains(&format!("Informe global — {week}")))
+            .count();
+        assert_eq!(named, 1, "one email names {week}");
+    }
     app.shutdown().await;
 }
 

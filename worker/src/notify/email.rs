@@ -87,16 +87,24 @@ async fn account(ctx: &Ctx, export: &Export) -> Result<Account, DeliveryError> {
     }))
 }
 
-/// The report's name; a scheduled run also names the month it covers
-/// ("Informe global — septiembre 2026").
+/// The report's name; a scheduled run also names the period it covers: its month when it
+/// is a whole calendar month ("Informe global — septiembre 2026"), else its day or days
+/// ("Informe global — 2026-11-30 – 2026-12-06").
 fn report_title(export: &Export, account: &Account) -> String {
+    use chrono::{Datelike, Days};
     let name = export.kind.title(account.locale);
-    match export.schedule_id {
-        Some(_) => {
-            use chrono::Datelike;
-            let month = mail::month_name(account.locale, export.range_from.month());
-            format!("{name} — {month} {}", export.range_from.year())
-        }
-        None => name.to_owned(),
+    let (from, to) = (export.range_from, export.range_to);
+    if export.schedule_id.is_none() {
+        return name.to_owned();
+    }
+    let whole_month =
+        from.day() == 1 && (to + Days::new(1)).day() == 1 && from.month() == to.month();
+    if whole_month {
+        let month = mail::month_name(account.locale, from.month());
+        format!("{name} — {month} {}", from.year())
+    } else if from == to {
+        format!("{name} — {from}")
+    } else {
+        format!("{name} — {from} – {to}")
     }
 }
