@@ -172,6 +172,7 @@ async fn a_stalled_worker_whose_lease_was_taken_over_cannot_overwrite_the_result
         name: "stale.csv".into(),
         key: "stale".into(),
         bytes: 1,
+        rows: 1,
         expires_at: Utc::now(),
     };
     assert!(!exports::set_progress(&app.pool, stale, 10).await.unwrap());

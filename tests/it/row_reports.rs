@@ -199,6 +199,13 @@ async fn sessions_in_detail_with_every_filter_read_back_from_xlsx_and_csv() {
     );
     let rows = part(&sheets, "Sesiones");
     assert_eq!(rows[0], HEADERS);
+    // The export says how many rows its file holds.
+    let (_, list) = app.get_json(&acct.token, "/v1/exports").await;
+    assert_eq!(
+        list["items"][0]["file"]["rows"],
+        rows.len() as i64 - 1,
+        "{list}"
+    );
     let d1 = d(&[
         "Web",
         "2026-10-01T10:00:00",

@@ -2,7 +2,7 @@
 //! local hour held across DST, the days each run covers, catch-up, and runs made now for a
 //! past period, idempotent per period.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use exportd_worker::jobs::schedule;
 use serde_json::{Value, json};
@@ -331,6 +331,27 @@ async fn run_now_makes_one_export_per_past_period_shared_with_the_scheduler() {
     }
     let (status, body) = run_now(&app, &other, id, json!({})).await;
     assert_error(status, &body, 404, "not_found");
+
+    // A weekly schedule due later this week: run now makes the last full week, Monday to
+    // Sunday, the run its next due date will then find made.
+    let today = Utc::now().date_naive();
+    let due = today + Duration::days(3);
+    let weekly = made(
+        &app,
+        &a,
+        json!({"kind": "global", "format": "csv", "cadence": "weekly", "hour": 0,
+               "day_of_week": exportd_core::schedules::weekday_name(due.weekday())}),
+    )
+    .await;
+    let sunday = today - Duration::days(today.weekday().num_days_from_monday() as i64 + 1);
+    let (status, week) = run_now(&app, &a, weekly, json!({})).await;
+    assert_eq!(status, 202, "{week}");
+    assert_eq!(week["to"], sunday.to_string(), "{week}");
+    assert_eq!(
+        week["from"],
+        (sunday - Duration::days(6)).to_string(),
+        "{week}"
+    );
     app.shutdown().await;
 }
 

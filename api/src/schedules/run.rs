@@ -1,5 +1,6 @@
-//! `POST /v1/schedules/{id}/run`: runs a schedule now for a period already due, `{"period":
-//! key}` or, with `{}` or no body, the latest. Idempotent per period: the export a period already
+//! `POST /v1/schedules/{id}/run`: runs a schedule now for a period whose days are all over,
+//! `{"period": key}` or, with `{}` or no body, the latest such period; its run may be due
+//! later (a weekly run covering last week), and the scheduler then finds it made. Idempotent per period: the export a period already
 //! has (made by the scheduler or an earlier call) is answered with 200; a new one with 202.
 
 use axum::{
@@ -28,8 +29,8 @@ use crate::{
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"period": "2026-11"}))]
 pub struct RunSchedule {
-    /// A period already due, as the run history names it: `YYYY-MM` (monthly),
-    /// `YYYY-MM-DD` (daily) or `YYYY-Www-D` (weekly). The latest due when absent.
+    /// A period whose days are all over, as the run history names it: `YYYY-MM` (monthly),
+    /// `YYYY-MM-DD` (daily) or `YYYY-Www-D` (weekly). The latest such when absent.
     #[serde(default)]
     pub period: Option<String>,
 }
@@ -44,7 +45,7 @@ pub struct RunSchedule {
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: a body that is not JSON", body = ErrorBody),
-        (status = 422, description = "`invalid_period` (not one of this schedule's, or not due yet), `beyond_retention`…", body = ErrorBody),
+        (status = 422, description = "`invalid_period` (not one of this schedule's, or its days not all over), `beyond_retention`…", body = ErrorBody),
     ))]
 pub async fn run(
     State(app): State<AppState>,
@@ -56,26 +57,28 @@ pub async fn run(
     let s = super::load(ctx, caller.account_id, &id).await?;
     let t = s.timing;
     let now = Utc::now();
+    let today = now.with_timezone(&t.tz).date_naive();
     let date = match &req.period {
-        None => t.last_due(now),
+        None => t.latest_closed(today),
         Some(key) => t.parse_key(key).ok_or_else(|| {
             ApiError::unprocessable(
                 "invalid_period",
                 format!(
                     "{key:?} is not a period of this {} schedule; its periods look like {:?}",
                     t.cadence.name(),
-                    t.key(t.last_due(now))
+                    t.key(t.latest_closed(today))
                 ),
             )
         })?,
     };
-    if t.due_at(date) > now {
+    let (from, to) = t.covered(date);
+    if to >= today {
         return Err(ApiError::unprocessable(
             "invalid_period",
             format!(
-                "the period {} is not due until {}; run a past one",
+                "the period {} covers {from} … {to}, which is not over yet in {}; run a past one",
                 t.key(date),
-                t.due_at(date).to_rfc3339()
+                t.tz.name()
             ),
         ));
     }
@@ -85,7 +88,6 @@ pub async fn run(
         return Ok(accepted(view, StatusCode::OK));
     }
     let plan = caller.plan.ok_or_else(ApiError::account_missing)?;
-    let (from, to) = t.covered(date);
     domain::validate_range(
         &DateRange { from, to, tz: t.tz },
         plan,

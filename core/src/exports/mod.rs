@@ -27,7 +27,7 @@ pub use row::{Asked, ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
-    file_name, file_key, file_bytes, expires_at, created_at, started_at, finished_at, schedule_id, period";
+    file_name, file_key, file_bytes, file_rows, expires_at, created_at, started_at, finished_at, schedule_id, period";
 
 /// What a new export is made of.
 #[derive(Debug, Clone)]
@@ -249,6 +249,8 @@ pub struct StoredFile {
     pub name: String,
     pub key: String,
     pub bytes: i64,
+    /// Data rows in the file, totals left out.
+    pub rows: i64,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -260,9 +262,9 @@ pub async fn succeed(
 ) -> Result<bool, sqlx::Error> {
     fenced(db, "UPDATE exports
             SET status = 'succeeded', progress = 100, file_name = $3, file_key = $4, file_bytes = $5,
-                expires_at = $6, finished_at = now(), updated_at = now(), error = NULL, error_code = NULL,
+                expires_at = $6, file_rows = $7, finished_at = now(), updated_at = now(), error = NULL, error_code = NULL,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $1 AND lease_token = $2 AND status = 'running'", lease, |q| q.bind(&file.name).bind(&file.key).bind(file.bytes).bind(file.expires_at)).await
+          WHERE id = $1 AND lease_token = $2 AND status = 'running'", lease, |q| q.bind(&file.name).bind(&file.key).bind(file.bytes).bind(file.expires_at).bind(file.rows)).await
 }
 
 /// Marks the export failed for good; false when the lease is no longer held.

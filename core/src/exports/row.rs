@@ -42,6 +42,8 @@ pub struct Export {
     pub file_name: Option<String>,
     pub file_key: Option<String>,
     pub file_bytes: Option<i64>,
+    /// Data rows in the file (totals left out); `None` for files made before it was kept.
+    pub file_rows: Option<i64>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -115,10 +117,13 @@ pub struct ErrorView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388}))]
+#[schema(example = json!({"name": "informe-global_2026-10-01_2026-10-30.xlsx", "bytes": 27388, "rows": 412}))]
 pub struct FileView {
     pub name: String,
     pub bytes: i64,
+    /// The data rows the file holds across its sheets, totals left out (for a row-level
+    /// kind, the rows exported); `null` for a file made before exportd counted them.
+    pub rows: Option<i64>,
 }
 
 impl Export {
@@ -148,6 +153,7 @@ impl Export {
                 (Some(name), Some(bytes)) if self.status == Status::Succeeded => Some(FileView {
                     name: name.clone(),
                     bytes,
+                    rows: self.file_rows,
                 }),
                 _ => None,
             },
@@ -217,6 +223,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Export {
             file_name: row.try_get("file_name")?,
             file_key: row.try_get("file_key")?,
             file_bytes: row.try_get("file_bytes")?,
+            file_rows: row.try_get("file_rows")?,
             expires_at: row.try_get("expires_at")?,
             created_at: row.try_get("created_at")?,
             started_at: row.try_get("started_at")?,

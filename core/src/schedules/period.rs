@@ -143,10 +143,22 @@ impl Timing {
         }
     }
 
-    /// The latest run already due at `now`.
-    pub fn last_due(&self, now: DateTime<Utc>) -> NaiveDate {
-        let (next, _) = self.next_after(now);
-        self.run_date_of(next - Days::new(1))
+    /// The latest run whose days are all over by `today` (local): the period a "run now"
+    /// makes when none is named. For a daily schedule, today's run (yesterday); for a
+    /// weekly one, the run covering the last full week, even when it is due later.
+    pub fn latest_closed(&self, today: NaiveDate) -> NaiveDate {
+        let mut d = self.run_date_of(today);
+        loop {
+            let next = self.next_run_date(d);
+            if self.covered(next).1 >= today {
+                break;
+            }
+            d = next;
+        }
+        while self.covered(d).1 >= today {
+            d = self.run_date_of(d - Days::new(1));
+        }
+        d
     }
 
     /// The `n` runs due strictly after `now`, soonest first.

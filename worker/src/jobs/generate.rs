@@ -248,8 +248,8 @@ async fn produce(
     };
     let _ = reporter.await;
     // When storage failed, the renderer saw only a closed pipe: the upload's error says why.
-    let bytes = match (rendered, sending.stored().await) {
-        (Ok(()), Ok(bytes)) => bytes,
+    let (rows, bytes) = match (rendered, sending.stored().await) {
+        (Ok(rows), Ok(bytes)) => (rows, bytes),
         (Err(e), Err(StorageError::Abandoned)) | (Err(e), Ok(_)) => {
             discard_unless_recorded(ctx, export.id, &key).await;
             return Err(e.into());
@@ -265,12 +265,14 @@ async fn produce(
         name,
         key,
         bytes: bytes as i64,
+        rows: rows as i64,
         expires_at,
     })
 }
 
 /// Builds a report of `kind` and writes it to `out` in `format`, as the worker does;
-/// `progress` gets the share of rows written.
+/// `progress` gets the share of rows written. Returns how many data rows the file holds
+/// (totals left out).
 pub async fn write_report(
     pool: &sqlx::PgPool,
     rollups: bool,
@@ -279,20 +281,21 @@ pub async fn write_report(
     format: Format,
     out: Box<dyn render::Out>,
     progress: impl Fn(f64) + Send + Sync + 'static,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let options = RenderOptions {
         delimiter: meta.options.delimiter().byte(),
     };
-    let sink = render::sink(format, &options, out);
+    let (sink, rows) = render::counted::Counted::new(render::sink(format, &options, out));
     reports::report(kind)
         .write(Job {
             pool: pool.clone(),
             rollups,
             meta,
-            sink,
+            sink: Box::new(sink),
             progress: Box::new(progress),
         })
-        .await
+        .await?;
+    Ok(rows.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 fn range_of(export: &Export, tz: chrono_tz::Tz) -> DateRange {

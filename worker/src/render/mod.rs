@@ -3,6 +3,7 @@
 //! are. The xlsx sink gives each section a sheet; the csv sink gives each a file in a zip.
 //! Small sections are built whole first (see [`Section`]), so their widths fit their cells.
 
+pub mod counted;
 pub mod csv;
 pub mod labels;
 pub mod xlsx;

@@ -139,8 +139,7 @@ fn daily_runs_cover_yesterday_at_the_same_local_hour_across_dst() {
         (date("2026-09-05"), date("2026-09-05"))
     );
     assert_eq!(t.key(date("2026-09-06")), "2026-09-06");
-    assert_eq!(t.last_due(at("2026-09-06T09:59:00Z")), date("2026-09-05"));
-    assert_eq!(t.last_due(at("2026-09-06T10:00:00Z")), date("2026-09-06"));
+    assert_eq!(t.latest_closed(date("2026-09-06")), date("2026-09-06"));
 }
 
 #[test]
@@ -202,11 +201,32 @@ fn the_run_of_an_instant_is_the_latest_run_date_on_or_before_it() {
     assert_eq!(m.run_date_of(date("2026-12-28")), date("2026-12-28"));
     let w = timing(Cadence::Weekly(Weekday::Wed), 6, "UTC");
     assert_eq!(w.run_date_of(date("2026-12-06")), date("2026-12-02"));
-    assert_eq!(w.last_due(at("2026-12-09T05:59:00Z")), date("2026-12-02"));
-    assert_eq!(w.last_due(at("2026-12-09T06:00:00Z")), date("2026-12-09"));
     let last = timing(Cadence::Monthly(MonthDay::Last), 6, "UTC");
+    assert_eq!(last.run_date_of(date("2027-03-15")), date("2027-02-28"));
+}
+
+#[test]
+fn run_now_makes_the_latest_period_whose_days_are_all_over() {
+    // Sunday 2026-12-06: the week of Monday 11-30 to Sunday 12-06 is not over; a Thursday
+    // schedule's run covering 11-23 … 11-29 is due 12-03.
+    let w = timing(Cadence::Weekly(Weekday::Thu), 6, "UTC");
+    assert_eq!(w.latest_closed(date("2026-12-06")), date("2026-12-03"));
     assert_eq!(
-        last.last_due(at("2027-03-15T00:00:00Z")),
-        date("2027-02-28")
+        w.covered(date("2026-12-03")),
+        (date("2026-11-23"), date("2026-11-29"))
     );
+    // Monday 12-07: the week 11-30 … 12-06 is over; its run is due Thursday 12-10.
+    assert_eq!(w.latest_closed(date("2026-12-07")), date("2026-12-10"));
+    // Monthly on the 28th, seen on 12-06: November is over; its run is due 12-28.
+    let m = monthly(28, 6, "UTC");
+    assert_eq!(m.latest_closed(date("2026-12-06")), date("2026-12-28"));
+    assert_eq!(m.latest_closed(date("2026-11-30")), date("2026-11-28"));
+    // A rolling 30 days on the last day: the window must have ended before today.
+    let mut last = timing(Cadence::Monthly(MonthDay::Last), 6, "UTC");
+    last.covers = Covers::LastDays(30);
+    assert_eq!(last.latest_closed(date("2026-12-06")), date("2026-11-30"));
+    assert_eq!(last.latest_closed(date("2026-11-30")), date("2026-11-30"));
+    assert_eq!(last.latest_closed(date("2026-11-29")), date("2026-10-31"));
+    let d = timing(Cadence::Daily, 6, "UTC");
+    assert_eq!(d.latest_closed(date("2026-12-06")), date("2026-12-06"));
 }
