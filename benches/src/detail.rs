@@ -104,11 +104,12 @@ fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64)) -> String {
         "NULL::text".into(),
         "NULL::text".into(),
         "NULL::text".into(),
+        "NULL::int8".into(),
         lo.to_string(),
         hi.to_string(),
     ];
-    // From `$12` down, so `$1` does not match the start of `$10`.
-    let mut sql = exportd_worker::reports::sessions_detail::rows_sql();
+    // From `$13` down, so `$1` does not match the start of `$10`.
+    let mut sql = exportd_worker::reports::sessions_detail::rows_sql(false);
     for (i, v) in values.iter().enumerate().rev() {
         sql = sql.replace(&format!("${}", i + 1), v);
     }
@@ -219,6 +220,7 @@ pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()
             range,
             generated_at: Utc::now(),
             options: Default::default(),
+            feed: None,
         };
         let export_rows = export_sql(
             account_id,

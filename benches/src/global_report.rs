@@ -245,6 +245,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             range,
             generated_at: Utc::now(),
             options: Default::default(),
+            feed: None,
         };
         let (built, meta) = (Arc::new(built), Arc::new(meta));
         for (format, render_s, upload_s, bytes, total_s) in phases.iter_mut() {

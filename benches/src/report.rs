@@ -93,6 +93,7 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
             range,
             generated_at: Utc::now(),
             options: Default::default(),
+            feed: None,
         };
         let path = dir.path().join(format!("r-{i}.{}", format.extension()));
         let pool = ctx.pool.clone();

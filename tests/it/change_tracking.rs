@@ -35,6 +35,7 @@ async fn parts(
         range,
         generated_at: "2026-12-01T00:00:00Z".parse().unwrap(),
         options: Default::default(),
+        feed: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.zip");

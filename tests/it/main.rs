@@ -11,6 +11,7 @@ mod conversation_rollups;
 mod conversations;
 mod export_views;
 mod exports_cancel;
+mod feeds;
 mod fixture;
 mod global_report;
 mod hardening;

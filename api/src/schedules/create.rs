@@ -69,6 +69,10 @@ pub struct CreateSchedule {
     #[serde(default)]
     #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
+    /// Feed mode (`sessions_detail` only): each run exports the sessions closed since the
+    /// previous run, each exactly once across runs. `false` when absent.
+    #[serde(default)]
+    pub feed: Option<bool>,
     /// true when absent.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -80,7 +84,7 @@ pub struct CreateSchedule {
         (status = 201, description = "Created", body = ScheduleView),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "Validation: `invalid_cadence`, `invalid_day_of_month`, `invalid_day_of_week`, `invalid_week_start`, `invalid_last_days`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
+        (status = 422, description = "Validation: `invalid_cadence`, `invalid_day_of_month`, `invalid_day_of_week`, `invalid_week_start`, `invalid_last_days`, `invalid_feed`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
     ))]
 pub async fn create(
     State(ctx): State<Arc<Shared>>,
@@ -116,10 +120,13 @@ pub async fn create(
         ));
     }
     let (_, next) = timing.next_after(Utc::now());
+    let feed = req.feed.unwrap_or(false);
+    super::check_feed(feed, kind)?;
     let fields = ScheduleFields {
         kind,
         format,
         timing,
+        feed,
         notify,
         options,
         enabled: req.enabled.unwrap_or(true),

@@ -41,6 +41,9 @@ pub struct ScheduleView {
     /// When set, each run covers the N days before its run date instead of the period just
     /// closed (yesterday, last week, last month).
     pub last_days: Option<u32>,
+    /// Feed mode (`sessions_detail`): each run exports the sessions closed since the
+    /// previous run, each exactly once across runs.
+    pub feed: bool,
     /// 0 to 23, local time in `timezone`.
     pub hour: u32,
     pub timezone: String,
@@ -66,6 +69,11 @@ pub struct RunView {
     pub range_from: NaiveDate,
     /// The last day covered, local.
     pub range_to: NaiveDate,
+    /// A feed run's interval of close instants, `[feed_from, feed_to)`; `null` otherwise.
+    pub feed_from: Option<DateTime<Utc>>,
+    pub feed_to: Option<DateTime<Utc>>,
+    /// The data rows of its file, once written.
+    pub rows: Option<i64>,
     pub export_id: i64,
     pub status: Status,
     pub created_at: DateTime<Utc>,
@@ -84,6 +92,21 @@ pub fn not_found() -> ApiError {
         "not_found",
         "no such schedule in this account",
     )
+}
+
+/// Feed mode is for the row-level kinds whose rows become final: sessions, by the instant
+/// they close.
+pub fn check_feed(feed: bool, kind: ReportKind) -> ApiResult<()> {
+    if feed && kind != ReportKind::SessionsDetail {
+        return Err(ApiError::unprocessable(
+            "invalid_feed",
+            format!(
+                "feed mode exports sessions by the instant they close: it is for sessions_detail, not {}",
+                kind.as_str()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Schedule> {
@@ -106,6 +129,7 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
         day_of_week: shown.day_of_week,
         week_start: shown.week_start,
         last_days: shown.last_days,
+        feed: s.feed,
         hour: s.timing.hour,
         timezone: s.timing.tz.name().to_owned(),
         notify: s.notify.clone(),
@@ -120,6 +144,9 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
                 period: r.period,
                 range_from: r.range_from,
                 range_to: r.range_to,
+                feed_from: r.feed_from,
+                feed_to: r.feed_to,
+                rows: r.rows,
                 export_id: r.export_id,
                 status: r.status,
                 created_at: r.created_at,

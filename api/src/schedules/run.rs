@@ -88,17 +88,23 @@ pub async fn run(
         return Ok(accepted(view, StatusCode::OK));
     }
     let plan = caller.plan.ok_or_else(ApiError::account_missing)?;
-    domain::validate_range(
-        &DateRange { from, to, tz: t.tz },
-        plan,
-        ctx.cfg.plan(plan),
-        ctx.cfg.max_range_days,
-        now,
-    )
-    .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
-    let (export, status) = match schedules::create_run(&ctx.pool, &s, date, Some(caller.user_id))
-        .await?
-    {
+    if !s.feed {
+        domain::validate_range(
+            &DateRange { from, to, tz: t.tz },
+            plan,
+            ctx.cfg.plan(plan),
+            ctx.cfg.max_range_days,
+            now,
+        )
+        .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
+    }
+    // Under the schedule's lock, as the scheduler makes its runs: a feed run's rows are
+    // taken in order.
+    let mut tx = ctx.pool.begin().await?;
+    schedules::lock(&mut *tx, s.id).await?;
+    let made = schedules::create_run(&mut tx, &s, date, Some(caller.user_id), now).await?;
+    tx.commit().await?;
+    let (export, status) = match made {
         Some(e) => {
             hand_over(&app, e.id, caller.account_id);
             tracing::info!(schedule.id = s.id, period = %key, export.id = e.id, "schedule run now");

@@ -63,6 +63,8 @@ pub struct UpdateSchedule {
     pub notify: Option<NotifySpec>,
     #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
+    /// Feed mode (`sessions_detail` only).
+    pub feed: Option<bool>,
     pub enabled: Option<bool>,
 }
 
@@ -75,7 +77,7 @@ pub struct UpdateSchedule {
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "Validation: `invalid_cadence`, `invalid_day_of_month`, `invalid_day_of_week`, `invalid_week_start`, `invalid_last_days`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
+        (status = 422, description = "Validation: `invalid_cadence`, `invalid_day_of_month`, `invalid_day_of_week`, `invalid_week_start`, `invalid_last_days`, `invalid_feed`, `invalid_hour`, `unknown_kind`, `unknown_format`, `unknown_timezone`, `invalid_option`, `unknown_field`, `invalid_email`, `too_many_schedules`…", body = ErrorBody),
     ))]
 pub async fn update(
     State(ctx): State<Arc<Shared>>,
@@ -128,10 +130,13 @@ pub async fn update(
     } else {
         s.next_run_at
     };
+    let feed = req.feed.unwrap_or(s.feed);
+    super::check_feed(feed, kind)?;
     let fields = ScheduleFields {
         kind,
         format,
         timing,
+        feed,
         notify,
         options,
         enabled,

@@ -27,7 +27,7 @@ pub use row::{Asked, ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
-    file_name, file_key, file_bytes, file_rows, expires_at, created_at, started_at, finished_at, schedule_id, period";
+    file_name, file_key, file_bytes, file_rows, expires_at, created_at, started_at, finished_at, schedule_id, period, feed_from, feed_to";
 
 /// What a new export is made of.
 #[derive(Debug, Clone)]

@@ -50,6 +50,9 @@ pub struct Export {
     pub finished_at: Option<DateTime<Utc>>,
     pub schedule_id: Option<i64>,
     pub period: Option<String>,
+    /// A feed run's interval of close instants, `[feed_from, feed_to)`.
+    pub feed_from: Option<DateTime<Utc>>,
+    pub feed_to: Option<DateTime<Utc>>,
 }
 
 /// The public JSON of an export.
@@ -230,6 +233,8 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Export {
             finished_at: row.try_get("finished_at")?,
             schedule_id: row.try_get("schedule_id")?,
             period: row.try_get("period")?,
+            feed_from: row.try_get("feed_from")?,
+            feed_to: row.try_get("feed_to")?,
         })
     }
 }

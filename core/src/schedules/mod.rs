@@ -1,12 +1,13 @@
 //! Schedules: the table (every query scoped by account, or taken under `FOR UPDATE SKIP
 //! LOCKED` by the scheduler) and, in [`period`], when each run is due and what it covers.
 
+pub mod feed;
 mod period;
 
 pub use period::*;
 
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
-use sqlx::{PgExecutor, Postgres, Row, Transaction, postgres::PgRow, types::Json};
+use sqlx::{PgConnection, PgExecutor, Postgres, Row, Transaction, postgres::PgRow, types::Json};
 
 use crate::{
     domain::{Format, Plan, Status},
@@ -28,6 +29,8 @@ pub struct Schedule {
     pub timing: Timing,
     pub notify: NotifySpec,
     pub options: ReportOptions,
+    /// Feed mode: each run exports the sessions that closed since the previous run.
+    pub feed: bool,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -100,6 +103,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
             timing: timing_of(row, id)?,
             notify,
             options,
+            feed: row.try_get("feed")?,
             enabled: row.try_get("enabled")?,
             next_run_at: row.try_get("next_run_at")?,
             created_at: row.try_get("created_at")?,
@@ -107,7 +111,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
     }
 }
 
-const COLUMNS: &str = "id, account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day, week_start, last_days, hour, timezone, notify, options, enabled, next_run_at, created_at";
+const COLUMNS: &str = "id, account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day, week_start, last_days, hour, timezone, notify, options, feed, enabled, next_run_at, created_at";
 
 /// What a schedule is made of, on create and on update.
 #[derive(Debug, Clone)]
@@ -117,13 +121,14 @@ pub struct ScheduleFields {
     pub timing: Timing,
     pub notify: NotifySpec,
     pub options: ReportOptions,
+    pub feed: bool,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
 }
 
 type Query<'q> = sqlx::query::QueryAs<'q, Postgres, Schedule, sqlx::postgres::PgArguments>;
 
-/// Binds the fields as `$3 … $16`, after the two the caller binds first.
+/// Binds the fields as `$3 … $17`, after the two the caller binds first.
 fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
     let t = &f.timing;
     let (day_of_month, day_of_week, last_day) = match t.cadence {
@@ -148,6 +153,7 @@ fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
         .bind(t.tz.name())
         .bind(Json(&f.notify))
         .bind(Json(&f.options))
+        .bind(f.feed)
         .bind(f.enabled)
         .bind(f.next_run_at)
 }
@@ -160,8 +166,8 @@ pub async fn insert(
 ) -> Result<Schedule, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO schedules (account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day,
-                                week_start, last_days, hour, timezone, notify, options, enabled, next_run_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING {COLUMNS}"
+                                week_start, last_days, hour, timezone, notify, options, feed, enabled, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(account_id).bind(created_by), f)
         .fetch_one(db)
@@ -178,7 +184,7 @@ pub async fn update(
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE schedules SET kind = $3, format = $4, cadence = $5, day_of_month = $6, day_of_week = $7, last_day = $8,
                 week_start = $9, last_days = $10, hour = $11, timezone = $12, notify = $13,
-                options = $14, enabled = $15, next_run_at = $16, updated_at = now()
+                options = $14, feed = $15, enabled = $16, next_run_at = $17, updated_at = now()
           WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(id).bind(account_id), f)
@@ -240,6 +246,11 @@ pub struct Run {
     pub period: Option<String>,
     pub range_from: NaiveDate,
     pub range_to: NaiveDate,
+    /// A feed run's interval of close instants, `[feed_from, feed_to)`.
+    pub feed_from: Option<DateTime<Utc>>,
+    pub feed_to: Option<DateTime<Utc>>,
+    /// The rows of its file, once it is written.
+    pub rows: Option<i64>,
     pub status: Status,
     pub created_at: DateTime<Utc>,
 }
@@ -247,7 +258,8 @@ pub struct Run {
 /// The last twelve runs of a schedule, the latest days covered first.
 pub async fn last_runs(db: impl PgExecutor<'_>, schedule_id: i64) -> Result<Vec<Run>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id AS export_id, period, range_from, range_to, status, created_at FROM exports
+        "SELECT id AS export_id, period, range_from, range_to, feed_from, feed_to, file_rows AS rows, status, created_at
+           FROM exports
           WHERE schedule_id = $1 ORDER BY range_to DESC, id DESC LIMIT 12",
     )
     .bind(schedule_id)
@@ -287,6 +299,16 @@ pub async fn take_due(
     Ok(Some((s, plan)))
 }
 
+/// Locks a schedule's row for the transaction, as the scheduler holds it while it makes
+/// runs.
+pub async fn lock(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM schedules WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Moves a schedule's next run.
 pub async fn set_next_run(
     db: impl PgExecutor<'_>,
@@ -303,15 +325,25 @@ pub async fn set_next_run(
 
 /// The export of the run of `date` (a run date of the schedule), made under the
 /// idempotency key (schedule, period); `None` when that period was already produced.
-/// `requested_by` is who asked for it now, or `None` for the scheduler.
+/// `requested_by` is who asked for it now, or `None` for the scheduler. A feed run takes
+/// its rows here, in the same transaction (see [`feed`]).
 pub async fn create_run(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     s: &Schedule,
     date: NaiveDate,
     requested_by: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<Option<Export>, sqlx::Error> {
     let key = s.timing.key(date);
-    let (from, to) = s.timing.covered(date);
+    let window = if s.feed {
+        Some(feed::window(&mut *conn, s, date, now).await?)
+    } else {
+        None
+    };
+    let (from, to) = match &window {
+        Some(w) => w.days(s.timing.tz),
+        None => s.timing.covered(date),
+    };
     let new = NewExport {
         account_id: s.account_id,
         requested_by: requested_by.or(s.created_by),
@@ -327,7 +359,13 @@ pub async fn create_run(
         schedule_id: Some(s.id),
         period: Some(key),
     };
-    exports::insert(db, &new).await
+    let Some(export) = exports::insert(&mut *conn, &new).await? else {
+        return Ok(None);
+    };
+    match window {
+        Some(w) => feed::take(conn, s, &export, &w).await.map(Some),
+        None => Ok(Some(export)),
+    }
 }
 
 /// The export a schedule made for a period, if any.

@@ -194,6 +194,14 @@ async fn produce(
         range,
         generated_at: now,
         options: export.options.clone(),
+        feed: match (export.feed_from, export.feed_to) {
+            (Some(from), Some(to)) => Some(reports::FeedRun {
+                export_id: export.id,
+                from,
+                to,
+            }),
+            _ => None,
+        },
     };
     let name = format!(
         "{}_{}_{}.{}",

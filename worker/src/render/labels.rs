@@ -26,6 +26,8 @@ pub struct Common {
     pub yes_no: [&'static str; 2],
     /// Outbound message states in the seed's order: sent, delivered, read, failed, pending.
     pub states: [&'static str; 5],
+    /// A feed run's interval of close instants, its rows, and the close column.
+    pub feed: [&'static str; 3],
 }
 
 const ES: Common = Common {
@@ -52,6 +54,7 @@ const ES: Common = Common {
     modes: ["Todas", "Panel", "Bot"],
     yes_no: ["Sí", "No"],
     states: ["Enviado", "Recibido", "Leído", "Fallido", "Pendiente"],
+    feed: ["Intervalo de cierre", "Filas", "Cierre"],
 };
 
 const EN: Common = Common {
@@ -78,6 +81,7 @@ const EN: Common = Common {
     modes: ["All", "Panel", "Bot"],
     yes_no: ["Yes", "No"],
     states: ["Sent", "Delivered", "Read", "Failed", "Pending"],
+    feed: ["Close interval", "Rows", "Closed"],
 };
 
 const PT: Common = Common {
@@ -104,6 +108,7 @@ const PT: Common = Common {
     modes: ["Todas", "Painel", "Bot"],
     yes_no: ["Sim", "Não"],
     states: ["Enviado", "Recebido", "Lido", "Falhou", "Pendente"],
+    feed: ["Intervalo de fechamento", "Linhas", "Fechamento"],
 };
 
 pub fn common(locale: Locale) -> &'static Common {

@@ -65,6 +65,17 @@ pub struct Meta {
     pub range: DateRange,
     pub generated_at: DateTime<Utc>,
     pub options: ReportOptions,
+    /// Set for a feed run: its rows are those it took, not the range's.
+    pub feed: Option<FeedRun>,
+}
+
+/// A feed run: the export whose taken rows (`feed_rows`) it writes, and its interval of
+/// close instants `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedRun {
+    pub export_id: i64,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
 }
 
 /// One run of a report: where it reads, where it writes, whom it tells how far it got.
@@ -143,6 +154,13 @@ pub fn write_summary(
                 .to_string(),
         ),
     ];
+    if let Some(f) = meta.feed {
+        let at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
+        pairs.push((
+            l.feed[0].to_owned(),
+            format!("[{}, {})", at(f.from), at(f.to)),
+        ));
+    }
     pairs.extend(filters.iter().cloned());
     sink.summary(l.summary, &pairs)
 }

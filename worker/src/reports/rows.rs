@@ -56,8 +56,13 @@ impl Writer {
         estimate: u64,
     ) -> anyhow::Result<Writer> {
         let locale = meta.account.locale;
-        let filters =
+        let mut filters =
             filters_in_words(pool, report.kind(), meta.account.id, locale, &meta.options).await?;
+        if meta.feed.is_some() {
+            // A feed run's count is exact: its rows were taken when it was made.
+            let l = crate::render::labels::common(locale);
+            filters.push((l.feed[1].to_owned(), estimate.to_string()));
+        }
         let title = report.kind().title(locale);
         let (tx, mut rx) = mpsc::channel::<Step>(BUFFER);
         let renderer = tokio::task::spawn_blocking(move || {

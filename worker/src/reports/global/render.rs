@@ -347,6 +347,7 @@ mod tests {
             },
             generated_at: Utc::now(),
             options: Default::default(),
+            feed: None,
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("r.zip");

@@ -86,11 +86,14 @@ fn labels(locale: Locale) -> &'static Labels {
 /// The sessions a request selects are those of [`JOINS`] that meet [`WHERE`] (`$1`
 /// account, `[$2, $3)`, `$4` sites, `$5` `panel` or `bot`, `$6` agents, `$7` abandoned, `$8`
 /// step, `$9` text pattern, `$10` contact pattern); every filter is optional and they
-/// combine with AND.
+/// combine with AND. A feed run selects instead the sessions it took (`$11`, its export),
+/// by [`FEED_WHERE`].
 const JOINS: &str = "FROM chats ch
   LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1
   LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1";
-const WHERE: &str = "WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
+const RANGE: &str = "ch.started_at >= $2 AND ch.started_at < $3";
+const TAKEN: &str = "ch.id IN (SELECT f.row_id FROM feed_rows f WHERE f.export_id = $11)";
+const WHERE: &str = "WHERE ch.account_id = $1 AND {SELECTED}
    AND ($4::int8[] IS NULL OR ch.site_id = ANY($4))
    AND ($5::text IS NULL OR (ch.panel_at IS NOT NULL) = ($5 = 'panel'))
    AND ($6::int8[] IS NULL OR ch.accepted_by = ANY($6) OR EXISTS (
@@ -103,22 +106,35 @@ const WHERE: &str = "WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.sta
         SELECT m.chat_id FROM messages m WHERE m.account_id = $1 AND exportd_fold(m.body) LIKE exportd_fold($9)))
    AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
 
-/// The rows of the selected sessions, in file order; `$11`–`$12` bound the ids of those
-/// chats (from the [`Survey`]), so the transfers are gathered in one pass over their index
-/// and hash-joined, not looked up once a row.
-pub fn rows_sql() -> String {
+/// [`WHERE`] for a request (by its range) or a feed run (by the rows it took).
+fn where_sql(feed: bool) -> String {
+    WHERE.replace("{SELECTED}", if feed { TAKEN } else { RANGE })
+}
+
+/// The rows of the selected sessions, in file order (a feed's by close instant); `$12`–
+/// `$13` bound the ids of those chats (from the [`Survey`]), so the transfers are gathered
+/// in one pass over their index and hash-joined, not looked up once a row.
+pub fn rows_sql(feed: bool) -> String {
+    let (wh, order) = (
+        where_sql(feed),
+        if feed {
+            "ch.closed_at, ch.id"
+        } else {
+            "ch.started_at, ch.id"
+        },
+    );
     format!(
         "SELECT ch.id, s.name, ch.started_at, ct.phone, ct.name, ch.fields, ch.reason,
        ch.comment, ch.panel_at, ch.accepted_at, ch.accepted_by, ch.missed,
-       coalesce(tr.agents, '{{}}') AS transfers
+       coalesce(tr.agents, '{{}}') AS transfers, ch.closed_at
   {JOINS}
   LEFT JOIN (SELECT e.chat_id, array_agg(e.agent_id ORDER BY e.at, e.id) AS agents
                FROM chat_events e
               WHERE e.account_id = $1 AND e.kind = 'transferred' AND e.agent_id IS NOT NULL
-                AND e.chat_id BETWEEN $11 AND $12
+                AND e.chat_id BETWEEN $12 AND $13
               GROUP BY e.chat_id) tr ON tr.chat_id = ch.id
- {WHERE}
- ORDER BY ch.started_at, ch.id"
+ {wh}
+ ORDER BY {order}"
     )
 }
 
@@ -139,14 +155,17 @@ type Chat = (
     Option<i64>,
     bool,
     Vec<i64>,
+    Option<DateTime<Utc>>,
 );
 
-/// A query over [`JOINS`] and [`WHERE`] with the request's filters bound.
+/// A query over [`JOINS`] and [`WHERE`] with the request's filters bound, and the feed
+/// run's export (or none).
 fn filtered<'q, O>(
     sql: &'q str,
     account_id: i64,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     o: &'q ReportOptions,
+    feed: Option<i64>,
 ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
 where
     O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
@@ -167,6 +186,7 @@ where
         .bind(o.step.clone())
         .bind(o.text.as_deref().map(contains_pattern))
         .bind(o.contact.as_deref().map(contains_pattern))
+        .bind(feed)
 }
 
 /// "phone name", as the seed shows a contact.
@@ -198,8 +218,8 @@ fn field_cell(v: Option<Value>) -> Cell {
     }
 }
 
-/// One exported row.
-fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
+/// One exported row; a feed's ends with the close instant.
+fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz, feed: bool) -> Row {
     let (
         _,
         site,
@@ -214,6 +234,7 @@ fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
         by,
         missed,
         transfers,
+        closed,
     ) = c;
     let mut cells = vec![
         Cell::Text(site.unwrap_or_default()),
@@ -247,6 +268,9 @@ fn row(c: Chat, keys: &[String], names: &HashMap<i64, String>, tz: Tz) -> Row {
         wait,
         Cell::Bool(panel.is_some() && missed),
     ]);
+    if feed {
+        cells.push(closed.map_or(Cell::Empty, |t| instant(t, tz)));
+    }
     Row::data(cells)
 }
 
@@ -266,7 +290,9 @@ async fn survey(
     account_id: i64,
     range: (DateTime<Utc>, DateTime<Utc>),
     o: &ReportOptions,
+    feed: Option<i64>,
 ) -> Result<Survey, sqlx::Error> {
+    let wh = where_sql(feed.is_some());
     let sql = format!(
         "WITH g AS (
            SELECT k.key, count(*) FILTER (WHERE k.ord IS NULL OR k.ord = 1) AS n,
@@ -275,14 +301,16 @@ async fn survey(
              LEFT JOIN LATERAL jsonb_object_keys(
                  CASE WHEN jsonb_typeof(ch.fields) = 'object' THEN ch.fields ELSE '{{}}'::jsonb END)
                  WITH ORDINALITY AS k(key, ord) ON true
-            {WHERE}
+            {wh}
             GROUP BY k.key)
          SELECT coalesce(sum(n), 0)::int8, min(lo), max(hi),
                 ARRAY(SELECT key FROM g WHERE key IS NOT NULL ORDER BY key LIMIT {MAX_FIELD_COLUMNS})
            FROM g"
     );
     let (count, lo, hi, keys): (i64, Option<i64>, Option<i64>, Vec<String>) =
-        filtered(&sql, account_id, range, o).fetch_one(pool).await?;
+        filtered(&sql, account_id, range, o, feed)
+            .fetch_one(pool)
+            .await?;
     Ok(Survey {
         count,
         ids: (lo.unwrap_or(0), hi.unwrap_or(-1)),
@@ -311,8 +339,9 @@ impl Report for SessionsDetail {
             let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
             let range = meta.range.utc_bounds();
             let o = meta.options.clone();
+            let feed = meta.feed.map(|f| f.export_id);
             let (Survey { count, ids, keys }, names) = tokio::try_join!(
-                survey(&pool, account_id, range, &o),
+                survey(&pool, account_id, range, &o, feed),
                 user_names(&pool, account_id),
             )?;
             let l = labels(locale);
@@ -322,10 +351,14 @@ impl Report for SessionsDetail {
                 .map(|h| (*h).to_owned())
                 .chain(keys.iter().map(|k| format!("_{k}")))
                 .chain(l.tail.iter().map(|h| (*h).to_owned()))
+                .chain(feed.map(|_| crate::render::labels::common(locale).feed[2].to_owned()))
                 .collect();
             let mut widths = vec![18.0, 19.0, 28.0];
             widths.extend(keys.iter().map(|_| 18.0));
             widths.extend([20.0, 24.0, 8.0, 28.0, 19.0, 19.0, 12.0, 10.0]);
+            if feed.is_some() {
+                widths.push(19.0);
+            }
             let mut writer =
                 Writer::start(&pool, meta, sink, progress, self, count.max(0) as u64).await?;
             let read = async {
@@ -337,15 +370,16 @@ impl Report for SessionsDetail {
                         widths,
                     }))
                     .await?;
-                let sql = rows_sql();
+                let sql = rows_sql(feed.is_some());
                 // Room to hash the contacts and sort in memory, for this query only.
                 let mut tx = super::roomy_transaction(&pool).await?;
-                let mut rows = filtered::<Chat>(&sql, account_id, range, &o)
+                let mut rows = filtered::<Chat>(&sql, account_id, range, &o, feed)
                     .bind(ids.0)
                     .bind(ids.1)
                     .fetch(&mut *tx);
                 while let Some(c) = rows.try_next().await? {
-                    writer.send(Step::Row(row(c, &keys, &names, tz))).await?;
+                    let r = row(c, &keys, &names, tz, feed.is_some());
+                    writer.send(Step::Row(r)).await?;
                 }
                 drop(rows);
                 tx.commit().await?;
