@@ -91,13 +91,31 @@ const fmtBytes = (n) => {
 const days = (from, to) => Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1;
 const isoDay = (d) => d.toISOString().slice(0, 10);
 const addDays = (iso, n) => isoDay(new Date(Date.parse(iso + "T00:00:00Z") + n * 86400000));
-// An export's or a schedule's recipients (its NotifySpec), in the page's language.
-// `none` names who is told when the spec names nobody.
+// An export's or a schedule's recipients (its NotifySpec), in the page's language, by the
+// server's rule: a spec that names no email, no webhook and says nothing of the in-app
+// notice is the default, and `none` names who is told then (whoever asked, or whoever made
+// the schedule); one that names something tells only what it names.
 function notifyText(n, none) {
-  const parts = [...(n.emails || [])];
-  if (n.webhook) parts.push(t("notify_webhook", { host: (() => { try { return new URL(n.webhook).host; } catch (_) { return n.webhook; } })() }));
-  if (n.in_app) parts.push(t("notify_in_app"));
-  return parts.length ? parts.join(", ") : t(none);
+  const spec = n || {}, parts = [...(spec.emails || [])];
+  if (spec.webhook) parts.push(t("notify_webhook", { host: (() => { try { return new URL(spec.webhook).host; } catch (_) { return spec.webhook; } })() }));
+  if (spec.in_app) parts.push(t("notify_in_app"));
+  if (parts.length) return parts.join(", ");
+  return t(notifyDefault(spec) ? none : "notify_nobody");
+}
+const notifyDefault = (n) => !(n && ((n.emails && n.emails.length) || n.webhook || (n.in_app !== null && n.in_app !== undefined)));
+// A time zone's IANA name as the page shows it everywhere: "America/Mexico City".
+const zoneName = (z) => String(z || "").replaceAll("_", " ");
+// Words kept on one line (a date range, a day) inside a sentence that may wrap.
+const nowrap = (text) => el("span", { class: "nowrap" }, text);
+// The words of `key` with elements for some of its {names} (a range kept on one line):
+// the parts to append, strings and elements.
+function tParts(key, vars) {
+  const nodes = {}, plain = {};
+  for (const [k, v] of Object.entries(vars || {})) (v instanceof Node ? nodes : plain)[k] = v;
+  return t(key, plain).split(/(\{\w+\})/).filter(Boolean).map((p) => {
+    const m = /^\{(\w+)\}$/.exec(p);
+    return m && nodes[m[1]] ? nodes[m[1]] : p;
+  });
 }
 // The link to an export's file, as every list of the page shows it.
 const downloadLink = (id) => el("a", { href: "/v1/exports/" + id + "/download", class: "download", "data-export": id }, t("download"));
@@ -120,20 +138,52 @@ function errorText(err) {
   return has(key) ? t(key, vars) : t("e_other", vars);
 }
 
+// The errors in view, each with how to say it (again, in another language): element ->
+// { words, said }.
+const ERRORS_SHOWN = new Map();
+
+// Shows an error in `slot`, its field marked invalid; `words` says it in the page's language.
+function sayError(slot, words) {
+  const said = words();
+  ERRORS_SHOWN.set(slot, { words, said });
+  slot.textContent = said;
+  slot.hidden = false;
+  slot.classList.add("error");
+  const input = slot.dataset.for && $(slot.dataset.for);
+  if (input) input.setAttribute("aria-invalid", "true");
+}
+
+// Takes a field's error away, and the field's mark.
+function unsayError(slot) {
+  ERRORS_SHOWN.delete(slot);
+  slot.hidden = true;
+  slot.textContent = "";
+  const input = slot.dataset.for && $(slot.dataset.for);
+  if (input) input.setAttribute("aria-invalid", "false");
+}
+
+// The errors in view, in the page's language now; one rewritten since by other code is
+// that code's to say.
+function resayErrors() {
+  for (const [slot, shown] of ERRORS_SHOWN) {
+    if (!slot.isConnected || slot.hidden || slot.textContent !== shown.said) { ERRORS_SHOWN.delete(slot); continue; }
+    shown.said = shown.words();
+    slot.textContent = shown.said;
+  }
+}
+
 // Shows an error under the field it concerns: `slots` maps a field to its error element's
 // id; codes name their field in FIELD_OF (i18n.js). Anything else goes to `fallback`.
 function showError(err, slots, fallback) {
   const field = err instanceof ApiError ? FIELD_OF[err.code] : null;
   const slot = $(slots[field] || fallback);
-  slot.textContent = errorText(err);
-  slot.hidden = false;
-  slot.classList.add("error");
+  sayError(slot, () => errorText(err));
   const input = slot.dataset.for && $(slot.dataset.for);
-  if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+  if (input) input.focus();
 }
 
 function clearErrors(form) {
-  form.querySelectorAll(".error[data-slot]").forEach((e) => { e.hidden = true; e.textContent = ""; });
+  form.querySelectorAll(".error[data-slot]").forEach((e) => { ERRORS_SHOWN.delete(e); e.hidden = true; e.textContent = ""; });
   form.querySelectorAll("[aria-invalid=true]").forEach((e) => e.setAttribute("aria-invalid", "false"));
 }
 
@@ -169,6 +219,7 @@ function render() {
   Exports.render();
   Live.render();
   Schedules.render();
+  resayErrors();
 }
 
 async function start() {

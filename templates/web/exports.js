@@ -74,11 +74,12 @@ const Exports = (() => {
       asked(e), e.notify ? el("div", { class: "notify muted" }, t("notify_to", { list: notifyText(e.notify, e.schedule_id ? "notify_default_schedule" : "notify_default") })) : null);
     const pct = e.status === "succeeded" || e.status === "expired" ? 100 : e.progress || 0;
     const range = el("span", { class: "range-text" }, fmtRange(e.from, e.to));
-    const zone = App.me && e.timezone !== App.me.timezone ? el("div", { class: "muted" }, e.timezone) : null;
+    const zone = App.me && e.timezone !== App.me.timezone ? el("div", { class: "muted" }, zoneName(e.timezone)) : null;
     return el("tr", { id: "export-" + e.id, "data-status": e.status },
       cell("col_id", String(e.id)), report, cell("col_range", range, zone), status,
       cell("col_progress", progressBar(e), el("span", { class: "pct" }, " " + pct + " %")),
-      cell("col_size", e.file ? fmtBytes(e.file.bytes) : "—"),
+      cell("col_size", e.file ? fmtBytes(e.file.bytes) : "—",
+        e.file && e.file.rows != null ? el("div", { class: "rows muted" }, t("n_rows", { n: new Intl.NumberFormat(LOCALE).format(e.file.rows) })) : null),
       cell("col_created", instant(e.created_at)), cell("col_expires", instant(e.expires_at)),
       el("td", { "data-label": t("col_actions"), class: "actions" }, actions));
   }

@@ -1,7 +1,8 @@
 // Live updates: the event stream (GET /v1/notifications/stream), and polling of the list
 // whenever the stream is down, closed or refused, with the stream reconnected with
-// backoff. Then the toasts (a burst is one toast: "3 informes listos", naming each
-// export and its range) and the bell with its feed.
+// backoff. A change to a schedule's run loads the schedules again (their run history).
+// Then the toasts (a burst is one toast: "3 informes listos", naming each export and its
+// range) and the bell with its feed.
 "use strict";
 const Live = (() => {
   const POLL_MS = 3000;
@@ -67,15 +68,24 @@ const Live = (() => {
     const data = JSON.parse(ev.data);
     const known = App.exports.get(data.export_id);
     if (known && (data.status === "queued" || data.status === "running")) {
-      Exports.upsert(Object.assign({}, known, { status: data.status, progress: data.progress }));
+      const e = Object.assign({}, known, { status: data.status, progress: data.progress });
+      scheduleRun(e, Exports.upsert(e));
       return;
     }
     apply(await api("GET", "/v1/exports/" + data.export_id));
   }
 
-  // An export as it is now: its row, and a toast when it finished since last seen.
+  // A run of a schedule (made by one, or listed in one's history) new or in another state
+  // since last seen: the schedules again, so the run's state shows in its history.
+  function scheduleRun(e, was) {
+    if (was !== e.status && (e.schedule_id || Schedules.hasRun(e.id))) Schedules.refreshSoon();
+  }
+
+  // An export as it is now: its row, its schedule's history, and a toast when it finished
+  // since last seen.
   function apply(e) {
     const was = Exports.upsert(e);
+    scheduleRun(e, was);
     if (!was || was === e.status) return;
     if (e.status === "succeeded" || e.status === "failed") {
       announce(e);

@@ -1,29 +1,38 @@
 // The page's schedules: list, create, edit, disable, delete and run now daily, weekly and
-// monthly exports. Each row shows the kind's filters, the recipients, its rhythm in words
-// (in its own time zone, and what each run covers), the next three runs and the last runs
-// with the days they covered and their files. An export's "schedule this" fills the form
-// from it (`prefill`). The form has the request form's filter widgets, the fields of the
-// chosen cadence only, a time-zone picker and the API's limits checked before sending.
+// monthly exports. Each row shows the kind's filters, the recipients (by the exports list's
+// rule and words), its rhythm in words (in its own time zone, and what each run covers),
+// the next three runs and the last runs with the days they covered and their files; the
+// list is loaded again when a run's export changes (`refreshSoon`, from live.js). An
+// export's "schedule this" fills the form from it (`prefill`). The form has the request
+// form's filter widgets, the fields of the chosen cadence only, a time-zone picker and the
+// API's limits checked before sending; a field's error goes when its value changes. A
+// sessions_detail or campaigns schedule may be a feed: each run exports what became final
+// since the previous one (sessions closed, message states changed; each once), so "covers"
+// does not apply to it.
 "use strict";
 const Schedules = (() => {
   const SLOTS = {
     kind: "s-kind-error", filters: "s-filters-error", format: "s-format-error", cadence: "s-cadence-error", day: "s-day-error",
-    weekday: "s-weekday-error", week_start: "s-week-start-error", last_days: "s-last-days-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error",
+    weekday: "s-weekday-error", week_start: "s-week-start-error", last_days: "s-last-days-error", feed: "s-feed-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error",
   };
   const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+  const FEED_KINDS = ["sessions_detail", "campaigns"]; // the kinds a feed may have
+  const feedWords = (key, kind) => key + (kind === "campaigns" ? "_campaigns" : "");
   let editing = null, items = [];
   let before = null; // the schedule edited, as last listed: what a PATCH must clear
   let webhook = null; // the webhook of the schedule edited or the export copied, kept on save
-
-  const cap = (s) => s.charAt(0).toLocaleUpperCase(LOCALE) + s.slice(1);
+  let said = null; // the message under the form: { key, vars() }, said again in another language
+  const drawn = new Map(); // schedule id -> the schedule its row shows, as JSON
 
   // When a schedule runs and what each run covers, in words: "Cada lunes a las 06:00
-  // (America/Santiago), cubre la semana pasada".
+  // (America/Santiago), cubre la semana pasada"; a feed's: "Cada día a las 06:00
+  // (America/Santiago), feed: las sesiones cerradas desde la ejecución anterior".
   function rhythm(s) {
-    const c = s.cadence || "monthly", vars = { hour: String(s.hour).padStart(2, "0") + ":00", tz: s.timezone };
+    const c = s.cadence || "monthly", vars = { hour: String(s.hour).padStart(2, "0") + ":00", tz: zoneName(s.timezone) };
     const when = c === "daily" ? t("when_daily", vars)
       : c === "weekly" ? t("when_weekly", Object.assign({ every: t("every_" + s.day_of_week) }, vars))
       : s.day_of_month === "last" ? t("when_monthly_last", vars) : t("when_monthly", Object.assign({ day: s.day_of_month }, vars));
+    if (s.feed) return when + ", " + t(feedWords("feed_what", s.kind));
     let what = s.last_days ? t(s.last_days === 1 ? "last_n_days_one" : "last_n_days", { n: s.last_days }) : t("closed_" + c);
     if (c === "weekly" && !s.last_days && s.week_start && s.week_start !== "monday") {
       const end = WEEKDAYS[(WEEKDAYS.indexOf(s.week_start) + 6) % 7];
@@ -32,13 +41,24 @@ const Schedules = (() => {
     return when + ", " + t("covers_what", { what });
   }
 
+  // Each run in one line: "Ejecución del 3 dic 2026 · cubrió 22–28 nov 2026 · Listo ·
+  // Descargar" (a monthly one: "Ejecución de nov 2026 · …"); a feed's run says its interval
+  // of close instants, in the schedule's zone, and its rows once written: "… · sesiones
+  // cerradas del 2 dic 2026, 06:00 GMT-3 al 3 dic 2026, 06:00 GMT-3 · 41 filas · Listo · …".
+  // It breaks only between words.
   function runs(s) {
     if (!s.last_runs.length) return el("span", { class: "muted" }, t("sch_no_runs"));
     const list = el("ul", { class: "runs" });
     for (const r of s.last_runs) {
-      const li = el("li", { "data-export": r.export_id }, (r.period ? fmtPeriod(r.period) : fmtInstant(r.created_at)) + " · ", el("span", { class: "st-" + r.status }, t("st_" + r.status)));
-      if (r.status === "succeeded") li.append(" ", downloadLink(r.export_id));
-      if (r.range_from && r.range_to) li.append(el("span", { class: "covered muted" }, t("run_covered", { range: fmtRange(r.range_from, r.range_to) })));
+      const month = /^\d{4}-\d{2}$/.test(r.period || "");
+      const when = r.period ? nowrap(fmtPeriod(r.period)) : instant(r.created_at);
+      const li = el("li", { "data-export": r.export_id }, el("span", { class: "run-of" }, ...tParts(month ? "run_of_month" : "run_of_day", { month: when, day: when })));
+      if (r.feed_from && r.feed_to) {
+        li.append(" · ", el("span", { class: "covered" }, ...tParts(feedWords("run_feed", s.kind), { from: instant(r.feed_from, s.timezone), to: instant(r.feed_to, s.timezone) })));
+        if (r.rows != null) li.append(" · ", el("span", { class: "rows nowrap" }, t("n_rows", { n: new Intl.NumberFormat(LOCALE).format(r.rows) })));
+      } else if (r.range_from && r.range_to) li.append(" · ", el("span", { class: "covered" }, ...tParts("run_covered", { range: nowrap(fmtRange(r.range_from, r.range_to)) })));
+      li.append(" · ", el("span", { class: "st-" + r.status }, t("st_" + r.status)));
+      if (r.status === "succeeded") li.append(" · ", downloadLink(r.export_id));
       list.append(li);
     }
     return list;
@@ -58,28 +78,67 @@ const Schedules = (() => {
     const edit = el("button", { type: "button", class: "edit", onclick: () => startEdit(s) }, t("edit"));
     const del = el("button", { type: "button", class: "delete", onclick: () => remove(s) }, t("delete"));
     const run = el("button", { type: "button", class: "run-now", onclick: () => runNow(s, run) }, t("run_now"));
-    const emails = (s.notify && s.notify.emails) || [];
     return el("tr", { id: "schedule-" + s.id },
       cell("col_id", String(s.id)),
       cell("col_report", kindName(s.kind) + " (" + s.format + ")", el("div", { class: "filters muted" }, Options.summary(s.options) || t("no_filters"))),
       named("when", "col_when", rhythm(s)),
       named("next", "col_next", s.enabled ? nextRuns(s) : "—"),
-      named("recipients", "recipients", emails.length ? emails.join(", ") : t("sch_in_app_only")),
+      named("recipients", "recipients", notifyText(s.notify, "notify_default_schedule")),
       cell("col_status", t(s.enabled ? "enabled" : "disabled")),
       named("history", "sch_runs", runs(s)),
       named("actions", "col_actions", run, edit, toggle, del));
   }
 
-  function draw() {
-    const body = $("schedule-rows");
-    body.textContent = "";
-    for (const s of items) body.append(row(s));
+  // The rows, in the list's order; a row whose schedule did not change is left as it is (and
+  // the focus in it) unless `all` (another language).
+  function draw(all) {
+    const body = $("schedule-rows"), listed = new Set(items.map((s) => "schedule-" + s.id));
+    for (const r of [...body.children]) if (!listed.has(r.id)) { r.remove(); drawn.delete(Number(r.id.slice(9))); }
+    let prev = null;
+    for (const s of items) {
+      const json = JSON.stringify(s);
+      let r = $("schedule-" + s.id);
+      if (!r || all || drawn.get(s.id) !== json) {
+        const fresh = row(s);
+        if (r) r.replaceWith(fresh);
+        r = fresh;
+        drawn.set(s.id, json);
+      }
+      const at = prev ? prev.nextSibling : body.firstChild;
+      if (r !== at) body.insertBefore(r, at);
+      prev = r;
+    }
     $("no-schedules").hidden = items.length > 0;
   }
 
+  // Each load is numbered: only the latest answer is drawn, whatever order they arrive in.
+  let loads = 0, lastLoad = 0, soon = null;
   async function load() {
-    items = (await api("GET", "/v1/schedules")).items;
+    const mine = ++loads;
+    lastLoad = Date.now();
+    const page = await api("GET", "/v1/schedules");
+    if (mine !== loads) return;
+    items = page.items;
     draw();
+  }
+
+  // A run's export changed (the event stream, or polling): the list again, so its history
+  // shows the run's state; at most one load a second, however many changes arrive.
+  function refreshSoon() {
+    if (soon) return;
+    soon = setTimeout(() => { soon = null; load().catch(() => {}); }, Math.max(0, lastLoad + 1000 - Date.now()));
+  }
+
+  // Whether an export is one of the runs listed.
+  const hasRun = (id) => items.some((s) => (s.last_runs || []).some((r) => r.export_id === id));
+
+  // The message under the form (saved, deleted, filled from an export), or none.
+  function say(key, vars) {
+    const out = $("schedule-result");
+    ERRORS_SHOWN.delete(out);
+    out.className = "";
+    said = key ? { key, vars: vars || (() => ({})) } : null;
+    out.textContent = said ? t(key, said.vars()) : "";
   }
 
   function fillZones(keep) {
@@ -87,7 +146,7 @@ const Schedules = (() => {
     const zones = new Set(typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []);
     for (const z of ["UTC", App.me.timezone, keep]) if (z) zones.add(z);
     select.textContent = "";
-    for (const z of [...zones].sort()) select.append(el("option", { value: z }, z.replaceAll("_", " ")));
+    for (const z of [...zones].sort()) select.append(el("option", { value: z }, zoneName(z)));
     select.value = keep || App.me.timezone;
   }
 
@@ -100,19 +159,37 @@ const Schedules = (() => {
       if (was) select.value = was;
     };
     fill("s-day", [...Array.from({ length: 28 }, (_, i) => [String(i + 1), String(i + 1)]), ["last", t("last_day")]]);
-    const days = WEEKDAYS.map((d) => [d, cap(t("wd_" + d))]);
+    // As each language writes them in a sentence: "lunes" in Spanish, "Monday" in English.
+    const days = WEEKDAYS.map((d) => [d, t("wd_" + d)]);
     fill("s-weekday", days);
     fill("s-week-start", days);
   }
 
+  // Whether the form's schedule is a feed (its kind may be one, and the box is ticked), and
+  // whether it covers a rolling window of days (a feed covers none).
+  const feedOn = () => FEED_KINDS.includes($("s-kind").value) && $("s-feed").checked;
+  const rollingOn = () => !feedOn() && $("s-covers").value === "days";
+
   // Only the fields of the chosen cadence; "the period just closed" in its words; the days
-  // of a rolling window only for one (and then the week's first day does not matter).
+  // of a rolling window only for one (and then the week's first day does not matter); the
+  // feed box only for the kind that may be one, and for a feed neither what it covers nor
+  // the week's first day.
   function showWhen() {
-    const c = $("s-cadence").value, rolling = $("s-covers").value === "days";
+    const c = $("s-cadence").value, feed = feedOn(), rolling = rollingOn();
     document.querySelectorAll("#schedule-form [data-cadence]").forEach((e) => { e.hidden = e.dataset.cadence !== c; });
-    if (rolling) $("s-week-start-field").hidden = true;
+    if (rolling || feed) $("s-week-start-field").hidden = true;
+    $("s-feed-field").hidden = !FEED_KINDS.includes($("s-kind").value);
+    $("s-covers-fields").hidden = feed;
     $("s-days-field").hidden = !rolling;
     $("s-covers").options[0].textContent = t("covers_closed", { what: t("closed_" + c) });
+    // An error of a field no longer in view goes with it.
+    document.querySelectorAll("#schedule-form .when-fields .error[data-slot], #s-feed-error").forEach((e) => { if (!e.hidden && e.parentElement.closest("[hidden]")) unsayError(e); });
+  }
+
+  // The emails field of a schedule that names nobody says who is told then; left empty,
+  // the schedule keeps telling them.
+  function emailsHint() {
+    $("s-emails").placeholder = before && notifyDefault(before.notify) ? t("notify_default_schedule") : "";
   }
 
   function showFilters() {
@@ -127,6 +204,7 @@ const Schedules = (() => {
     editing = null;
     before = null;
     webhook = null;
+    say(null);
     $("schedule-form").reset();
     clearErrors($("schedule-form"));
     fillZones(App.me.timezone);
@@ -134,6 +212,7 @@ const Schedules = (() => {
     showFilters();
     showWhen();
     if (App.me.email) $("s-emails").value = App.me.email;
+    emailsHint();
     $("schedule-form-title").textContent = t("sch_new");
     $("s-cancel").hidden = true;
   }
@@ -141,6 +220,7 @@ const Schedules = (() => {
   function startEdit(s) {
     editing = s.id;
     before = s;
+    say(null);
     clearErrors($("schedule-form"));
     $("s-kind").value = s.kind;
     $("s-format").value = s.format;
@@ -154,10 +234,12 @@ const Schedules = (() => {
     $("s-week-start").value = s.week_start || "monday";
     $("s-covers").value = s.last_days ? "days" : "closed";
     $("s-last-days").value = s.last_days || 7;
+    $("s-feed").checked = !!s.feed;
     showWhen();
     $("s-hour").value = s.hour;
     fillZones(s.timezone);
     $("s-emails").value = ((s.notify && s.notify.emails) || []).join(", ");
+    emailsHint();
     webhook = (s.notify && s.notify.webhook) || null;
     $("s-enabled").checked = s.enabled;
     $("schedule-form-title").textContent = t("sch_edit", { id: s.id });
@@ -175,23 +257,21 @@ const Schedules = (() => {
     Options.write($("s-filter-fields"), {});
     showFilters();
     Options.write($("s-filter-fields"), e.options || {});
+    showWhen();
     const n = e.notify || {};
     if (n.emails && n.emails.length) $("s-emails").value = n.emails.join(", ");
     webhook = n.webhook || null;
-    $("schedule-result").className = "";
-    $("schedule-result").textContent = t("sch_prefilled", { id: e.id, kind: kindName(e.kind) });
+    say("sch_prefilled", () => ({ id: e.id, kind: kindName(e.kind) }));
     $("schedule-form").scrollIntoView();
     $("s-day").focus();
   }
 
   async function save(id, body) {
-    const out = $("schedule-result");
-    out.className = "";
-    out.textContent = "";
+    say(null);
     try {
       if (id) await api("PATCH", "/v1/schedules/" + id, body); else await api("POST", "/v1/schedules", body);
       reset();
-      out.textContent = t("sch_saved");
+      say("sch_saved");
       await load();
     } catch (err) {
       showError(err, shownSlots(), "schedule-result");
@@ -208,7 +288,9 @@ const Schedules = (() => {
     try {
       const e = await api("POST", "/v1/schedules/" + s.id + "/run", {}, { "Idempotency-Key": Request.newKey() });
       const made = !s.last_runs.some((r) => r.export_id === e.id);
-      Live.note(t(made ? "run_made" : "run_existed", { id: e.id, what: kindName(e.kind) + ", " + fmtRange(e.from, e.to) }));
+      // The range never breaks across lines.
+      const what = el("span", {}, kindName(e.kind) + ", ", nowrap(fmtRange(e.from, e.to)));
+      Live.note(el("span", {}, ...tParts(made ? "run_made" : "run_existed", { id: e.id, what })));
       await Promise.all([load(), Exports.load()]);
     } catch (err) {
       Live.note(errorText(err));
@@ -221,7 +303,8 @@ const Schedules = (() => {
     if (!(await confirmAction(t("confirm_delete", { id: s.id, kind: kindName(s.kind) }), t("delete")))) return;
     try {
       await api("DELETE", "/v1/schedules/" + s.id);
-      $("schedule-result").textContent = t("sch_deleted");
+      if (editing === s.id) reset();
+      say("sch_deleted");
       await load();
     } catch (err) {
       showError(err, SLOTS, "schedule-result");
@@ -237,24 +320,23 @@ const Schedules = (() => {
     if (c === "monthly" && !whole("s-day", 1, 28) && $("s-day").value !== "last") bad.push(["s-day-error", "e_invalid_day_of_month"]);
     if (c === "weekly" && !WEEKDAYS.includes($("s-weekday").value)) bad.push(["s-weekday-error", "e_invalid_day_of_week"]);
     if (!whole("s-hour", 0, 23)) bad.push(["s-hour-error", "e_invalid_hour"]);
-    if ($("s-covers").value === "days" && !whole("s-last-days", 1, maxDays())) bad.push(["s-last-days-error", "e_invalid_last_days"]);
-    for (const [slot, key] of bad) {
-      $(slot).textContent = t(key, { max: maxDays() });
-      $(slot).hidden = false;
-      $($(slot).dataset.for).setAttribute("aria-invalid", "true");
-    }
+    if (rollingOn() && !whole("s-last-days", 1, maxDays())) bad.push(["s-last-days-error", "e_invalid_last_days"]);
+    for (const [slot, key] of bad) sayError($(slot), () => t(key, { max: maxDays() }));
     if (bad.length) $($(bad[0][0]).dataset.for).focus();
     return !bad.length;
   }
 
   // When it runs and what it covers: only the fields of its cadence (the API refuses the
-  // others); on an edit, null for what applied before and no longer does.
+  // others), no days for a feed; on an edit, null for what applied before and no longer
+  // does. Whether it is a feed: always on a new one; on an edit only when that changes
+  // (a schedule of another kind is no feed).
   function timing() {
-    const c = $("s-cadence").value, rolling = $("s-covers").value === "days";
+    const c = $("s-cadence").value, rolling = rollingOn(), feed = feedOn();
     const body = { cadence: c, hour: Number($("s-hour").value), timezone: $("s-tz").value };
     if (c === "monthly") body.day_of_month = $("s-day").value === "last" ? "last" : Number($("s-day").value);
     if (c === "weekly") Object.assign(body, { day_of_week: $("s-weekday").value, week_start: $("s-week-start").value });
     if (rolling) body.last_days = Number($("s-last-days").value);
+    if (!before || feed !== !!before.feed) body.feed = feed;
     if (!before) return body;
     if (!rolling && before.last_days != null) body.last_days = null;
     if (c !== "monthly" && before.day_of_month != null) body.day_of_month = null;
@@ -262,15 +344,31 @@ const Schedules = (() => {
     return body;
   }
 
+  // Who is told: the emails, the in-app notice and the webhook kept. A schedule edited that
+  // named nobody (whoever made it is told) keeps naming nobody while its emails stay empty.
+  function notify() {
+    const emails = emailList($("s-emails").value);
+    if (before && notifyDefault(before.notify) && !emails.length && !webhook) return {};
+    return { notify: Object.assign({ emails, in_app: true }, webhook ? { webhook } : {}) };
+  }
+
   function submit(ev) {
     ev.preventDefault();
     clearErrors($("schedule-form"));
     if (!limits()) return;
     const body = Object.assign({
-      kind: $("s-kind").value, format: $("s-format").value, options: Options.read($("s-filter-fields")),
-      notify: Object.assign({ emails: emailList($("s-emails").value), in_app: true }, webhook ? { webhook } : {}), enabled: $("s-enabled").checked,
-    }, timing());
+      kind: $("s-kind").value, format: $("s-format").value, options: Options.read($("s-filter-fields")), enabled: $("s-enabled").checked,
+    }, notify(), timing());
     save(editing, body);
+  }
+
+  // A value changed: its field's error goes, and so does "saved" or "deleted".
+  function changed(ev) {
+    const target = ev.target;
+    const slot = target.closest("#s-filters") ? $("s-filters-error")
+      : target.id ? document.querySelector('#schedule-form .error[data-for="' + target.id + '"]') : null;
+    if (slot && !slot.hidden) unsayError(slot);
+    if (said && (said.key === "sch_saved" || said.key === "sch_deleted")) say(null);
   }
 
   function render() {
@@ -280,8 +378,10 @@ const Schedules = (() => {
     Options.write($("s-filter-fields"), kept);
     fillChoices();
     showWhen();
+    emailsHint();
     $("schedule-form-title").textContent = editing ? t("sch_edit", { id: editing }) : t("sch_new");
-    draw();
+    if (said) $("schedule-result").textContent = t(said.key, said.vars());
+    draw(true);
   }
 
   async function start() {
@@ -293,10 +393,14 @@ const Schedules = (() => {
     $("s-format").addEventListener("change", showFilters);
     $("s-cadence").addEventListener("change", showWhen);
     $("s-covers").addEventListener("change", showWhen);
+    $("s-kind").addEventListener("change", showWhen);
+    $("s-feed").addEventListener("change", showWhen);
     $("schedule-form").addEventListener("submit", submit);
+    $("schedule-form").addEventListener("input", changed);
+    $("schedule-form").addEventListener("change", changed);
     $("s-cancel").addEventListener("click", reset);
     await load();
   }
 
-  return { start, load, render, prefill };
+  return { start, load, render, prefill, refreshSoon, hasRun };
 })();

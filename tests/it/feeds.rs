@@ -382,3 +382,106 @@ async fn feed_mode_is_for_sessions_in_detail() {
     assert_eq!(body["feed"], false);
     app.shutdown().await;
 }
+
+async fn message(pool: &PgPool, account: i64, contact: &str, created: DateTime<Utc>) -> i64 {
+    let contact: i64 = sqlx::query_scalar(
+        "INSERT INTO contacts (account_id, name, phone) VALUES ($1, $2, '') RETURNING id",
+    )
+    .bind(account)
+    .bind(contact)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO outbound_messages (account_id, contact_id, template, body, status, created_at)
+         VALUES ($1, $2, 'promo', 'Hola', 'pending', $3) RETURNING id",
+    )
+    .bind(account)
+    .bind(contact)
+    .bind(created)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn set_status(pool: &PgPool, id: i64, status: &str, at: DateTime<Utc>) {
+    sqlx::query("UPDATE outbound_messages SET status = $2, status_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(at)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_campaign_feed_exports_each_status_change_once_and_says_when_a_message_came_before() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), NO_SCHEDULER]).await;
+    let a = app.account("Campaign feed", ZONE.name(), "vip", "es").await;
+    let first = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+    let (status, s) = create(
+        &app,
+        &a,
+        json!({"kind": "campaigns", "format": "xlsx", "cadence": "daily", "hour": 6,
+               "timezone": ZONE.name(), "feed": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["id"].as_i64().unwrap();
+    set_next_run(&app, id, due(first)).await;
+    let day = |k: i64| due(first + Duration::days(k));
+    let m1 = message(&app.pool, a.id, "M1", day(-1) + Duration::hours(2)).await;
+    let m2 = message(&app.pool, a.id, "M2", day(-1) + Duration::hours(3)).await;
+    let _pending = message(&app.pool, a.id, "M3", day(-1) + Duration::hours(4)).await;
+    // M1: sent, delivered the next day, read two days later. M2: sent and read within one
+    // run (the run sees it read). M3: still pending, never final.
+    set_status(&app.pool, m1, "sent", day(-1) + Duration::hours(5)).await;
+    set_status(&app.pool, m2, "read", day(-1) + Duration::hours(7)).await;
+    let mut sheets = Vec::new();
+    for k in 0..4 {
+        if k == 1 {
+            set_status(&app.pool, m1, "delivered", day(0) + Duration::hours(1)).await;
+        }
+        if k == 3 {
+            set_status(&app.pool, m1, "read", day(2) + Duration::hours(1)).await;
+        }
+        let made = schedule::tick(&app.ctx, day(k)).await.unwrap();
+        assert_eq!(made.len(), 1);
+        generate::run(&app.ctx, made[0]).await.unwrap();
+        let done = app.wait_finished(&a.token, made[0]).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let (_, bytes) = app
+            .download_url(
+                &format!("{}/v1/exports/{}/download", app.base, made[0]),
+                Some(&a.token),
+            )
+            .await;
+        let x = xlsx(&bytes);
+        let rows = part(&x, "Envíos").to_vec();
+        assert_eq!(
+            rows[0][7..],
+            ["Cambio de estado", "Ya exportado con otro estado"]
+        );
+        sheets.push(rows[1..].to_vec());
+    }
+    // (contact, state, exported before) per run.
+    let seen: Vec<Vec<(String, String, String)>> = sheets
+        .iter()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| (r[0].trim().to_owned(), r[3].clone(), r[8].clone()))
+                .collect()
+        })
+        .collect();
+    let t = |c: &str, s: &str, b: &str| (c.to_owned(), s.to_owned(), b.to_owned());
+    assert_eq!(
+        seen,
+        [
+            vec![t("M1", "Enviado", "No"), t("M2", "Leído", "No")],
+            vec![t("M1", "Recibido", "Sí")],
+            vec![],
+            vec![t("M1", "Leído", "Sí")],
+        ]
+    );
+    app.shutdown().await;
+}

@@ -69,8 +69,8 @@ pub struct CreateSchedule {
     #[serde(default)]
     #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
-    /// Feed mode (`sessions_detail` only): each run exports the sessions closed since the
-    /// previous run, each exactly once across runs. `false` when absent.
+    /// Feed mode (`sessions_detail`, `campaigns`): each run exports the rows that became
+    /// final since the previous run, each exactly once across runs. `false` when absent.
     #[serde(default)]
     pub feed: Option<bool>,
     /// true when absent.

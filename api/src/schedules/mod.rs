@@ -41,8 +41,9 @@ pub struct ScheduleView {
     /// When set, each run covers the N days before its run date instead of the period just
     /// closed (yesterday, last week, last month).
     pub last_days: Option<u32>,
-    /// Feed mode (`sessions_detail`): each run exports the sessions closed since the
-    /// previous run, each exactly once across runs.
+    /// Feed mode (`sessions_detail`, `campaigns`): each run exports the rows that became
+    /// final since the previous run (sessions closed; campaign messages whose status
+    /// changed, once per status), each exactly once across runs.
     pub feed: bool,
     /// 0 to 23, local time in `timezone`.
     pub hour: u32,
@@ -95,13 +96,13 @@ pub fn not_found() -> ApiError {
 }
 
 /// Feed mode is for the row-level kinds whose rows become final: sessions, by the instant
-/// they close.
+/// they close, and campaign messages, by the instant their status changes.
 pub fn check_feed(feed: bool, kind: ReportKind) -> ApiResult<()> {
-    if feed && kind != ReportKind::SessionsDetail {
+    if feed && !schedules::feed::has_feed(kind) {
         return Err(ApiError::unprocessable(
             "invalid_feed",
             format!(
-                "feed mode exports sessions by the instant they close: it is for sessions_detail, not {}",
+                "feed mode is for sessions_detail and campaigns, whose rows become final; not for {}",
                 kind.as_str()
             ),
         ));

@@ -63,7 +63,7 @@ pub struct UpdateSchedule {
     pub notify: Option<NotifySpec>,
     #[schema(value_type = Option<ReportOptions>)]
     pub options: Option<serde_json::Map<String, Value>>,
-    /// Feed mode (`sessions_detail` only).
+    /// Feed mode (`sessions_detail`, `campaigns`).
     pub feed: Option<bool>,
     pub enabled: Option<bool>,
 }

@@ -1,9 +1,12 @@
-//! Feeds: the sessions each run of a feed schedule exports. A run takes, when it is made,
-//! every session of the account closed before its cutoff and not taken by an earlier run
-//! of the schedule (`feed_rows`, whose key is (schedule, row)). So consecutive runs never
-//! overlap, and none leaves a gap: a session committed late, with a close instant before
-//! the previous cutoff, is taken by the first run made after its commit. A retried or
-//! resumed run writes the rows it took, whatever happened since.
+//! Feeds: the rows each run of a feed schedule exports. A run takes, when it is made,
+//! every row of the account that became final before its cutoff and was not taken by an
+//! earlier run of the schedule (`feed_rows`, whose key is (schedule, row, version)):
+//! sessions (`sessions_detail`) by the instant they closed; campaign messages (`campaigns`)
+//! by the instant their status last changed, once per status, so a message read after it
+//! was delivered is taken again, as a new version. So consecutive runs never overlap, and
+//! none leaves a gap: a row committed late, with an instant before the previous cutoff, is
+//! taken by the first run made after its commit. A retried or resumed run writes the rows
+//! it took, as they were taken, whatever happened since.
 //!
 //! A run's interval is `[from, to)`: `from` is the previous run's `to` (the first run's is
 //! the start of the days it covers) and `to` its cutoff, the instant it was due (or, for
@@ -17,11 +20,18 @@ use sqlx::PgConnection;
 use super::Schedule;
 use crate::{
     exports::{COLUMNS, Export},
+    kinds::ReportKind,
     localtime::local_instant,
 };
 
-/// How long before a run's interval a session may have started and still be taken: a
-/// session open longer than this when it closes is not exported by a feed.
+/// Whether a kind has a feed mode: the row-level kinds whose rows become final.
+pub fn has_feed(kind: ReportKind) -> bool {
+    matches!(kind, ReportKind::SessionsDetail | ReportKind::Campaigns)
+}
+
+/// How long before a run's interval a session may have started (or a campaign message
+/// been created) and still be taken: one open longer than this when it becomes final is
+/// not exported by a feed.
 pub const OPEN_DAYS: i32 = 30;
 
 /// What one feed run covers.
@@ -84,22 +94,33 @@ pub async fn take(
     .bind(w.to)
     .fetch_one(&mut *conn)
     .await?;
-    let taken = sqlx::query(
-        "INSERT INTO feed_rows (schedule_id, row_id, export_id)
-         SELECT $1, ch.id, $2 FROM chats ch
-          WHERE ch.account_id = $3 AND ch.closed_at >= $4 AND ch.closed_at < $5
-            AND ch.started_at >= $6
-          ORDER BY ch.id
-         ON CONFLICT (schedule_id, row_id) DO NOTHING",
-    )
-    .bind(s.id)
-    .bind(export.id)
-    .bind(s.account_id)
-    .bind(w.start)
-    .bind(w.to)
-    .bind(w.from - Days::new(OPEN_DAYS as u64))
-    .execute(&mut *conn)
-    .await?;
+    let sql = match s.kind {
+        ReportKind::Campaigns => {
+            "INSERT INTO feed_rows (schedule_id, row_id, version, at, export_id)
+             SELECT $1, o.id, o.status, o.status_at, $2 FROM outbound_messages o
+              WHERE o.account_id = $3 AND o.status_at >= $4 AND o.status_at < $5
+                AND o.created_at >= $6
+              ORDER BY o.id
+             ON CONFLICT (schedule_id, row_id, version) DO NOTHING"
+        }
+        _ => {
+            "INSERT INTO feed_rows (schedule_id, row_id, at, export_id)
+             SELECT $1, ch.id, ch.closed_at, $2 FROM chats ch
+              WHERE ch.account_id = $3 AND ch.closed_at >= $4 AND ch.closed_at < $5
+                AND ch.started_at >= $6
+              ORDER BY ch.id
+             ON CONFLICT (schedule_id, row_id, version) DO NOTHING"
+        }
+    };
+    let taken = sqlx::query(sql)
+        .bind(s.id)
+        .bind(export.id)
+        .bind(s.account_id)
+        .bind(w.start)
+        .bind(w.to)
+        .bind(w.from - Days::new(OPEN_DAYS as u64))
+        .execute(&mut *conn)
+        .await?;
     tracing::info!(
         schedule.id = s.id,
         export.id = export.id,

@@ -2,9 +2,12 @@
 //! cadence chosen and sends only those (a weekly one on Thursdays covering the last 7 days;
 //! a daily one switched to the last day of the month; a weekly one switched to daily, its
 //! weekday cleared); each row says its rhythm in words; "Ejecutar ahora" makes the latest
-//! run already due once, and its run shows in the history with the days it covered.
+//! run already due once, and its run shows in the history with the days it covered. A
+//! detailed sessions schedule may be a feed (the box shows for that kind only, and then
+//! "covers" does not): its row says so, and its runs their interval of close instants and
+//! rows; switched to another kind, it is a feed no more.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use fantoccini::Locator;
 use serde_json::{Value, json};
 
@@ -120,19 +123,23 @@ async fn a_weekly_schedule_for_the_last_7_days_made_in_the_form_is_said_in_words
 
     // A new schedule is monthly: the day of the month shows, the weekday does not.
     assert_eq!(page.js(SHOWN).await, "s-cadence s-day s-hour s-tz s-covers");
-    assert_eq!(page.js(CLOSED).await, "El período cerrado (el mes pasado)");
+    assert_eq!(
+        page.js(CLOSED).await,
+        "El último período completo (el mes pasado)"
+    );
 
-    // Weekly: the weekday and the week's first day instead of the day of the month.
+    // Weekly: the weekday and, right after it, the week's first day instead of the day of
+    // the month.
     choose(&page, "s-cadence", "Semanal").await;
     assert_eq!(
         page.js(SHOWN).await,
-        "s-cadence s-weekday s-hour s-tz s-covers s-week-start"
+        "s-cadence s-weekday s-week-start s-hour s-tz s-covers"
     );
     assert_eq!(
         page.js(CLOSED).await,
-        "El período cerrado (la semana pasada)"
+        "El último período completo (la semana pasada)"
     );
-    choose(&page, "s-weekday", "Jueves").await;
+    choose(&page, "s-weekday", "jueves").await;
     type_in(&page, "s-hour", "7").await;
     // A rolling window: its days show, the week's first day no longer matters.
     choose(&page, "s-covers", "Los últimos N días").await;
@@ -149,10 +156,7 @@ async fn a_weekly_schedule_for_the_last_7_days_made_in_the_form_is_said_in_words
         .await;
     assert_eq!(
         said,
-        json!([
-            "Los últimos días deben ser un número entero del 1 al 90.",
-            "true"
-        ])
+        json!(["El número de días debe ser un entero del 1 al 90.", "true"])
     );
     assert!(
         schedules(&app, acct.id).await.is_empty(),
@@ -225,7 +229,7 @@ async fn a_daily_schedule_switched_to_the_last_day_of_the_month_drops_its_old_da
     words_of(
         &page,
         daily,
-        "Cada día a las 06:00 (Europe/Madrid), cubre ayer",
+        "Cada día a las 06:00 (Europe/Madrid), cubre el día de ayer",
     )
     .await;
     words_of(
@@ -243,7 +247,7 @@ async fn a_daily_schedule_switched_to_the_last_day_of_the_month_drops_its_old_da
     );
     assert_eq!(
         page.js(SHOWN).await,
-        "s-cadence s-weekday s-hour s-tz s-covers s-week-start"
+        "s-cadence s-weekday s-week-start s-hour s-tz s-covers"
     );
     page.click(&format!("#schedule-{daily} button.edit")).await;
     assert_eq!(
@@ -251,7 +255,10 @@ async fn a_daily_schedule_switched_to_the_last_day_of_the_month_drops_its_old_da
         "daily 1 monday monday closed 7 6 Europe/Madrid"
     );
     assert_eq!(page.js(SHOWN).await, "s-cadence s-hour s-tz s-covers");
-    assert_eq!(page.js(CLOSED).await, "El período cerrado (ayer)");
+    assert_eq!(
+        page.js(CLOSED).await,
+        "El último período completo (el día de ayer)"
+    );
 
     // Daily → monthly, on the last day.
     choose(&page, "s-cadence", "Mensual").await;
@@ -294,7 +301,7 @@ async fn a_daily_schedule_switched_to_the_last_day_of_the_month_drops_its_old_da
     words_of(
         &page,
         weekly,
-        "Cada día a las 08:00 (Europe/Madrid), cubre ayer",
+        "Cada día a las 08:00 (Europe/Madrid), cubre el día de ayer",
     )
     .await;
 
@@ -375,11 +382,12 @@ async fn run_now_makes_the_latest_run_already_due_once_and_shows_it_in_the_histo
         run[2].as_str().unwrap(),
         run[3].as_str().unwrap(),
     );
+    let range = range.as_str().unwrap();
     assert!(
-        text.starts_with(&format!("{day} · En cola")),
-        "the run date, then its state: {run}"
+        text.starts_with(&format!("Ejecución del {day} · cubrió {range} · En cola")),
+        "the run date, the days it covered, then its state: {run}"
     );
-    assert_eq!(covered, format!("Cubrió {}", range.as_str().unwrap()));
+    assert_eq!(covered, format!("cubrió {range}"));
     shot(&page.c, "schedule-run-now").await;
 
     // Again: the same run, not another export.
@@ -395,6 +403,135 @@ async fn run_now_makes_the_latest_run_already_due_once_and_shows_it_in_the_histo
         .await,
         1
     );
+
+    page.close().await;
+    app.shutdown().await;
+}
+
+/// Whether the feed box is in view, and ticked, and whether "covers" is in view (as drawn,
+/// not only as marked).
+const FEED_BOX: &str = "const f = document.getElementById('s-feed'); return [f.checkVisibility(), f.checked, document.getElementById('s-covers').checkVisibility()]";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_feed_schedule_made_in_the_form_covers_no_days_and_its_runs_say_their_sessions() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Feeds", "America/Santiago", "pro", "es").await;
+    let page = Page::open(&app, &acct.token).await;
+
+    // The global report (the first kind) cannot be a feed: no box.
+    assert_eq!(page.js(FEED_BOX).await, json!([false, false, true]));
+    choose(&page, "s-kind", "Análisis de sesiones detallado").await;
+    assert_eq!(page.js(FEED_BOX).await, json!([true, false, true]));
+    choose(&page, "s-cadence", "Diaria").await;
+    choose(&page, "s-covers", "Los últimos N días").await;
+    assert_eq!(
+        page.js(SHOWN).await,
+        "s-cadence s-hour s-tz s-covers s-last-days"
+    );
+
+    // A feed covers no days: what it covers goes, the days chosen with it.
+    page.click("#s-feed").await;
+    assert_eq!(page.js(FEED_BOX).await, json!([true, true, false]));
+    assert_eq!(page.js(SHOWN).await, "s-cadence s-hour s-tz");
+    // Another kind: no box, and "covers" is back.
+    choose(&page, "s-kind", "Informe global").await;
+    let shown = page.js(FEED_BOX).await;
+    assert_eq!((&shown[0], &shown[2]), (&json!(false), &json!(true)));
+    assert_eq!(
+        page.js(SHOWN).await,
+        "s-cadence s-hour s-tz s-covers s-last-days"
+    );
+    choose(&page, "s-kind", "Análisis de sesiones detallado").await;
+    assert_eq!(page.js(FEED_BOX).await, json!([true, true, false]));
+    assert_eq!(page.js(SHOWN).await, "s-cadence s-hour s-tz");
+    shot(&page.c, "schedule-feed-form").await;
+    page.click("#s-save").await;
+    page.wait(10, "the save", SAVED).await;
+
+    let ids = schedules(&app, acct.id).await;
+    assert_eq!(ids.len(), 1);
+    let id = ids[0];
+    let (feed, last_days): (bool, Option<i16>) =
+        sqlx::query_as("SELECT feed, last_days FROM schedules WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((feed, last_days), (true, None));
+    assert_eq!(get(&app, &acct, id).await["feed"], true);
+    words_of(
+        &page,
+        id,
+        "Cada día a las 06:00 (America/Santiago), feed: las sesiones cerradas desde la ejecución anterior",
+    )
+    .await;
+    // The form is new again: the box is not ticked.
+    assert_eq!(page.js(FEED_BOX).await, json!([false, false, true]));
+
+    // A run: its interval of close instants, in the schedule's zone, and its rows once
+    // written.
+    page.click(&format!("#schedule-{id} button.run-now")).await;
+    let (export, period, from, to) = poll(10, "the run's export", || async {
+        sqlx::query_as::<
+            _,
+            (
+                i64,
+                Option<String>,
+                Option<DateTime<Utc>>,
+                Option<DateTime<Utc>>,
+            ),
+        >("SELECT id, period, feed_from, feed_to FROM exports WHERE schedule_id = $1")
+        .bind(id)
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap()
+    })
+    .await;
+    let period = period.expect("a run names its period");
+    let (from, to) = (
+        from.expect("a feed run has its interval"),
+        to.expect("a feed run has its interval"),
+    );
+    sqlx::query("UPDATE exports SET file_rows = 41 WHERE id = $1")
+        .bind(export)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    page.js("Schedules.load(); return null").await;
+    let words = page
+        .js(&format!(
+            "const i = (at) => instant(at, 'America/Santiago').textContent; return ['Ejecución del ' + fmtDay('{period}'), 'sesiones cerradas del ' + i('{}') + ' al ' + i('{}'), '41 filas', 'En cola'].join(' · ')",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        ))
+        .await;
+    page.wait(10, "the run's line", &format!(
+        "const li = document.querySelector('#schedule-{id} .history li[data-export=\"{export}\"]'); return li && li.textContent === {words}"))
+        .await;
+    shot(&page.c, "schedule-feed-run").await;
+
+    // Edited, the form has the box ticked and no "covers".
+    page.click(&format!("#schedule-{id} button.edit")).await;
+    assert_eq!(page.js(FEED_BOX).await, json!([true, true, false]));
+    assert_eq!(page.js(SHOWN).await, "s-cadence s-hour s-tz");
+
+    // Switched to another kind, it is a feed no more.
+    choose(&page, "s-kind", "Informe global").await;
+    page.click("#s-save").await;
+    page.wait(10, "the save", SAVED).await;
+    let (kind, feed, last_days): (String, bool, Option<i16>) =
+        sqlx::query_as("SELECT kind, feed, last_days FROM schedules WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((kind.as_str(), feed, last_days), ("global", false, None));
+    words_of(
+        &page,
+        id,
+        "Cada día a las 06:00 (America/Santiago), cubre el día de ayer",
+    )
+    .await;
 
     page.close().await;
     app.shutdown().await;

@@ -78,8 +78,10 @@ async fn a_schedule_with_a_site_filter_made_through_the_api_shows_it_and_keeps_i
         row[2].as_str().unwrap().contains("America/Santiago"),
         "{row}"
     );
+    let history = row[3].as_str().unwrap();
     assert!(
-        row[3].as_str().unwrap().contains("oct 2026 · Listo"),
+        history.starts_with("Ejecución de oct 2026 · cubrió ")
+            && history.ends_with(" · Listo · Descargar"),
         "{row}"
     );
     assert_eq!(row[4], format!("/v1/exports/{run}/download"));
