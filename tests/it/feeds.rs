@@ -43,16 +43,21 @@ async fn feed_schedule(app: &TestApp, a: &TestAccount, first: NaiveDate) -> i64 
     id
 }
 
-/// A session still open: its contact's name names it.
-async fn open_session(pool: &PgPool, account: i64, name: &str, started: DateTime<Utc>) -> i64 {
-    let contact: i64 = sqlx::query_scalar(
+/// A contact with a name and no phone: the name is what its rows show.
+async fn contact(pool: &PgPool, account: i64, name: &str) -> i64 {
+    sqlx::query_scalar(
         "INSERT INTO contacts (account_id, name, phone) VALUES ($1, $2, '') RETURNING id",
     )
     .bind(account)
     .bind(name)
     .fetch_one(pool)
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// A session still open: its contact's name names it.
+async fn open_session(pool: &PgPool, account: i64, name: &str, started: DateTime<Utc>) -> i64 {
+    let contact = contact(pool, account, name).await;
     sqlx::query_scalar(
         "INSERT INTO chats (account_id, contact_id, started_at, last_msg_at) VALUES ($1, $2, $3, $3) RETURNING id",
     )
@@ -383,15 +388,8 @@ async fn feed_mode_is_for_sessions_in_detail() {
     app.shutdown().await;
 }
 
-async fn message(pool: &PgPool, account: i64, contact: &str, created: DateTime<Utc>) -> i64 {
-    let contact: i64 = sqlx::query_scalar(
-        "INSERT INTO contacts (account_id, name, phone) VALUES ($1, $2, '') RETURNING id",
-    )
-    .bind(account)
-    .bind(contact)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+async fn message(pool: &PgPool, account: i64, name: &str, created: DateTime<Utc>) -> i64 {
+    let contact = contact(pool, account, name).await;
     sqlx::query_scalar(
         "INSERT INTO outbound_messages (account_id, contact_id, template, body, status, created_at)
          VALUES ($1, $2, 'promo', 'Hola', 'pending', $3) RETURNING id",
