@@ -483,3 +483,46 @@ async fn a_campaign_feed_exports_each_status_change_once_and_says_when_a_message
     );
     app.shutdown().await;
 }
+
+async fn taken(app: &TestApp, schedule_id: i64) -> Vec<i64> {
+    sqlx::query_scalar("SELECT row_id FROM feed_rows WHERE schedule_id = $1 ORDER BY row_id")
+        .bind(schedule_id)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_feed_forgets_the_rows_no_later_run_can_take_and_never_takes_them_again() {
+    let app = TestApp::spawn_with(&[("WORKER", "none"), NO_SCHEDULER]).await;
+    let a = app.account("Forget", ZONE.name(), "vip", "es").await;
+    let first = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let id = feed_schedule(&app, &a, first).await;
+    let day = |k: i64| due(first + Duration::days(k));
+    let old = open_session(&app.pool, a.id, "Old", day(-1) - Duration::hours(2)).await;
+    close(&app.pool, old, day(-1)).await;
+    assert_eq!(schedule::tick(&app.ctx, day(0)).await.unwrap().len(), 1);
+    assert_eq!(taken(&app, id).await, [old]);
+    // Forty days later (forty more runs): a session of day 35 is taken; the old one now
+    // started more than 30 days before the feed's latest run, so no run can take it again.
+    let recent = open_session(&app.pool, a.id, "Recent", day(35)).await;
+    close(&app.pool, recent, day(35) + Duration::hours(1)).await;
+    assert_eq!(schedule::tick(&app.ctx, day(40)).await.unwrap().len(), 40);
+    assert_eq!(taken(&app, id).await, [old, recent]);
+    let forgotten = exportd_core::schedules::feed::forget(&app.pool, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    assert_eq!(taken(&app, id).await, [recent]);
+    // The old session changes again: it is not exported twice.
+    close(&app.pool, old, day(40) + Duration::hours(1)).await;
+    let made = schedule::tick(&app.ctx, day(41)).await.unwrap();
+    assert_eq!(made.len(), 1);
+    let in_run: i64 = sqlx::query_scalar("SELECT count(*) FROM feed_rows WHERE export_id = $1")
+        .bind(made[0])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(in_run, 0);
+    app.shutdown().await;
+}

@@ -129,3 +129,32 @@ pub async fn take(
     );
     Ok(export)
 }
+
+/// Forgets up to `limit` taken rows that no later run of their feed can take again: those
+/// whose session started (or message was created) more than [`OPEN_DAYS`] before the end
+/// of the feed's latest run, the earliest a next run looks back to, and those whose row is
+/// gone. So `feed_rows` holds about [`OPEN_DAYS`] of each feed, however long it runs.
+/// Returns how many were forgotten.
+pub async fn forget(db: impl sqlx::PgExecutor<'_>, limit: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "WITH feeds AS (
+           SELECT s.id, s.kind, max(e.feed_to) - make_interval(days => $1) AS horizon
+             FROM schedules s JOIN exports e ON e.schedule_id = s.id AND e.account_id = s.account_id
+            WHERE e.feed_to IS NOT NULL
+            GROUP BY s.id, s.kind)
+         DELETE FROM feed_rows WHERE ctid IN (
+           SELECT f.ctid FROM feed_rows f JOIN feeds ON feeds.id = f.schedule_id
+            WHERE CASE WHEN feeds.kind = 'campaigns'
+                       THEN NOT EXISTS (SELECT 1 FROM outbound_messages o
+                                         WHERE o.id = f.row_id AND o.created_at >= feeds.horizon)
+                       ELSE NOT EXISTS (SELECT 1 FROM chats ch
+                                         WHERE ch.id = f.row_id AND ch.started_at >= feeds.horizon)
+                  END
+            LIMIT $2)",
+    )
+    .bind(OPEN_DAYS)
+    .bind(limit)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}

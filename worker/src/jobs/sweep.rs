@@ -1,7 +1,8 @@
 //! The sweeper: files past their plan's retention are deleted from storage and their
-//! exports marked `expired`; their links then answer 410.
+//! exports marked `expired`; their links then answer 410. It also forgets the rows feeds
+//! took that no later run can take again ([`feed::forget`]).
 
-use exportd_core::{events, exports};
+use exportd_core::{events, exports, schedules::feed};
 use tracing::{info, warn};
 
 use crate::Ctx;
@@ -28,6 +29,13 @@ pub async fn pass(ctx: &Ctx) -> anyhow::Result<usize> {
             info!(export.id = id, "file expired and deleted");
             events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;
         }
+    }
+    let forgotten = feed::forget(&ctx.pool, 10_000).await?;
+    if forgotten > 0 {
+        info!(
+            rows = forgotten,
+            "feed rows no run can take again forgotten"
+        );
     }
     Ok(swept)
 }
