@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod destinations;
 pub mod error;
 pub mod exports;
 pub mod extract;
@@ -70,6 +71,20 @@ pub fn router(state: AppState) -> Router {
                 .delete(schedules::delete::delete),
         )
         .route("/v1/schedules/{id}/run", post(schedules::run::run))
+        .route(
+            "/v1/destinations",
+            get(destinations::routes::list).post(destinations::routes::create),
+        )
+        .route(
+            "/v1/destinations/{id}",
+            get(destinations::routes::get)
+                .patch(destinations::routes::update)
+                .delete(destinations::routes::delete),
+        )
+        .route(
+            "/v1/destinations/{id}/test",
+            post(destinations::routes::test),
+        )
         .route(
             "/v1/webhook-secret",
             get(webhooks::secret::get).post(webhooks::secret::rotate),

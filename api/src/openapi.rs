@@ -19,7 +19,8 @@ use utoipa::{
 };
 
 use crate::{
-    account, error::ErrorBody, exports, health, metrics, notifications, schedules, webhooks,
+    account, destinations, error::ErrorBody, exports, health, metrics, notifications, schedules,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -46,6 +47,12 @@ use crate::{
         schedules::update::update,
         schedules::delete::delete,
         schedules::run::run,
+        destinations::routes::create,
+        destinations::routes::list,
+        destinations::routes::get,
+        destinations::routes::update,
+        destinations::routes::delete,
+        destinations::routes::test,
         webhooks::secret::get,
         webhooks::secret::rotate,
         account::me,
@@ -60,6 +67,7 @@ use crate::{
         (name = "exports", description = "Ask for reports, follow them, download them"),
         (name = "notifications", description = "The in-app feed and its live stream"),
         (name = "schedules", description = "Daily, weekly and monthly exports, and runs now for a past period"),
+        (name = "destinations", description = "Where finished files go besides exportd's bucket: Slack channels"),
         (name = "webhooks", description = "The account's webhook signing secret (Standard Webhooks)"),
         (name = "account", description = "The caller, the account's limits and the report kinds"),
         (name = "health", description = "Liveness, readiness and metrics"),

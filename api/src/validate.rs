@@ -41,6 +41,41 @@ pub fn timezone(s: &str) -> ApiResult<Tz> {
     })
 }
 
+/// The most destinations one export or schedule delivers to.
+pub const MAX_DELIVER: usize = 10;
+
+/// Checks `deliver`: at most [`MAX_DELIVER`] of the account's own destinations, each once.
+/// Another account's destination reads as one that does not exist.
+pub async fn deliver(ctx: &Shared, account_id: i64, ids: &[i64]) -> ApiResult<Vec<i64>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_DELIVER {
+        return Err(ApiError::unprocessable(
+            "invalid_destination",
+            format!(
+                "deliver names at most {MAX_DELIVER} destinations, got {}",
+                ids.len()
+            ),
+        ));
+    }
+    let missing = exportd_core::destinations::not_owned(
+        &ctx.pool,
+        exportd_core::ids::AccountId(account_id),
+        &ids,
+    )
+    .await?;
+    if !missing.is_empty() {
+        return Err(ApiError::unprocessable(
+            "invalid_destination",
+            format!(
+                "deliver names destinations this account does not have: {missing:?} (GET /v1/destinations lists them)"
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
 /// Checks who to tell: plausible email addresses of at most 254 bytes, at most 50 of
 /// them, and a webhook target that meets the rules of `exportd_core::webhooks` (checked
 /// again when it is sent to), for an account that has a webhook secret to sign with.

@@ -34,6 +34,9 @@ pub struct Config {
     pub dev: bool,
     /// Webhooks may target loopback and private addresses (tests, on-premise).
     pub webhook_allow_private: bool,
+    /// The keys that seal destination secrets (`EXPORTD_ENCRYPTION_KEY`); without them
+    /// no destination can be made.
+    pub sealer: Option<crate::secrets::Sealer>,
     /// When set, `/metrics` answers only requests with this bearer token.
     pub metrics_token: Option<String>,
     /// Where a worker process serves its own `/metrics` (none when empty).
@@ -126,6 +129,15 @@ impl Config {
             secret_problem,
             dev,
             webhook_allow_private: env.parse("EXPORTD_WEBHOOK_ALLOW_PRIVATE", false)?,
+            sealer: match env
+                .opt("EXPORTD_ENCRYPTION_KEY")
+                .filter(|k| !k.trim().is_empty())
+            {
+                None => None,
+                Some(k) => Some(crate::secrets::Sealer::parse(&k).map_err(|reason| {
+                    ConfigError::new("EXPORTD_ENCRYPTION_KEY", "(not shown)", &reason)
+                })?),
+            },
             metrics_token: env.opt("EXPORTD_METRICS_TOKEN").filter(|t| !t.is_empty()),
             worker_metrics_listen: env
                 .opt("EXPORTD_WORKER_METRICS_LISTEN")

@@ -175,6 +175,63 @@ pub async fn resolve(url: &url::Url, allow_private: bool) -> Result<Vec<SocketAd
     Ok(addrs)
 }
 
+/// Why a post to an outside target failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl PostError {
+    pub fn permanent(message: impl Into<String>) -> PostError {
+        PostError {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> PostError {
+        PostError {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+}
+
+/// A client for `url` that connects only to the addresses the host resolves to now, each
+/// checked by [`resolve`] (so a name cannot be re-pointed between check and connection),
+/// follows no redirect, and gives up after `timeout`. A name that does not resolve is
+/// worth trying again; a refused address or shape is not.
+pub async fn pinned_client(
+    url: &str,
+    allow_private: bool,
+    timeout: std::time::Duration,
+) -> Result<(reqwest::Client, url::Url), PostError> {
+    let parsed = check_shape(url).map_err(|e| PostError::permanent(e.to_string()))?;
+    let addrs = match resolve(&parsed, allow_private).await {
+        Ok(a) => a,
+        Err(e @ TargetError::Unresolved(_)) => return Err(PostError::transient(e.to_string())),
+        Err(e) => return Err(PostError::permanent(e.to_string())),
+    };
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(&host, &addrs)
+        .user_agent(concat!("exportd/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| PostError::permanent(format!("http client: {e}")))?;
+    Ok((client, parsed))
+}
+
+/// Whether an answer refuses for good: a redirect (not followed; the receiver must give
+/// the final address) or a 4xx other than 408 and 429.
+pub fn refuses_for_good(status: reqwest::StatusCode) -> bool {
+    status.is_redirection()
+        || (status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

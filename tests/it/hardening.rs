@@ -286,6 +286,7 @@ pub fn queued(account_id: i64) -> NewExport {
         request_hash: None,
         schedule_id: None,
         period: None,
+        deliver: vec![],
     }
 }
 

@@ -111,12 +111,21 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let bucket = format!("exportd-{id}");
+        let sealing_key = {
+            use base64::Engine;
+            let raw: [u8; 32] = rand::random();
+            format!(
+                "k1:{}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        };
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db_url.as_str()),
             ("REDIS_URL", &env("EXPORTD_TEST_REDIS_URL")),
             ("EXPORTD_PUBLIC_URL", &base),
             ("EXPORTD_QUEUE_PREFIX", &format!("exportd-test-{id}")),
             ("EXPORTD_SECRET", &format!("{id}{id}{id}")),
+            ("EXPORTD_ENCRYPTION_KEY", &sealing_key),
             ("EXPORTD_POLL_INTERVAL_MS", "50"),
             ("EXPORTD_RECONCILE_INTERVAL_MS", "200"),
             ("EXPORTD_DB_MAX_CONNECTIONS", "8"),

@@ -9,6 +9,7 @@ mod change_tracking;
 mod cli;
 mod conversation_rollups;
 mod conversations;
+mod destinations;
 mod export_views;
 mod exports_cancel;
 mod feeds;

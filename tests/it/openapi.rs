@@ -25,6 +25,12 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("patch", "/v1/schedules/{id}"),
     ("delete", "/v1/schedules/{id}"),
     ("post", "/v1/schedules/{id}/run"),
+    ("post", "/v1/destinations"),
+    ("get", "/v1/destinations"),
+    ("get", "/v1/destinations/{id}"),
+    ("patch", "/v1/destinations/{id}"),
+    ("delete", "/v1/destinations/{id}"),
+    ("post", "/v1/destinations/{id}/test"),
     ("get", "/v1/webhook-secret"),
     ("post", "/v1/webhook-secret"),
     ("get", "/v1/me"),
@@ -247,6 +253,26 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document
     let schedule_id = schedule["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("{schedule}"));
+    // A Slack destination, made directly: its host need not resolve here.
+    let sealed = app
+        .ctx
+        .cfg
+        .sealer
+        .as_ref()
+        .expect("the tests' sealing key")
+        .seal(acct.id, b"https://hooks.slack.com/services/T/B/x");
+    let destination_id = exportd_core::destinations::insert(
+        &app.pool,
+        exportd_core::ids::AccountId(acct.id),
+        exportd_core::ids::UserId(0),
+        "slack",
+        "Ventas",
+        &serde_json::json!({"host": "hooks.slack.com"}),
+        &sealed,
+    )
+    .await
+    .unwrap()
+    .id;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("schemathesis.toml");
     std::fs::write(
@@ -264,6 +290,10 @@ parameters = {{ "path.id" = {notification_id} }}
 [[operations]]
 include-path-regex = "^/v1/schedules/"
 parameters = {{ "path.id" = {schedule_id} }}
+
+[[operations]]
+include-path-regex = "^/v1/destinations/"
+parameters = {{ "path.id" = {destination_id} }}
 "#
         ),
     )

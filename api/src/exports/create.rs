@@ -57,6 +57,9 @@ pub struct CreateExport {
     pub options: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     pub notify: Option<NotifySpec>,
+    /// The account's destinations the file goes to once stored (`GET /v1/destinations`).
+    #[serde(default)]
+    pub deliver: Option<Vec<i64>>,
 }
 
 fn parse_day(field: &str, v: &str) -> ApiResult<NaiveDate> {
@@ -148,6 +151,12 @@ async fn accept(
     )
     .await?;
 
+    let deliver = validate::deliver(
+        ctx,
+        caller.account_id,
+        req.deliver.as_deref().unwrap_or_default(),
+    )
+    .await?;
     let range = DateRange { from, to, tz };
     domain::validate_range(
         &range,
@@ -162,7 +171,7 @@ async fn accept(
     // The request as understood, so that a retry with the same meaning matches.
     let canonical = serde_json::json!({
         "kind": kind.as_str(), "format": format.as_str(), "from": from, "to": to, "timezone": tz.name(),
-        "options": options.to_value(), "notify": notify,
+        "options": options.to_value(), "notify": notify, "deliver": deliver,
     });
     let hash = hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
     let new = NewExport {
@@ -179,6 +188,7 @@ async fn accept(
         request_hash: Some(hash.clone()),
         schedule_id: None,
         period: None,
+        deliver,
     };
     // One statement checks the cap and the token, and inserts, with the exports of other
     // requests waiting at this instant (group commit). No row means the token no longer

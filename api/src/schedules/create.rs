@@ -73,6 +73,9 @@ pub struct CreateSchedule {
     /// final since the previous run, each exactly once across runs. `false` when absent.
     #[serde(default)]
     pub feed: Option<bool>,
+    /// The account's destinations each run's file goes to.
+    #[serde(default)]
+    pub deliver: Option<Vec<i64>>,
     /// true when absent.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -122,11 +125,18 @@ pub async fn create(
     let (_, next) = timing.next_after(Utc::now());
     let feed = req.feed.unwrap_or(false);
     super::check_feed(feed, kind)?;
+    let deliver = validate::deliver(
+        &ctx,
+        caller.account_id,
+        req.deliver.as_deref().unwrap_or_default(),
+    )
+    .await?;
     let fields = ScheduleFields {
         kind,
         format,
         timing,
         feed,
+        deliver,
         notify,
         options,
         enabled: req.enabled.unwrap_or(true),

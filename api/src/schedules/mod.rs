@@ -45,6 +45,8 @@ pub struct ScheduleView {
     /// final since the previous run (sessions closed; campaign messages whose status
     /// changed, once per status), each exactly once across runs.
     pub feed: bool,
+    /// The account's destinations each run's file goes to.
+    pub deliver: Vec<i64>,
     /// 0 to 23, local time in `timezone`.
     pub hour: u32,
     pub timezone: String,
@@ -131,6 +133,7 @@ pub async fn view(ctx: &Shared, s: &Schedule) -> ApiResult<ScheduleView> {
         week_start: shown.week_start,
         last_days: shown.last_days,
         feed: s.feed,
+        deliver: s.deliver.clone(),
         hour: s.timing.hour,
         timezone: s.timing.tz.name().to_owned(),
         notify: s.notify.clone(),

@@ -65,6 +65,8 @@ pub struct UpdateSchedule {
     pub options: Option<serde_json::Map<String, Value>>,
     /// Feed mode (`sessions_detail`, `campaigns`).
     pub feed: Option<bool>,
+    /// The account's destinations each run's file goes to.
+    pub deliver: Option<Vec<i64>>,
     pub enabled: Option<bool>,
 }
 
@@ -132,11 +134,16 @@ pub async fn update(
     };
     let feed = req.feed.unwrap_or(s.feed);
     super::check_feed(feed, kind)?;
+    let deliver = match &req.deliver {
+        Some(ids) => validate::deliver(&ctx, caller.account_id, ids).await?,
+        None => s.deliver.clone(),
+    };
     let fields = ScheduleFields {
         kind,
         format,
         timing,
         feed,
+        deliver,
         notify,
         options,
         enabled,

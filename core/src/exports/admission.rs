@@ -56,10 +56,10 @@ pub async fn insert_if_room(
              SELECT nextval(pg_get_serial_sequence('exports', 'id')) AS id, a.*
                FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::date[], $6::date[],
                            $7::text[], $8::jsonb[], $9::jsonb[], $10::text[], $11::text[],
-                           $12::bytea[], $13::text[], $14::text[])
+                           $12::bytea[], $13::text[], $14::text[], $16::jsonb[])
                     WITH ORDINALITY AS a(account_id, requested_by, kind, format, range_from, range_to,
                                          timezone, options, notify, idempotency_key, request_hash,
-                                         token_sha256, plan, account_timezone, ord)
+                                         token_sha256, plan, account_timezone, deliver, ord)
          ),
          authorised AS (
              SELECT a.* FROM ask a
@@ -87,9 +87,10 @@ pub async fn insert_if_room(
          ),
          inserted AS (
              INSERT INTO exports (id, account_id, requested_by, kind, format, range_from, range_to, timezone,
-                                  options, notify, idempotency_key, request_hash)
+                                  options, notify, idempotency_key, request_hash, deliver)
              SELECT id, account_id, requested_by, kind, format, range_from, range_to, timezone,
-                    options, notify, idempotency_key, request_hash
+                    options, notify, idempotency_key, request_hash,
+                    ARRAY(SELECT d::int8 FROM jsonb_array_elements_text(deliver) AS d)
                FROM passing p JOIN room r USING (account_id)
               WHERE p.nth <= r.left_over
               ORDER BY p.ord
@@ -123,6 +124,7 @@ pub async fn insert_if_room(
             a.authority.as_ref().map(|t| t.timezone.name())
         }))
         .bind(cap)
+        .bind(column(asks, |a| Json(a.new.deliver.clone())))
         .try_map(|row: sqlx::postgres::PgRow| {
             use sqlx::{FromRow, Row};
             Ok((row.try_get::<i64, _>("ord")?, Export::from_row(&row)?))

@@ -27,7 +27,7 @@ pub use row::{Asked, ErrorView, Export, ExportView, FileView};
 
 pub(crate) const COLUMNS: &str = "id, account_id, requested_by, kind, format, range_from, range_to, timezone, options, \
     notify, status, progress, attempts, error, error_code, lease_token, idempotency_key, request_hash, \
-    file_name, file_key, file_bytes, file_rows, expires_at, created_at, started_at, finished_at, schedule_id, period, feed_from, feed_to";
+    file_name, file_key, file_bytes, file_rows, expires_at, created_at, started_at, finished_at, schedule_id, period, feed_from, feed_to, deliver";
 
 /// What a new export is made of.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub struct NewExport {
     /// Set for a scheduled run: the schedule and the period (`YYYY-MM`) it is for.
     pub schedule_id: Option<i64>,
     pub period: Option<String>,
+    /// The account's destinations the file goes to.
+    pub deliver: Vec<i64>,
 }
 
 /// Inserts a queued export. With an idempotency key already used by the account, nothing
@@ -56,8 +58,8 @@ pub async fn insert(
 ) -> Result<Option<Export>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO exports (account_id, requested_by, kind, format, range_from, range_to, timezone,
-                              options, notify, idempotency_key, request_hash, schedule_id, period)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                              options, notify, idempotency_key, request_hash, schedule_id, period, deliver)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING {COLUMNS}"
     )))
@@ -74,6 +76,7 @@ pub async fn insert(
     .bind(&new.request_hash)
     .bind(new.schedule_id)
     .bind(&new.period)
+    .bind(&new.deliver)
     .fetch_optional(db)
     .await
 }

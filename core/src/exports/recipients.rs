@@ -1,5 +1,6 @@
-//! The notification rows of a finished export: one per (channel, recipient) it names, made
-//! in the transaction that finishes it, so a finished export always has them.
+//! The notification rows of a finished export: one per (channel, recipient) it names, and
+//! one per destination it delivers to, made in the transaction that finishes it, so a
+//! finished export always has them.
 
 use sqlx::{Postgres, Transaction};
 
@@ -47,11 +48,20 @@ pub async fn create_notifications(
         }
         rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
     }
+    // The destinations get the file when there is one.
+    if event == Event::Succeeded {
+        rows.extend(
+            export
+                .deliver
+                .iter()
+                .map(|id| (Channel::Slack, crate::destinations::recipient(*id), None)),
+        );
+    }
     for (channel, recipient, user_id) in rows {
         // In-app rows are delivered by being stored: they are sent on creation.
         let status = match channel {
             Channel::InApp => Status::Sent,
-            Channel::Email | Channel::Webhook => Status::Pending,
+            Channel::Email | Channel::Webhook | Channel::Slack => Status::Pending,
         };
         sqlx::query(
             "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)

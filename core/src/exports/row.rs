@@ -53,6 +53,8 @@ pub struct Export {
     /// A feed run's interval of close instants, `[feed_from, feed_to)`.
     pub feed_from: Option<DateTime<Utc>>,
     pub feed_to: Option<DateTime<Utc>>,
+    /// The account's destinations the file goes to.
+    pub deliver: Vec<i64>,
 }
 
 /// The public JSON of an export.
@@ -86,6 +88,8 @@ pub struct ExportView {
     /// Who is told when it finishes, as requested (absent where the response omits it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifySpec>,
+    /// The account's destinations the file goes to.
+    pub deliver: Vec<i64>,
 }
 
 /// `requested_by` as a response shows it: not read, nobody (a scheduled run), or a user.
@@ -164,6 +168,7 @@ impl Export {
             schedule_id: self.schedule_id,
             requested_by: Asked::Unread,
             notify: None,
+            deliver: self.deliver.clone(),
         }
     }
 
@@ -235,6 +240,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Export {
             period: row.try_get("period")?,
             feed_from: row.try_get("feed_from")?,
             feed_to: row.try_get("feed_to")?,
+            deliver: row.try_get("deliver")?,
         })
     }
 }

@@ -43,9 +43,12 @@ pub enum Channel {
     Webhook,
     /// The in-app feed: delivered by being stored.
     InApp,
+    /// A Slack destination of the account (`destination:<id>`): a message with the
+    /// report's title, range and a download button.
+    Slack,
 }
 
-stored_enum!(Channel, "channel", { Email => "email", Webhook => "webhook", InApp => "in_app" });
+stored_enum!(Channel, "channel", { Email => "email", Webhook => "webhook", InApp => "in_app", Slack => "slack" });
 
 /// What happened to the export a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

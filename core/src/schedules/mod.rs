@@ -29,8 +29,10 @@ pub struct Schedule {
     pub timing: Timing,
     pub notify: NotifySpec,
     pub options: ReportOptions,
-    /// Feed mode: each run exports the sessions that closed since the previous run.
+    /// Feed mode: each run exports the rows that became final since the previous run.
     pub feed: bool,
+    /// The account's destinations each run's file goes to.
+    pub deliver: Vec<i64>,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -104,6 +106,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
             notify,
             options,
             feed: row.try_get("feed")?,
+            deliver: row.try_get("deliver")?,
             enabled: row.try_get("enabled")?,
             next_run_at: row.try_get("next_run_at")?,
             created_at: row.try_get("created_at")?,
@@ -111,7 +114,7 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Schedule {
     }
 }
 
-const COLUMNS: &str = "id, account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day, week_start, last_days, hour, timezone, notify, options, feed, enabled, next_run_at, created_at";
+const COLUMNS: &str = "id, account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day, week_start, last_days, hour, timezone, notify, options, feed, deliver, enabled, next_run_at, created_at";
 
 /// What a schedule is made of, on create and on update.
 #[derive(Debug, Clone)]
@@ -122,13 +125,14 @@ pub struct ScheduleFields {
     pub notify: NotifySpec,
     pub options: ReportOptions,
     pub feed: bool,
+    pub deliver: Vec<i64>,
     pub enabled: bool,
     pub next_run_at: DateTime<Utc>,
 }
 
 type Query<'q> = sqlx::query::QueryAs<'q, Postgres, Schedule, sqlx::postgres::PgArguments>;
 
-/// Binds the fields as `$3 … $17`, after the two the caller binds first.
+/// Binds the fields as `$3 … $18`, after the two the caller binds first.
 fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
     let t = &f.timing;
     let (day_of_month, day_of_week, last_day) = match t.cadence {
@@ -156,6 +160,7 @@ fn bind_fields<'q>(q: Query<'q>, f: &'q ScheduleFields) -> Query<'q> {
         .bind(f.feed)
         .bind(f.enabled)
         .bind(f.next_run_at)
+        .bind(&f.deliver)
 }
 
 pub async fn insert(
@@ -166,8 +171,8 @@ pub async fn insert(
 ) -> Result<Schedule, sqlx::Error> {
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO schedules (account_id, created_by, kind, format, cadence, day_of_month, day_of_week, last_day,
-                                week_start, last_days, hour, timezone, notify, options, feed, enabled, next_run_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING {COLUMNS}"
+                                week_start, last_days, hour, timezone, notify, options, feed, enabled, next_run_at, deliver)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(account_id).bind(created_by), f)
         .fetch_one(db)
@@ -184,7 +189,7 @@ pub async fn update(
     let q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE schedules SET kind = $3, format = $4, cadence = $5, day_of_month = $6, day_of_week = $7, last_day = $8,
                 week_start = $9, last_days = $10, hour = $11, timezone = $12, notify = $13,
-                options = $14, feed = $15, enabled = $16, next_run_at = $17, updated_at = now()
+                options = $14, feed = $15, enabled = $16, next_run_at = $17, deliver = $18, updated_at = now()
           WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
     )));
     bind_fields(q.bind(id).bind(account_id), f)
@@ -358,6 +363,7 @@ pub async fn create_run(
         request_hash: None,
         schedule_id: Some(s.id),
         period: Some(key),
+        deliver: s.deliver.clone(),
     };
     let Some(export) = exports::insert(&mut *conn, &new).await? else {
         return Ok(None);

@@ -74,7 +74,7 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
 
 /// The export's account. One deleted since still gets its failure notice, in the default
 /// locale.
-async fn account(ctx: &Ctx, export: &Export) -> Result<Account, DeliveryError> {
+pub(super) async fn account(ctx: &Ctx, export: &Export) -> Result<Account, DeliveryError> {
     let found = accounts::get(&ctx.pool, export.account_id)
         .await
         .map_err(|e| DeliveryError::transient(format!("reading the account: {e}")))?;
@@ -90,7 +90,7 @@ async fn account(ctx: &Ctx, export: &Export) -> Result<Account, DeliveryError> {
 /// The report's name; a scheduled run also names the period it covers: its month when it
 /// is a whole calendar month ("Informe global — septiembre 2026"), else its day or days
 /// ("Informe global — 2026-11-30 – 2026-12-06").
-fn report_title(export: &Export, account: &Account) -> String {
+pub(super) fn report_title(export: &Export, account: &Account) -> String {
     use chrono::{Datelike, Days};
     let name = export.kind.title(account.locale);
     let (from, to) = (export.range_from, export.range_to);

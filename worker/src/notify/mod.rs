@@ -5,6 +5,7 @@
 //! the `notify` job records it on the row and schedules the retry or gives up.
 
 pub mod email;
+pub mod slack;
 pub mod webhook;
 
 use exportd_core::{
@@ -39,11 +40,21 @@ impl DeliveryError {
     }
 }
 
+impl From<exportd_core::webhooks::PostError> for DeliveryError {
+    fn from(e: exportd_core::webhooks::PostError) -> DeliveryError {
+        DeliveryError {
+            message: e.message,
+            permanent: e.permanent,
+        }
+    }
+}
+
 /// Sends notification `n` about `export` over its channel.
 pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
     match n.channel {
         Channel::Email => email::send(ctx, n, export).await,
         Channel::Webhook => webhook::send(ctx, n, export).await,
+        Channel::Slack => slack::send(ctx, n, export).await,
         // In-app notifications are delivered by being stored: their rows are created
         // `sent`, and the feed and the stream read them. Nothing goes out.
         Channel::InApp => Ok(()),

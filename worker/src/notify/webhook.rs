@@ -70,23 +70,9 @@ pub async fn deliver(
             "the account has no webhook secret (POST /v1/webhook-secret makes one)",
         ));
     }
-    let parsed = webhooks::check_shape(url).map_err(|e| DeliveryError::permanent(e.to_string()))?;
-    let addrs = match webhooks::resolve(&parsed, allow_private).await {
-        Ok(a) => a,
-        Err(e @ webhooks::TargetError::Unresolved(_)) => {
-            return Err(DeliveryError::transient(e.to_string()));
-        }
-        Err(e) => return Err(DeliveryError::permanent(e.to_string())),
-    };
-    let host = parsed.host_str().unwrap_or_default().to_owned();
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(&host, &addrs)
-        .user_agent(concat!("exportd/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| DeliveryError::permanent(format!("webhook client: {e}")))?;
+    let (client, parsed) = webhooks::pinned_client(url, allow_private, timeout)
+        .await
+        .map_err(DeliveryError::from)?;
     let ts = chrono::Utc::now().timestamp();
     let sig = signature(secrets, msg_id, ts, &body).map_err(DeliveryError::permanent)?;
     let resp = client
@@ -103,12 +89,8 @@ pub async fn deliver(
     if status.is_success() {
         return Ok(());
     }
-    // A redirect is not followed: the receiver must give the final address. A 4xx other
-    // than 408/429 means the receiver refuses this delivery for good.
-    let permanent = status.is_redirection()
-        || (status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429);
     Err(DeliveryError {
         message: format!("webhook answered {status}"),
-        permanent,
+        permanent: webhooks::refuses_for_good(status),
     })
 }

@@ -1,0 +1,189 @@
+//! Destinations: an account's places for its finished files besides exportd's bucket. Every
+//! query is scoped by account. The secret (for Slack, the incoming-webhook URL) is stored
+//! sealed ([`crate::secrets`]) and read only by the sender.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgExecutor, Row, postgres::PgRow};
+
+use crate::{
+    ids::{AccountId, UserId},
+    secrets::Sealed,
+};
+
+/// A destination as shown: never its secret.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub id: i64,
+    pub account_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub settings: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl<'r> sqlx::FromRow<'r, PgRow> for Destination {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Destination {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            kind: row.try_get("kind")?,
+            name: row.try_get("name")?,
+            settings: row.try_get("settings")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, account_id, kind, name, settings, created_at, updated_at";
+
+/// The most destinations an account keeps.
+pub const MAX_PER_ACCOUNT: i64 = 20;
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    created_by: UserId,
+    kind: &str,
+    name: &str,
+    settings: &Value,
+    secret: &Sealed,
+) -> Result<Destination, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO destinations (account_id, created_by, kind, name, settings, secret, key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    )))
+    .bind(account_id)
+    .bind(created_by)
+    .bind(kind)
+    .bind(name)
+    .bind(settings)
+    .bind(&secret.bytes)
+    .bind(&secret.key_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Changes the name, the shown settings and, when given, the secret.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: i64,
+    name: &str,
+    settings: &Value,
+    secret: Option<&Sealed>,
+) -> Result<Option<Destination>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE destinations SET name = $3, settings = $4, secret = coalesce($5, secret),
+                key_id = coalesce($6, key_id), updated_at = now()
+          WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .bind(name)
+    .bind(settings)
+    .bind(secret.map(|s| &s.bytes))
+    .bind(secret.map(|s| &s.key_id))
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: i64,
+) -> Result<Option<Destination>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM destinations WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+) -> Result<Vec<Destination>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM destinations WHERE account_id = $1 ORDER BY id"
+    )))
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count(db: impl PgExecutor<'_>, account_id: AccountId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM destinations WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
+}
+
+/// Deletes an account's destination; false when it was not the account's. Deliveries to
+/// it not yet made fail, saying it was deleted.
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM destinations WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The destination with its sealed secret, for the sender.
+pub async fn with_secret(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    id: i64,
+) -> Result<Option<(Destination, Sealed)>, sqlx::Error> {
+    let row: Option<PgRow> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, secret, key_id FROM destinations WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        let d = <Destination as sqlx::FromRow<PgRow>>::from_row(&r)?;
+        let sealed = Sealed {
+            key_id: r.try_get("key_id")?,
+            bytes: r.try_get("secret")?,
+        };
+        Ok((d, sealed))
+    })
+    .transpose()
+}
+
+/// Of `ids`, those that are not the account's destinations.
+pub async fn not_owned(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT i FROM unnest($2::int8[]) AS i
+          WHERE NOT EXISTS (SELECT 1 FROM destinations d WHERE d.id = i AND d.account_id = $1)",
+    )
+    .bind(account_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// The recipient a delivery row names for destination `id`.
+pub fn recipient(id: i64) -> String {
+    format!("destination:{id}")
+}
+
+/// The destination a delivery row's recipient names.
+pub fn parse_recipient(recipient: &str) -> Option<i64> {
+    recipient.strip_prefix("destination:")?.parse().ok()
+}
