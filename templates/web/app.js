@@ -1,7 +1,7 @@
 // The admin page's core: the API client (errors keep their machine code), dates and sizes
 // in one format, the in-page confirmation dialog, and start-up. The parts of the page are
 // in their own files: request.js (the form), exports.js (the list), live.js (the event
-// stream, polling, toasts, the bell) and schedules.js.
+// stream, polling, toasts, the bell), schedules.js and destinations.js.
 "use strict";
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 // `exports`: the rows listed; `seen`: the last state seen of every export, listed or not.
@@ -216,6 +216,7 @@ function confirmAction(text, yes) {
 function render() {
   translate(document);
   Request.render();
+  Destinations.render();
   Exports.render();
   Live.render();
   Schedules.render();
@@ -223,12 +224,16 @@ function render() {
 }
 
 async function start() {
-  const [me, kinds] = await Promise.all([api("GET", "/v1/me"), api("GET", "/v1/kinds")]);
+  // The destinations first too: the forms' boxes and the lists name them. Without them
+  // the page still works.
+  const [me, kinds, destinations] = await Promise.all([api("GET", "/v1/me"), api("GET", "/v1/kinds"),
+    api("GET", "/v1/destinations").catch((error) => ({ error }))]);
   App.me = me;
   App.kinds = kinds.items;
   setLocale(chosenLocale() || me.locale);
   $("account").textContent = me.account_name + " · " + me.plan;
   Request.start();
+  Destinations.start(destinations);
   Exports.start();
   document.addEventListener("localechange", render);
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("feed").hidden) $("bell").click(); });

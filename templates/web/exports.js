@@ -2,7 +2,8 @@
 // row with its filters, range, state, progress bar, size and dates, and its actions:
 // download, cancel (POST …/cancel, which never deletes), delete the file (after a
 // confirmation, with a few seconds to undo), run again with other dates and schedule it.
-// Under the report: its filters, who asked for it and who is told.
+// Under the report: its filters, who asked for it, who is told and the destinations it
+// goes to.
 "use strict";
 const Exports = (() => {
   const PAGE = 50;
@@ -71,7 +72,8 @@ const Exports = (() => {
     const status = cell("col_status", el("span", { class: "st-" + e.status }, t("st_" + e.status)), failure(e));
     const filters = Options.summary(e.options);
     const report = cell("col_report", kindName(e.kind) + " (" + e.format + ")", el("div", { class: "filters muted" }, filters || t("no_filters")),
-      asked(e), e.notify ? el("div", { class: "notify muted" }, t("notify_to", { list: notifyText(e.notify, e.schedule_id ? "notify_default_schedule" : "notify_default") })) : null);
+      asked(e), e.notify ? el("div", { class: "notify muted" }, t("notify_to", { list: notifyText(e.notify, e.schedule_id ? "notify_default_schedule" : "notify_default") })) : null,
+      Destinations.line(e.deliver));
     const pct = e.status === "succeeded" || e.status === "expired" ? 100 : e.progress || 0;
     const range = el("span", { class: "range-text" }, fmtRange(e.from, e.to));
     const zone = App.me && e.timezone !== App.me.timezone ? el("div", { class: "muted" }, zoneName(e.timezone)) : null;
@@ -181,13 +183,17 @@ const Exports = (() => {
     k.value = kv;
   }
 
-  function render() {
-    fillFilters();
-    const body = $("export-rows");
-    for (const r of [...body.children]) {
+  // Every row again (the words of another language, a destination renamed).
+  function redraw() {
+    for (const r of [...$("export-rows").children]) {
       const e = App.exports.get(Number(r.id.slice(7)));
       if (e) r.replaceWith(row(e));
     }
+  }
+
+  function render() {
+    fillFilters();
+    redraw();
     $("no-exports").textContent = t("no_exports");
   }
 
@@ -200,5 +206,5 @@ const Exports = (() => {
     $("load-more").addEventListener("click", () => load(true));
   }
 
-  return { start, load, render, upsert, arrived, refresh };
+  return { start, load, render, redraw, upsert, arrived, refresh };
 })();

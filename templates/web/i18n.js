@@ -107,6 +107,16 @@ const I18N = {
     e_too_many_destinations: "The account has as many destinations as it can keep; delete one first.",
     e_destinations_unavailable: "Destinations are not enabled on this server; ask its operator.",
     e_invalid_feed: "Feed mode is only for the detailed sessions and campaign results reports.",
+    nav_destinations: "Destinations", dest_help: "A destination gets the file of each finished report that names it. Today it is a Slack channel: the message has the report, its dates and a button to download it.",
+    dest_name: "Name", dest_type: "Type", dest_host: "Posts to", dest_type_slack: "Slack", no_destinations: "No destinations yet.",
+    dest_new: "Add a Slack channel", dest_edit: "Edit destination {name}", dest_url: "Slack incoming webhook address",
+    dest_url_help: "In Slack: Apps → Incoming Webhooks → Add to a channel, then copy its address here (https://hooks.slack.com/services/…). It is kept encrypted and never shown again.",
+    dest_url_keep: "Leave it empty to keep the current address, which is never shown again; paste a new one to replace it.",
+    dest_add: "Add destination", dest_test: "Test", dest_testing: "Sending…", dest_test_ok: "Test message sent", dest_test_failed: "Did not arrive: {reason}",
+    dest_test_retryable: "(It may be temporary: test again in a while.)", dest_added: "Destination {name} added.", dest_saved: "Destination saved.",
+    dest_deleted: "Destination {name} deleted.", dest_confirm_delete: "Delete destination {name}? Deliveries to it not yet made will fail; the exports and their files stay.",
+    dest_url_missing: "Paste the channel's incoming webhook address.", dest_url_bad: "That is not a web address: copy it whole from Slack (https://hooks.slack.com/…).",
+    dest_url_long: "The address is too long (at most 2048 characters).", deliver_also: "Also send to", deliver_to: "Sends to: {list}", dest_gone: "deleted destination #{id}",
   },
   es: {
     schedule_this: "Programar", asked_by: "Pedido por {who}", asked_by_schedule: "Hecho por la programación {id}", notify_to: "Avisa a: {list}", n_rows: "{n} filas", notify_in_app: "aviso aquí", notify_webhook: "webhook {host}", notify_default: "quien lo pidió (correo y aviso aquí)", notify_default_schedule: "quien creó la programación (correo y aviso aquí)", notify_nobody: "nadie", sch_prefilled: "El formulario tiene el informe, los filtros y los destinatarios de la exportación {id} ({kind}): elige el día y la hora.",
@@ -206,6 +216,16 @@ const I18N = {
     e_too_many_destinations: "La cuenta ya tiene todos los destinos que puede guardar; borra uno primero.",
     e_destinations_unavailable: "Los destinos no están activos en este servidor; consulta a quien lo opera.",
     e_invalid_feed: "El modo feed es solo para el análisis de sesiones detallado y el resultado de las campañas.",
+    nav_destinations: "Destinos", dest_help: "Un destino recibe el archivo de cada informe terminado que lo nombre. Hoy es un canal de Slack: el mensaje trae el informe, sus fechas y un botón para descargarlo.",
+    dest_name: "Nombre", dest_type: "Tipo", dest_host: "Publica en", dest_type_slack: "Slack", no_destinations: "Aún no hay destinos.",
+    dest_new: "Añadir un canal de Slack", dest_edit: "Editar el destino {name}", dest_url: "Dirección del webhook entrante de Slack",
+    dest_url_help: "En Slack: Aplicaciones → Incoming Webhooks → Añadir a un canal, y copia aquí su dirección (https://hooks.slack.com/services/…). Se guarda cifrada y no se vuelve a mostrar.",
+    dest_url_keep: "Déjala vacía para mantener la dirección actual, que no se vuelve a mostrar; pega otra para reemplazarla.",
+    dest_add: "Añadir destino", dest_test: "Probar", dest_testing: "Enviando…", dest_test_ok: "Mensaje de prueba enviado", dest_test_failed: "No llegó: {reason}",
+    dest_test_retryable: "(Puede ser pasajero: prueba de nuevo en un rato.)", dest_added: "Destino {name} añadido.", dest_saved: "Destino guardado.",
+    dest_deleted: "Destino {name} borrado.", dest_confirm_delete: "¿Borrar el destino {name}? Las entregas a él aún no hechas fallarán; las exportaciones y sus archivos se quedan.",
+    dest_url_missing: "Pega la dirección del webhook entrante del canal.", dest_url_bad: "Eso no es una dirección web: cópiala entera desde Slack (https://hooks.slack.com/…).",
+    dest_url_long: "La dirección es demasiado larga (como máximo 2048 caracteres).", deliver_also: "Enviar también a", deliver_to: "Envía a: {list}", dest_gone: "destino #{id} borrado",
   },
   pt: {
     schedule_this: "Agendar", asked_by: "Pedido por {who}", asked_by_schedule: "Feito pelo agendamento {id}", notify_to: "Avisa: {list}", n_rows: "{n} linhas", notify_in_app: "aviso aqui", notify_webhook: "webhook {host}", notify_default: "quem pediu (e-mail e aviso aqui)", notify_default_schedule: "quem criou o agendamento (e-mail e aviso aqui)", notify_nobody: "ninguém", sch_prefilled: "O formulário tem o relatório, os filtros e os destinatários da exportação {id} ({kind}): escolha o dia e a hora.",
@@ -305,6 +325,16 @@ const I18N = {
     e_too_many_destinations: "A conta já tem todos os destinos que pode guardar; apague um primeiro.",
     e_destinations_unavailable: "Os destinos não estão ativos neste servidor; fale com quem o opera.",
     e_invalid_feed: "O modo feed é só para a análise de sessões detalhada e o resultado das campanhas.",
+    nav_destinations: "Destinos", dest_help: "Um destino recebe o arquivo de cada relatório terminado que o nomeie. Hoje é um canal do Slack: a mensagem traz o relatório, suas datas e um botão para baixá-lo.",
+    dest_name: "Nome", dest_type: "Tipo", dest_host: "Publica em", dest_type_slack: "Slack", no_destinations: "Ainda não há destinos.",
+    dest_new: "Adicionar um canal do Slack", dest_edit: "Editar o destino {name}", dest_url: "Endereço do webhook de entrada do Slack",
+    dest_url_help: "No Slack: Apps → Incoming Webhooks → Adicionar a um canal, e copie aqui o endereço (https://hooks.slack.com/services/…). Ele é guardado criptografado e não é mostrado de novo.",
+    dest_url_keep: "Deixe vazio para manter o endereço atual, que não é mostrado de novo; cole outro para substituí-lo.",
+    dest_add: "Adicionar destino", dest_test: "Testar", dest_testing: "Enviando…", dest_test_ok: "Mensagem de teste enviada", dest_test_failed: "Não chegou: {reason}",
+    dest_test_retryable: "(Pode ser passageiro: teste de novo daqui a pouco.)", dest_added: "Destino {name} adicionado.", dest_saved: "Destino salvo.",
+    dest_deleted: "Destino {name} apagado.", dest_confirm_delete: "Apagar o destino {name}? As entregas a ele ainda não feitas vão falhar; as exportações e seus arquivos ficam.",
+    dest_url_missing: "Cole o endereço do webhook de entrada do canal.", dest_url_bad: "Isso não é um endereço web: copie-o inteiro do Slack (https://hooks.slack.com/…).",
+    dest_url_long: "O endereço é longo demais (no máximo 2048 caracteres).", deliver_also: "Enviar também para", deliver_to: "Envia para: {list}", dest_gone: "destino #{id} apagado",
   },
 };
 
@@ -315,6 +345,7 @@ const FIELD_OF = {
   invalid_option: "filters", unknown_kind: "kind", unknown_format: "format", unknown_timezone: "tz",
   invalid_day_of_month: "day", invalid_hour: "hour", invalid_cadence: "cadence", invalid_day_of_week: "weekday",
   invalid_week_start: "week_start", invalid_last_days: "last_days", invalid_feed: "feed",
+  invalid_destination: "deliver", invalid_destination_name: "dest_name", invalid_webhook_url: "dest_url",
 };
 
 const LANG_KEY = "exportd.lang";

@@ -1,9 +1,10 @@
 // The request form: the kind with its one-line description and its filters, the dates
-// with presets (today marked partial), the format and who is told. Each request carries
+// with presets (today marked partial), the format, who is told and the destinations the
+// file also goes to. Each request carries
 // an Idempotency-Key, kept until the form changes, so a double click makes one export.
 "use strict";
 const Request = (() => {
-  const SLOTS = { kind: "kind-error", range: "range-error", filters: "filters-error", format: "format-error", emails: "emails-error" };
+  const SLOTS = { kind: "kind-error", range: "range-error", filters: "filters-error", format: "format-error", emails: "emails-error", deliver: "deliver-error" };
   let pending = null; // { body, key }: the request last sent and its key
 
   function newKey() {
@@ -88,6 +89,8 @@ const Request = (() => {
       options: Options.read($("filter-fields")),
       notify: { emails: emailList($("emails").value), in_app: $("in-app").checked },
     };
+    const deliver = Destinations.read("deliver");
+    if (deliver.length) body.deliver = deliver;
     const json = JSON.stringify(body);
     if (!pending || pending.body !== json) pending = { body: json, key: newKey() };
     out.className = "";
@@ -100,6 +103,7 @@ const Request = (() => {
       // A request that may not have arrived keeps its key, so sending it again is safe.
       if (err.status > 0 && err.status < 500) pending = null;
       showError(err, SLOTS, "request-result");
+      Destinations.stale(err);
     }
   }
 

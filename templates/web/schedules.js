@@ -1,11 +1,11 @@
 // The page's schedules: list, create, edit, disable, delete and run now daily, weekly and
 // monthly exports. Each row shows the kind's filters, the recipients (by the exports list's
-// rule and words), its rhythm in words (in its own time zone, and what each run covers),
+// rule and words) and the destinations its files go to, its rhythm in words (in its own time zone, and what each run covers),
 // the next three runs and the last runs with the days they covered and their files; the
 // list is loaded again when a run's export changes (`refreshSoon`, from live.js). An
 // export's "schedule this" fills the form from it (`prefill`). The form has the request
-// form's filter widgets, the fields of the chosen cadence only, a time-zone picker and the
-// API's limits checked before sending; a field's error goes when its value changes. A
+// form's filter widgets, the fields of the chosen cadence only, a time-zone picker, a box
+// for each of the account's destinations and the API's limits checked before sending; a field's error goes when its value changes. A
 // sessions_detail or campaigns schedule may be a feed: each run exports what became final
 // since the previous one (sessions closed, message states changed; each once), so "covers"
 // does not apply to it.
@@ -14,6 +14,7 @@ const Schedules = (() => {
   const SLOTS = {
     kind: "s-kind-error", filters: "s-filters-error", format: "s-format-error", cadence: "s-cadence-error", day: "s-day-error",
     weekday: "s-weekday-error", week_start: "s-week-start-error", last_days: "s-last-days-error", feed: "s-feed-error", hour: "s-hour-error", tz: "s-tz-error", emails: "s-emails-error",
+    deliver: "s-deliver-error",
   };
   const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
   const FEED_KINDS = ["sessions_detail", "campaigns"]; // the kinds a feed may have
@@ -83,7 +84,7 @@ const Schedules = (() => {
       cell("col_report", kindName(s.kind) + " (" + s.format + ")", el("div", { class: "filters muted" }, Options.summary(s.options) || t("no_filters"))),
       named("when", "col_when", rhythm(s)),
       named("next", "col_next", s.enabled ? nextRuns(s) : "—"),
-      named("recipients", "recipients", notifyText(s.notify, "notify_default_schedule")),
+      named("recipients", "recipients", notifyText(s.notify, "notify_default_schedule"), Destinations.line(s.deliver)),
       cell("col_status", t(s.enabled ? "enabled" : "disabled")),
       named("history", "sch_runs", runs(s)),
       named("actions", "col_actions", run, edit, toggle, del));
@@ -213,6 +214,7 @@ const Schedules = (() => {
     showWhen();
     if (App.me.email) $("s-emails").value = App.me.email;
     emailsHint();
+    Destinations.write("s-deliver", []);
     $("schedule-form-title").textContent = t("sch_new");
     $("s-cancel").hidden = true;
   }
@@ -241,6 +243,7 @@ const Schedules = (() => {
     $("s-emails").value = ((s.notify && s.notify.emails) || []).join(", ");
     emailsHint();
     webhook = (s.notify && s.notify.webhook) || null;
+    Destinations.write("s-deliver", s.deliver);
     $("s-enabled").checked = s.enabled;
     $("schedule-form-title").textContent = t("sch_edit", { id: s.id });
     $("s-cancel").hidden = false;
@@ -248,8 +251,8 @@ const Schedules = (() => {
     $("s-kind").focus();
   }
 
-  // "Schedule this" on an export: a new schedule with its kind, format, filters and
-  // recipients, to which only the day and hour remain to be chosen.
+  // "Schedule this" on an export: a new schedule with its kind, format, filters,
+  // recipients and destinations, to which only the day and hour remain to be chosen.
   function prefill(e) {
     reset();
     $("s-kind").value = e.kind;
@@ -261,6 +264,7 @@ const Schedules = (() => {
     const n = e.notify || {};
     if (n.emails && n.emails.length) $("s-emails").value = n.emails.join(", ");
     webhook = n.webhook || null;
+    Destinations.write("s-deliver", e.deliver);
     say("sch_prefilled", () => ({ id: e.id, kind: kindName(e.kind) }));
     $("schedule-form").scrollIntoView();
     $("s-day").focus();
@@ -275,6 +279,7 @@ const Schedules = (() => {
       await load();
     } catch (err) {
       showError(err, shownSlots(), "schedule-result");
+      Destinations.stale(err);
     }
   }
 
@@ -352,13 +357,24 @@ const Schedules = (() => {
     return { notify: Object.assign({ emails, in_app: true }, webhook ? { webhook } : {}) };
   }
 
+  // The destinations ticked: on a new schedule when there are any; on an edit, the whole
+  // list when it changed (one deleted since is dropped then). Nothing while the list of
+  // destinations could not be read.
+  function deliver() {
+    if (!Destinations.ready()) return {};
+    const ids = Destinations.read("s-deliver").sort((a, b) => a - b);
+    if (!before) return ids.length ? { deliver: ids } : {};
+    const was = [...(before.deliver || [])].sort((a, b) => a - b);
+    return ids.join() === was.join() ? {} : { deliver: ids };
+  }
+
   function submit(ev) {
     ev.preventDefault();
     clearErrors($("schedule-form"));
     if (!limits()) return;
     const body = Object.assign({
       kind: $("s-kind").value, format: $("s-format").value, options: Options.read($("s-filter-fields")), enabled: $("s-enabled").checked,
-    }, notify(), timing());
+    }, notify(), deliver(), timing());
     save(editing, body);
   }
 
@@ -366,6 +382,7 @@ const Schedules = (() => {
   function changed(ev) {
     const target = ev.target;
     const slot = target.closest("#s-filters") ? $("s-filters-error")
+      : target.closest("#s-deliver-field") ? $("s-deliver-error")
       : target.id ? document.querySelector('#schedule-form .error[data-for="' + target.id + '"]') : null;
     if (slot && !slot.hidden) unsayError(slot);
     if (said && (said.key === "sch_saved" || said.key === "sch_deleted")) say(null);
@@ -402,5 +419,5 @@ const Schedules = (() => {
     await load();
   }
 
-  return { start, load, render, prefill, refreshSoon, hasRun };
+  return { start, load, render, redraw: () => draw(true), prefill, refreshSoon, hasRun };
 })();

@@ -43,6 +43,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../templates/web/schedules.js"),
     ),
     (
+        "destinations.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/destinations.js"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../templates/web/i18n.js"),

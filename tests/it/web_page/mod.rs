@@ -6,6 +6,7 @@
 
 mod cadences;
 mod cancel;
+mod destinations;
 mod export_rows;
 mod list;
 mod live;
