@@ -285,6 +285,9 @@ pub async fn check_sessions(app: &TestApp, acct: &TestAccount, ids: &Ids) {
         .collect();
     assert_eq!(series, [2, 2, 2, 3]);
     assert!(charts[0].contains("<c:lineChart>") && charts[1].contains("<c:barChart>"));
+    // The traffic's charts are columns: its rows alternate between bots, and a line would
+    // join one bot's day to another's.
+    assert!(charts[2].contains("<c:barChart>") && charts[3].contains("<c:barChart>"));
     // The days of the range (three) and the 24 hours; the traffic's charts read the sheet's
     // own rows, so no sheet is added to the report's.
     let cats: Vec<u32> = charts
