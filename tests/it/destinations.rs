@@ -305,6 +305,20 @@ async fn destinations_are_the_accounts_own_and_every_field_is_checked() {
         Some(json!({"kind": "global", "format": "csv", "day_of_month": 1, "hour": 6, "deliver": [d.id, d.id]}))).await;
     assert_eq!(s, 201, "{sch}");
     assert_eq!(sch["deliver"], json!([d.id]));
+    // Its runs deliver there too.
+    let sid = sch["id"].as_i64().unwrap();
+    crate::schedules::set_next_run(&app, sid, chrono::Utc::now() - chrono::Duration::minutes(1))
+        .await;
+    let made = exportd_worker::jobs::schedule::tick(&app.ctx, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 1);
+    let deliver: Vec<i64> = sqlx::query_scalar("SELECT deliver FROM exports WHERE id = $1")
+        .bind(made[0])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(deliver, [d.id]);
     body["deliver"] = json!((0..11).collect::<Vec<i64>>());
     let (s, e) = app.post_export(&a.token, &body).await;
     assert_error(s, &e, 422, "invalid_destination");

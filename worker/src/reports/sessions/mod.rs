@@ -266,7 +266,12 @@ pub fn sections(
                 // Columns, not lines: the rows alternate between bots, and a line across
                 // them would draw a daily cycle that is not there.
                 ChartSpec::new(ChartKind::Column, l.traffic_charts[0], (0, 1), vec![4, 5]),
-                ChartSpec::new(ChartKind::Column, l.traffic_charts[1], (0, 1), vec![2, 3, 8]),
+                ChartSpec::new(
+                    ChartKind::Column,
+                    l.traffic_charts[1],
+                    (0, 1),
+                    vec![2, 3, 8],
+                ),
             ],
         ),
     ]
