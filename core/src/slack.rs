@@ -32,6 +32,8 @@ struct Words {
     range: &'static str,
     file: &'static str,
     download: &'static str,
+    test_title: &'static str,
+    test_body: &'static str,
 }
 
 fn words(locale: Locale) -> Words {
@@ -41,18 +43,24 @@ fn words(locale: Locale) -> Words {
             range: "Rango",
             file: "Archivo",
             download: "Descargar",
+            test_title: "Prueba de exportd",
+            test_body: "Este canal recibirá los informes que tengan como destino «{name}».",
         },
         Locale::En => Words {
             ready: "ready",
             range: "Range",
             file: "File",
             download: "Download",
+            test_title: "exportd test",
+            test_body: "This channel will get the reports sent to “{name}”.",
         },
         Locale::Pt => Words {
             ready: "pronto",
             range: "Intervalo",
             file: "Arquivo",
             download: "Baixar",
+            test_title: "Teste do exportd",
+            test_body: "Este canal receberá os relatórios enviados a “{name}”.",
         },
     }
 }
@@ -75,6 +83,17 @@ pub fn payload(m: &Message) -> Value {
         }]}));
     }
     json!({"text": format!("{} {}: {}", m.title, w.ready, m.range), "blocks": blocks})
+}
+
+/// The test message of destination `name`: it says it is a test, and what the channel
+/// will get.
+pub fn test_payload(name: &str, locale: Locale) -> Value {
+    let w = words(locale);
+    let body = w.test_body.replace("{name}", name);
+    json!({"text": format!("{}: {body}", w.test_title), "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": w.test_title, "emoji": false}},
+        {"type": "section", "text": {"type": "plain_text", "text": body, "emoji": false}},
+    ]})
 }
 
 /// What Slack's refusal means, in words an admin can act on.
@@ -113,7 +132,10 @@ pub async fn post(url: &str, allow_private: bool, body: &Value) -> Result<(), Po
         .json(body)
         .send()
         .await
-        .map_err(|e| PostError::transient(format!("Slack could not be reached: {e}")))?;
+        // Without the URL: it is the destination's secret.
+        .map_err(|e| {
+            PostError::transient(format!("Slack could not be reached: {}", e.without_url()))
+        })?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());

@@ -121,7 +121,43 @@ async fn a_slack_destination_gets_each_finished_file_once_with_a_download_button
     )
     .await;
     assert_eq!((s, t["delivered"].as_bool()), (200, Some(true)), "{t}");
-    assert_eq!(got.lock().unwrap().len(), 1);
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Prueba de exportd: "),
+            "{}",
+            got[0]
+        );
+    }
+    // A destination that cannot be reached: the reason says so without its secret URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_, down) = call(&app, &a, "POST", "/v1/destinations",
+        Some(json!({"type": "slack", "name": "Caído", "webhook_url": format!("http://127.0.0.1:{port}/services/T/B/hidden")}))).await;
+    let (s, t) = call(
+        &app,
+        &a,
+        "POST",
+        &format!("/v1/destinations/{}/test", down["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, t["delivered"].as_bool(), t["retryable"].as_bool()),
+        (200, Some(false), Some(true)),
+        "{t}"
+    );
+    assert!(
+        !t.to_string().contains("hidden"),
+        "the secret stays hidden: {t}"
+    );
 
     let mut body = small("xlsx");
     body["deliver"] = json!([id]);

@@ -10,7 +10,7 @@ use axum::{
 use exportd_core::{
     Shared,
     destinations::{self, MAX_PER_ACCOUNT},
-    slack::{self, Message},
+    slack,
 };
 use serde::{Deserialize, Serialize};
 
@@ -246,17 +246,10 @@ pub async fn test(
         .await?
         .map(|a| a.locale)
         .unwrap_or(exportd_core::domain::Locale::Es);
-    let message = Message {
-        title: "exportd".into(),
-        range: format!("test — {}", d.name),
-        file: None,
-        link: None,
-        locale,
-    };
     let sent = slack::post(
         &url,
         ctx.cfg.webhook_allow_private,
-        &slack::payload(&message),
+        &slack::test_payload(&d.name, locale),
     )
     .await;
     Ok(Json(match sent {

@@ -35,7 +35,7 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
         .map_err(|_| DeliveryError::permanent("the destination's webhook is not text"))?;
     let account = email::account(ctx, export).await?;
     let message = Message {
-        title: email::report_title(export, &account),
+        title: export.kind.title(account.locale).to_owned(),
         range: format!(
             "{} – {} ({})",
             export.range_from,
