@@ -66,3 +66,34 @@ where
         .fetch_optional(db)
         .await
 }
+
+/// How many rows of exportd's `table` the account has.
+pub async fn count_for_account(
+    db: impl sqlx::PgExecutor<'_>,
+    table: &'static str,
+    account_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {table} WHERE account_id = $1"
+    )))
+    .bind(account_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Deletes row `id` of exportd's `table` when it is the account's; whether it was.
+pub async fn delete_for_account(
+    db: impl sqlx::PgExecutor<'_>,
+    table: &'static str,
+    id: i64,
+    account_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

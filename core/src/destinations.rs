@@ -117,10 +117,7 @@ pub async fn list(
 }
 
 pub async fn count(db: impl PgExecutor<'_>, account_id: AccountId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM destinations WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_one(db)
-        .await
+    crate::db::count_for_account(db, "destinations", account_id.0).await
 }
 
 /// Deletes an account's destination; false when it was not the account's. Deliveries to
@@ -130,12 +127,7 @@ pub async fn delete(
     account_id: AccountId,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM destinations WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    crate::db::delete_for_account(db, "destinations", id, account_id.0).await
 }
 
 /// The destination with its sealed secret, for the sender.

@@ -224,10 +224,7 @@ pub async fn count_for_account(
     db: impl PgExecutor<'_>,
     account_id: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM schedules WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_one(db)
-        .await
+    crate::db::count_for_account(db, "schedules", account_id).await
 }
 
 /// Deletes an account's schedule; its exports stay. False when it was not the account's.
@@ -236,12 +233,7 @@ pub async fn delete(
     account_id: AccountId,
     id: ScheduleId,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM schedules WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    Ok(r.rows_affected() == 1)
+    crate::db::delete_for_account(db, "schedules", id.0, account_id.0).await
 }
 
 /// One run of a schedule: the period, the days it covered and the export it produced.
