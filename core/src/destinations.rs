@@ -95,13 +95,8 @@ pub async fn get(
     account_id: AccountId,
     id: i64,
 ) -> Result<Option<Destination>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM destinations WHERE id = $1 AND account_id = $2"
-    )))
-    .bind(id)
-    .bind(account_id)
-    .fetch_optional(db)
-    .await
+    let sql = format!("SELECT {COLUMNS} FROM destinations WHERE id = $1 AND account_id = $2");
+    crate::db::one2(db, sql, id, account_id).await
 }
 
 pub async fn list(

@@ -6,7 +6,13 @@
 pub mod routes;
 
 use chrono::{DateTime, Utc};
-use exportd_core::{Shared, destinations::Destination, ids::AccountId, secrets::Sealer, slack};
+use exportd_core::{
+    Shared,
+    destinations::Destination,
+    ids::AccountId,
+    secrets::{Sealed, Sealer},
+    slack,
+};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -72,16 +78,30 @@ pub fn check_name(name: &str) -> ApiResult<String> {
     Ok(name.to_owned())
 }
 
-/// Checks a Slack incoming-webhook URL (at most 2048 bytes); returns its host.
-pub async fn check_slack_url(ctx: &Shared, url: &str) -> ApiResult<String> {
-    slack::check_url(url, ctx.cfg.webhook_allow_private)
+/// Checks a Slack incoming-webhook URL (at most 2048 bytes) and seals it for the account;
+/// returns what may be shown (its host) and the sealed secret.
+pub async fn seal_slack_url(
+    ctx: &Shared,
+    sealer: &Sealer,
+    account_id: i64,
+    url: &str,
+) -> ApiResult<(serde_json::Value, Sealed)> {
+    let host = slack::check_url(url, ctx.cfg.webhook_allow_private)
         .await
-        .map_err(|why| ApiError::unprocessable("invalid_webhook_url", why))
+        .map_err(|why| ApiError::unprocessable("invalid_webhook_url", why))?;
+    Ok((
+        serde_json::json!({ "host": host }),
+        sealer.seal(account_id, url.as_bytes()),
+    ))
+}
+
+/// A destination id from the path; one that is not a number is no destination.
+pub fn parse_id(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| not_found())
 }
 
 pub async fn load(ctx: &Shared, account_id: i64, id: &str) -> ApiResult<Destination> {
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    exportd_core::destinations::get(&ctx.pool, AccountId(account_id), id)
+    exportd_core::destinations::get(&ctx.pool, AccountId(account_id), parse_id(id)?)
         .await?
         .ok_or_else(not_found)
 }

@@ -14,7 +14,7 @@ use exportd_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{DestinationView, check_name, check_slack_url, load, not_found, sealer};
+use super::{DestinationView, check_name, load, not_found, parse_id, seal_slack_url, sealer};
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult, ErrorBody},
@@ -93,15 +93,13 @@ pub async fn create(
             "a Slack destination needs webhook_url",
         )
     })?;
-    let host = check_slack_url(&ctx, url).await?;
+    let (settings, sealed) = seal_slack_url(&ctx, sealer, caller.account_id, url).await?;
     if destinations::count(&ctx.pool, caller.account()).await? >= MAX_PER_ACCOUNT {
         return Err(ApiError::unprocessable(
             "too_many_destinations",
             format!("an account has at most {MAX_PER_ACCOUNT} destinations; delete one first"),
         ));
     }
-    let sealed = sealer.seal(caller.account_id, url.as_bytes());
-    let settings = serde_json::json!({ "host": host });
     let d = destinations::insert(
         &ctx.pool,
         caller.account(),
@@ -173,11 +171,8 @@ pub async fn update(
     };
     let (settings, sealed) = match &req.webhook_url {
         Some(url) => {
-            let host = check_slack_url(&ctx, url).await?;
-            (
-                serde_json::json!({ "host": host }),
-                Some(sealer.seal(caller.account_id, url.as_bytes())),
-            )
+            let (settings, sealed) = seal_slack_url(&ctx, sealer, caller.account_id, url).await?;
+            (settings, Some(sealed))
         }
         None => (d.settings.clone(), None),
     };
@@ -206,8 +201,7 @@ pub async fn delete(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let d = load(&ctx, caller.account_id, &id).await?;
-    if !destinations::delete(&ctx.pool, caller.account(), d.id).await? {
+    if !destinations::delete(&ctx.pool, caller.account(), parse_id(&id)?).await? {
         return Err(not_found());
     }
     Ok(StatusCode::NO_CONTENT)
@@ -228,12 +222,11 @@ pub async fn test(
     Path(id): Path<String>,
 ) -> ApiResult<Json<TestResult>> {
     let sealer = sealer(&ctx)?;
-    let d = load(&ctx, caller.account_id, &id).await?;
-    let (_, sealed) = destinations::with_secret(&ctx.pool, caller.account(), d.id)
+    let (d, sealed) = destinations::with_secret(&ctx.pool, caller.account(), parse_id(&id)?)
         .await?
         .ok_or_else(not_found)?;
-    let url = match sealer.open(caller.account_id, &sealed) {
-        Ok(u) => String::from_utf8_lossy(&u).into_owned(),
+    let url = match sealer.open_text(caller.account_id, &sealed) {
+        Ok(u) => u,
         Err(why) => {
             return Ok(Json(TestResult {
                 delivered: false,

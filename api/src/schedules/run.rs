@@ -9,11 +9,7 @@ use axum::{
     response::Response,
 };
 use chrono::Utc;
-use exportd_core::{
-    domain::{self, DateRange},
-    exports::ExportView,
-    schedules,
-};
+use exportd_core::{exports::ExportView, schedules};
 use serde::Deserialize;
 
 use crate::{
@@ -88,16 +84,8 @@ pub async fn run(
         return Ok(accepted(view, StatusCode::OK));
     }
     let plan = caller.plan.ok_or_else(ApiError::account_missing)?;
-    if !s.feed {
-        domain::validate_range(
-            &DateRange { from, to, tz: t.tz },
-            plan,
-            ctx.cfg.plan(plan),
-            ctx.cfg.max_range_days,
-            now,
-        )
+    schedules::check_run(&s, date, plan, &ctx.cfg, now)
         .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
-    }
     // Under the schedule's lock, as the scheduler makes its runs: a feed run's rows are
     // taken in order.
     let mut tx = ctx.pool.begin().await?;

@@ -320,6 +320,33 @@ pub async fn set_next_run(
     Ok(())
 }
 
+/// Whether the run of `date` may be made for an account on `plan`: its days pass the range
+/// rules of a request (length, retention, not in the future). A feed run always may: it
+/// covers what became final since the previous run, however long ago that was.
+pub fn check_run(
+    s: &Schedule,
+    date: NaiveDate,
+    plan: Plan,
+    cfg: &crate::Config,
+    now: DateTime<Utc>,
+) -> Result<(), crate::domain::RangeError> {
+    if s.feed {
+        return Ok(());
+    }
+    let (from, to) = s.timing.covered(date);
+    crate::domain::validate_range(
+        &crate::domain::DateRange {
+            from,
+            to,
+            tz: s.timing.tz,
+        },
+        plan,
+        cfg.plan(plan),
+        cfg.max_range_days,
+        now,
+    )
+}
+
 /// The export of the run of `date` (a run date of the schedule), made under the
 /// idempotency key (schedule, period); `None` when that period was already produced.
 /// `requested_by` is who asked for it now, or `None` for the scheduler. A feed run takes

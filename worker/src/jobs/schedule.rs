@@ -6,10 +6,7 @@
 //! retention reaches. Time comes from the caller, so tests can set it.
 
 use chrono::{DateTime, Utc};
-use exportd_core::{
-    domain::{self, DateRange},
-    schedules,
-};
+use exportd_core::schedules;
 use tracing::{info, warn};
 
 use crate::Ctx;
@@ -26,20 +23,7 @@ pub async fn tick(ctx: &Ctx, now: DateTime<Utc>) -> anyhow::Result<Vec<i64>> {
         let mut date = t.run_date_of(s.next_run_at.with_timezone(&t.tz).date_naive());
         let mut run_at = s.next_run_at;
         while run_at <= now {
-            let (from, to) = t.covered(date);
-            let range = DateRange { from, to, tz: t.tz };
-            // A feed run covers what closed since the last run, however long ago that was.
-            let allowed = if s.feed {
-                Ok(())
-            } else {
-                domain::validate_range(
-                    &range,
-                    plan,
-                    ctx.cfg.plan(plan),
-                    ctx.cfg.max_range_days,
-                    now,
-                )
-            };
+            let allowed = schedules::check_run(&s, date, plan, &ctx.cfg, now);
             match allowed {
                 Err(e) => {
                     warn!(schedule.id = s.id, period = %t.key(date), reason = %e, "scheduled run skipped")

@@ -90,7 +90,7 @@ pub(super) async fn account(ctx: &Ctx, export: &Export) -> Result<Account, Deliv
 /// The report's name; a scheduled run also names the period it covers: its month when it
 /// is a whole calendar month ("Informe global — septiembre 2026"), else its day or days
 /// ("Informe global — 2026-11-30 – 2026-12-06").
-pub(super) fn report_title(export: &Export, account: &Account) -> String {
+fn report_title(export: &Export, account: &Account) -> String {
     use chrono::{Datelike, Days};
     let name = export.kind.title(account.locale);
     let (from, to) = (export.range_from, export.range_to);

@@ -29,10 +29,8 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
         .map_err(|e| DeliveryError::transient(format!("reading the destination: {e}")))?
         .ok_or_else(|| DeliveryError::permanent(format!("destination {id} was deleted")))?;
     let url = sealer
-        .open(export.account_id, &sealed)
+        .open_text(export.account_id, &sealed)
         .map_err(DeliveryError::permanent)?;
-    let url = String::from_utf8(url)
-        .map_err(|_| DeliveryError::permanent("the destination's webhook is not text"))?;
     let account = email::account(ctx, export).await?;
     let message = Message {
         title: export.kind.title(account.locale).to_owned(),
