@@ -1,7 +1,8 @@
 # Brings up the services exportd needs on 127.0.0.1, reusing any already running and
 # installing any that are missing (Debian packages, PyPI in a venv). Sourced by
 # scripts/test and scripts/demo; exports the variables they use.
-#   with_test_services=1  also start an S3 server (moto) and an SMTP sink (aiosmtpd).
+#   with_test_services=1  also start an S3 server (moto), an SMTP sink (aiosmtpd) and an
+#                         SFTP server (a second OpenSSH sshd, for SFTP destinations).
 
 set -euo pipefail
 
@@ -87,6 +88,31 @@ ensure_s3() {
   fi
 }
 
+# A second moto that checks credentials (IAM auth on), for S3 destinations' "access
+# denied": it starts with three unchecked calls, which make a bucket and a user with an
+# access key but no permission; every later call is checked. The key is kept beside it.
+ensure_s3_auth() {
+  export S3_AUTH_TEST_ENDPOINT="http://127.0.0.1:${EXPORTD_TEST_S3_AUTH_PORT:-5056}"
+  export S3_AUTH_TEST_KEYS="$EXPORTD_CACHE/moto-auth.json"
+  if ! port_open "${EXPORTD_TEST_S3_AUTH_PORT:-5056}"; then
+    ensure_venv
+    log "starting moto with IAM auth on $S3_AUTH_TEST_ENDPOINT"
+    INITIAL_NO_AUTH_ACTION_COUNT=3 nohup "$VENV/bin/python" -m moto.server -H 127.0.0.1 \
+      -p "${EXPORTD_TEST_S3_AUTH_PORT:-5056}" >"$EXPORTD_CACHE/moto-auth.log" 2>&1 &
+    wait_port "${EXPORTD_TEST_S3_AUTH_PORT:-5056}" "moto with auth"
+    "$VENV/bin/python" - "$S3_AUTH_TEST_ENDPOINT" >"$S3_AUTH_TEST_KEYS" <<'PY'
+import json, sys, boto3
+ep = sys.argv[1]
+kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="boot", aws_secret_access_key="boot")
+boto3.client("s3", **kw).create_bucket(Bucket="locked")
+iam = boto3.client("iam", **kw)
+iam.create_user(UserName="nobody")
+key = iam.create_access_key(UserName="nobody")["AccessKey"]
+print(json.dumps({"bucket": "locked", "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}))
+PY
+  fi
+}
+
 ensure_smtp() {
   export SMTP_TEST_PORT="${EXPORTD_TEST_SMTP_PORT:-2525}"
   export SMTP_TEST_MAILDIR="$EXPORTD_CACHE/maildir"
@@ -96,6 +122,55 @@ ensure_smtp() {
     log "starting the SMTP sink on 127.0.0.1:$SMTP_TEST_PORT"
     nohup $SMTP_SINK_CMD --port "$SMTP_TEST_PORT" --maildir "$SMTP_TEST_MAILDIR" >"$EXPORTD_CACHE/smtp.log" 2>&1 &
     wait_port "$SMTP_TEST_PORT" "SMTP sink"
+  fi
+}
+
+# A second OpenSSH server on a loopback port, for SFTP destinations: its own host key and
+# config, one user (exportd-sftp) confined to a directory (chroot, SFTP only), who logs in
+# with a key or a password. It lives in /srv, not the cache: sshd reads the user's
+# authorized keys as that user, who may not enter root's home. The machine's own sshd, if
+# any, is not touched.
+ensure_sftp() {
+  export SFTP_TEST_PORT="${EXPORTD_TEST_SFTP_PORT:-2222}"
+  export SFTP_TEST_USER=exportd-sftp
+  export SFTP_TEST_DIR=/srv/exportd-test-sftp
+  export SSHD_BIN=/usr/sbin/sshd
+  [ -x "$SSHD_BIN" ] || apt_install openssh-server
+  local d="$SFTP_TEST_DIR"
+  mkdir -p "$d/root/upload" /run/sshd
+  [ -f "$d/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+  [ -f "$d/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
+  [ -f "$d/password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$d/password"
+  if ! id "$SFTP_TEST_USER" >/dev/null 2>&1; then
+    log "adding the SFTP test user $SFTP_TEST_USER"
+    useradd --no-create-home --home-dir / --shell /usr/sbin/nologin "$SFTP_TEST_USER"
+  fi
+  echo "$SFTP_TEST_USER:$(cat "$d/password")" | chpasswd
+  cp "$d/client_key.pub" "$d/authorized_keys"
+  # The chroot and the path to it belong to root; only upload/ is the user's.
+  chmod 755 "$d" "$d/root"
+  chown "$SFTP_TEST_USER" "$d/root/upload"
+  cat >"$d/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SFTP_TEST_PORT
+HostKey $d/host_key
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+AllowUsers $SFTP_TEST_USER
+Subsystem sftp internal-sftp
+ChrootDirectory $d/root
+ForceCommand internal-sftp
+AllowTcpForwarding no
+X11Forwarding no
+CONF
+  if ! port_open "$SFTP_TEST_PORT"; then
+    log "starting the SFTP server on 127.0.0.1:$SFTP_TEST_PORT"
+    "$SSHD_BIN" -f "$d/sshd_config" -E "$d/sshd.log"
+    wait_port "$SFTP_TEST_PORT" "SFTP server"
   fi
 }
 
@@ -122,6 +197,8 @@ ensure_postgres
 ensure_redis
 if [ "${with_test_services:-0}" = 1 ]; then
   ensure_s3
+  ensure_s3_auth
   ensure_smtp
+  ensure_sftp
   ensure_browser
 fi

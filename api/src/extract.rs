@@ -43,8 +43,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
                     format!(
-                        "the request body is larger than {} bytes",
-                        crate::MAX_BODY_BYTES
+                        "the request body is larger than this endpoint takes ({} bytes; {} for destinations)",
+                        crate::MAX_BODY_BYTES,
+                        crate::MAX_DESTINATION_BODY_BYTES
                     ),
                 ),
                 _ => ApiError::bad_request("malformed_body", e.body_text()),

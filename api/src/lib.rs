@@ -32,6 +32,10 @@ use state::AppState;
 /// Requests larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// A destination's body may carry a private key: it is let through to 256 KB, so that a key
+/// over its own limit (16 KB) is refused by name (`invalid_private_key`), not by size.
+pub const MAX_DESTINATION_BODY_BYTES: usize = 256 * 1024;
+
 pub fn router(state: AppState) -> Router {
     Router::<AppState>::new()
         .route(
@@ -73,13 +77,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/schedules/{id}/run", post(schedules::run::run))
         .route(
             "/v1/destinations",
-            get(destinations::routes::list).post(destinations::routes::create),
+            get(destinations::routes::list)
+                .post(destinations::routes::create)
+                .layer(DefaultBodyLimit::max(MAX_DESTINATION_BODY_BYTES)),
         )
         .route(
             "/v1/destinations/{id}",
             get(destinations::routes::get)
                 .patch(destinations::routes::update)
-                .delete(destinations::routes::delete),
+                .delete(destinations::routes::delete)
+                .layer(DefaultBodyLimit::max(MAX_DESTINATION_BODY_BYTES)),
         )
         .route(
             "/v1/destinations/{id}/test",

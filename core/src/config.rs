@@ -7,7 +7,7 @@ mod env;
 
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
-pub use backends::{S3Config, SmtpConfig, SmtpTls};
+pub use backends::{S3Config, SmtpConfig, SmtpTls, StsConfig};
 pub use env::ConfigError;
 use env::{Env, link_keys};
 
@@ -42,6 +42,8 @@ pub struct Config {
     /// Where a worker process serves its own `/metrics` (none when empty).
     pub worker_metrics_listen: Option<String>,
     pub s3: Option<S3Config>,
+    /// How S3 destinations in role mode assume the customer's role.
+    pub sts: StsConfig,
     pub smtp: Option<SmtpConfig>,
     pub mail_from: String,
     /// Prefix of every Redis key exportd uses (queues, pub/sub channels).
@@ -143,6 +145,7 @@ impl Config {
                 .opt("EXPORTD_WORKER_METRICS_LISTEN")
                 .filter(|t| !t.is_empty()),
             s3: s3.transpose()?,
+            sts: backends::sts(&env),
             smtp: smtp.transpose()?,
             mail_from: env.string("MAIL_FROM", "exportd <exportd@localhost>"),
             queue_prefix: env.string("EXPORTD_QUEUE_PREFIX", "exportd"),

@@ -120,14 +120,21 @@ pub async fn take_for_sending(
     .await
 }
 
-pub async fn mark_sent(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+/// Records a delivery as made; `written` says what was written where, for a destination
+/// that takes the file.
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    written: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE notifications SET status = $2, sent_at = now(), last_error = NULL
+        "UPDATE notifications SET status = $2, sent_at = now(), last_error = NULL, written = $4
           WHERE id = $1 AND status = $3",
     )
     .bind(id)
     .bind(Status::Sent)
     .bind(Status::Pending)
+    .bind(written)
     .execute(db)
     .await
     .map(|_| ())
@@ -241,8 +248,12 @@ mod tests {
             .split("CREATE TABLE notifications")
             .nth(1)
             .expect("the notifications table");
-        // The newest CHECK on the column: a later migration may widen it.
-        let widened = include_str!("../../migrations/0022_destinations.sql");
+        // The newest CHECK on the column: later migrations may widen it.
+        let widened = [
+            include_str!("../../migrations/0022_destinations.sql"),
+            include_str!("../../migrations/0023_file_destinations.sql"),
+        ]
+        .concat();
         let check = table
             .lines()
             .filter(|l| l.trim_start().starts_with(column) && l.contains("CHECK"))

@@ -130,6 +130,26 @@ impl Storage {
         Ok(size)
     }
 
+    /// The stored object's bytes as a stream (never all in memory), for a destination.
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> Result<aws_sdk_s3::primitives::ByteStream, StorageError> {
+        match self {
+            Storage::Local { dir } => aws_sdk_s3::primitives::ByteStream::from_path(dir.join(key))
+                .await
+                .map_err(|e| StorageError::Io(std::io::Error::other(e))),
+            Storage::S3 { client, bucket } => Ok(client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(s3err)?
+                .body),
+        }
+    }
+
     /// Deletes an object; a missing object is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self {

@@ -152,6 +152,17 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 pub async fn resolve(url: &url::Url, allow_private: bool) -> Result<Vec<SocketAddr>, TargetError> {
     let host = url.host_str().ok_or(TargetError::Shape)?;
     let port = url.port_or_known_default().ok_or(TargetError::Shape)?;
+    resolve_host(host, port, allow_private).await
+}
+
+/// Resolves `host` (a name or an address literal, IPv6 bracketed or not) and checks every
+/// address: only public ones unless `allow_private`. For any outside target: webhooks,
+/// Slack, a customer's S3 endpoint or SFTP server.
+pub async fn resolve_host(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, TargetError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],

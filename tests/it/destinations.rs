@@ -38,7 +38,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (base, got)
 }
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     a: &TestAccount,
     method: &str,
@@ -261,7 +261,7 @@ async fn destinations_are_the_accounts_own_and_every_field_is_checked() {
     let b = app.account("Other", "UTC", "pro", "es").await;
     for (body, code) in [
         (
-            json!({"type": "sftp", "name": "x", "webhook_url": "https://hooks.slack.com/services/T/B/x"}),
+            json!({"type": "ftp", "name": "x", "webhook_url": "https://hooks.slack.com/services/T/B/x"}),
             "unknown_destination_type",
         ),
         (

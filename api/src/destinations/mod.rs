@@ -1,14 +1,16 @@
-//! `/v1/destinations`: an account's places for its finished files, for admins only. Today
-//! a destination is a Slack channel (`"type": "slack"`, its incoming-webhook URL). The URL
-//! is a secret: sealed with the operator's key, never shown again, not in errors or logs;
-//! the JSON shows its host. Table access is in `exportd_core::destinations`.
+//! `/v1/destinations`: an account's places for its finished files, for admins only: a
+//! Slack channel (`slack`), the customer's S3 bucket (`s3`) or SFTP server (`sftp`). The
+//! secret (a webhook URL, a secret access key, a private key or password) is sealed with the
+//! operator's key and never shown again, not in answers, errors or logs. Table access and
+//! the checks of every field are in `exportd_core::destinations`.
 
+pub mod body;
 pub mod routes;
 
 use chrono::{DateTime, Utc};
 use exportd_core::{
     Shared,
-    destinations::Destination,
+    destinations::{Destination, spec::Settings},
     ids::AccountId,
     secrets::{Sealed, Sealer},
     slack,
@@ -17,18 +19,23 @@ use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 
-/// A destination, without its secret.
+/// A destination, without its secret: its type and the settings that may be shown.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 3, "type": "slack", "name": "Canal de ventas", "host": "hooks.slack.com",
+#[schema(example = json!({"id": 4, "type": "s3", "name": "Data lake", "bucket": "acme-exports",
+    "region": "eu-west-1", "prefix": "exportd/", "role_arn": "arn:aws:iam::123456789012:role/exportd-writer",
+    "external_id": "exportd-5f0c8e1a9b7d4c2e8f6a1b3c5d7e9f01", "file_name": "{kind}_{from}_{to}_{id}.{ext}",
     "created_at": "2026-12-01T12:00:00Z", "updated_at": "2026-12-01T12:00:00Z"}))]
 pub struct DestinationView {
     pub id: i64,
-    /// `slack`.
+    /// `slack`, `s3` or `sftp`.
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
-    /// Where it posts (the webhook's host); the URL itself is never shown.
-    pub host: Option<String>,
+    /// What the type shows: Slack's host; the bucket, region, prefix, endpoint, role and its
+    /// external id or the access key's id; the SFTP host, port, user, auth, pinned host key
+    /// and directory; the file name template.
+    #[serde(flatten)]
+    pub settings: Settings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -39,7 +46,7 @@ impl From<Destination> for DestinationView {
             id: d.id,
             kind: d.kind,
             name: d.name,
-            host: d.settings["host"].as_str().map(str::to_owned),
+            settings: serde_json::from_value(d.settings).unwrap_or_default(),
             created_at: d.created_at,
             updated_at: d.updated_at,
         }
@@ -85,12 +92,15 @@ pub async fn seal_slack_url(
     sealer: &Sealer,
     account_id: i64,
     url: &str,
-) -> ApiResult<(serde_json::Value, Sealed)> {
+) -> ApiResult<(Settings, Sealed)> {
     let host = slack::check_url(url, ctx.cfg.webhook_allow_private)
         .await
         .map_err(|why| ApiError::unprocessable("invalid_webhook_url", why))?;
     Ok((
-        serde_json::json!({ "host": host }),
+        Settings {
+            host: Some(host),
+            ..Settings::default()
+        },
         sealer.seal(account_id, url.as_bytes()),
     ))
 }

@@ -9,40 +9,25 @@ use axum::{
 };
 use exportd_core::{
     Shared,
-    destinations::{self, MAX_PER_ACCOUNT},
+    destinations::{
+        self, MAX_PER_ACCOUNT,
+        deliver::Target,
+        spec::{Kind, Settings},
+    },
     slack,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{DestinationView, check_name, load, not_found, parse_id, seal_slack_url, sealer};
+use super::{
+    DestinationView,
+    body::{self, DestinationBody},
+    check_name, load, not_found, parse_id, sealer,
+};
 use crate::{
     auth::Admin,
     error::{ApiError, ApiResult, ErrorBody},
     extract::JsonBody,
 };
-
-/// A new destination.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"type": "slack", "name": "Canal de ventas", "webhook_url": "https://hooks.slack.com/services/T000/B000/XXXX"}))]
-pub struct CreateDestination {
-    /// `slack`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// 1 to 100 characters.
-    pub name: String,
-    /// Slack: the channel's incoming-webhook URL (https). Kept sealed; never shown again.
-    pub webhook_url: Option<String>,
-}
-
-/// The fields to change; the others stay.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Ventas (nuevo canal)"}))]
-pub struct UpdateDestination {
-    pub name: Option<String>,
-    pub webhook_url: Option<String>,
-}
 
 /// The account's destinations.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -52,48 +37,55 @@ pub struct DestinationList {
     pub items: Vec<DestinationView>,
 }
 
-/// What a test delivery did: delivered, or why not, in words an admin can act on, and
-/// whether trying again later may help (an outage) or not (a removed webhook).
+/// What a test delivery did: delivered (and, for a file, where), or why not, in words an
+/// admin can act on, and whether trying again later may help (an outage) or not (a host
+/// key mismatch).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"delivered": false, "retryable": false,
-    "reason": "the webhook no longer exists (removed, or its app uninstalled): make a new incoming webhook and save it here (Slack answered 404: no_service)"}))]
+    "reason": "host key mismatch: sftp.acme.example showed SHA256:Qm…, but the destination pins SHA256:uN…; if the server's key was changed on purpose, save its new fingerprint"}))]
 pub struct TestResult {
     pub delivered: bool,
+    /// When a probe file was written: where (it is removed again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
     /// When not delivered: whether the same test may work later.
     pub retryable: Option<bool>,
     /// When not delivered: why.
     pub reason: Option<String>,
 }
 
+impl TestResult {
+    fn failed(retryable: bool, reason: String) -> TestResult {
+        TestResult {
+            delivered: false,
+            written: None,
+            retryable: Some(retryable),
+            reason: Some(reason),
+        }
+    }
+}
+
 /// Creates a destination.
-#[utoipa::path(post, path = "/v1/destinations", tag = "destinations", request_body = CreateDestination,
+#[utoipa::path(post, path = "/v1/destinations", tag = "destinations", request_body = DestinationBody,
     responses(
         (status = 201, description = "Created", body = DestinationView),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`unknown_destination_type`, `invalid_destination_name`, `invalid_webhook_url`, `too_many_destinations`, `unknown_field`", body = ErrorBody),
+        (status = 422, description = "`unknown_destination_type`, `invalid_destination_name`, `too_many_destinations`, `unknown_field`, `invalid_credentials`, or `invalid_<field>` naming the field refused: `invalid_webhook_url`, `invalid_bucket`, `invalid_region`, `invalid_prefix`, `invalid_endpoint`, `invalid_role_arn`, `invalid_access_key_id`, `invalid_secret_access_key`, `invalid_host`, `invalid_port`, `invalid_user`, `invalid_private_key`, `invalid_password`, `invalid_host_key`, `invalid_directory`, `invalid_file_name`", body = ErrorBody),
         (status = 503, description = "`destinations_unavailable`: no EXPORTD_ENCRYPTION_KEY", body = ErrorBody),
     ))]
 pub async fn create(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
-    JsonBody(req): JsonBody<CreateDestination>,
+    JsonBody(req): JsonBody<DestinationBody>,
 ) -> ApiResult<(StatusCode, Json<DestinationView>)> {
     let sealer = sealer(&ctx)?;
-    if req.kind != "slack" {
-        return Err(ApiError::unprocessable(
-            "unknown_destination_type",
-            format!("type must be \"slack\", got {:?}", req.kind),
-        ));
-    }
-    let name = check_name(&req.name)?;
-    let url = req.webhook_url.as_deref().ok_or_else(|| {
-        ApiError::unprocessable(
-            "invalid_webhook_url",
-            "a Slack destination needs webhook_url",
-        )
-    })?;
-    let (settings, sealed) = seal_slack_url(&ctx, sealer, caller.account_id, url).await?;
+    let kind = body::kind(&req)?;
+    let name = check_name(req.name.as_deref().unwrap_or_default())?;
+    let (settings, sealed) =
+        body::settle(&ctx, sealer, caller.account_id, kind, &req, None).await?;
+    // Role mode keeps no secret: an empty one is sealed, so every row has one.
+    let sealed = sealed.unwrap_or_else(|| sealer.seal(caller.account_id, b""));
     if destinations::count(&ctx.pool, caller.account()).await? >= MAX_PER_ACCOUNT {
         return Err(ApiError::unprocessable(
             "too_many_destinations",
@@ -104,14 +96,15 @@ pub async fn create(
         &ctx.pool,
         caller.account(),
         caller.user(),
-        "slack",
+        kind.as_str(),
         &name,
-        &settings,
+        &serde_json::to_value(&settings).map_err(anyhow::Error::from)?,
         &sealed,
     )
     .await?;
     tracing::info!(
         destination.id = d.id,
+        destination.kind = kind.as_str(),
         account.id = caller.account_id,
         "destination created"
     );
@@ -146,42 +139,47 @@ pub async fn get(
     Ok(Json(load(&ctx, caller.account_id, &id).await?.into()))
 }
 
-/// Renames a destination, or gives it a new webhook URL.
-#[utoipa::path(patch, path = "/v1/destinations/{id}", tag = "destinations", request_body = UpdateDestination,
+/// Changes a destination: only the fields given; its type stays. A new secret replaces
+/// the old; without one, the old is kept.
+#[utoipa::path(patch, path = "/v1/destinations/{id}", tag = "destinations", request_body = DestinationBody,
     params(("id" = String, Path, description = "The destination's id")),
     responses(
         (status = 200, description = "The destination after the change", body = DestinationView),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
-        (status = 422, description = "`invalid_destination_name`, `invalid_webhook_url`, `unknown_field`", body = ErrorBody),
+        (status = 422, description = "as for create; `type_fixed` when `type` would change", body = ErrorBody),
         (status = 503, description = "`destinations_unavailable`", body = ErrorBody),
     ))]
 pub async fn update(
     State(ctx): State<Arc<Shared>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
-    JsonBody(req): JsonBody<UpdateDestination>,
+    JsonBody(req): JsonBody<DestinationBody>,
 ) -> ApiResult<Json<DestinationView>> {
     let sealer = sealer(&ctx)?;
     let d = load(&ctx, caller.account_id, &id).await?;
+    let kind = Kind::parse(&d.kind)
+        .ok_or_else(|| anyhow::anyhow!("destination {} has type {:?}", d.id, d.kind))?;
+    if req.kind.as_deref().is_some_and(|k| k != d.kind) {
+        return Err(ApiError::unprocessable(
+            "type_fixed",
+            "a destination's type cannot change; make a new destination instead",
+        ));
+    }
     let name = match &req.name {
         Some(n) => check_name(n)?,
         None => d.name.clone(),
     };
-    let (settings, sealed) = match &req.webhook_url {
-        Some(url) => {
-            let (settings, sealed) = seal_slack_url(&ctx, sealer, caller.account_id, url).await?;
-            (settings, Some(sealed))
-        }
-        None => (d.settings.clone(), None),
-    };
+    let before: Settings = serde_json::from_value(d.settings.clone()).unwrap_or_default();
+    let (settings, sealed) =
+        body::settle(&ctx, sealer, caller.account_id, kind, &req, Some(&before)).await?;
     let d = destinations::update(
         &ctx.pool,
         caller.account(),
         d.id,
         &name,
-        &settings,
+        &serde_json::to_value(&settings).map_err(anyhow::Error::from)?,
         sealed.as_ref(),
     )
     .await?
@@ -207,8 +205,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sends a test message to the destination now; what failed, in words an admin can act
-/// on, when it does not arrive.
+/// Tests the destination now: a test message to Slack, or a small probe file written to
+/// the bucket or server (and removed again). Says what failed in words an admin can act
+/// on: no such bucket, access denied, host key mismatch, authentication failed, directory
+/// missing.
 #[utoipa::path(post, path = "/v1/destinations/{id}/test", tag = "destinations",
     params(("id" = String, Path, description = "The destination's id")),
     responses(
@@ -225,36 +225,39 @@ pub async fn test(
     let (d, sealed) = destinations::with_secret(&ctx.pool, caller.account(), parse_id(&id)?)
         .await?
         .ok_or_else(not_found)?;
-    let url = match sealer.open_text(caller.account_id, &sealed) {
-        Ok(u) => u,
-        Err(why) => {
-            return Ok(Json(TestResult {
-                delivered: false,
-                retryable: Some(false),
-                reason: Some(why),
-            }));
-        }
+    let secret = match sealer.open_text(caller.account_id, &sealed) {
+        Ok(s) => s,
+        Err(why) => return Ok(Json(TestResult::failed(false, why))),
     };
-    let locale = exportd_core::accounts::get(&ctx.pool, caller.account_id)
-        .await?
-        .map(|a| a.locale)
-        .unwrap_or(exportd_core::domain::Locale::Es);
-    let sent = slack::post(
-        &url,
-        ctx.cfg.webhook_allow_private,
-        &slack::test_payload(&d.name, locale),
-    )
-    .await;
+    let sent = if d.kind == Kind::Slack.as_str() {
+        let locale = exportd_core::accounts::get(&ctx.pool, caller.account_id)
+            .await?
+            .map(|a| a.locale)
+            .unwrap_or(exportd_core::domain::Locale::Es);
+        slack::post(
+            &secret,
+            ctx.cfg.webhook_allow_private,
+            &slack::test_payload(&d.name, locale),
+        )
+        .await
+        .map(|()| None)
+    } else {
+        Target {
+            destination: &d,
+            secret: &secret,
+            cfg: &ctx.cfg,
+        }
+        .probe()
+        .await
+        .map(Some)
+    };
     Ok(Json(match sent {
-        Ok(()) => TestResult {
+        Ok(written) => TestResult {
             delivered: true,
+            written,
             retryable: None,
             reason: None,
         },
-        Err(e) => TestResult {
-            delivered: false,
-            retryable: Some(!e.permanent),
-            reason: Some(e.message),
-        },
+        Err(e) => TestResult::failed(!e.permanent, e.message),
     }))
 }

@@ -1,4 +1,5 @@
-//! `GET /v1/exports/{id}`: status, progress, error, file, expiry, who asked and who is told.
+//! `GET /v1/exports/{id}`: status, progress, error, file, expiry, who asked and who is told,
+//! and how each destination's delivery went.
 
 use std::sync::Arc;
 
@@ -27,5 +28,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExportView>> {
     let export = super::load(&ctx, caller.account(), super::parse_id(&id)?).await?;
-    Ok(Json(super::view(&ctx, caller.account(), &export).await?))
+    let mut view = super::view(&ctx, caller.account(), &export).await?;
+    if !export.deliver.is_empty() {
+        view.deliveries = Some(
+            exportd_core::destinations::deliveries(&ctx.pool, caller.account(), export.id).await?,
+        );
+    }
+    Ok(Json(view))
 }

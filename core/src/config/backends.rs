@@ -16,6 +16,17 @@ pub struct S3Config {
     pub secret_access_key: Option<SecretString>,
 }
 
+/// exportd's own AWS identity for assuming customers' roles (S3 destinations in role mode):
+/// the access key pair in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, and STS at
+/// `EXPORTD_STS_ENDPOINT` (AWS's regional STS when unset).
+#[derive(Debug, Clone)]
+pub struct StsConfig {
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+}
+
 /// SMTP mail, used when `SMTP_HOST` is set.
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
@@ -48,6 +59,16 @@ pub(super) fn s3<F: Fn(&str) -> Option<String>>(
                 secret_access_key: env.opt("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
             })
         })
+}
+
+/// The identity that assumes customers' roles.
+pub(super) fn sts<F: Fn(&str) -> Option<String>>(env: &Env<'_, F>) -> StsConfig {
+    StsConfig {
+        endpoint: env.opt("EXPORTD_STS_ENDPOINT").filter(|e| !e.is_empty()),
+        region: env.string("AWS_REGION", "us-east-1"),
+        access_key_id: env.opt("AWS_ACCESS_KEY_ID"),
+        secret_access_key: env.opt("AWS_SECRET_ACCESS_KEY").map(SecretString::from),
+    }
 }
 
 /// SMTP mail from `SMTP_HOST` and the variables beside it; `None` when it is not set.

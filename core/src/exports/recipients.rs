@@ -48,20 +48,31 @@ pub async fn create_notifications(
         }
         rows.push((Channel::InApp, format!("user:{uid}"), Some(*uid)));
     }
-    // The destinations get the file when there is one.
-    if event == Event::Succeeded {
-        rows.extend(
-            export
-                .deliver
-                .iter()
-                .map(|id| (Channel::Slack, crate::destinations::recipient(*id), None)),
-        );
+    // The destinations get the file when there is one, each over its type's channel. One
+    // deleted meanwhile gets nothing: there is nowhere to deliver.
+    if event == Event::Succeeded && !export.deliver.is_empty() {
+        let kinds: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, kind FROM destinations WHERE account_id = $1 AND id = ANY($2) ORDER BY id",
+        )
+        .bind(export.account_id)
+        .bind(&export.deliver)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.extend(kinds.into_iter().filter_map(|(id, kind)| {
+            Some((
+                Channel::of_destination(&kind)?,
+                crate::destinations::recipient(id),
+                None,
+            ))
+        }));
     }
     for (channel, recipient, user_id) in rows {
         // In-app rows are delivered by being stored: they are sent on creation.
         let status = match channel {
             Channel::InApp => Status::Sent,
-            Channel::Email | Channel::Webhook | Channel::Slack => Status::Pending,
+            Channel::Email | Channel::Webhook | Channel::Slack | Channel::S3 | Channel::Sftp => {
+                Status::Pending
+            }
         };
         sqlx::query(
             "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)

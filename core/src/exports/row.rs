@@ -90,6 +90,9 @@ pub struct ExportView {
     pub notify: Option<NotifySpec>,
     /// The account's destinations the file goes to.
     pub deliver: Vec<i64>,
+    /// How each destination's delivery went (only in `GET /v1/exports/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<Vec<crate::destinations::Delivery>>,
 }
 
 /// `requested_by` as a response shows it: not read, nobody (a scheduled run), or a user.
@@ -169,6 +172,7 @@ impl Export {
             requested_by: Asked::Unread,
             notify: None,
             deliver: self.deliver.clone(),
+            deliveries: None,
         }
     }
 

@@ -46,9 +46,25 @@ pub enum Channel {
     /// A Slack destination of the account (`destination:<id>`): a message with the
     /// report's title, range and a download button.
     Slack,
+    /// An S3 destination of the account (`destination:<id>`): the file, in their bucket.
+    S3,
+    /// An SFTP destination of the account (`destination:<id>`): the file, on their server.
+    Sftp,
 }
 
-stored_enum!(Channel, "channel", { Email => "email", Webhook => "webhook", InApp => "in_app", Slack => "slack" });
+stored_enum!(Channel, "channel", { Email => "email", Webhook => "webhook", InApp => "in_app", Slack => "slack", S3 => "s3", Sftp => "sftp" });
+
+impl Channel {
+    /// The channel of a delivery to a destination of type `kind`.
+    pub fn of_destination(kind: &str) -> Option<Channel> {
+        match kind {
+            "slack" => Some(Channel::Slack),
+            "s3" => Some(Channel::S3),
+            "sftp" => Some(Channel::Sftp),
+            _ => None,
+        }
+    }
+}
 
 /// What happened to the export a notification is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -57,7 +57,7 @@ pub async fn run(ctx: &Ctx, id: i64) -> anyhow::Result<()> {
 async fn record(
     ctx: &Ctx,
     n: &Notification,
-    result: &Result<(), DeliveryError>,
+    result: &Result<Option<String>, DeliveryError>,
 ) -> anyhow::Result<()> {
     let mut tx = ctx.pool.begin().await?;
     sqlx::query("INSERT INTO notification_attempts (notification_id, attempt, ok, error) VALUES ($1, $2, $3, $4)")
@@ -69,8 +69,8 @@ async fn record(
         .await?;
     let channel = n.channel.as_str();
     match result {
-        Ok(()) => {
-            notifications::mark_sent(&mut *tx, n.id).await?;
+        Ok(written) => {
+            notifications::mark_sent(&mut *tx, n.id, written.as_deref()).await?;
             tx.commit().await?;
             telemetry::notification(channel, Status::Sent.as_str());
             info!(channel, attempt = n.attempts, "notification sent");

@@ -5,11 +5,14 @@
 //! the `notify` job records it on the row and schedules the retry or gives up.
 
 pub mod email;
+pub mod file;
 pub mod slack;
 pub mod webhook;
 
 use exportd_core::{
+    destinations::{self, Destination},
     exports::Export,
+    ids::AccountId,
     notifications::{Channel, Notification},
 };
 
@@ -49,16 +52,47 @@ impl From<exportd_core::webhooks::PostError> for DeliveryError {
     }
 }
 
-/// Sends notification `n` about `export` over its channel.
-pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
+/// Sends notification `n` about `export` over its channel. A file destination answers
+/// what was written where.
+pub async fn send(
+    ctx: &Ctx,
+    n: &Notification,
+    export: &Export,
+) -> Result<Option<String>, DeliveryError> {
     match n.channel {
-        Channel::Email => email::send(ctx, n, export).await,
-        Channel::Webhook => webhook::send(ctx, n, export).await,
-        Channel::Slack => slack::send(ctx, n, export).await,
+        Channel::Email => email::send(ctx, n, export).await.map(|()| None),
+        Channel::Webhook => webhook::send(ctx, n, export).await.map(|()| None),
+        Channel::Slack => slack::send(ctx, n, export).await.map(|()| None),
+        Channel::S3 | Channel::Sftp => file::send(ctx, n, export).await.map(Some),
         // In-app notifications are delivered by being stored: their rows are created
         // `sent`, and the feed and the stream read them. Nothing goes out.
-        Channel::InApp => Ok(()),
+        Channel::InApp => Ok(None),
     }
+}
+
+/// The destination a delivery row names, with its secret opened: the one place a sender
+/// reads a destination's secret.
+async fn destination(
+    ctx: &Ctx,
+    n: &Notification,
+    export: &Export,
+) -> Result<(Destination, String), DeliveryError> {
+    let id = destinations::parse_recipient(&n.recipient).ok_or_else(|| {
+        DeliveryError::permanent(format!("{:?} names no destination", n.recipient))
+    })?;
+    let sealer = ctx.cfg.sealer.as_ref().ok_or_else(|| {
+        DeliveryError::permanent(
+            "EXPORTD_ENCRYPTION_KEY is not set, so no destination secret can be opened",
+        )
+    })?;
+    let (d, sealed) = destinations::with_secret(&ctx.pool, AccountId(export.account_id), id)
+        .await
+        .map_err(|e| DeliveryError::transient(format!("reading the destination: {e}")))?
+        .ok_or_else(|| DeliveryError::permanent(format!("destination {id} was deleted")))?;
+    let secret = sealer
+        .open_text(export.account_id, &sealed)
+        .map_err(DeliveryError::permanent)?;
+    Ok((d, secret))
 }
 
 /// The signed download link of the export, while its file is kept.

@@ -1,12 +1,9 @@
 //! The Slack channel: a delivery to one of the account's Slack destinations
 //! (`destination:<id>`): the report's title, range and file, and a download button, posted
-//! to the destination's incoming webhook, whose URL is opened from its sealed secret here
-//! and nowhere else.
+//! to the destination's incoming webhook, whose URL is its sealed secret.
 
 use exportd_core::{
-    destinations,
     exports::Export,
-    ids::AccountId,
     notifications::Notification,
     slack::{self, Message},
 };
@@ -16,21 +13,7 @@ use crate::{Ctx, mail};
 
 /// Posts the delivery `n` of `export` to its Slack destination.
 pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), DeliveryError> {
-    let id = destinations::parse_recipient(&n.recipient).ok_or_else(|| {
-        DeliveryError::permanent(format!("{:?} names no destination", n.recipient))
-    })?;
-    let sealer = ctx.cfg.sealer.as_ref().ok_or_else(|| {
-        DeliveryError::permanent(
-            "EXPORTD_ENCRYPTION_KEY is not set, so no destination secret can be opened",
-        )
-    })?;
-    let (_, sealed) = destinations::with_secret(&ctx.pool, AccountId(export.account_id), id)
-        .await
-        .map_err(|e| DeliveryError::transient(format!("reading the destination: {e}")))?
-        .ok_or_else(|| DeliveryError::permanent(format!("destination {id} was deleted")))?;
-    let url = sealer
-        .open_text(export.account_id, &sealed)
-        .map_err(DeliveryError::permanent)?;
+    let (_, url) = super::destination(ctx, n, export).await?;
     let account = email::account(ctx, export).await?;
     let message = Message {
         title: export.kind.title(account.locale).to_owned(),

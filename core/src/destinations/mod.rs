@@ -1,6 +1,14 @@
-//! Destinations: an account's places for its finished files besides exportd's bucket. Every
-//! query is scoped by account. The secret (for Slack, the incoming-webhook URL) is stored
-//! sealed ([`crate::secrets`]) and read only by the sender.
+//! Destinations: an account's places for its finished files besides exportd's bucket: a
+//! Slack channel, the customer's S3 bucket, or their SFTP server. Every query is scoped by
+//! account. The secret (a Slack webhook URL, an access key's secret, an SSH private key or
+//! password) is stored sealed ([`crate::secrets`]) and opened only by the sender and the
+//! test. What a type takes is in [`spec`]; writing files is in [`deliver`].
+
+pub mod deliver;
+pub mod naming;
+pub mod s3;
+pub mod sftp;
+pub mod spec;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -161,6 +169,46 @@ pub async fn not_owned(
     )
     .bind(account_id)
     .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// How the delivery of an export to one destination went.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(example = json!({"destination": 4, "type": "sftp", "status": "sent", "attempts": 2,
+    "error": null, "written": "sftp://exportd@sftp.acme.example:22/incoming/sessions_detail_2026-11-01_2026-11-30_812.csv (48213 bytes)",
+    "sent_at": "2026-12-01T06:00:41Z"}))]
+pub struct Delivery {
+    pub destination: i64,
+    /// `slack`, `s3` or `sftp`.
+    #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    /// `pending` (being tried, or waiting for a retry), `sent` or `failed` (for good).
+    pub status: String,
+    pub attempts: i32,
+    /// The last attempt's failure, in words.
+    pub error: Option<String>,
+    /// What was written where (S3 and SFTP).
+    pub written: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The deliveries of an export of the account, by destination.
+pub async fn deliveries(
+    db: impl PgExecutor<'_>,
+    account_id: AccountId,
+    export_id: i64,
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT substr(recipient, 13)::int8 AS destination, channel AS type, status, attempts,
+                last_error AS error, written, sent_at
+           FROM notifications
+          WHERE export_id = $1 AND account_id = $2 AND recipient LIKE 'destination:%'
+          ORDER BY 1",
+    )
+    .bind(export_id)
+    .bind(account_id)
     .fetch_all(db)
     .await
 }
