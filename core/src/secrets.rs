@@ -35,6 +35,17 @@ pub struct Sealed {
 
 const NONCE: usize = 12;
 
+/// A new key for `EXPORTD_ENCRYPTION_KEY`: `id:` and 32 random bytes in base64.
+pub fn new_key(id: &str) -> String {
+    use rand::Rng;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    format!(
+        "{id}:{}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
 impl Sealer {
     /// Reads `id:base64key[,id:base64key…]`; the reason, without the key, when it cannot.
     pub fn parse(value: &str) -> Result<Sealer, String> {

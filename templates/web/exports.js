@@ -3,7 +3,7 @@
 // download, cancel (POST …/cancel, which never deletes), delete the file (after a
 // confirmation, with a few seconds to undo), run again with other dates and schedule it.
 // Under the report: its filters, who asked for it, who is told and the destinations it
-// goes to.
+// goes to; "See deliveries" (a finished export's) asks GET /v1/exports/{id} how each went.
 "use strict";
 const Exports = (() => {
   const PAGE = 50;
@@ -11,6 +11,7 @@ const Exports = (() => {
   const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "expired"];
   let cursor = null; // the next page's cursor
   const deleting = new Map(); // export id -> timer of a delete still to be sent
+  const delivered = new Map(); // export id -> its deliveries, once asked for
 
   // The list's filters as a query: the state, and the kinds the select and the search
   // leave (the search matches titles in the page's language).
@@ -67,13 +68,16 @@ const Exports = (() => {
       actions.append(el("button", { type: "button", class: "delete-file", onclick: () => deleteFile(e) }, t("delete_file")));
     }
     if (active) actions.append(el("button", { type: "button", class: "cancel", onclick: () => cancel(e.id) }, t("cancel")));
+    if (e.deliver && e.deliver.length && (e.status === "succeeded" || e.status === "expired")) {
+      actions.append(el("button", { type: "button", class: "deliveries link", onclick: () => showDeliveries(e.id) }, t("dv_show")));
+    }
     actions.append(el("button", { type: "button", class: "again link", onclick: () => Request.prefill(e) }, t("run_again")));
     actions.append(el("button", { type: "button", class: "schedule-this link", onclick: () => Schedules.prefill(e) }, t("schedule_this")));
     const status = cell("col_status", el("span", { class: "st-" + e.status }, t("st_" + e.status)), failure(e));
     const filters = Options.summary(e.options);
     const report = cell("col_report", kindName(e.kind) + " (" + e.format + ")", el("div", { class: "filters muted" }, filters || t("no_filters")),
       asked(e), e.notify ? el("div", { class: "notify muted" }, t("notify_to", { list: notifyText(e.notify, e.schedule_id ? "notify_default_schedule" : "notify_default") })) : null,
-      Destinations.line(e.deliver));
+      Destinations.line(e.deliver), delivered.has(e.id) ? Destinations.deliveries(delivered.get(e.id)) : null);
     const pct = e.status === "succeeded" || e.status === "expired" ? 100 : e.progress || 0;
     const range = el("span", { class: "range-text" }, fmtRange(e.from, e.to));
     const zone = App.me && e.timezone !== App.me.timezone ? el("div", { class: "muted" }, zoneName(e.timezone)) : null;
@@ -91,6 +95,7 @@ const Exports = (() => {
   // left as it is (and the focus in it) unless `redraw`.
   function upsert(e, redraw) {
     const before = App.seen.get(e.id);
+    if (e.deliveries && delivered.has(e.id)) delivered.set(e.id, e.deliveries);
     const same = JSON.stringify(App.exports.get(e.id)) === JSON.stringify(e);
     App.seen.set(e.id, e.status);
     App.exports.set(e.id, e);
@@ -151,6 +156,17 @@ const Exports = (() => {
       // The row was stale: show the export as it is.
       if (err.code === "already_finished") upsert(await api("GET", "/v1/exports/" + id));
     }
+  }
+
+  // How each delivery of an export went, asked now (again on each click).
+  async function showDeliveries(id) {
+    try {
+      const e = await api("GET", "/v1/exports/" + id);
+      delivered.set(id, e.deliveries || []);
+      upsert(e, true);
+      const again = document.querySelector("#export-" + id + " button.deliveries");
+      if (again) again.focus();
+    } catch (err) { Live.note(errorText(err)); }
   }
 
   async function deleteFile(e) {

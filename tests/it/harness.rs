@@ -111,14 +111,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let bucket = format!("exportd-{id}");
-        let sealing_key = {
-            use base64::Engine;
-            let raw: [u8; 32] = rand::random();
-            format!(
-                "k1:{}",
-                base64::engine::general_purpose::STANDARD.encode(raw)
-            )
-        };
+        let sealing_key = exportd_core::secrets::new_key("k1");
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", db_url.as_str()),
             ("REDIS_URL", &env("EXPORTD_TEST_REDIS_URL")),

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::{
     destinations::call,
-    harness::{TestAccount, TestApp, env, nonce, poll},
+    harness::{TestAccount, TestApp, env, nonce, poll, wait_emails},
     lifecycle::small,
 };
 
@@ -336,6 +336,23 @@ async fn a_wrong_host_key_a_missing_directory_and_a_wrong_password_are_told_in_w
     );
     assert!(d["error"].as_str().unwrap().contains("host key mismatch"));
     assert_eq!(e["status"], "succeeded");
+    // The admin who asked hears by email: the file is ready, and where it did not go.
+    let mails = wait_emails(&a.admin_email, 2).await;
+    let told = mails
+        .iter()
+        .find(|m| m.subject.contains("no pudimos entregarlo"))
+        .unwrap_or_else(|| panic!("{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>()));
+    assert!(
+        told.text.contains("«Otra llave» (SFTP): host key mismatch"),
+        "{}",
+        told.text
+    );
+    assert!(
+        told.text
+            .contains(&format!("/v1/exports/{}/download", e["id"])),
+        "{}",
+        told.text
+    );
     app.shutdown().await;
 }
 

@@ -76,6 +76,8 @@ pub struct ExportEmail {
     pub error: Option<String>,
     /// The filters applied, in words: (label, value).
     pub filters: Vec<(String, String)>,
+    /// The destinations the ready file could not be delivered to, each with why.
+    pub undelivered: Vec<String>,
 }
 
 /// A rendered email.
@@ -99,6 +101,8 @@ pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja
     let failed = email.error.is_some();
     let (stem, subject_key, intro_key) = if failed {
         ("failed", "failed_subject", "failed_intro")
+    } else if !email.undelivered.is_empty() {
+        ("ready", "undelivered_subject", "undelivered_intro")
     } else {
         ("ready", "ready_subject", "ready_intro")
     };
@@ -108,7 +112,7 @@ pub fn render(locale: Locale, email: &ExportEmail) -> Result<Rendered, minijinja
         t => t, intro => intro, locale => locale.as_str(),
         export_id => email.export_id, from => email.from, to => email.to, timezone => email.timezone,
         size => email.size, expires => email.expires, link => email.link, error => email.error,
-        filters => email.filters,
+        filters => email.filters, undelivered => email.undelivered,
     };
     Ok(Rendered {
         subject,
@@ -277,7 +281,34 @@ mod tests {
             link: Some("https://x.example/v1/exports/42/download?expires=1&sig=ab&x=<b>".into()),
             error: error.map(str::to_owned),
             filters: vec![("Cuentas".into(), "WA Ventas, Web".into())],
+            undelivered: Vec::new(),
         }
+    }
+
+    #[test]
+    fn an_undelivered_file_is_said_with_each_destination_and_the_link() {
+        let e = ExportEmail {
+            undelivered: vec!["«Almacén» (SFTP): host key mismatch: …".into()],
+            ..sample(None)
+        };
+        let r = render(Locale::Es, &e).unwrap();
+        assert!(
+            r.subject
+                .starts_with("Tu informe está listo, pero no pudimos entregarlo"),
+            "{}",
+            r.subject
+        );
+        for part in [&r.text, &r.html] {
+            assert!(part.contains("No entregado en"), "{part}");
+            assert!(part.contains("host key mismatch"), "{part}");
+            assert!(part.contains("x.example/v1/exports/42/download"), "{part}");
+        }
+        assert!(
+            !render(Locale::Es, &sample(None))
+                .unwrap()
+                .text
+                .contains("No entregado")
+        );
     }
 
     #[test]

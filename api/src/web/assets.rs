@@ -43,6 +43,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../../templates/web/schedules.js"),
     ),
     (
+        "destination_form.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../templates/web/destination_form.js"),
+    ),
+    (
         "destinations.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../templates/web/destinations.js"),

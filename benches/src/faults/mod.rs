@@ -29,7 +29,7 @@ use tally::Tally;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Scenario numbers (1–7); empty runs all.
+    /// Scenario numbers (1–8); empty runs all.
     pub only: Vec<u32>,
     /// Outages and the retry schedule are divided by this.
     pub scale: f64,
@@ -48,7 +48,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         opts.dir.display()
     );
     let mut failed = Vec::new();
-    for n in 1..=7u32 {
+    for n in 1..=8u32 {
         if !opts.only.is_empty() && !opts.only.contains(&n) {
             continue;
         }

@@ -1,17 +1,18 @@
-//! The seven scenarios. Each builds its stage, starts the load, causes its fault for real,
+//! The eight scenarios. Each builds its stage, starts the load, causes its fault for real,
 //! ends it, waits for everything to settle and counts.
 
 mod fairness;
 mod floors;
 mod outages;
 mod settle;
+mod sftp;
 
 use std::time::Duration;
 
 use super::{Options, Outcome, Stage, services::Tools};
 
 pub async fn run(n: u32, tools: &Tools, opts: &Options) -> anyhow::Result<Outcome> {
-    let dir = opts.dir.join(format!("{n}"));
+    let dir = dir_of(opts, n);
     // The retry schedule scaled like the outages: 2 s at scale 1.
     let base = (
         "EXPORTD_RETRY_BASE_MS",
@@ -39,6 +40,22 @@ pub async fn run(n: u32, tools: &Tools, opts: &Options) -> anyhow::Result<Outcom
             )
             .await
         }
+        8 => {
+            let (sshd, dir) = tools.sftp.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("scenario 8 needs EXPORTD_FAULTS_SSHD and EXPORTD_FAULTS_SFTP_DIR (scripts/faults sets them)")
+            })?;
+            let key = (
+                "EXPORTD_ENCRYPTION_KEY",
+                exportd_core::secrets::new_key("faults"),
+            );
+            let env = [env[0].clone(), env[1].clone(), key];
+            let stage = Stage::new(tools, &dir_of(opts, n), 10, 2, &env).await?;
+            sftp::sftp_outage(stage, sshd, dir, secs(60.0)).await
+        }
         _ => anyhow::bail!("no scenario {n}"),
     }
+}
+
+fn dir_of(opts: &Options, n: u32) -> std::path::PathBuf {
+    opts.dir.join(format!("{n}"))
 }

@@ -22,6 +22,9 @@ pub struct Tools {
     pub python: PathBuf,
     /// `scripts/smtp_sink.py`.
     pub smtp_sink: PathBuf,
+    /// For scenario 8: OpenSSH's `sshd`, and the test SFTP setup of scripts/services.sh
+    /// (its configuration, keys and chroot).
+    pub sftp: Option<(PathBuf, PathBuf)>,
 }
 
 impl Tools {
@@ -35,6 +38,9 @@ impl Tools {
             pg_bin: get("EXPORTD_FAULTS_PG_BIN")?,
             python: get("EXPORTD_FAULTS_PYTHON")?,
             smtp_sink: get("EXPORTD_FAULTS_SMTP_SINK")?,
+            sftp: get("EXPORTD_FAULTS_SSHD")
+                .ok()
+                .zip(get("EXPORTD_FAULTS_SFTP_DIR").ok()),
         })
     }
 }

@@ -213,6 +213,24 @@ pub async fn deliveries(
     .await
 }
 
+/// The deliveries of export `export_id` that failed for good: the destination's name (or
+/// its number, if deleted since), its type and why.
+pub async fn undelivered(
+    db: impl PgExecutor<'_>,
+    export_id: i64,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT coalesce(d.name, '#' || substr(n.recipient, 13)), n.channel, coalesce(n.last_error, '')
+           FROM notifications n
+           LEFT JOIN destinations d ON d.id = substr(n.recipient, 13)::int8 AND d.account_id = n.account_id
+          WHERE n.export_id = $1 AND n.recipient LIKE 'destination:%' AND n.status = 'failed'
+          ORDER BY n.id",
+    )
+    .bind(export_id)
+    .fetch_all(db)
+    .await
+}
+
 /// The recipient a delivery row names for destination `id`.
 pub fn recipient(id: i64) -> String {
     format!("destination:{id}")

@@ -21,7 +21,7 @@ mod recipients;
 mod requesters;
 mod row;
 pub use admission::{Ask, Authority, insert_if_room};
-pub use recipients::create_notifications;
+pub use recipients::{create_notifications, tell_undelivered};
 pub use requesters::{Requester, requesters};
 pub use row::{Asked, ErrorView, Export, ExportView, FileView};
 

@@ -77,7 +77,7 @@ pub async fn create_notifications(
         sqlx::query(
             "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status, sent_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END)
-             ON CONFLICT (export_id, channel, recipient) DO NOTHING",
+             ON CONFLICT (export_id, channel, recipient, event) DO NOTHING",
         )
         .bind(export.id)
         .bind(export.account_id)
@@ -91,4 +91,27 @@ pub async fn create_notifications(
         .await?;
     }
     Ok(())
+}
+
+/// After a destination's delivery failed for good: one email to each of the export's email
+/// recipients saying so (the file itself is ready and linked). Made once per export; the
+/// email names every delivery failed by the time it is sent.
+pub async fn tell_undelivered(
+    tx: &mut Transaction<'_, Postgres>,
+    export_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status)
+         SELECT export_id, account_id, user_id, channel, recipient, $2, $3
+           FROM notifications WHERE export_id = $1 AND channel = $4 AND event = $5
+         ON CONFLICT (export_id, channel, recipient, event) DO NOTHING",
+    )
+    .bind(export_id)
+    .bind(Event::DeliveryFailed)
+    .bind(Status::Pending)
+    .bind(Channel::Email)
+    .bind(Event::Succeeded)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
 }

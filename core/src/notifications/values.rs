@@ -73,9 +73,11 @@ impl Channel {
 pub enum Event {
     Succeeded,
     Failed,
+    /// The file is ready, but a destination's delivery failed for good: told by email.
+    DeliveryFailed,
 }
 
-stored_enum!(Event, "event", { Succeeded => "succeeded", Failed => "failed" });
+stored_enum!(Event, "event", { Succeeded => "succeeded", Failed => "failed", DeliveryFailed => "delivery_failed" });
 
 /// Where a notification is: `pending` until sent, or `failed` once retrying has given up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

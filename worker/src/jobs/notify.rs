@@ -83,6 +83,10 @@ async fn record(
                 || n.attempts >= ctx.cfg.max_attempts
                 || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
             notifications::mark_attempt_failed(&mut *tx, n.id, &e.message, delay, give_up).await?;
+            // A destination that will not get the file: the export's email recipients hear.
+            if give_up && exportd_core::destinations::parse_recipient(&n.recipient).is_some() {
+                exports::tell_undelivered(&mut tx, n.export_id).await?;
+            }
             tx.commit().await?;
             // A retry to come leaves the row pending; giving up marks it failed.
             let outcome = if give_up {

@@ -21,8 +21,13 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
     let account = account(ctx, export).await?;
     let tz = export.timezone;
     let succeeded = match n.event {
-        Event::Succeeded => true,
+        Event::Succeeded | Event::DeliveryFailed => true,
         Event::Failed => false,
+    };
+    let undelivered = if n.event == Event::DeliveryFailed {
+        undelivered(ctx, export).await?
+    } else {
+        Vec::new()
     };
     let filters = reports::filters_in_words(
         &ctx.pool,
@@ -56,6 +61,7 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
                 .unwrap_or_else(|| "unknown error".into())
         }),
         filters,
+        undelivered,
     };
     let rendered = mail::render(account.locale, &email)
         .map_err(|e| DeliveryError::permanent(e.to_string()))?;
@@ -70,6 +76,17 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
             message: e.to_string(),
             permanent: e.is_permanent(),
         })
+}
+
+/// The export's deliveries that failed for good, in words: «name» (type): why.
+async fn undelivered(ctx: &Ctx, export: &Export) -> Result<Vec<String>, DeliveryError> {
+    let failed = exportd_core::destinations::undelivered(&ctx.pool, export.id)
+        .await
+        .map_err(|e| DeliveryError::transient(format!("reading the deliveries: {e}")))?;
+    Ok(failed
+        .into_iter()
+        .map(|(name, kind, why)| format!("«{name}» ({}): {why}", kind.to_uppercase()))
+        .collect())
 }
 
 /// The export's account. One deleted since still gets its failure notice, in the default
