@@ -1,7 +1,7 @@
 // The admin page's core: the API client (errors keep their machine code), dates and sizes
 // in one format, the in-page confirmation dialog, and start-up. The parts of the page are
 // in their own files: request.js (the form), exports.js (the list), live.js (the event
-// stream, polling, toasts, the bell), schedules.js and destinations.js.
+// stream, polling, toasts, the bell), schedules.js, destinations.js and destination_form.js.
 "use strict";
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
 // `exports`: the rows listed; `seen`: the last state seen of every export, listed or not.

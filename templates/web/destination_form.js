@@ -202,5 +202,5 @@ const DestinationForm = (() => {
     if (sftpAuth() === "password" && password) out.password = password;
   }
 
-  return { show, fill, check, body, slots, type };
+  return { show, fill, check, body, slots, type, DEFAULT_FILE_NAME: DEFAULTS.file_name };
 })();

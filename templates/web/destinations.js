@@ -17,7 +17,7 @@ const Destinations = (() => {
   let items = [], loaded = false, editing = null, busy = false, started = false;
   let loads = 0; // each load is numbered: only the latest answer is drawn
   let said = null; // the message under the form: { key, vars }, said again in another language
-  // Destination id -> its last test: { pending } | { ok } | { reason, retryable } | { error }.
+  // Destination id -> its last test: { pending } | { ok, written } | { reason, retryable } | { error }.
   const tested = new Map();
 
   const typeName = (type) => has("dest_type_" + type) ? t("dest_type_" + type) : type;
@@ -107,7 +107,7 @@ const Destinations = (() => {
 
   // What else an admin needs to see of it (never a secret): the role and the external id
   // its trust policy must require, or the access key's id; how the SFTP user signs in and
-  // the host key pinned; the files' names.
+  // the host key pinned; the files' names, when not the default.
   function details(d) {
     const div = (cls, ...kids) => el("div", { class: cls }, ...kids);
     if (d.type === "s3" && d.role_arn) {
@@ -122,7 +122,7 @@ const Destinations = (() => {
     }
     return [];
   }
-  const files = (d) => d.file_name ? el("div", { class: "file-name muted" }, t("dest_files_named", { template: d.file_name })) : null;
+  const files = (d) => d.file_name && d.file_name !== DestinationForm.DEFAULT_FILE_NAME ? el("div", { class: "file-name muted" }, t("dest_files_named", { template: d.file_name })) : null;
 
   function row(d) {
     const cell = (key, ...kids) => el("td", { "data-label": t(key) }, el("div", { class: "v" }, ...kids));

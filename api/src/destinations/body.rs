@@ -9,106 +9,12 @@ use exportd_core::{
     secrets::{Sealed, Sealer},
     webhooks::{TargetError, resolve_host},
 };
-use serde::Deserialize;
 
 use super::seal_slack_url;
 use crate::error::{ApiError, ApiResult};
 
-/// A destination's fields. `type` and `name` are required to create one; a change gives
-/// only what changes (the type stays). Secrets (`webhook_url`, `secret_access_key`,
-/// `private_key`, `password`) are sealed and never shown again.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"type": "sftp", "name": "Warehouse drop", "host": "sftp.acme.example", "port": 22,
-    "user": "exportd", "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n…",
-    "host_key": "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", "directory": "incoming"}))]
-pub struct DestinationBody {
-    /// `slack`, `s3` or `sftp`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// 1 to 100 characters.
-    pub name: Option<String>,
-    /// Slack: the channel's incoming-webhook URL (https).
-    pub webhook_url: Option<String>,
-    /// S3: the bucket's name.
-    pub bucket: Option<String>,
-    /// S3: its region (default `us-east-1`).
-    pub region: Option<String>,
-    /// S3: a key prefix such as `exportd/` (at most 512 bytes); `""` for none.
-    pub prefix: Option<String>,
-    /// S3: an S3-compatible service's base URL (MinIO, R2, Wasabi); `""` for AWS.
-    pub endpoint: Option<String>,
-    /// S3, role mode (recommended): the role exportd assumes, with the external id it shows.
-    pub role_arn: Option<String>,
-    /// S3, key mode: an access key allowed `s3:PutObject` on the bucket…
-    pub access_key_id: Option<String>,
-    /// …and its secret.
-    pub secret_access_key: Option<String>,
-    /// SFTP: the server's host name or address.
-    pub host: Option<String>,
-    /// SFTP: its port (default 22).
-    pub port: Option<i64>,
-    /// SFTP: the user to log in as.
-    pub user: Option<String>,
-    /// SFTP: a private key in OpenSSH or PEM format, without a passphrase (at most 16 KB)…
-    pub private_key: Option<String>,
-    /// …or a password.
-    pub password: Option<String>,
-    /// SFTP: the server's host key fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`);
-    /// a server showing another key is refused.
-    pub host_key: Option<String>,
-    /// SFTP: the directory files go to (default: the login directory).
-    pub directory: Option<String>,
-    /// S3 and SFTP: the file name template; placeholders `{kind}` `{from}` `{to}` `{id}`
-    /// `{ext}`, `{id}` required (default `{kind}_{from}_{to}_{id}.{ext}`).
-    pub file_name: Option<String>,
-}
-
-impl DestinationBody {
-    fn draft(&self) -> Draft {
-        Draft {
-            bucket: self.bucket.clone(),
-            region: self.region.clone(),
-            prefix: self.prefix.clone(),
-            endpoint: self.endpoint.clone(),
-            role_arn: self.role_arn.clone(),
-            access_key_id: self.access_key_id.clone(),
-            secret_access_key: self.secret_access_key.clone(),
-            host: self.host.clone(),
-            port: self.port,
-            user: self.user.clone(),
-            private_key: self.private_key.clone(),
-            password: self.password.clone(),
-            host_key: self.host_key.clone(),
-            directory: self.directory.clone(),
-            file_name: self.file_name.clone(),
-        }
-    }
-
-    /// Whether the body gives any field of an S3 or SFTP destination.
-    fn has_file_fields(&self) -> bool {
-        let d = self.draft();
-        [
-            d.bucket,
-            d.region,
-            d.prefix,
-            d.endpoint,
-            d.role_arn,
-            d.access_key_id,
-            d.secret_access_key,
-            d.host,
-            d.user,
-            d.private_key,
-            d.password,
-            d.host_key,
-            d.directory,
-            d.file_name,
-        ]
-        .iter()
-        .any(Option::is_some)
-            || d.port.is_some()
-    }
-}
+/// The body of `POST` and `PATCH /v1/destinations`.
+pub type DestinationBody = Draft;
 
 /// The type named in a create.
 pub fn kind(body: &DestinationBody) -> ApiResult<Kind> {
@@ -162,7 +68,7 @@ pub async fn settle(
     }
     let (settings, secret) = spec::check(
         kind,
-        &body.draft(),
+        body,
         before.unwrap_or(&Settings::default()),
         before.is_some(),
     )

@@ -77,25 +77,81 @@ pub struct Settings {
     pub file_name: Option<String>,
 }
 
-/// What an admin gives for an S3 or SFTP destination, on create or change: every field
-/// optional here; [`check`] says which the type needs.
-#[derive(Debug, Clone, Default)]
+/// What an admin gives for a destination, on create or change (the body of `POST` and
+/// `PATCH /v1/destinations`): one shape for the three types, every field optional here;
+/// [`check`] says which a type needs. `type` and `name` are required to create one; a
+/// change gives only what changes. Secrets (`webhook_url`, `secret_access_key`,
+/// `private_key`, `password`) are sealed and never shown again.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DestinationBody, example = json!({"type": "sftp", "name": "Warehouse drop", "host": "sftp.acme.example", "port": 22,
+    "user": "exportd", "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n…",
+    "host_key": "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s", "directory": "incoming"}))]
 pub struct Draft {
+    /// `slack`, `s3` or `sftp`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// 1 to 100 characters.
+    pub name: Option<String>,
+    /// Slack: the channel's incoming-webhook URL (https).
+    pub webhook_url: Option<String>,
+    /// S3: the bucket's name.
     pub bucket: Option<String>,
+    /// S3: its region (default `us-east-1`).
     pub region: Option<String>,
+    /// S3: a key prefix such as `exportd/` (at most 512 bytes); `""` for none.
     pub prefix: Option<String>,
+    /// S3: an S3-compatible service's base URL (MinIO, R2, Wasabi); `""` for AWS.
     pub endpoint: Option<String>,
+    /// S3, role mode (recommended): the role exportd assumes, with the external id it shows.
     pub role_arn: Option<String>,
+    /// S3, key mode: an access key allowed `s3:PutObject` on the bucket…
     pub access_key_id: Option<String>,
+    /// …and its secret.
     pub secret_access_key: Option<String>,
+    /// SFTP: the server's host name or address.
     pub host: Option<String>,
+    /// SFTP: its port (default 22).
     pub port: Option<i64>,
+    /// SFTP: the user to log in as.
     pub user: Option<String>,
+    /// SFTP: a private key in OpenSSH or PEM format, without a passphrase (at most 16 KB)…
     pub private_key: Option<String>,
+    /// …or a password.
     pub password: Option<String>,
+    /// SFTP: the server's host key fingerprint as `ssh-keygen -lf` prints it (`SHA256:…`);
+    /// a server showing another key is refused.
     pub host_key: Option<String>,
+    /// SFTP: the directory files go to (default: the login directory).
     pub directory: Option<String>,
+    /// S3 and SFTP: the file name template; placeholders `{kind}` `{from}` `{to}` `{id}`
+    /// `{ext}`, `{id}` required (default `{kind}_{from}_{to}_{id}.{ext}`).
     pub file_name: Option<String>,
+}
+
+impl Draft {
+    /// Whether the draft gives any field of an S3 or SFTP destination.
+    pub fn has_file_fields(&self) -> bool {
+        [
+            &self.bucket,
+            &self.region,
+            &self.prefix,
+            &self.endpoint,
+            &self.role_arn,
+            &self.access_key_id,
+            &self.secret_access_key,
+            &self.host,
+            &self.user,
+            &self.private_key,
+            &self.password,
+            &self.host_key,
+            &self.directory,
+            &self.file_name,
+        ]
+        .iter()
+        .any(|f| f.is_some())
+            || self.port.is_some()
+    }
 }
 
 /// A field refused: its machine code (`invalid_<field>`) and why, for a person.
@@ -239,11 +295,7 @@ fn check_s3(
             "an S3 destination needs role_arn (recommended: exportd assumes your role with an external id) or access_key_id with secret_access_key",
         ));
     }
-    if let Some(f) = &d.file_name {
-        s.file_name = Some(naming::check(f).map_err(|m| refuse("invalid_file_name", m))?);
-    }
-    s.file_name
-        .get_or_insert_with(|| naming::DEFAULT.to_owned());
+    file_name(d, &mut s)?;
     Ok((s, secret))
 }
 
@@ -326,11 +378,7 @@ fn check_sftp(
             ));
         }
     };
-    if let Some(f) = &d.file_name {
-        s.file_name = Some(naming::check(f).map_err(|m| refuse("invalid_file_name", m))?);
-    }
-    s.file_name
-        .get_or_insert_with(|| naming::DEFAULT.to_owned());
+    file_name(d, &mut s)?;
     Ok((s, secret))
 }
 
@@ -340,6 +388,16 @@ fn new_external_id() -> String {
     let mut b = [0u8; 16];
     rand::rng().fill_bytes(&mut b);
     format!("exportd-{}", hex::encode(b))
+}
+
+/// The file name template given, or the one kept, or the default.
+fn file_name(d: &Draft, s: &mut Settings) -> Result<(), FieldError> {
+    if let Some(f) = &d.file_name {
+        s.file_name = Some(naming::check(f).map_err(|m| refuse("invalid_file_name", m))?);
+    }
+    s.file_name
+        .get_or_insert_with(|| naming::DEFAULT.to_owned());
+    Ok(())
 }
 
 fn bucket(b: &str) -> Result<String, FieldError> {
