@@ -8,6 +8,7 @@ mod cadences;
 mod cancel;
 mod destinations;
 mod export_rows;
+mod file_destinations;
 mod list;
 mod live;
 mod progress;
