@@ -247,7 +247,7 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
                 for entry in std::fs::read_dir(&upload).unwrap().flatten() {
                     let n = entry.file_name().into_string().unwrap();
                     let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                    if n == format!(".{name}.part") {
+                    if n.starts_with(&format!(".{name}.")) && n.ends_with(".part") {
                         seen_part += 1;
                     } else if n == name {
                         seen_final_sizes.push(size);

@@ -1,7 +1,7 @@
 //! SFTP destinations (russh and russh-sftp: pure Rust, on tokio). The connection goes to
 //! the address checked when the host was resolved, and the server must show the host key
 //! whose fingerprint the destination pins; any other is refused before a secret is sent.
-//! The file is written under a temporary name (`.<name>.part`), its size checked, then
+//! The file is written under a temporary name (`.<name>.<random>.part`), its size checked, then
 //! renamed, so a reader of the directory never sees half a file. A retried delivery that
 //! finds its file already complete does not write it again.
 
@@ -203,7 +203,9 @@ pub async fn put(
     {
         return Ok(format!("{place} ({len} bytes, already there)"));
     }
-    let temp = join(dir, &format!(".{name}.part"));
+    // Each attempt its own temporary name: two attempts at once (one outlasting its hold)
+    // never write into one file.
+    let temp = join(dir, &format!(".{name}.{:08x}.part", rand::random::<u32>()));
     let mut file = sftp
         .create(&temp)
         .await
