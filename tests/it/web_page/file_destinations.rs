@@ -107,8 +107,8 @@ async fn an_sftp_drop_and_an_s3_role_are_added_tested_and_delivered_to_from_the_
     doc_shot(&page.c, "destinations-sftp").await;
 
     // An export with the drop ticked lands there; its row's deliveries say so.
-    let tick = format!("//form[@id='request-form']//label[normalize-space()='Almacén (SFTP)']");
-    click(&page.c, Locator::XPath(&tick)).await;
+    let tick = "//form[@id='request-form']//label[normalize-space()='Almacén (SFTP)']";
+    click(&page.c, Locator::XPath(tick)).await;
     click(
         &page.c,
         Locator::XPath("//form[@id='request-form']//button[normalize-space()='Pedir informe']"),
