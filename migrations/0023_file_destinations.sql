@@ -15,5 +15,5 @@ ALTER TABLE notifications DROP CONSTRAINT notifications_event_check;
 ALTER TABLE notifications ADD CONSTRAINT notifications_event_check
     CHECK (event IN ('succeeded', 'failed', 'delivery_failed'));
 ALTER TABLE notifications DROP CONSTRAINT notifications_export_id_channel_recipient_key;
-ALTER TABLE notifications ADD CONSTRAINT notifications_export_channel_recipient_event_key
+ALTER TABLE notifications ADD CONSTRAINT notifications_export_id_channel_recipient_event_key
     UNIQUE (export_id, channel, recipient, event);

@@ -94,6 +94,11 @@ ensure_s3() {
 ensure_s3_auth() {
   export S3_AUTH_TEST_ENDPOINT="http://127.0.0.1:${EXPORTD_TEST_S3_AUTH_PORT:-5056}"
   export S3_AUTH_TEST_KEYS="$EXPORTD_CACHE/moto-auth.json"
+  if port_open "${EXPORTD_TEST_S3_AUTH_PORT:-5056}" && [ ! -s "$S3_AUTH_TEST_KEYS" ]; then
+    log "moto with auth runs without its keys file: restarting it"
+    pkill -f "moto.server .*-p ${EXPORTD_TEST_S3_AUTH_PORT:-5056}" || true
+    for _ in $(seq 1 50); do port_open "${EXPORTD_TEST_S3_AUTH_PORT:-5056}" || break; sleep 0.1; done
+  fi
   if ! port_open "${EXPORTD_TEST_S3_AUTH_PORT:-5056}"; then
     ensure_venv
     log "starting moto with IAM auth on $S3_AUTH_TEST_ENDPOINT"
@@ -140,7 +145,7 @@ ensure_sftp() {
   mkdir -p "$d/root/upload" /run/sshd
   [ -f "$d/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
   [ -f "$d/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/client_key"
-  [ -f "$d/password" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$d/password"
+  [ -f "$d/password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$d/password")
   if ! id "$SFTP_TEST_USER" >/dev/null 2>&1; then
     log "adding the SFTP test user $SFTP_TEST_USER"
     useradd --no-create-home --home-dir / --shell /usr/sbin/nologin "$SFTP_TEST_USER"

@@ -63,6 +63,16 @@ async fn the_file_lands_in_the_customers_bucket_with_a_key_or_an_assumed_role() 
     .await;
     assert_eq!(s, 201, "{by_key}");
     assert_eq!(by_key["access_key_id"], "AKIAEXPORTDTEST0001");
+    // The kept secret goes only to the service it was given for.
+    let (s, refused) = call(
+        &app,
+        &a,
+        "PATCH",
+        &format!("/v1/destinations/{}", by_key["id"]),
+        Some(json!({"endpoint": "http://127.0.0.1:9"})),
+    )
+    .await;
+    assert_error(s, &refused, 422, "invalid_credentials");
     assert!(!by_key.to_string().contains("s3cr3t"), "{by_key}");
     let (s, by_role) = call(
         &app,
@@ -136,6 +146,40 @@ async fn the_file_lands_in_the_customers_bucket_with_a_key_or_an_assumed_role() 
             "the row says what was written where: {e}"
         );
     }
+    // A retry of a delivery already made writes nothing (If-None-Match).
+    let d = exportd_core::destinations::get(
+        &app.pool,
+        exportd_core::ids::AccountId(a.id),
+        by_key["id"].as_i64().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let again = exportd_core::destinations::deliver::Target {
+        destination: &d,
+        secret: "s3cr3t-key/value",
+        cfg: &app.ctx.cfg,
+    }
+    .put(exportd_core::destinations::deliver::File {
+        name: name.clone(),
+        body: b"other bytes".to_vec().into(),
+        len: 11,
+        content_type: "text/plain",
+    })
+    .await
+    .unwrap();
+    assert!(again.ends_with("already there)"), "{again}");
+    let kept = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(format!("exportd/{name}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.body.collect().await.unwrap().into_bytes().as_ref(),
+        from_link.as_slice()
+    );
     app.shutdown().await;
 }
 

@@ -155,6 +155,17 @@ async fn the_file_arrives_whole_with_a_key_and_with_a_password_and_the_secret_is
     );
     assert!(!shown.to_string().contains("PRIVATE KEY"), "{shown}");
 
+    // The kept key goes only to the server it was given for: another port needs it again.
+    let path = format!("/v1/destinations/{by_key}");
+    let (st, refused) = call(&app, &a, "PATCH", &path, Some(json!({"port": 2223}))).await;
+    crate::harness::assert_error(st, &refused, 422, "invalid_credentials");
+    let (st, renamed) = call(&app, &a, "PATCH", &path, Some(json!({"name": "Almacén"}))).await;
+    assert_eq!(
+        (st, renamed["port"].as_i64()),
+        (200, Some(server.port as i64)),
+        "{renamed}"
+    );
+
     // The test writes a probe and removes it again.
     let t = test_destination(&app, &a, by_key).await;
     assert_eq!(t["delivered"], true, "{t}");
@@ -280,6 +291,32 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
         "the final name only ever had the whole file: {final_sizes:?}"
     );
     assert!(written.contains(&name), "{written}");
+    // Again, as a retry would: the whole file there is kept, not written twice.
+    let before = std::fs::metadata(upload.join(&name))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = exportd_core::destinations::deliver::Target {
+        destination: &d,
+        secret: &key,
+        cfg: &cfg,
+    }
+    .put(exportd_core::destinations::deliver::File {
+        name: name.clone(),
+        body: vec![b'x'; len].into(),
+        len: len as i64,
+        content_type: "text/csv",
+    })
+    .await
+    .unwrap();
+    assert!(again.ends_with("already there)"), "{again}");
+    assert_eq!(
+        std::fs::metadata(upload.join(&name))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
     assert!(
         files_named(&upload, ".part")
             .iter()
@@ -343,8 +380,13 @@ async fn a_wrong_host_key_a_missing_directory_and_a_wrong_password_are_told_in_w
         .find(|m| m.subject.contains("no pudimos entregarlo"))
         .unwrap_or_else(|| panic!("{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>()));
     assert!(
-        told.text.contains("«Otra llave» (SFTP): host key mismatch"),
+        told.text.contains("No entregado en: «Otra llave» (SFTP)"),
         "{}",
+        told.text
+    );
+    assert!(
+        !told.text.contains("mismatch"),
+        "the reason is for admins, in the API: {}",
         told.text
     );
     assert!(

@@ -22,7 +22,10 @@ pub fn kind(body: &DestinationBody) -> ApiResult<Kind> {
     Kind::parse(given).ok_or_else(|| {
         ApiError::unprocessable(
             "unknown_destination_type",
-            format!("type must be \"slack\", \"s3\" or \"sftp\", got {given:?}"),
+            format!(
+                "type must be \"slack\", \"s3\" or \"sftp\", got {:?}",
+                given.chars().take(40).collect::<String>()
+            ),
         )
     })
 }

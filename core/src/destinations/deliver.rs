@@ -46,8 +46,11 @@ impl Target<'_> {
         Ok((kind, settings))
     }
 
-    fn timeout(&self) -> Duration {
-        self.cfg.io_timeout.max(Duration::from_secs(10))
+    /// How long one operation may take: the I/O timeout, plus a second a MiB of the file, so
+    /// a large file on a slow link is not cut off and retried forever.
+    fn timeout(&self, len: i64) -> Duration {
+        let transfer = Duration::from_secs(u64::try_from(len).unwrap_or(0) / (1024 * 1024));
+        self.cfg.io_timeout.max(Duration::from_secs(10)) + transfer
     }
 
     /// Writes `file`; returns where it went.
@@ -55,12 +58,12 @@ impl Target<'_> {
         let (kind, s) = self.parts()?;
         match kind {
             Kind::S3 => {
-                let client = s3::client(&self.s3(&s)).await?;
+                let client = s3::client(&self.s3(&s, file.len)).await?;
                 let key = s3::key(&s, &file.name);
                 s3::put(&client, &s, &key, file.body, file.len, file.content_type).await
             }
             Kind::Sftp => {
-                let open = sftp::open(&self.sftp(&s)).await?;
+                let open = sftp::open(&self.sftp(&s, file.len)).await?;
                 let len = u64::try_from(file.len).unwrap_or(0);
                 sftp::put(&open, &s, &file.name, file.body.into_async_read(), len).await
             }
@@ -84,14 +87,14 @@ impl Target<'_> {
         };
         match kind {
             Kind::S3 => {
-                let client = s3::client(&self.s3(&s)).await?;
+                let client = s3::client(&self.s3(&s, file.len)).await?;
                 let key = s3::key(&s, &name);
                 let at = s3::put(&client, &s, &key, file.body, file.len, file.content_type).await?;
                 s3::remove(&client, &s, &key).await;
                 Ok(at)
             }
             Kind::Sftp => {
-                let open = sftp::open(&self.sftp(&s)).await?;
+                let open = sftp::open(&self.sftp(&s, file.len)).await?;
                 let len = file.len as u64;
                 let at = sftp::put(&open, &s, &name, file.body.into_async_read(), len).await?;
                 sftp::remove(&open, &s, &name).await;
@@ -101,23 +104,23 @@ impl Target<'_> {
         }
     }
 
-    fn s3<'s>(&'s self, settings: &'s Settings) -> s3::Access<'s> {
+    fn s3<'s>(&'s self, settings: &'s Settings, len: i64) -> s3::Access<'s> {
         s3::Access {
             settings,
             secret: self.secret,
             destination_id: self.destination.id,
             sts: &self.cfg.sts,
             allow_private: self.cfg.webhook_allow_private,
-            timeout: self.timeout(),
+            timeout: self.timeout(len),
         }
     }
 
-    fn sftp<'s>(&'s self, settings: &'s Settings) -> sftp::Access<'s> {
+    fn sftp<'s>(&'s self, settings: &'s Settings, len: i64) -> sftp::Access<'s> {
         sftp::Access {
             settings,
             secret: self.secret,
             allow_private: self.cfg.webhook_allow_private,
-            timeout: self.timeout(),
+            timeout: self.timeout(len),
         }
     }
 }

@@ -213,20 +213,24 @@ pub async fn deliveries(
     .await
 }
 
-/// The deliveries of export `export_id` that failed for good: the destination's name (or
-/// its number, if deleted since), its type and why.
+/// The destinations of an account's export whose delivery failed for good: each one's name
+/// (or number, if deleted since) and type. Not why: that is for the account's admins, in
+/// `GET /v1/exports/{id}`.
 pub async fn undelivered(
     db: impl PgExecutor<'_>,
+    account_id: AccountId,
     export_id: i64,
-) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT coalesce(d.name, '#' || substr(n.recipient, 13)), n.channel, coalesce(n.last_error, '')
+        "SELECT coalesce(d.name, '#' || substr(n.recipient, 13)), n.channel
            FROM notifications n
            LEFT JOIN destinations d ON d.id = substr(n.recipient, 13)::int8 AND d.account_id = n.account_id
-          WHERE n.export_id = $1 AND n.recipient LIKE 'destination:%' AND n.status = 'failed'
+          WHERE n.export_id = $1 AND n.account_id = $2 AND n.recipient LIKE 'destination:%'
+            AND n.status = 'failed'
           ORDER BY n.id",
     )
     .bind(export_id)
+    .bind(account_id)
     .fetch_all(db)
     .await
 }

@@ -127,8 +127,13 @@ async fn assume(a: &Access<'_>, arn: &str) -> Result<Credentials, PostError> {
     let external_id = a.settings.external_id.as_deref().ok_or_else(|| {
         PostError::permanent("the destination has no external id; save its role again")
     })?;
+    let timeouts = aws_sdk_sts::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(30))
+        .build();
     let mut b = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
         .region(aws_sdk_sts::config::Region::new(sts.region.clone()))
         .credentials_provider(aws_sdk_sts::config::Credentials::new(
             id,
@@ -150,14 +155,22 @@ async fn assume(a: &Access<'_>, arn: &str) -> Result<Credentials, PostError> {
         .await
         .map_err(|e| {
             let code = e.code().unwrap_or_default().to_owned();
-            let message = format!(
-                "exportd could not assume the role {arn}: its trust policy must let exportd's AWS account assume it with the external id {external_id} ({})",
-                if code.is_empty() { "no answer".to_owned() } else { code.clone() }
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let trust = format!(
+                "exportd could not assume the role {arn}: its trust policy must let exportd's AWS account assume it with the external id {external_id} ({code})"
             );
-            if code.is_empty() || code == "Throttling" {
-                PostError::transient(message)
-            } else {
-                PostError::permanent(message)
+            match code.as_str() {
+                "InvalidClientTokenId" | "SignatureDoesNotMatch" => PostError::permanent(format!(
+                    "STS refused exportd's own AWS identity ({code}): an operator must fix AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                )),
+                "Throttling" | "" => PostError::transient(format!(
+                    "STS could not be asked to assume {arn} ({}); it will be tried again",
+                    if code.is_empty() { "no answer" } else { &code }
+                )),
+                _ if status.is_some_and(|st| st >= 500) => PostError::transient(format!(
+                    "STS answered {code}; it will be tried again"
+                )),
+                _ => PostError::permanent(trust),
             }
         })?;
     let c = out
@@ -192,21 +205,29 @@ pub async fn put(
     content_type: &str,
 ) -> Result<String, PostError> {
     let bucket = s.bucket.as_deref().unwrap_or_default();
-    let out = client
+    let sent = client
         .put_object()
         .bucket(bucket)
         .key(key)
         .content_length(len)
         .content_type(content_type)
         .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        // Written once: an object already there is an earlier attempt's, whole (S3 writes
+        // objects whole or not at all), so a retry does not write it again.
+        .if_none_match("*")
         .body(body)
         .send()
-        .await
-        .map_err(|e| explain(e, s))?;
-    Ok(format!(
-        "s3://{bucket}/{key} ({len} bytes, crc32 {})",
-        out.checksum_crc32().unwrap_or("-")
-    ))
+        .await;
+    match sent {
+        Ok(out) => Ok(format!(
+            "s3://{bucket}/{key} ({len} bytes, crc32 {})",
+            out.checksum_crc32().unwrap_or("-")
+        )),
+        Err(e) if e.code() == Some("PreconditionFailed") => {
+            Ok(format!("s3://{bucket}/{key} ({len} bytes, already there)"))
+        }
+        Err(e) => Err(explain(e, s)),
+    }
 }
 
 /// Removes the probe a test wrote; a refusal is not an error (a drop may allow only puts).
@@ -219,14 +240,17 @@ pub async fn remove(client: &Client, s: &Settings, key: &str) {
         .await;
 }
 
-/// An S3 error in words an admin can act on, and whether a retry can help.
-fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: SdkError<E, R>,
+/// An S3 error in words an admin can act on, and whether a retry can help: the known
+/// refusals in words; otherwise by status, a 4xx for good (but 408, 429 and S3's
+/// `RequestTimeout` and `SlowDown`), a 5xx or no answer worth a retry.
+fn explain<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
     s: &Settings,
 ) -> PostError {
     let bucket = s.bucket.as_deref().unwrap_or_default();
     let region = s.region.as_deref().unwrap_or("us-east-1");
     let code = e.code().unwrap_or_default().to_owned();
+    let status = e.raw_response().map(|r| r.status().as_u16());
     match code.as_str() {
         "NoSuchBucket" => PostError::permanent(format!(
             "no such bucket: {bucket} does not exist (in {region}); check its name and region"
@@ -238,6 +262,10 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
                 .map(|p| format!(" under {p}"))
                 .unwrap_or_default()
         )),
+        // A role's credentials are fresh at the next attempt.
+        "ExpiredToken" | "InvalidToken" if s.role_arn.is_some() => PostError::transient(format!(
+            "the assumed role's credentials were refused ({code})"
+        )),
         "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "ExpiredToken" => {
             PostError::permanent(format!(
                 "access denied: the bucket does not accept these credentials ({code}); check the access key"
@@ -248,10 +276,20 @@ fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
         | "IllegalLocationConstraintException" => PostError::permanent(format!(
             "the bucket {bucket} is not in {region}; set the destination's region to the bucket's"
         )),
-        "" => PostError::transient(format!(
-            "the bucket could not be reached: {}",
-            aws_sdk_s3::error::DisplayErrorContext(&e)
-        )),
-        other => PostError::transient(format!("S3 answered {other}")),
+        "RequestTimeout" | "SlowDown" | "InternalError" | "ServiceUnavailable" => {
+            PostError::transient(format!("S3 answered {code}; it will be tried again"))
+        }
+        _ => match status {
+            Some(st) if (400..500).contains(&st) && st != 408 && st != 429 => PostError::permanent(
+                format!("S3 refused the file ({st} {code}); a retry will not help"),
+            ),
+            Some(st) => {
+                PostError::transient(format!("S3 answered {st} {code}; it will be tried again"))
+            }
+            None => PostError::transient(format!(
+                "the bucket could not be reached: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )),
+        },
     }
 }

@@ -140,7 +140,12 @@ pub async fn open(a: &Access<'_>) -> Result<Open, PostError> {
         .map_err(|e| unreachable(e.to_string()))?;
     let sftp = SftpSession::new(channel.into_stream())
         .await
-        .map_err(|e| PostError::permanent(format!("{host} does not offer SFTP to {user}: {e}")))?;
+        .map_err(|e| match e {
+            russh_sftp::client::error::Error::Timeout | russh_sftp::client::error::Error::IO(_) => {
+                unreachable(format!("starting SFTP: {e}"))
+            }
+            e => PostError::permanent(format!("{host} does not offer SFTP to {user}: {e}")),
+        })?;
     sftp.set_timeout(a.timeout.as_secs().max(1));
     Ok(Open {
         sftp,
@@ -157,11 +162,12 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// An SFTP error in words: a missing directory or a refusal is for good; the rest is not.
-fn explain(e: russh_sftp::client::error::Error, what: &str, dir: &str) -> PostError {
+/// An SFTP error in words. A refusal is for good; a missing file means a missing
+/// directory only where the directory itself is read (`of_dir`); the rest may pass.
+fn explain(e: russh_sftp::client::error::Error, what: &str, dir: &str, of_dir: bool) -> PostError {
     use russh_sftp::client::error::Error;
     match e {
-        Error::Status(st) if st.status_code == StatusCode::NoSuchFile => {
+        Error::Status(st) if of_dir && st.status_code == StatusCode::NoSuchFile => {
             PostError::permanent(format!(
                 "directory missing: {dir} does not exist on the server; create it or change the destination's directory"
             ))
@@ -193,7 +199,7 @@ pub async fn put(
                 "directory missing: {dir} is a file on the server, not a directory"
             )));
         }
-        Err(e) => return Err(explain(e, "reading the directory", dir)),
+        Err(e) => return Err(explain(e, "reading the directory", dir, true)),
     }
     let target = join(dir, name);
     let place = format!("{}/{}", o.place, target.trim_start_matches('/'));
@@ -206,10 +212,37 @@ pub async fn put(
     // Each attempt its own temporary name: two attempts at once (one outlasting its hold)
     // never write into one file.
     let temp = join(dir, &format!(".{name}.{:08x}.part", rand::random::<u32>()));
-    let mut file = sftp
+    let file = sftp
         .create(&temp)
         .await
-        .map_err(|e| explain(e, "creating the file", dir))?;
+        .map_err(|e| explain(e, "creating the file", dir, false))?;
+    let written = write_then_rename(sftp, file, body, len, &temp, &target, dir).await;
+    if written.is_err() {
+        // Best effort: leave no temporary file behind on the customer's server.
+        let _ = sftp.remove_file(&temp).await;
+    }
+    match written? {
+        Placed::Renamed => Ok(format!("{place} ({len} bytes)")),
+        Placed::AlreadyThere => Ok(format!("{place} ({len} bytes, already there)")),
+    }
+}
+
+enum Placed {
+    Renamed,
+    AlreadyThere,
+}
+
+/// Writes the temporary file, checks its size, and renames it into place without ever
+/// removing what is there: a target already there whole (another attempt's) is kept.
+async fn write_then_rename(
+    sftp: &SftpSession,
+    mut file: russh_sftp::client::fs::File,
+    body: impl AsyncRead + Unpin,
+    len: u64,
+    temp: &str,
+    target: &str,
+    dir: &str,
+) -> Result<Placed, PostError> {
     // Large writes: each one is a round trip to the server.
     let mut body = tokio::io::BufReader::with_capacity(255 * 1024, body);
     tokio::io::copy_buf(&mut body, &mut file)
@@ -218,25 +251,31 @@ pub async fn put(
     file.shutdown()
         .await
         .map_err(|e| PostError::transient(format!("closing {temp}: {e}")))?;
-    let written = sftp
-        .metadata(&temp)
+    let size = sftp
+        .metadata(temp)
         .await
-        .map_err(|e| explain(e, "checking the file", dir))?
+        .map_err(|e| explain(e, "checking the file", dir, false))?
         .size;
-    if written != Some(len) {
-        let _ = sftp.remove_file(&temp).await;
+    if size != Some(len) {
         return Err(PostError::transient(format!(
             "{temp} has {} bytes of {len}; it will be written again",
-            written.unwrap_or(0)
+            size.unwrap_or(0)
         )));
     }
-    if sftp.try_exists(&target).await.unwrap_or(false) {
-        let _ = sftp.remove_file(&target).await;
+    match sftp.rename(temp, target).await {
+        Ok(()) => Ok(Placed::Renamed),
+        // OpenSSH does not rename over a file: another attempt put it there first.
+        Err(e) => match sftp.metadata(target).await {
+            Ok(m) if m.size == Some(len) => {
+                let _ = sftp.remove_file(temp).await;
+                Ok(Placed::AlreadyThere)
+            }
+            Ok(_) => Err(PostError::permanent(format!(
+                "{target} is already on the server with other contents; exportd does not replace it"
+            ))),
+            Err(_) => Err(explain(e, "renaming the file into place", dir, false)),
+        },
     }
-    sftp.rename(&temp, &target)
-        .await
-        .map_err(|e| explain(e, "renaming the file into place", dir))?;
-    Ok(format!("{place} ({len} bytes)"))
 }
 
 /// Removes the probe a test wrote; a refusal is not an error.

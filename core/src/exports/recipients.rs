@@ -60,7 +60,7 @@ pub async fn create_notifications(
         .await?;
         rows.extend(kinds.into_iter().filter_map(|(id, kind)| {
             Some((
-                Channel::of_destination(&kind)?,
+                Channel::from(crate::destinations::spec::Kind::parse(&kind)?),
                 crate::destinations::recipient(id),
                 None,
             ))
@@ -93,25 +93,40 @@ pub async fn create_notifications(
     Ok(())
 }
 
-/// After a destination's delivery failed for good: one email to each of the export's email
-/// recipients saying so (the file itself is ready and linked). Made once per export; the
-/// email names every delivery failed by the time it is sent.
+/// Once every destination of an export has settled and at least one will not get the
+/// file: one email to each of the export's email recipients saying so (the file itself is
+/// ready and linked). Called after each destination's delivery settles; the export's row
+/// is locked first, so that of two deliveries settling at once the later one sees the
+/// other's outcome. Returns whether rows were made.
 pub async fn tell_undelivered(
     tx: &mut Transaction<'_, Postgres>,
+    account_id: i64,
     export_id: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM exports WHERE id = $1 AND account_id = $2 FOR UPDATE")
+        .bind(export_id)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    let made = sqlx::query(
         "INSERT INTO notifications (export_id, account_id, user_id, channel, recipient, event, status)
-         SELECT export_id, account_id, user_id, channel, recipient, $2, $3
-           FROM notifications WHERE export_id = $1 AND channel = $4 AND event = $5
+         SELECT export_id, account_id, user_id, channel, recipient, $3, $4
+           FROM notifications
+          WHERE export_id = $1 AND account_id = $2 AND channel = $5 AND event = $6
+            AND NOT EXISTS (SELECT 1 FROM notifications d WHERE d.export_id = $1
+                               AND d.recipient LIKE 'destination:%' AND d.status = $4)
+            AND EXISTS (SELECT 1 FROM notifications d WHERE d.export_id = $1
+                           AND d.recipient LIKE 'destination:%' AND d.status = $7)
          ON CONFLICT (export_id, channel, recipient, event) DO NOTHING",
     )
     .bind(export_id)
+    .bind(account_id)
     .bind(Event::DeliveryFailed)
     .bind(Status::Pending)
     .bind(Channel::Email)
     .bind(Event::Succeeded)
+    .bind(Status::Failed)
     .execute(&mut **tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(made.rows_affected() > 0)
 }

@@ -54,14 +54,14 @@ pub enum Channel {
 
 stored_enum!(Channel, "channel", { Email => "email", Webhook => "webhook", InApp => "in_app", Slack => "slack", S3 => "s3", Sftp => "sftp" });
 
-impl Channel {
-    /// The channel of a delivery to a destination of type `kind`.
-    pub fn of_destination(kind: &str) -> Option<Channel> {
+/// The channel of a delivery to a destination of that type.
+impl From<crate::destinations::spec::Kind> for Channel {
+    fn from(kind: crate::destinations::spec::Kind) -> Channel {
+        use crate::destinations::spec::Kind;
         match kind {
-            "slack" => Some(Channel::Slack),
-            "s3" => Some(Channel::S3),
-            "sftp" => Some(Channel::Sftp),
-            _ => None,
+            Kind::Slack => Channel::Slack,
+            Kind::S3 => Channel::S3,
+            Kind::Sftp => Channel::Sftp,
         }
     }
 }

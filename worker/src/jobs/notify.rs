@@ -71,7 +71,11 @@ async fn record(
     match result {
         Ok(written) => {
             notifications::mark_sent(&mut *tx, n.id, written.as_deref()).await?;
+            let tell = tell_undelivered(&mut tx, n).await?;
             tx.commit().await?;
+            if tell {
+                super::push_notifications(ctx, n.export_id).await;
+            }
             telemetry::notification(channel, Status::Sent.as_str());
             info!(channel, attempt = n.attempts, "notification sent");
         }
@@ -83,11 +87,11 @@ async fn record(
                 || n.attempts >= ctx.cfg.max_attempts
                 || !super::within_window(n.created_at, ctx.cfg.notify_retry_window, delay);
             notifications::mark_attempt_failed(&mut *tx, n.id, &e.message, delay, give_up).await?;
-            // A destination that will not get the file: the export's email recipients hear.
-            if give_up && exportd_core::destinations::parse_recipient(&n.recipient).is_some() {
-                exports::tell_undelivered(&mut tx, n.export_id).await?;
-            }
+            let tell = give_up && tell_undelivered(&mut tx, n).await?;
             tx.commit().await?;
+            if tell {
+                super::push_notifications(ctx, n.export_id).await;
+            }
             // A retry to come leaves the row pending; giving up marks it failed.
             let outcome = if give_up {
                 Status::Failed.as_str()
@@ -99,4 +103,16 @@ async fn record(
         }
     }
     Ok(())
+}
+
+/// A destination's delivery settled: if it was the export's last and one failed, its
+/// email recipients are told ([`exports::tell_undelivered`]).
+async fn tell_undelivered(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    n: &Notification,
+) -> Result<bool, sqlx::Error> {
+    if exportd_core::destinations::parse_recipient(&n.recipient).is_none() {
+        return Ok(false);
+    }
+    exports::tell_undelivered(tx, n.account_id, n.export_id).await
 }

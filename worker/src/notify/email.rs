@@ -25,7 +25,12 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
         Event::Failed => false,
     };
     let undelivered = if n.event == Event::DeliveryFailed {
-        undelivered(ctx, export).await?
+        let list = undelivered(ctx, export).await?;
+        if list.is_empty() {
+            // Delivered after all (a retry that had already written it): nothing to tell.
+            return Ok(());
+        }
+        list
     } else {
         Vec::new()
     };
@@ -78,14 +83,18 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<(), De
         })
 }
 
-/// The export's deliveries that failed for good, in words: «name» (type): why.
+/// The export's destinations that did not get the file: «name» (TYPE).
 async fn undelivered(ctx: &Ctx, export: &Export) -> Result<Vec<String>, DeliveryError> {
-    let failed = exportd_core::destinations::undelivered(&ctx.pool, export.id)
-        .await
-        .map_err(|e| DeliveryError::transient(format!("reading the deliveries: {e}")))?;
+    let failed = exportd_core::destinations::undelivered(
+        &ctx.pool,
+        exportd_core::ids::AccountId(export.account_id),
+        export.id,
+    )
+    .await
+    .map_err(|e| DeliveryError::transient(format!("reading the deliveries: {e}")))?;
     Ok(failed
         .into_iter()
-        .map(|(name, kind, why)| format!("«{name}» ({}): {why}", kind.to_uppercase()))
+        .map(|(name, kind)| format!("«{name}» ({})", kind.to_uppercase()))
         .collect())
 }
 

@@ -53,7 +53,9 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<String
     let file = File {
         name,
         body,
-        len: export.file_bytes.unwrap_or(0),
+        len: export.file_bytes.ok_or_else(|| {
+            DeliveryError::permanent(format!("export {} has no file size recorded", export.id))
+        })?,
         content_type: export.format.content_type(),
     };
     Ok(target.put(file).await?)

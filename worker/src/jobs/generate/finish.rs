@@ -4,8 +4,7 @@
 use exportd_core::telemetry;
 use exportd_core::{
     exports::{self, Export, Lease, StoredFile},
-    notifications::{self, Event},
-    queue::{self, QueueName},
+    notifications::Event,
 };
 use tracing::{info, warn};
 
@@ -63,34 +62,10 @@ async fn record_notifications(
 /// After a finished export is committed: wake its streams, push its notifications.
 async fn after_finish(ctx: &Ctx, export: &Export) {
     announce(ctx, export.account_id).await;
-    push_notifications(ctx, export.id).await;
+    crate::jobs::push_notifications(ctx, export.id).await;
 }
 
 /// Wakes the account's in-app streams after a committed state change.
 pub(super) async fn announce(ctx: &Ctx, account_id: i64) {
     exportd_core::events::publish(&mut ctx.redis.clone(), &ctx.cfg, account_id).await;
-}
-
-/// Pushes the export's pending notifications now; what does not fit under the cap or
-/// fails to push is dispatched by the reconciler.
-async fn push_notifications(ctx: &Ctx, export_id: i64) {
-    let result = async {
-        let ids = notifications::pending_for_export(&ctx.pool, export_id).await?;
-        queue::dispatch(
-            &ctx.pool,
-            &mut ctx.redis.clone(),
-            &ctx.cfg,
-            QueueName::Notify,
-            &ids,
-        )
-        .await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = result {
-        warn!(
-            error = format!("{e:#}"),
-            "pushing notifications failed; the reconciler will dispatch them"
-        );
-    }
 }
