@@ -7,7 +7,6 @@ use exportd_core::{
     Shared,
     destinations::spec::{self, Draft, Kind, Settings},
     secrets::{Sealed, Sealer},
-    webhooks::{TargetError, resolve_host},
 };
 
 use super::seal_slack_url;
@@ -100,17 +99,8 @@ async fn reachable(ctx: &Shared, s: &Settings) -> ApiResult<()> {
         }
         (None, None) => return Ok(()),
     };
-    match resolve_host(&host, port, ctx.cfg.webhook_allow_private).await {
-        Ok(_) => Ok(()),
-        Err(TargetError::Private { ip, .. }) => Err(ApiError::unprocessable(
-            field,
-            format!(
-                "{host} is {ip}, a loopback, private, link-local or metadata address; only public addresses are allowed"
-            ),
-        )),
-        Err(_) => Err(ApiError::unprocessable(
-            field,
-            format!("{host} does not resolve"),
-        )),
-    }
+    exportd_core::destinations::resolve_checked(&host, port, ctx.cfg.webhook_allow_private)
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::unprocessable(field, e.message))
 }

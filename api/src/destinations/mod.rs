@@ -42,11 +42,14 @@ pub struct DestinationView {
 
 impl From<Destination> for DestinationView {
     fn from(d: Destination) -> Self {
+        // Settings are written only through `spec::check`, so they read back; an unreadable
+        // row shows none rather than failing the whole list.
+        let settings = d.parsed().unwrap_or_default();
         DestinationView {
             id: d.id,
             kind: d.kind,
             name: d.name,
-            settings: serde_json::from_value(d.settings).unwrap_or_default(),
+            settings,
             created_at: d.created_at,
             updated_at: d.updated_at,
         }

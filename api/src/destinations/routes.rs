@@ -171,7 +171,7 @@ pub async fn update(
         Some(n) => check_name(n)?,
         None => d.name.clone(),
     };
-    let before: Settings = serde_json::from_value(d.settings.clone()).unwrap_or_default();
+    let before: Settings = d.parsed().map_err(anyhow::Error::from)?;
     let (settings, sealed) =
         body::settle(&ctx, sealer, caller.account_id, kind, &req, Some(&before)).await?;
     let d = destinations::update(

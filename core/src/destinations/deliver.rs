@@ -40,7 +40,7 @@ impl Target<'_> {
                     self.destination.kind
                 ))
             })?;
-        let settings = serde_json::from_value(self.destination.settings.clone()).map_err(|e| {
+        let settings = self.destination.parsed().map_err(|e| {
             PostError::permanent(format!("the destination's settings cannot be read: {e}"))
         })?;
         Ok((kind, settings))

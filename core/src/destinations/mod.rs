@@ -45,6 +45,13 @@ impl<'r> sqlx::FromRow<'r, PgRow> for Destination {
     }
 }
 
+impl Destination {
+    /// Its settings, typed ([`spec::Settings`]).
+    pub fn parsed(&self) -> Result<spec::Settings, serde_json::Error> {
+        serde_json::from_value(self.settings.clone())
+    }
+}
+
 const COLUMNS: &str = "id, account_id, kind, name, settings, created_at, updated_at";
 
 /// The most destinations an account keeps.
@@ -233,6 +240,24 @@ pub async fn undelivered(
     .bind(account_id)
     .fetch_all(db)
     .await
+}
+
+/// Resolves a destination's host (an SFTP server, an S3 endpoint) and checks every address
+/// it resolves to; the addresses, or why not in words: a refused address is for good, a
+/// name that does not resolve now may later.
+pub async fn resolve_checked(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, crate::webhooks::PostError> {
+    use crate::webhooks::{PostError, TargetError, resolve_host};
+    match resolve_host(host, port, allow_private).await {
+        Ok(addrs) => Ok(addrs),
+        Err(TargetError::Private { ip, .. }) => Err(PostError::permanent(format!(
+            "{host} is {ip}, a loopback, private, link-local or metadata address; only public addresses are allowed"
+        ))),
+        Err(_) => Err(PostError::transient(format!("{host} does not resolve"))),
+    }
 }
 
 /// The recipient a delivery row names for destination `id`.

@@ -26,7 +26,7 @@ use secrecy::ExposeSecret;
 use super::spec::Settings;
 use crate::{
     config::StsConfig,
-    webhooks::{PostError, TargetError, resolve_host},
+    webhooks::{PostError, resolve_host},
 };
 
 /// Resolves names for the SDK and keeps only allowed addresses.
@@ -77,7 +77,7 @@ pub async fn client(a: &Access<'_>) -> Result<Client, PostError> {
             .ok_or_else(|| PostError::permanent("the endpoint is not a URL"))?,
         None => (format!("s3.{region}.amazonaws.com"), 443),
     };
-    check_host(&host.0, host.1, a.allow_private).await?;
+    super::resolve_checked(&host.0, host.1, a.allow_private).await?;
     let credentials = match &s.role_arn {
         Some(arn) => assume(a, arn).await?,
         None => Credentials::new(
@@ -102,18 +102,6 @@ pub async fn client(a: &Access<'_>) -> Result<Client, PostError> {
         b = b.endpoint_url(endpoint).force_path_style(true);
     }
     Ok(Client::from_conf(b.build()))
-}
-
-async fn check_host(host: &str, port: u16, allow_private: bool) -> Result<(), PostError> {
-    match resolve_host(host, port, allow_private).await {
-        Ok(_) => Ok(()),
-        Err(TargetError::Private { host, ip }) => Err(PostError::permanent(format!(
-            "the endpoint {host} is {ip}, a loopback, private, link-local or metadata address; only public addresses are allowed"
-        ))),
-        Err(_) => Err(PostError::transient(format!(
-            "the endpoint {host} does not resolve"
-        ))),
-    }
 }
 
 /// Assumes the customer's role with the destination's external id, for one hour.

@@ -18,7 +18,7 @@ use russh_sftp::{client::SftpSession, protocol::StatusCode};
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
 use super::spec::Settings;
-use crate::webhooks::{PostError, TargetError, resolve_host};
+use crate::webhooks::PostError;
 
 /// How a destination reaches its server.
 pub struct Access<'a> {
@@ -63,19 +63,7 @@ pub async fn open(a: &Access<'_>) -> Result<Open, PostError> {
     let host = s.host.as_deref().unwrap_or_default();
     let port = s.port.unwrap_or(22);
     let user = s.user.as_deref().unwrap_or_default();
-    let addrs = match resolve_host(host, port, a.allow_private).await {
-        Ok(addrs) => addrs,
-        Err(TargetError::Private { ip, .. }) => {
-            return Err(PostError::permanent(format!(
-                "the host {host} is {ip}, a loopback, private, link-local or metadata address; only public addresses are allowed"
-            )));
-        }
-        Err(_) => {
-            return Err(PostError::transient(format!(
-                "the host {host} does not resolve"
-            )));
-        }
-    };
+    let addrs = super::resolve_checked(host, port, a.allow_private).await?;
     let unreachable = |why: String| {
         PostError::transient(format!(
             "the SFTP server {host}:{port} could not be reached ({why}); it will be tried again"

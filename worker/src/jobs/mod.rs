@@ -223,6 +223,30 @@ pub async fn run_worker(
     result.map_err(|e| anyhow::anyhow!("worker monitor: {e}"))
 }
 
+/// Pushes the export's pending notifications now; what does not fit under the cap or
+/// fails to push is dispatched by the reconciler.
+pub(crate) async fn push_notifications(ctx: &Ctx, export_id: i64) {
+    let result = async {
+        let ids = exportd_core::notifications::pending_for_export(&ctx.pool, export_id).await?;
+        exportd_core::queue::dispatch(
+            &ctx.pool,
+            &mut ctx.redis.clone(),
+            &ctx.cfg,
+            exportd_core::queue::QueueName::Notify,
+            &ids,
+        )
+        .await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            "pushing notifications failed; the reconciler will dispatch them"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,29 +274,5 @@ mod tests {
         let started = chrono::Utc::now() - chrono::Duration::minutes(59);
         assert!(within_window(started, Duration::from_secs(3600), 30.0));
         assert!(!within_window(started, Duration::from_secs(3600), 120.0));
-    }
-}
-
-/// Pushes the export's pending notifications now; what does not fit under the cap or
-/// fails to push is dispatched by the reconciler.
-pub(crate) async fn push_notifications(ctx: &Ctx, export_id: i64) {
-    let result = async {
-        let ids = exportd_core::notifications::pending_for_export(&ctx.pool, export_id).await?;
-        exportd_core::queue::dispatch(
-            &ctx.pool,
-            &mut ctx.redis.clone(),
-            &ctx.cfg,
-            exportd_core::queue::QueueName::Notify,
-            &ids,
-        )
-        .await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(
-            error = format!("{e:#}"),
-            "pushing notifications failed; the reconciler will dispatch them"
-        );
     }
 }

@@ -26,7 +26,8 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<String
     };
     // The stored file's own extension (a CSV export is a zip of its sections).
     let ext = file_name.rsplit_once('.').map_or("", |(_, ext)| ext);
-    let settings: Settings = serde_json::from_value(d.settings.clone())
+    let settings: Settings = d
+        .parsed()
         .map_err(|e| DeliveryError::permanent(format!("the destination's settings: {e}")))?;
     let name = naming::render(
         settings.file_name.as_deref().unwrap_or(naming::DEFAULT),
