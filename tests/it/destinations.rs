@@ -360,6 +360,24 @@ async fn destinations_are_the_accounts_own_and_every_field_is_checked() {
     assert_error(s, &e, 422, "invalid_destination");
     // The secret sealed for one account does not open as another's.
     assert!(sealer.open(b.id, &sealed).is_err());
+    // An agent of the account neither sees nor uses its destinations.
+    sqlx::query("UPDATE users SET role = 'agent' WHERE account_id = $1")
+        .bind(a.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for (method, path) in [
+        ("GET", "/v1/destinations".to_owned()),
+        ("GET", format!("/v1/destinations/{}", d.id)),
+        ("POST", format!("/v1/destinations/{}/test", d.id)),
+        ("DELETE", format!("/v1/destinations/{}", d.id)),
+    ] {
+        let (s, got) = call(&app, &a, method, &path, None).await;
+        assert_error(s, &got, 403, "not_admin");
+    }
+    body["deliver"] = json!([d.id]);
+    let (s, e) = app.post_export(&a.token, &body).await;
+    assert_error(s, &e, 403, "not_admin");
     app.shutdown().await;
 
     let bare = TestApp::spawn_with(&[("WORKER", "none"), ("EXPORTD_ENCRYPTION_KEY", "")]).await;
