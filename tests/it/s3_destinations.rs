@@ -32,6 +32,13 @@ async fn customer_bucket() -> (aws_sdk_s3::Client, String) {
     (c, bucket)
 }
 
+/// `POST /v1/destinations/{id}/test`'s answer.
+async fn test_destination(app: &TestApp, a: &crate::harness::TestAccount, id: &Value) -> Value {
+    let (s, t) = call(app, a, "POST", &format!("/v1/destinations/{id}/test"), None).await;
+    assert_eq!(s, 200, "{t}");
+    t
+}
+
 async fn settle(app: &TestApp, token: &str, id: i64) -> Value {
     poll(60, "the delivery to settle", || async {
         let (_, e) = app.get_export(token, id).await;
@@ -92,14 +99,7 @@ async fn the_file_lands_in_the_customers_bucket_with_a_key_or_an_assumed_role() 
     );
 
     for d in [&by_key, &by_role] {
-        let (_, t) = call(
-            &app,
-            &a,
-            "POST",
-            &format!("/v1/destinations/{}/test", d["id"]),
-            None,
-        )
-        .await;
+        let t = test_destination(&app, &a, &d["id"]).await;
         assert_eq!(t["delivered"], true, "{t}");
     }
     let left = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
@@ -213,14 +213,7 @@ async fn no_such_bucket_and_access_denied_fail_that_delivery_at_once_in_words() 
     for (body, words) in cases {
         let (s, d) = call(&app, &a, "POST", "/v1/destinations", Some(body)).await;
         assert_eq!(s, 201, "{d}");
-        let (_, t) = call(
-            &app,
-            &a,
-            "POST",
-            &format!("/v1/destinations/{}/test", d["id"]),
-            None,
-        )
-        .await;
+        let t = test_destination(&app, &a, &d["id"]).await;
         assert_eq!(
             (t["delivered"].as_bool(), t["retryable"].as_bool()),
             (Some(false), Some(false)),

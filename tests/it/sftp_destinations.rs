@@ -249,6 +249,22 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
     let key = server.private_key();
     let cfg = app.ctx.cfg.clone();
     let upload = server.upload();
+    // Straight through the delivery code, as a delivery writes it.
+    let put = || async {
+        exportd_core::destinations::deliver::Target {
+            destination: &d,
+            secret: &key,
+            cfg: &cfg,
+        }
+        .put(exportd_core::destinations::deliver::File {
+            name: name.clone(),
+            body: vec![b'x'; len].into(),
+            len: len as i64,
+            content_type: "text/csv",
+        })
+        .await
+        .unwrap()
+    };
     let watch = {
         let (upload, name) = (upload.clone(), name.clone());
         std::thread::spawn(move || {
@@ -271,19 +287,7 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
             (seen_part, seen_final_sizes)
         })
     };
-    let written = exportd_core::destinations::deliver::Target {
-        destination: &d,
-        secret: &key,
-        cfg: &cfg,
-    }
-    .put(exportd_core::destinations::deliver::File {
-        name: name.clone(),
-        body: vec![b'x'; len].into(),
-        len: len as i64,
-        content_type: "text/csv",
-    })
-    .await
-    .unwrap();
+    let written = put().await;
     let (seen_part, final_sizes) = watch.join().unwrap();
     assert!(seen_part > 0, "the temporary name was seen while writing");
     assert!(
@@ -296,19 +300,7 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
         .unwrap()
         .modified()
         .unwrap();
-    let again = exportd_core::destinations::deliver::Target {
-        destination: &d,
-        secret: &key,
-        cfg: &cfg,
-    }
-    .put(exportd_core::destinations::deliver::File {
-        name: name.clone(),
-        body: vec![b'x'; len].into(),
-        len: len as i64,
-        content_type: "text/csv",
-    })
-    .await
-    .unwrap();
+    let again = put().await;
     assert!(again.ends_with("already there)"), "{again}");
     assert_eq!(
         std::fs::metadata(upload.join(&name))
