@@ -110,6 +110,13 @@ pub enum Bench {
         #[arg(long)]
         variant: Option<String>,
     },
+    /// The rollup builder on the large account: the first build of every account's
+    /// rollups, and the rebuild of one closed day, each beside one grouped pass per source
+    /// table over the same days.
+    Rollups {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Seed the large account only (what global-report seeds on first use).
     Seed,
     /// The fault suite (run it through scripts/faults): real outages, one line each.
@@ -196,6 +203,11 @@ async fn bench(cfg: Config, scenario: Bench) -> anyhow::Result<()> {
                 variant.as_deref(),
             )
             .await?
+        }
+        Bench::Rollups { runs } => {
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            exportd_core::db::migrate(&ctx.pool).await?;
+            crate::rollups::run(ctx, runs.max(1)).await?;
         }
         Bench::Seed => {
             let pool = exportd_core::db::connect(&cfg).await?;

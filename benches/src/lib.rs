@@ -16,6 +16,7 @@ pub mod proxy;
 pub mod queue;
 pub mod render;
 pub mod report;
+pub mod rollups;
 pub mod seed;
 pub mod stats;
 pub mod write_path;
