@@ -155,19 +155,17 @@ async fn the_file_lands_in_the_customers_bucket_with_a_key_or_an_assumed_role() 
     .await
     .unwrap()
     .unwrap();
-    let again = exportd_core::destinations::deliver::Target {
-        destination: &d,
-        secret: "s3cr3t-key/value",
-        cfg: &app.ctx.cfg,
-    }
-    .put(exportd_core::destinations::deliver::File {
-        name: name.clone(),
-        body: b"other bytes".to_vec().into(),
-        len: 11,
-        content_type: "text/plain",
-    })
-    .await
-    .unwrap();
+    let again =
+        exportd_core::destinations::deliver::Target::new(&d, "s3cr3t-key/value", &app.ctx.cfg)
+            .unwrap()
+            .put(exportd_core::destinations::deliver::File {
+                name: name.clone(),
+                body: b"other bytes".to_vec().into(),
+                len: 11,
+                content_type: "text/plain",
+            })
+            .await
+            .unwrap();
     assert!(again.ends_with("already there)"), "{again}");
     let kept = s3
         .get_object()

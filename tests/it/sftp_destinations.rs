@@ -251,19 +251,16 @@ async fn a_reader_of_the_directory_never_sees_half_a_file() {
     let upload = server.upload();
     // Straight through the delivery code, as a delivery writes it.
     let put = || async {
-        exportd_core::destinations::deliver::Target {
-            destination: &d,
-            secret: &key,
-            cfg: &cfg,
-        }
-        .put(exportd_core::destinations::deliver::File {
-            name: name.clone(),
-            body: vec![b'x'; len].into(),
-            len: len as i64,
-            content_type: "text/csv",
-        })
-        .await
-        .unwrap()
+        exportd_core::destinations::deliver::Target::new(&d, &key, &cfg)
+            .unwrap()
+            .put(exportd_core::destinations::deliver::File {
+                name: name.clone(),
+                body: vec![b'x'; len].into(),
+                len: len as i64,
+                content_type: "text/csv",
+            })
+            .await
+            .unwrap()
     };
     let watch = {
         let (upload, name) = (upload.clone(), name.clone());

@@ -242,14 +242,9 @@ pub async fn test(
         .await
         .map(|()| None)
     } else {
-        Target {
-            destination: &d,
-            secret: &secret,
-            cfg: &ctx.cfg,
-        }
-        .probe()
-        .await
-        .map(Some)
+        async { Target::new(&d, &secret, &ctx.cfg)?.probe().await }
+            .await
+            .map(Some)
     };
     Ok(Json(match sent {
         Ok(written) => TestResult {

@@ -8,18 +8,22 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{
-    Destination, s3, sftp,
+    Destination,
+    naming::{self, Names},
+    s3, sftp,
     spec::{Kind, Settings},
 };
 use crate::{Config, webhooks::PostError};
 
-/// What a destination needs to be written to.
+/// A file destination, ready to be written to: its type and settings read once.
 pub struct Target<'a> {
-    pub destination: &'a Destination,
+    destination: &'a Destination,
     /// The opened secret: a secret access key, a private key or a password; empty in role
     /// mode.
-    pub secret: &'a str,
-    pub cfg: &'a Config,
+    secret: &'a str,
+    cfg: &'a Config,
+    kind: Kind,
+    settings: Settings,
 }
 
 /// A file to write: its bytes as a stream, its length and type.
@@ -30,20 +34,40 @@ pub struct File {
     pub content_type: &'static str,
 }
 
-impl Target<'_> {
-    fn parts(&self) -> Result<(Kind, Settings), PostError> {
-        let kind = Kind::parse(&self.destination.kind)
+impl<'a> Target<'a> {
+    /// An S3 or SFTP destination with its opened secret; a Slack destination, or settings
+    /// that cannot be read, is refused for good.
+    pub fn new(
+        destination: &'a Destination,
+        secret: &'a str,
+        cfg: &'a Config,
+    ) -> Result<Target<'a>, PostError> {
+        let kind = Kind::parse(&destination.kind)
             .filter(|k| *k != Kind::Slack)
             .ok_or_else(|| {
-                PostError::permanent(format!(
-                    "a {} destination takes no files",
-                    self.destination.kind
-                ))
+                PostError::permanent(format!("a {} destination takes no files", destination.kind))
             })?;
-        let settings = self.destination.parsed().map_err(|e| {
+        let settings = destination.parsed().map_err(|e| {
             PostError::permanent(format!("the destination's settings cannot be read: {e}"))
         })?;
-        Ok((kind, settings))
+        Ok(Target {
+            destination,
+            secret,
+            cfg,
+            kind,
+            settings,
+        })
+    }
+
+    /// The name this destination gives a file: its template filled.
+    pub fn file_name(&self, names: &Names<'_>) -> String {
+        naming::render(
+            self.settings
+                .file_name
+                .as_deref()
+                .unwrap_or(naming::DEFAULT),
+            names,
+        )
     }
 
     /// How long one operation may take: the I/O timeout, plus a second a MiB of the file, so
@@ -55,58 +79,54 @@ impl Target<'_> {
 
     /// Writes `file`; returns where it went.
     pub async fn put(&self, file: File) -> Result<String, PostError> {
-        let (kind, s) = self.parts()?;
-        match kind {
-            Kind::S3 => {
-                let client = s3::client(&self.s3(&s, file.len)).await?;
-                let key = s3::key(&s, &file.name);
-                s3::put(&client, &s, &key, file.body, file.len, file.content_type).await
-            }
-            Kind::Sftp => {
-                let open = sftp::open(&self.sftp(&s, file.len)).await?;
-                let len = u64::try_from(file.len).unwrap_or(0);
-                sftp::put(&open, &s, &file.name, file.body.into_async_read(), len).await
-            }
-            Kind::Slack => unreachable!("parts refuses Slack"),
-        }
+        self.write(file, false).await
     }
 
     /// Writes a small probe file and removes it again; returns where it was written.
     pub async fn probe(&self) -> Result<String, PostError> {
-        let (kind, s) = self.parts()?;
-        let name = format!(
-            "exportd-test-{}.txt",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S")
-        );
         let text = b"exportd test: files of this destination will be written here.\n";
         let file = File {
-            name: name.clone(),
+            name: format!(
+                "exportd-test-{}.txt",
+                chrono::Utc::now().format("%Y%m%dT%H%M%S")
+            ),
             body: ByteStream::from_static(text),
             len: text.len() as i64,
             content_type: "text/plain",
         };
-        match kind {
+        self.write(file, true).await
+    }
+
+    /// Writes `file` to the bucket or server, and with `remove` takes it away again (a
+    /// refusal to remove is not an error).
+    async fn write(&self, file: File, remove: bool) -> Result<String, PostError> {
+        let s = &self.settings;
+        match self.kind {
             Kind::S3 => {
-                let client = s3::client(&self.s3(&s, file.len)).await?;
-                let key = s3::key(&s, &name);
-                let at = s3::put(&client, &s, &key, file.body, file.len, file.content_type).await?;
-                s3::remove(&client, &s, &key).await;
+                let client = s3::client(&self.s3(file.len)).await?;
+                let key = s3::key(s, &file.name);
+                let at = s3::put(&client, s, &key, file.body, file.len, file.content_type).await?;
+                if remove {
+                    s3::remove(&client, s, &key).await;
+                }
                 Ok(at)
             }
             Kind::Sftp => {
-                let open = sftp::open(&self.sftp(&s, file.len)).await?;
-                let len = file.len as u64;
-                let at = sftp::put(&open, &s, &name, file.body.into_async_read(), len).await?;
-                sftp::remove(&open, &s, &name).await;
+                let open = sftp::open(&self.sftp(file.len)).await?;
+                let len = u64::try_from(file.len).unwrap_or(0);
+                let at = sftp::put(&open, s, &file.name, file.body.into_async_read(), len).await?;
+                if remove {
+                    sftp::remove(&open, s, &file.name).await;
+                }
                 Ok(at)
             }
-            Kind::Slack => unreachable!("parts refuses Slack"),
+            Kind::Slack => unreachable!("Target::new refuses Slack"),
         }
     }
 
-    fn s3<'s>(&'s self, settings: &'s Settings, len: i64) -> s3::Access<'s> {
+    fn s3(&self, len: i64) -> s3::Access<'_> {
         s3::Access {
-            settings,
+            settings: &self.settings,
             secret: self.secret,
             destination_id: self.destination.id,
             sts: &self.cfg.sts,
@@ -115,9 +135,9 @@ impl Target<'_> {
         }
     }
 
-    fn sftp<'s>(&'s self, settings: &'s Settings, len: i64) -> sftp::Access<'s> {
+    fn sftp(&self, len: i64) -> sftp::Access<'_> {
         sftp::Access {
-            settings,
+            settings: &self.settings,
             secret: self.secret,
             allow_private: self.cfg.webhook_allow_private,
             timeout: self.timeout(len),

@@ -5,8 +5,7 @@
 use exportd_core::{
     destinations::{
         deliver::{File, Target},
-        naming::{self, Names},
-        spec::Settings,
+        naming::Names,
     },
     exports::Export,
     notifications::Notification,
@@ -26,19 +25,14 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<String
     };
     // The stored file's own extension (a CSV export is a zip of its sections).
     let ext = file_name.rsplit_once('.').map_or("", |(_, ext)| ext);
-    let settings: Settings = d
-        .parsed()
-        .map_err(|e| DeliveryError::permanent(format!("the destination's settings: {e}")))?;
-    let name = naming::render(
-        settings.file_name.as_deref().unwrap_or(naming::DEFAULT),
-        &Names {
-            kind: export.kind.as_str(),
-            from: export.range_from,
-            to: export.range_to,
-            id: export.id,
-            ext,
-        },
-    );
+    let target = Target::new(&d, &secret, &ctx.cfg)?;
+    let name = target.file_name(&Names {
+        kind: export.kind.as_str(),
+        from: export.range_from,
+        to: export.range_to,
+        id: export.id,
+        ext,
+    });
     let body = ctx.storage.read(key).await.map_err(|e| {
         if e.is_permanent() {
             DeliveryError::permanent(format!("reading the stored file: {e}"))
@@ -46,11 +40,6 @@ pub async fn send(ctx: &Ctx, n: &Notification, export: &Export) -> Result<String
             DeliveryError::transient(format!("reading the stored file: {e}"))
         }
     })?;
-    let target = Target {
-        destination: &d,
-        secret: &secret,
-        cfg: &ctx.cfg,
-    };
     let file = File {
         name,
         body,
