@@ -77,6 +77,10 @@ pub enum Bench {
         rows: Vec<u64>,
         #[arg(long, default_value_t = 1)]
         runs: usize,
+        /// The `text` filter (a word or phrase in any message of the session): the range
+        /// still holds N sessions; the file has those whose messages match.
+        #[arg(long)]
+        text: Option<String>,
     },
     /// N synthetic rows × 15 columns through exportd's writers and bare rust_xlsxwriter.
     Render {
@@ -142,10 +146,10 @@ async fn bench(cfg: Config, scenario: Bench) -> anyhow::Result<()> {
     cfg.max_active_exports = i64::MAX;
     match scenario {
         Bench::Render { rows, runs } => crate::render::run(&rows, runs.max(1)).await?,
-        Bench::Detail { rows, runs } => {
+        Bench::Detail { rows, runs, text } => {
             let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
             exportd_core::db::migrate(&ctx.pool).await?;
-            crate::detail::run(ctx, &rows, runs.max(1)).await?;
+            crate::detail::run(ctx, &rows, runs.max(1), text.as_deref()).await?;
         }
         Bench::GlobalReport { runs } => {
             let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;

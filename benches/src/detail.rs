@@ -10,6 +10,9 @@
 //! For reference it also prints `COPY` of the chats' own columns alone (no joins, no
 //! order), this benchmark's earlier floor.
 //!
+//! With `--text WORD` every phase reads the sessions of the same range whose messages hold
+//! the word (the export's `text` filter, bound in the floors' query too).
+//!
 //! Prints time and peak RSS per phase, the ratios, the time from the last row handed to
 //! the file to the stored object, and a JSON line. Targets: xlsx ≤ 1.2× its floor, csv
 //! ≤ 1.5× its floor, peak RSS < 64 MB.
@@ -89,9 +92,10 @@ async fn id_bounds(
     Ok((lo.unwrap_or(0), hi.unwrap_or(-1)))
 }
 
-/// The export's rows query with its parameters written in: no filter, account `account`,
-/// the range's bounds and the chats' ids. For `COPY`, which takes no parameters.
-fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64)) -> String {
+/// The export's rows query with its parameters written in: account `account`, the range's
+/// bounds, the chats' ids, and the `text` filter if any. For `COPY`, which takes no
+/// parameters.
+fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64), text: Option<&str>) -> String {
     let (from, to) = range.utc_bounds();
     let values = [
         account.to_string(),
@@ -102,7 +106,10 @@ fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64)) -> String {
         "NULL::int8[]".into(),
         "NULL::bool".into(),
         "NULL::text".into(),
-        "NULL::text".into(),
+        text.map_or("NULL::text".into(), |t| {
+            let pattern = exportd_worker::reports::rows::contains_pattern(t);
+            format!("'{}'::text", pattern.replace('\'', "''"))
+        }),
         "NULL::text".into(),
         "NULL::int8".into(),
         lo.to_string(),
@@ -201,7 +208,12 @@ fn sheet_names(storage: &Storage, key: &str) -> Option<Vec<String>> {
     )
 }
 
-pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()> {
+pub async fn run(
+    ctx: Arc<Ctx>,
+    sizes: &[u64],
+    runs: usize,
+    text: Option<&str>,
+) -> anyhow::Result<()> {
     let (account_id, last_day) = crate::global_report::ensure_seeded(&ctx.pool).await?;
     let account = exportd_core::accounts::get(&ctx.pool, account_id)
         .await?
@@ -210,22 +222,36 @@ pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()
     let mut table = Vec::new();
     let mut json_lines = Vec::new();
     for &n in sizes {
-        let (range, rows) = range_for(&ctx.pool, account_id, last_day, account.timezone, n).await?;
-        println!(
-            "sessions_detail: {rows} sessions, {} – {} ({}); {runs} run(s) of each phase …",
-            range.from, range.to, range.tz
-        );
+        let (range, sessions) =
+            range_for(&ctx.pool, account_id, last_day, account.timezone, n).await?;
+        let options = exportd_core::kinds::ReportOptions {
+            text: text.map(str::to_owned),
+            ..Default::default()
+        };
         let meta = || Meta {
             account: account.clone(),
             range,
             generated_at: Utc::now(),
-            options: Default::default(),
+            options: options.clone(),
             feed: None,
         };
         let export_rows = export_sql(
             account_id,
             &range,
             id_bounds(&ctx.pool, account_id, &range).await?,
+            text,
+        );
+        // The rows the filter leaves, counted once before timing.
+        let rows = match text {
+            None => sessions,
+            Some(_) => read(&ctx.pool, &export_rows).await?,
+        };
+        println!(
+            "sessions_detail: {sessions} sessions, {} – {} ({}){}; {runs} run(s) of each phase …",
+            range.from,
+            range.to,
+            range.tz,
+            text.map_or(String::new(), |t| format!(", text {t:?}: {rows} of them")),
         );
         let chats_rows = chats_sql(account_id, &range);
         let mut s: [Vec<Sample>; 6] = Default::default();
@@ -334,7 +360,7 @@ pub async fn run(ctx: Arc<Ctx>, sizes: &[u64], runs: usize) -> anyhow::Result<()
             },
         );
         json_lines.push(json!({
-            "bench": "detail", "rows": rows, "runs": runs,
+            "bench": "detail", "rows": rows, "sessions": sessions, "text": text, "runs": runs,
             "read_s": read_s, "xlsx_alone_s": alone_s, "xlsx_s": xlsx_s, "copy_s": copy_s, "csv_s": csv_s,
             "copy_chats_only_s": chats_s,
             "xlsx_ratio": xlsx_ratio, "csv_ratio": csv_ratio, "csv_ratio_to_chats_only": chats_ratio,

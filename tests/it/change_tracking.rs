@@ -1,6 +1,8 @@
 //! Late writes reach reports through rollups, whatever they are (a late message, a chat
-//! reassigned, a contact given another owner, a row deleted, a TRUNCATE), and what exportd
-//! keeps about them is bounded: one row per account and day, however many writes. Every
+//! reassigned, a contact given another owner, a row deleted, a TRUNCATE, a message in a
+//! conversation still open days later), and what exportd keeps about them is bounded: one
+//! row per account and day, however many writes. A conversation still open costs its
+//! writes nothing: no trigger runs, the plan of the next report finds the change. Every
 //! kind that declares rollups is checked file against file: read through its rollups, and
 //! from the source tables alone.
 
@@ -134,8 +136,47 @@ async fn late_writes_of_every_sort_reach_every_kind_and_leave_one_row_a_day() {
         acct,
     )
     .await;
+    // A conversation of the range's third day still open (WhatsApp's are, for days).
+    exec(
+        &app,
+        "UPDATE chats SET closed_at = NULL WHERE id = (
+             SELECT id FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL
+                AND started_at >= (SELECT min(started_at) FROM chats WHERE account_id = $1) + interval '2 days'
+              ORDER BY started_at LIMIT 1)",
+        acct,
+    )
+    .await;
     settle(&app, acct, &range).await;
     every_kind_agrees(&app, acct, range, "built", true).await;
+    let open: i64 = one(
+        &app.pool,
+        "SELECT count(*) FROM rollup_open_chats WHERE account_id = $1",
+        acct,
+    )
+    .await;
+    assert!(open >= 1, "the open conversation is kept with its day");
+
+    // The platform's write to it runs no trigger and keeps nothing.
+    exec(
+        &app,
+        "UPDATE chats SET msgs_in = msgs_in + 1, msgs_out = msgs_out + 1, last_msg_at = now()
+          WHERE account_id = $1 AND closed_at IS NULL",
+        acct,
+    )
+    .await;
+    assert_eq!(
+        one(&app.pool, DIRTY, acct).await,
+        0,
+        "a write to an open conversation marks nothing"
+    );
+    // The next report finds it, reads its day from the source, and marks it for the builder.
+    every_kind_agrees(&app, acct, range, "an open conversation written to", false).await;
+    assert!(
+        one(&app.pool, DIRTY, acct).await > 0,
+        "the report marked the day it read from the source"
+    );
+    settle(&app, acct, &range).await;
+    every_kind_agrees(&app, acct, range, "an open conversation, rebuilt", true).await;
 
     let late: [(&str, &str); 6] = [
         (
@@ -177,12 +218,12 @@ async fn late_writes_of_every_sort_reach_every_kind_and_leave_one_row_a_day() {
         } else {
             exec(&app, sql, acct).await;
         }
+        // The next report sees it, before any rebuild.
+        every_kind_agrees(&app, acct, range, what, false).await;
         assert!(
             one(&app.pool, DIRTY, acct).await > 0,
             "{what}: its days are dirty"
         );
-        // The next report sees it, before any rebuild.
-        every_kind_agrees(&app, acct, range, what, false).await;
         settle(&app, acct, &range).await;
         every_kind_agrees(&app, acct, range, what, true).await;
     }
@@ -232,6 +273,32 @@ async fn writes_about_now_keep_nothing() {
         )
         .await;
     }
+    // A conversation started two days ago and still going on: its messages mark nothing.
+    let chat: i64 = one(
+        &app.pool,
+        "INSERT INTO chats (account_id, started_at, last_msg_at)
+         VALUES ($1, now() - interval '2 days', now() - interval '2 days') RETURNING id",
+        acct,
+    )
+    .await;
+    exec(&app, "DELETE FROM rollup_dirty WHERE account_id = $1", acct).await;
+    for _ in 0..50 {
+        sqlx::query(
+            "WITH m AS (INSERT INTO messages (account_id, chat_id, sender, sent_at, body)
+                        VALUES ($1, $2, 'client', now(), 'sigo aquí') RETURNING 1)
+             UPDATE chats SET last_msg_at = now(), msgs_in = msgs_in + 1 WHERE id = $2",
+        )
+        .bind(acct)
+        .bind(chat)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE chats SET closed_at = now() WHERE id = $1")
+        .bind(chat)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(one(&app.pool, DIRTY, acct).await, 0);
     app.shutdown().await;
 }

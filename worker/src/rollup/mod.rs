@@ -12,6 +12,7 @@
 
 pub mod blocks;
 pub mod build;
+pub mod open;
 pub mod plan;
 mod series;
 pub mod spec;

@@ -23,7 +23,8 @@ pub(super) async fn series(
 }
 
 /// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
-/// and overlapping no UTC day a late write left dirty) and the days left to the source tables.
+/// and overlapping no UTC day a late write left dirty or whose conversations still going on
+/// when it was built have changed) and the days left to the source tables.
 pub async fn plan(
     pool: &PgPool,
     account_id: i64,
@@ -35,6 +36,8 @@ pub async fn plan(
         return Ok((None, Cover::raw(first, end)));
     };
     let (from, to) = days_bounds(first, end, tz);
+    // A conversation still going on when its day was built may have changed since.
+    super::open::mark_changed(pool, account_id, series, (from, to)).await?;
     let valid: Vec<(i16, i32)> = sqlx::query_as(
         "SELECT b.level, b.block FROM rollup_blocks b
           WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
