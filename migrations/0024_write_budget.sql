@@ -1,54 +1,45 @@
 -- The platform's writes within 5 % of the contract tables alone (`exportd bench write-path`).
 --
--- 1. A conversation still open is not watched by a trigger. The platform updates a chat on
---    every message (`last_msg_at`, `msgs_in`), and a WhatsApp conversation stays open for
---    days: migration 0018 marked the chat's day on each of those writes. Now the builder
---    keeps, beside each day it builds, the chats of that day not yet settled (open, or
---    closed within `rollup_settle()`) with the row version it read (`xmin`); a report, and
---    every builder pass, compares them with the chats' current versions and marks the days
---    whose chats changed. Only a chat closed before the settle is watched by its trigger,
---    and the platform does not write to those in its normal course.
--- 2. A backfill (a `COPY` of settled rows) calls the marking function once per day of a
---    transaction, not once per row: the insert triggers' WHEN clause skips a row whose day
---    the transaction has already marked (`exportd.dirty`, set by `rollup_dirty_day`).
--- 3. Indexes on the platform's hottest tables that served one query each are gone: the
---    trigram index on every message body (the `text` filter of `sessions_detail` scans the
---    range's messages instead), each chat's steps (the `step` filter reads the range's
---    steps through their covering index), and chats by agent (busy time sorts the range's
---    chats).
+-- Measured with migration 0018's row triggers: a trigger costs a write even when its WHEN
+-- clause lets nothing through, since Postgres prepares the clause for every statement that
+-- could fire it (1.12–1.20× on single-row writes, with nothing marked), and a COPY of
+-- settled rows queues one call per row (3.1×). A trigger on DELETE, TRUNCATE, or an UPDATE
+-- OF columns the platform's normal writes do not set costs those writes nothing.
+--
+-- So inserts and updates are no longer watched by triggers: the builder reads them from the
+-- WAL through a logical replication slot (publication `exportd_rollups`, only the ids,
+-- accounts and instants of the source tables; worker/src/rollup/changes.rs), and marks the
+-- days they touch in `rollup_dirty` before a report plans and on every pass. Triggers stay
+-- where the WAL cannot say which day a write left: a row deleted (its old row is not in the
+-- WAL), a table truncated, and an update that moves a row to another instant, account or
+-- site, or gives a contact another owner.
+--
+-- Indexes that served one query each are gone from the platform's hottest tables: the
+-- trigram index on every message body (the `text` filter of `sessions_detail` reads the
+-- range's messages instead), each chat's steps (the `step` filter reads the range's steps
+-- through their covering index), and chats by agent (busy time sorts the range's chats).
 
 DROP INDEX IF EXISTS messages_body_fold_trgm_idx;
 DROP INDEX IF EXISTS steps_account_chat_idx;
 DROP INDEX IF EXISTS chats_account_agent_idx;
 
--- The chats of a built day that were not settled when it was built, and the row version
--- read (`xmin` as a number). A day is stale once one of them has another version or is gone.
-CREATE TABLE rollup_open_chats (
-    series_id   INTEGER NOT NULL,
-    account_id  BIGINT NOT NULL,
-    chat_id     BIGINT NOT NULL,
-    started_at  TIMESTAMPTZ NOT NULL,
-    row_xmin    BIGINT NOT NULL,
-    PRIMARY KEY (series_id, chat_id)
-);
-CREATE INDEX rollup_open_chats_started_idx ON rollup_open_chats (series_id, started_at);
+-- Inserts, and updates in place, are read from the WAL.
+DO $migration$
+DECLARE
+    t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['chats', 'calls', 'chat_events', 'offline_messages', 'bans',
+                             'agent_presence', 'steps', 'messages', 'contacts'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$s_rollup_insert ON %1$I', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$s_rollup_update ON %1$I', t);
+    END LOOP;
+END
+$migration$;
+DROP TRIGGER IF EXISTS chats_rollup_touch ON chats;
+DROP FUNCTION IF EXISTS chats_rollup_touch();
 
--- A settled chat's update marks its day only once the chat has been closed for longer than
--- the settle: an open one is the builder's to compare.
-DROP TRIGGER chats_rollup_touch ON chats;
-CREATE TRIGGER chats_rollup_touch AFTER UPDATE ON chats FOR EACH ROW
-    WHEN (OLD.closed_at < now() - interval '6 hours'
-          AND (OLD.started_at, OLD.site_id, OLD.account_id)
-              IS NOT DISTINCT FROM (NEW.started_at, NEW.site_id, NEW.account_id)
-          AND OLD IS DISTINCT FROM NEW
-          AND current_setting('exportd.dirty', true) IS DISTINCT FROM
-              (NEW.account_id::text || ':'
-               || ((NEW.started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')::text))
-    EXECUTE FUNCTION chats_rollup_touch();
-
--- Inserts about a settled instant: the first row of each (account, UTC day) in a
--- transaction calls the function; `rollup_dirty_day` remembers the day in `exportd.dirty`.
--- The day is spelled as `exportd_utc_day` computes it, so that no function is called here.
+-- An update that moves a row to another instant or account marks the old row's day (and
+-- the new one's); the functions are migration 0018's.
 DO $migration$
 DECLARE
     t record;
@@ -59,26 +50,58 @@ BEGIN
         ('offline_messages', 'created_at'),
         ('bans', 'created_at'),
         ('steps', 'entered_at'),
-        ('messages', 'sent_at'),
-        ('chats', 'started_at')
+        ('messages', 'sent_at')
     ) AS v (tbl, at)
     LOOP
-        EXECUTE format('DROP TRIGGER %1$s_rollup_insert ON %1$I', t.tbl);
-        EXECUTE format('CREATE TRIGGER %1$s_rollup_insert AFTER INSERT ON %1$I FOR EACH ROW
-                        WHEN (NEW.%2$I < now() - interval ''6 hours''
-                              AND current_setting(''exportd.dirty'', true) IS DISTINCT FROM
-                                  (NEW.account_id::text || '':''
-                                   || ((NEW.%2$I AT TIME ZONE ''UTC'')::date - DATE ''1970-01-01'')::text))
+        EXECUTE format('CREATE TRIGGER %1$s_rollup_update AFTER UPDATE OF %2$I, account_id ON %1$I
+                        FOR EACH ROW
+                        WHEN (OLD.%2$I < now() - interval ''6 hours'' OR NEW.%2$I < now() - interval ''6 hours'')
                         EXECUTE FUNCTION %1$s_rollup_dirty()', t.tbl, t.at);
     END LOOP;
 END
 $migration$;
 
--- The insert path of the chats' function marks through `rollup_dirty_day`, which remembers
--- the day (it did already); so does the touch.
-CREATE OR REPLACE FUNCTION chats_rollup_touch() RETURNS trigger LANGUAGE plpgsql AS $body$
+-- A chat moved to another start, account or site: its messages and steps belong to a site
+-- through it, so every day it lasted is marked.
+CREATE TRIGGER chats_rollup_update AFTER UPDATE OF started_at, site_id, account_id ON chats
+    FOR EACH ROW
+    WHEN (OLD.started_at < now() - interval '6 hours' OR NEW.started_at < now() - interval '6 hours')
+    EXECUTE FUNCTION chats_rollup_dirty();
+
+-- A presence interval given another agent, status, start or account. Its end, the common
+-- update, is in the WAL.
+CREATE TRIGGER agent_presence_rollup_update
+    AFTER UPDATE OF account_id, agent_id, status, started_at ON agent_presence FOR EACH ROW
+    WHEN (OLD.started_at < now() - interval '6 hours' OR NEW.started_at < now() - interval '6 hours')
+    EXECUTE FUNCTION agent_presence_rollup_dirty();
+
+-- A contact given another owner: the WAL has the new owner, not the old one, and a
+-- contact's other updates (a name, a phone) should not mark its conversations.
+CREATE TRIGGER contacts_rollup_update AFTER UPDATE OF owner_id, id, account_id ON contacts
+    FOR EACH ROW
+    WHEN (OLD.owner_id IS DISTINCT FROM NEW.owner_id OR OLD.id <> NEW.id OR OLD.account_id <> NEW.account_id)
+    EXECUTE FUNCTION contacts_rollup_dirty();
+
+-- What the builder reads from the WAL: the ids, accounts and instants of inserts and
+-- updates, never a message's body. Creating a publication takes owning the tables: where
+-- exportd's role does not, the platform's owner runs this statement (docs/operations.md),
+-- and exportd runs without rollups until it exists.
+DO $migration$
 BEGIN
-    PERFORM rollup_dirty_day(NEW.account_id, exportd_utc_day(NEW.started_at));
-    RETURN NULL;
+    IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = 'exportd_rollups') THEN
+        CREATE PUBLICATION exportd_rollups FOR TABLE
+            chats (id, account_id, started_at),
+            messages (id, account_id, sent_at),
+            steps (id, account_id, entered_at),
+            calls (id, account_id, started_at),
+            chat_events (id, account_id, at),
+            offline_messages (id, account_id, created_at),
+            bans (id, account_id, created_at),
+            agent_presence (id, account_id, started_at, ended_at),
+            contacts (id, account_id, owner_id)
+        WITH (publish = 'insert, update');
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'publication exportd_rollups not created (%): rollups stay off until it exists', SQLERRM;
 END
-$body$;
+$migration$;

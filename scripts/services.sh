@@ -53,6 +53,33 @@ ensure_postgres() {
     su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >&2
   fi
   export PG_ADMIN_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  ensure_logical_wal
+}
+
+# Rollups learn what the platform wrote from the WAL (a logical replication slot per
+# database), so Postgres runs with wal_level = logical; a slot that falls 2 GB behind is
+# dropped by Postgres rather than filling the disk (exportd then rebuilds every rollup).
+# The slots of earlier test runs' databases (a test killed mid-way) are dropped.
+ensure_logical_wal() {
+  local q=(psql "$PG_ADMIN_URL" -qtAc)
+  if [ "$("${q[@]}" 'SHOW wal_level')" != logical ] || [ "$("${q[@]}" 'SHOW max_replication_slots')" -lt 64 ]; then
+    log "Postgres: wal_level = logical, max_replication_slots = 64 (restarting it)"
+    "${q[@]}" "ALTER SYSTEM SET wal_level = logical" >/dev/null
+    "${q[@]}" "ALTER SYSTEM SET max_replication_slots = 64" >/dev/null
+    "${q[@]}" "ALTER SYSTEM SET max_slot_wal_keep_size = '2GB'" >/dev/null
+    if command -v pg_ctlcluster >/dev/null && [ -n "$(pg_lsclusters -h 2>/dev/null)" ]; then
+      pg_lsclusters -h | while read -r ver name port _; do
+        if [ "$port" = 5432 ]; then pg_ctlcluster "$ver" "$name" restart; fi
+      done
+    else
+      service postgresql restart >&2
+    fi
+    wait_port 5432 Postgres
+    local i
+    for i in $(seq 1 100); do "${q[@]}" 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  "${q[@]}" "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+              WHERE NOT active AND database LIKE 'exportd\_t\_%'" >/dev/null
 }
 
 ensure_redis() {

@@ -273,6 +273,13 @@ impl TestApp {
         let admin = PgPool::connect(&env("EXPORTD_TEST_PG_ADMIN_URL"))
             .await
             .unwrap();
+        // Its change-tracking slot first: a database with a slot cannot be dropped.
+        let _ = sqlx::query(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1",
+        )
+        .bind(&self.db_name)
+        .execute(&admin)
+        .await;
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             self.db_name

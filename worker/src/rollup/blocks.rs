@@ -17,7 +17,6 @@ pub(super) async fn delete_series_rows(
     conn: &mut PgConnection,
     series: i32,
 ) -> Result<(), sqlx::Error> {
-    super::open::forget(conn, series, None).await?;
     for table in tables() {
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE series_id = $1"
@@ -107,14 +106,13 @@ where
 }
 
 /// Builds one local day from the source tables, in one transaction that reads them in one
-/// snapshot, and records the day's chats not settled by `cutoff` ([`super::open`]).
+/// snapshot.
 pub(super) async fn build_day(
     pool: &PgPool,
     account_id: i64,
     series: i32,
     tz: Tz,
     day: i32,
-    cutoff: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let (from, to) = days_bounds(day, day + 1, tz);
     let mut tx = pool.begin().await?;
@@ -134,7 +132,6 @@ pub(super) async fn build_day(
         };
         q.execute(&mut *tx).await?;
     }
-    super::open::record(&mut tx, account_id, series, (from, to), cutoff).await?;
     upsert_block(&mut tx, series, 0, day, from, to).await?;
     tx.commit().await
 }

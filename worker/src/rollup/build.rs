@@ -58,8 +58,11 @@ pub async fn refresh(
         .await?;
     let cutoff = horizon - Duration::milliseconds((settle * 1000.0) as i64);
     done.settled = true;
-    // Days whose conversations still going on when they were built have changed since.
-    super::open::sweep(pool, cutoff).await?;
+    // The days the platform's inserts and updates touched, read from the WAL; without
+    // them nothing built can be trusted, so nothing is built.
+    if !super::changes::drain(pool).await?.tracking() {
+        return Ok(Refreshed::default());
+    }
     // The days late writes left dirty, taken with the horizon of this moment.
     sqlx::query(
         "WITH taken AS (DELETE FROM rollup_dirty RETURNING account_id, day)
@@ -187,7 +190,7 @@ async fn refresh_account(
     // independent of one another, and this account's lock stays with `conn`.
     let wanted = days.len();
     done.days = in_parallel(days, stop, |day| {
-        build_day(pool, account_id, series, tz, day, cutoff)
+        build_day(pool, account_id, series, tz, day)
     })
     .await?;
     if done.days < wanted {
@@ -281,7 +284,6 @@ async fn days_to_build(
     .fetch_all(&mut *conn)
     .await?;
     delete_blocks(conn, series, &old).await?;
-    super::open::forget(conn, series, Some(earliest_at)).await?;
 
     // The pending days whose writers have all ended; every day for a truncate.
     let marks: Vec<Mark> = sqlx::query_as(

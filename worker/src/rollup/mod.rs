@@ -12,7 +12,8 @@
 
 pub mod blocks;
 pub mod build;
-pub mod open;
+pub mod changes;
+mod pgoutput;
 pub mod plan;
 mod series;
 pub mod spec;

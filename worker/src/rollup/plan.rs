@@ -1,6 +1,7 @@
 //! The read plan: which valid rollup blocks cover a report's days, and which days are left
 //! to the source tables.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use exportd_core::domain::DateRange;
 use sqlx::PgPool;
@@ -23,8 +24,9 @@ pub(super) async fn series(
 }
 
 /// Plans how to read days `[first, end)` of an account in `tz`: the valid blocks (built,
-/// and overlapping no UTC day a late write left dirty or whose conversations still going on
-/// when it was built have changed) and the days left to the source tables.
+/// and overlapping no UTC day a late write left dirty) and the days left to the source
+/// tables. The WAL is read first, so that every write committed before this moment is
+/// known; without change tracking every day is read from the source tables.
 pub async fn plan(
     pool: &PgPool,
     account_id: i64,
@@ -36,9 +38,31 @@ pub async fn plan(
         return Ok((None, Cover::raw(first, end)));
     };
     let (from, to) = days_bounds(first, end, tz);
-    // A conversation still going on when its day was built may have changed since.
-    super::open::mark_changed(pool, account_id, series, (from, to)).await?;
-    let valid: Vec<(i16, i32)> = sqlx::query_as(
+    // No block to read, no WAL to read first.
+    if valid_blocks(pool, series, account_id, (from, to))
+        .await?
+        .is_empty()
+    {
+        return Ok((Some(series), Cover::raw(first, end)));
+    }
+    if !super::changes::drain(pool).await?.tracking() {
+        return Ok((None, Cover::raw(first, end)));
+    }
+    let valid = valid_blocks(pool, series, account_id, (from, to)).await?;
+    Ok((
+        Some(series),
+        cover(first, end, &valid.into_iter().collect()),
+    ))
+}
+
+/// The blocks of a series within `[from, to)` that no dirty or pending day overlaps.
+async fn valid_blocks(
+    pool: &PgPool,
+    series: i32,
+    account_id: i64,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<(i16, i32)>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT b.level, b.block FROM rollup_blocks b
           WHERE b.series_id = $1 AND b.starts_at >= $3 AND b.ends_at <= $4
             AND NOT EXISTS (SELECT 1 FROM (SELECT day FROM rollup_dirty WHERE account_id = $2
@@ -53,11 +77,7 @@ pub async fn plan(
     .bind(from)
     .bind(to)
     .fetch_all(pool)
-    .await?;
-    Ok((
-        Some(series),
-        cover(first, end, &valid.into_iter().collect()),
-    ))
+    .await
 }
 
 /// Plans how a report reads `range` of an account: from valid blocks and the source tables

@@ -41,12 +41,11 @@ pub struct Rollups {
 }
 
 /// The tables of the engine itself, which belong to no kind.
-pub const ENGINE_TABLES: [&str; 6] = [
+pub const ENGINE_TABLES: [&str; 5] = [
     "rollup_series",
     "rollup_blocks",
     "rollup_dirty",
     "rollup_pending",
-    "rollup_open_chats",
     "rollup_checkpoints",
 ];
 
