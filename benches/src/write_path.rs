@@ -105,6 +105,7 @@ pub async fn run(
     ];
     for (i, side) in sides.iter().enumerate() {
         let db = side.url.rsplit_once('/').expect("has a name").1;
+        drop_slots(&admin, db).await?;
         admin
             .execute(sqlx::AssertSqlSafe(format!(
                 "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
@@ -126,6 +127,14 @@ pub async fn run(
             }
         }
         seed(&pool).await?;
+        if i == 1 {
+            // exportd's slot, as a worker makes it at start: the writes below are in it.
+            let drained = exportd_worker::rollup::changes::drain(&pool).await?;
+            anyhow::ensure!(
+                drained.tracking,
+                "change tracking is off: Postgres needs wal_level = logical"
+            );
+        }
         pool.close().await;
     }
     println!(
@@ -143,7 +152,14 @@ pub async fn run(
             }
         }
     }
+    // What the writes cost the builder instead: reading them from the WAL.
+    let pool = PgPool::connect(&sides[1].url).await?;
+    let started = std::time::Instant::now();
+    let drained = exportd_worker::rollup::changes::drain(&pool).await?;
+    let drain_secs = started.elapsed().as_secs_f64();
+    pool.close().await;
     let kept = kept_rows(&sides[1].url).await?;
+    drop_slots(&admin, sides[1].url.rsplit_once('/').expect("has a name").1).await?;
     let mut rows = Vec::new();
     let mut out = Vec::new();
     for (w, write) in WRITES.iter().enumerate() {
@@ -170,11 +186,16 @@ pub async fn run(
         ],
         &rows,
     );
+    println!(
+        "read from the WAL after the writes: {} inserts and updates in {drain_secs:.2} s ({:.0}/s)",
+        drained.rows,
+        drained.rows as f64 / drain_secs
+    );
     println!("rows exportd keeps for rollups after all writes: {kept}");
     println!(
         "{}",
         json!({"bench": "write-path", "clients": clients, "secs": secs, "rounds": rounds, "variant": variant,
-               "writes": out, "kept_rows": kept})
+               "writes": out, "kept_rows": kept, "wal_rows": drained.rows, "wal_drain_s": drain_secs})
     );
     Ok(())
 }
@@ -317,6 +338,17 @@ async fn copy_day(conn: &mut PgConnection, rng: &mut SmallRng) -> anyhow::Result
         .await?;
     copy.send(data.as_bytes()).await?;
     Ok(copy.finish().await?)
+}
+
+/// Drops the replication slots of a database, which would keep it from being dropped.
+async fn drop_slots(admin: &PgPool, db: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1",
+    )
+    .bind(db)
+    .execute(admin)
+    .await?;
+    Ok(())
 }
 
 /// Rows exportd keeps about changes for its rollups.

@@ -63,6 +63,7 @@ pub async fn refresh(
     if !super::changes::drain(pool).await?.tracking() {
         return Ok(Refreshed::default());
     }
+    super::owners::take_owner_changes(pool).await?;
     // The days late writes left dirty, taken with the horizon of this moment.
     sqlx::query(
         "WITH taken AS (DELETE FROM rollup_dirty RETURNING account_id, day)

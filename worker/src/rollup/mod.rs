@@ -13,6 +13,8 @@
 pub mod blocks;
 pub mod build;
 pub mod changes;
+mod marks;
+pub mod owners;
 mod pgoutput;
 pub mod plan;
 mod series;

@@ -48,6 +48,7 @@ pub async fn plan(
     if !super::changes::drain(pool).await?.tracking() {
         return Ok((None, Cover::raw(first, end)));
     }
+    super::owners::owner_changes(pool, account_id, (from, to), false).await?;
     let valid = valid_blocks(pool, series, account_id, (from, to)).await?;
     Ok((
         Some(series),

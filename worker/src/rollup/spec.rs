@@ -41,11 +41,12 @@ pub struct Rollups {
 }
 
 /// The tables of the engine itself, which belong to no kind.
-pub const ENGINE_TABLES: [&str; 5] = [
+pub const ENGINE_TABLES: [&str; 6] = [
     "rollup_series",
     "rollup_blocks",
     "rollup_dirty",
     "rollup_pending",
+    "rollup_owner_changes",
     "rollup_checkpoints",
 ];
 
