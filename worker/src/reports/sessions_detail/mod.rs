@@ -13,7 +13,6 @@ use exportd_core::{
 };
 use futures::{TryStreamExt, future::BoxFuture};
 use serde_json::Value;
-use sqlx::PgPool;
 
 use super::{
     Job, Report,
@@ -103,19 +102,21 @@ const WHERE: &str = "WHERE ch.account_id = $1 AND {SELECTED}
    AND ($8::text IS NULL OR EXISTS (
         SELECT 1 FROM steps st WHERE st.account_id = $1 AND st.chat_id = ch.id AND st.step = $8
            {STEPS_SINCE}))
-   AND ($9::text IS NULL OR EXISTS (
-        SELECT 1 FROM messages m WHERE m.account_id = $1 AND m.chat_id = ch.id
-           {MESSAGES_SINCE} AND exportd_fold(m.body) LIKE exportd_fold($9)))
+   AND ($9::text IS NULL OR {TEXT})
    AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
 
-/// [`WHERE`] for a request (by its range) or a feed run (by the rows it took).
+/// The `text` filter's chats, read once by [`match_text`] for the survey and the rows.
+const MATCHED: &str = "ch.id IN (SELECT t.chat_id FROM exportd_text_chats t)";
+
+/// [`WHERE`] for a request (by its range) or a feed run (by the rows it took); with
+/// `matched`, the `text` filter's chats are those [`match_text`] read.
 ///
 /// No index serves the `step` and `text` filters (an index on every message body or on
 /// every chat's steps would cost the platform's writes, migration 0024): a request reads
 /// the steps and messages of its range, from a day before it (a chat's own come after its
 /// start), through their time indexes and a hash; a feed run looks up those of the few
 /// chats it took through the contract's `(account_id, chat_id)` index.
-fn where_sql(feed: bool) -> String {
+fn where_sql(feed: bool, matched: bool) -> String {
     let since = |at: &str| {
         if feed {
             String::new()
@@ -123,18 +124,63 @@ fn where_sql(feed: bool) -> String {
             format!("AND {at} >= $2 - interval '1 day'")
         }
     };
+    let text = if matched {
+        MATCHED.to_owned()
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM messages m WHERE m.account_id = $1 AND m.chat_id = ch.id
+               {} AND exportd_fold(m.body) LIKE exportd_fold($9))",
+            since("m.sent_at")
+        )
+    };
     WHERE
         .replace("{SELECTED}", if feed { TAKEN } else { RANGE })
         .replace("{STEPS_SINCE}", &since("st.entered_at"))
-        .replace("{MESSAGES_SINCE}", &since("m.sent_at"))
+        .replace("{TEXT}", &text)
+}
+
+/// Reads once, in `tx`, the chats with a message of the request's range (from a day
+/// before it) that holds the `text` filter's words: the survey and the rows then both
+/// read `exportd_text_chats`, gone at the end of the transaction.
+async fn match_text(
+    tx: &mut sqlx::PgConnection,
+    account_id: i64,
+    from: DateTime<Utc>,
+    text: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TEMP TABLE exportd_text_chats (chat_id int8 PRIMARY KEY) ON COMMIT DROP")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO exportd_text_chats (chat_id)
+         SELECT DISTINCT m.chat_id FROM messages m
+          WHERE m.account_id = $1 AND m.sent_at >= $2 - interval '1 day'
+            AND exportd_fold(m.body) LIKE exportd_fold($3)",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(contains_pattern(text))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("ANALYZE exportd_text_chats")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The rows of the selected sessions, in file order (a feed's by close instant); `$12`–
 /// `$13` bound the ids of those chats (from the [`Survey`]), so the transfers are gathered
 /// in one pass over their index and hash-joined, not looked up once a row.
+///
+/// This is the query that reads the `text` filter's messages itself (the benchmark's floor);
+/// an export reads them once first ([`match_text`]).
 pub fn rows_sql(feed: bool) -> String {
+    rows_sql_matched(feed, false)
+}
+
+fn rows_sql_matched(feed: bool, matched: bool) -> String {
     let (wh, order) = (
-        where_sql(feed),
+        where_sql(feed, matched),
         if feed {
             "ch.closed_at, ch.id"
         } else {
@@ -304,13 +350,14 @@ struct Survey {
 /// One scan for [`Survey`]: each session's keys, grouped by key; a session is counted on
 /// its first key (or its only row, when it has none).
 async fn survey(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     account_id: i64,
     range: (DateTime<Utc>, DateTime<Utc>),
     o: &ReportOptions,
     feed: Option<i64>,
+    matched: bool,
 ) -> Result<Survey, sqlx::Error> {
-    let wh = where_sql(feed.is_some());
+    let wh = where_sql(feed.is_some(), matched);
     let sql = format!(
         "WITH g AS (
            SELECT k.key, count(*) FILTER (WHERE k.ord IS NULL OR k.ord = 1) AS n,
@@ -327,7 +374,7 @@ async fn survey(
     );
     let (count, lo, hi, keys): (i64, Option<i64>, Option<i64>, Vec<String>) =
         filtered(&sql, account_id, range, o, feed)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
     Ok(Survey {
         count,
@@ -358,8 +405,18 @@ impl Report for SessionsDetail {
             let range = meta.range.utc_bounds();
             let o = meta.options.clone();
             let feed = meta.feed.map(|f| f.export_id);
+            // One transaction for the survey and the rows: room to hash the contacts and
+            // sort in memory, and the `text` filter's chats read once for both.
+            let mut tx = super::roomy_transaction(&pool).await?;
+            let matched = match (&o.text, feed) {
+                (Some(text), None) => {
+                    match_text(&mut tx, account_id, range.0, text).await?;
+                    true
+                }
+                _ => false,
+            };
             let (Survey { count, ids, keys }, names) = tokio::try_join!(
-                survey(&pool, account_id, range, &o, feed),
+                survey(&mut tx, account_id, range, &o, feed, matched),
                 user_names(&pool, account_id),
             )?;
             let l = labels(locale);
@@ -388,9 +445,7 @@ impl Report for SessionsDetail {
                         widths,
                     }))
                     .await?;
-                let sql = rows_sql(feed.is_some());
-                // Room to hash the contacts and sort in memory, for this query only.
-                let mut tx = super::roomy_transaction(&pool).await?;
+                let sql = rows_sql_matched(feed.is_some(), matched);
                 let mut rows = filtered::<Chat>(&sql, account_id, range, &o, feed)
                     .bind(ids.0)
                     .bind(ids.1)
