@@ -358,3 +358,58 @@ async fn writes_about_now_keep_nothing() {
     assert_eq!((again.rows, again.marked), (0, 0), "{again:?}");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_publication_reports_read_the_source_and_stay_right() {
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
+    let tz: Tz = chrono_tz::UTC;
+    let last: NaiveDate = (Utc::now() - chrono::Duration::days(3)).date_naive();
+    let seeded = seed::seed(
+        &app.pool,
+        &SeedParams {
+            account_name: "No WAL".into(),
+            plan: "pro".into(),
+            timezone: tz,
+            locale: "es".into(),
+            admin_email: "admin@nowal.example".into(),
+            sites: 2,
+            agents: 3,
+            days: 4,
+            last_day: last,
+            chats_per_day: 20,
+            seed: 9,
+            events_per_accepted: 0.2,
+            bans_per_accepted: 0.0,
+            messages: true,
+        },
+    )
+    .await
+    .unwrap();
+    let acct = seeded.account_id;
+    let range = DateRange {
+        from: last - chrono::Duration::days(3),
+        to: last,
+        tz,
+    };
+    settle(&app, acct, &range).await;
+    every_kind_agrees(&app, acct, range, "built", true).await;
+    // The publication goes (an operator's mistake): nothing says which days change now.
+    sqlx::query("DROP PUBLICATION exportd_rollups")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    exec(
+        &app,
+        "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
+         SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
+           FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 5",
+        acct,
+    )
+    .await;
+    let (_, cover) = rollup::plan_range(&app.pool, true, acct, &range)
+        .await
+        .unwrap();
+    assert_eq!(cover.raw_days(), 4, "every day from the source: {cover:?}");
+    every_kind_agrees(&app, acct, range, "no publication", false).await;
+    app.shutdown().await;
+}

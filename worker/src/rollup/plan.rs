@@ -45,8 +45,16 @@ pub async fn plan(
     {
         return Ok((Some(series), Cover::raw(first, end)));
     }
-    if !super::changes::drain(pool).await?.tracking() {
-        return Ok((None, Cover::raw(first, end)));
+    // A report never trusts a block it cannot vouch for: if the WAL cannot be read now
+    // (the slot dropped and not made again, a role without REPLICATION), it reads the
+    // source tables, slower but right.
+    match super::changes::drain(pool).await {
+        Ok(d) if d.tracking() => {}
+        Ok(_) => return Ok((None, Cover::raw(first, end))),
+        Err(e) => {
+            tracing::warn!(error = %e, account.id = account_id, "change tracking failed: the report reads the source tables");
+            return Ok((None, Cover::raw(first, end)));
+        }
     }
     super::owners::owner_changes(pool, account_id, (from, to), false).await?;
     let valid = valid_blocks(pool, series, account_id, (from, to)).await?;
