@@ -92,11 +92,16 @@ CREATE TRIGGER chats_rollup_update AFTER UPDATE OF started_at, site_id, account_
     WHEN (OLD.started_at < now() - interval '6 hours' OR NEW.started_at < now() - interval '6 hours')
     EXECUTE FUNCTION chats_rollup_dirty();
 
--- A presence interval given another agent, status, start or account. Its end, the common
--- update, is in the WAL.
+-- A presence interval given another agent, status, start or account, or an end moved
+-- earlier than a settled instant (the WAL has the new end only, not the days between the
+-- two). An interval closed now, the common update, is in the WAL.
 CREATE TRIGGER agent_presence_rollup_update
-    AFTER UPDATE OF account_id, agent_id, status, started_at ON agent_presence FOR EACH ROW
-    WHEN (OLD.started_at < now() - interval '6 hours' OR NEW.started_at < now() - interval '6 hours')
+    AFTER UPDATE OF account_id, agent_id, status, started_at, ended_at ON agent_presence FOR EACH ROW
+    WHEN (((OLD.account_id, OLD.agent_id, OLD.status, OLD.started_at)
+               IS DISTINCT FROM (NEW.account_id, NEW.agent_id, NEW.status, NEW.started_at)
+           AND (OLD.started_at < now() - interval '6 hours' OR NEW.started_at < now() - interval '6 hours'))
+          OR (coalesce(NEW.ended_at, 'infinity') < coalesce(OLD.ended_at, 'infinity')
+              AND NEW.ended_at < now() - interval '6 hours'))
     EXECUTE FUNCTION agent_presence_rollup_dirty();
 
 -- A contact given another owner: the WAL has the new owner, not the old one, and a

@@ -57,17 +57,29 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Reads what was written since the last drain and marks the settled days it touched.
 pub async fn drain(pool: &PgPool) -> Result<Drained, sqlx::Error> {
-    // Everything committed before this point is read; a drain that ran meanwhile (reports
-    // arriving together wait for one another) may have read it already.
+    // Everything committed and flushed before this point is read (decoding reads no
+    // further than the flushed WAL); a drain that ran meanwhile (reports arriving together
+    // wait for one another) may have read it already.
     let (logical, published, slot, target): (bool, bool, String, String) =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT current_setting('wal_level') = 'logical',
                     EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '{PUBLICATION}'),
-                    {SLOT}, pg_current_wal_lsn()::text"
+                    {SLOT}, pg_current_wal_flush_lsn()::text"
         )))
         .fetch_one(pool)
         .await?;
     if !(logical && published) {
+        // A slot that outlived its publication would fail on the WAL written meanwhile,
+        // for good: it goes, and a new one (marking every day) comes with the publication.
+        if logical {
+            sqlx::query(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+                  WHERE slot_name = $1 AND NOT active",
+            )
+            .bind(&slot)
+            .execute(pool)
+            .await?;
+        }
         if !WARNED.swap(true, Ordering::Relaxed) {
             tracing::error!(
                 wal_level_logical = logical,
@@ -114,14 +126,20 @@ pub async fn drain(pool: &PgPool) -> Result<Drained, sqlx::Error> {
             Some(last) => last,
             None => &target,
         };
+        // Under the lock again: no other drain is reading the slot while it moves.
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7401, 0)")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "SELECT pg_replication_slot_advance($1, $2::pg_lsn) FROM pg_replication_slots
               WHERE slot_name = $1 AND confirmed_flush_lsn < $2::pg_lsn",
         )
         .bind(&slot)
         .bind(upto)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         if batch.more_after.is_none() {
             return Ok(done);
         }
@@ -168,7 +186,12 @@ async fn read_batch(tx: &mut PgConnection, slot: &str, target: &str) -> Result<B
                 }
             }
             Ok(Message::Other) => {}
-            Err(e) => tracing::warn!(error = %e, "a change the tracker could not read"),
+            // Its account and day are unknown: every day of every account, rather than
+            // a mark lost.
+            Err(e) => {
+                tracing::warn!(error = %e, "a change the tracker could not read: every rollup is rebuilt");
+                marks.everything();
+            }
         }
     }
     let marked = marks.write(tx).await?;
@@ -207,16 +230,7 @@ async fn ensure_slot(pool: &PgPool, slot: &str) -> Result<(), sqlx::Error> {
         Some(_) => return Ok(()),
         None => tracing::info!(slot, "making the change-tracking slot"),
     }
-    let made = sqlx::query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')")
-        .bind(slot)
-        .execute(pool)
-        .await;
-    match made {
-        Ok(_) => {}
-        // Another worker made it first.
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42710") => return Ok(()),
-        Err(e) => return Err(e),
-    }
+    // The marks first: a drain that sees the new slot sees them too.
     sqlx::query(
         "INSERT INTO rollup_dirty (account_id, day)
          SELECT DISTINCT account_id, -2147483648 FROM rollup_series
@@ -224,7 +238,16 @@ async fn ensure_slot(pool: &PgPool, slot: &str) -> Result<(), sqlx::Error> {
     )
     .execute(pool)
     .await?;
-    Ok(())
+    let made = sqlx::query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')")
+        .bind(slot)
+        .execute(pool)
+        .await;
+    match made {
+        // Or another worker made it first.
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42710") => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The published tables by id, with their columns in the order of tuples.

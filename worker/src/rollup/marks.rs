@@ -16,6 +16,7 @@ pub(super) struct Marks {
     settled: DateTime<Utc>,
     days: HashSet<(i64, i32)>,
     contacts: HashSet<(i64, i64)>,
+    everything: bool,
 }
 
 /// An instant as the slot's session (UTC, ISO) prints it; `None` for ±infinity or worse.
@@ -31,11 +32,17 @@ fn utc_day(t: DateTime<Utc>) -> i32 {
 }
 
 impl Marks {
+    /// Marks every day of every account with rollups.
+    pub(super) fn everything(&mut self) {
+        self.everything = true;
+    }
+
     pub(super) fn new(settled: DateTime<Utc>) -> Self {
         Marks {
             settled,
             days: HashSet::new(),
             contacts: HashSet::new(),
+            everything: false,
         }
     }
 
@@ -100,6 +107,15 @@ impl Marks {
     /// Writes the marks; returns how many rows were new.
     pub(super) async fn write(self, conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
         let mut tx = conn.begin().await?;
+        if self.everything {
+            sqlx::query(
+                "INSERT INTO rollup_dirty (account_id, day)
+                 SELECT DISTINCT account_id, -2147483648 FROM rollup_series
+                 ON CONFLICT DO NOTHING",
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         let (accounts, days): (Vec<i64>, Vec<i32>) = self.days.into_iter().unzip();
         let mut n = sqlx::query(
             "INSERT INTO rollup_dirty (account_id, day)

@@ -65,8 +65,8 @@ pub(super) async fn take_owner_changes(pool: &PgPool) -> Result<u64, sqlx::Error
     let mut marked = 0;
     for (account_id, first_built) in waiting {
         let now = Utc::now();
-        // Nothing built: the changes are simply taken.
-        let from = first_built.unwrap_or(now);
+        // Nothing built yet: every settled day, for a first build that may be under way.
+        let from = first_built.unwrap_or(DateTime::UNIX_EPOCH);
         marked += owner_changes(pool, account_id, (from, now), true).await?;
     }
     Ok(marked)
