@@ -231,13 +231,7 @@ async fn ensure_slot(pool: &PgPool, slot: &str) -> Result<(), sqlx::Error> {
         None => tracing::info!(slot, "making the change-tracking slot"),
     }
     // The marks first: a drain that sees the new slot sees them too.
-    sqlx::query(
-        "INSERT INTO rollup_dirty (account_id, day)
-         SELECT DISTINCT account_id, -2147483648 FROM rollup_series
-         ON CONFLICT DO NOTHING",
-    )
-    .execute(pool)
-    .await?;
+    super::marks::mark_every_day(pool).await?;
     let made = sqlx::query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')")
         .bind(slot)
         .execute(pool)

@@ -19,6 +19,23 @@ pub(super) struct Marks {
     everything: bool,
 }
 
+/// Marks every day of every account with rollups (a new slot, a change that cannot be
+/// read).
+pub(super) async fn mark_every_day<'c, E>(db: E) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    sqlx::query(
+        "INSERT INTO rollup_dirty (account_id, day)
+         SELECT DISTINCT account_id, $1 FROM rollup_series
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(ALL_DAYS)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// An instant as the slot's session (UTC, ISO) prints it; `None` for ±infinity or worse.
 fn instant(text: &str) -> Option<DateTime<Utc>> {
     let t = text.strip_suffix("+00").unwrap_or(text);
@@ -108,13 +125,7 @@ impl Marks {
     pub(super) async fn write(self, conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
         let mut tx = conn.begin().await?;
         if self.everything {
-            sqlx::query(
-                "INSERT INTO rollup_dirty (account_id, day)
-                 SELECT DISTINCT account_id, -2147483648 FROM rollup_series
-                 ON CONFLICT DO NOTHING",
-            )
-            .execute(&mut *tx)
-            .await?;
+            mark_every_day(&mut *tx).await?;
         }
         let (accounts, days): (Vec<i64>, Vec<i32>) = self.days.into_iter().unzip();
         let mut n = sqlx::query(
