@@ -206,6 +206,69 @@ CONF
   fi
 }
 
+# A small streaming pair for the replica tests, apart from the machine's main cluster
+# (which may hold benchmark databases of many GB): a primary made with initdb, and its hot
+# standby made from it with pg_basebackup -R, both from Debian's packages, on loopback
+# ports 5442 and 5443 (EXPORTD_TEST_PAIR_PORT and the next). Reused when running. Its data
+# lives in /srv, as the postgres user may not enter root's home.
+ensure_replica_pair() {
+  local bin dir=/srv/exportd-test-pgpair p="${EXPORTD_TEST_PAIR_PORT:-5442}"
+  local s=$((p + 1))
+  bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  export PAIR_PRIMARY_URL="postgres://postgres@127.0.0.1:$p/postgres"
+  export PAIR_STANDBY_URL="postgres://postgres@127.0.0.1:$s/postgres"
+  local as=(runuser -u postgres --)
+  if port_open "$p" && port_open "$s" &&
+    [ "$(psql "$PAIR_STANDBY_URL" -qtAc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ]; then
+    return 0
+  fi
+  mkdir -p "$dir" && chown postgres "$dir"
+  if [ ! -s "$dir/primary/PG_VERSION" ]; then
+    log "making the replica tests' primary (initdb) on 127.0.0.1:$p"
+    rm -rf "$dir/primary" "$dir/standby"
+    "${as[@]}" "$bin/initdb" -A trust -U postgres -D "$dir/primary" >/dev/null
+    cat >>"$dir/primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $p
+unix_socket_directories = '$dir'
+wal_level = logical
+max_wal_senders = 10
+max_replication_slots = 64
+max_slot_wal_keep_size = '1GB'
+shared_preload_libraries = 'pg_stat_statements'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = '128MB'
+max_connections = 200
+CONF
+    echo "host replication all 127.0.0.1/32 trust" >>"$dir/primary/pg_hba.conf"
+  fi
+  if ! port_open "$p"; then
+    log "starting the replica tests' primary"
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w start >&2
+  fi
+  if [ ! -s "$dir/standby/standby.signal" ]; then
+    log "making its hot standby (pg_basebackup -R) on 127.0.0.1:$s"
+    port_open "$s" && "${as[@]}" "$bin/pg_ctl" -D "$dir/standby" -m immediate stop >&2 || true
+    rm -rf "$dir/standby"
+    "${as[@]}" "$bin/pg_basebackup" -h 127.0.0.1 -p "$p" -U postgres -D "$dir/standby" -R -X stream >&2
+    cat >>"$dir/standby/postgresql.conf" <<CONF
+port = $s
+hot_standby = on
+hot_standby_feedback = on
+max_standby_streaming_delay = -1
+CONF
+  fi
+  if ! port_open "$s"; then
+    log "starting the hot standby"
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/standby" -l "$dir/standby.log" -w start >&2
+  fi
+  # A test that paused replay and was killed leaves it paused.
+  psql "$PAIR_STANDBY_URL" -qtAc 'SELECT pg_wal_replay_resume()' >/dev/null 2>&1 || true
+  psql "$PAIR_PRIMARY_URL" -qtAc 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
+}
+
 # Debian's chromium and its WebDriver, for the web page's browser test.
 ensure_browser() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
@@ -233,4 +296,5 @@ if [ "${with_test_services:-0}" = 1 ]; then
   ensure_smtp
   ensure_sftp
   ensure_browser
+  ensure_replica_pair
 fi

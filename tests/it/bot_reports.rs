@@ -285,21 +285,31 @@ pub async fn check_sessions(app: &TestApp, acct: &TestAccount, ids: &Ids) {
         .collect();
     assert_eq!(series, [2, 2, 2, 3]);
     assert!(charts[0].contains("<c:lineChart>") && charts[1].contains("<c:barChart>"));
-    // The traffic's charts are columns: its rows alternate between bots, and a line would
-    // join one bot's day to another's.
-    assert!(charts[2].contains("<c:barChart>") && charts[3].contains("<c:barChart>"));
-    // The days of the range (three) and the 24 hours; the traffic's charts read the sheet's
-    // own rows, so no sheet is added to the report's.
-    let cats: Vec<u32> = charts
+    // The traffic's charts are lines of its figures summed over the bots per day; the
+    // other two read their sheets' own rows.
+    assert!(charts[2].contains("<c:lineChart>") && charts[3].contains("<c:lineChart>"));
+    let cats: Vec<u32> = charts[..2]
         .iter()
         .map(|x| crate::sheets::chart_categories(x).1)
         .collect();
-    assert_eq!(&cats[..2], [3, 24]);
-    assert!(
-        charts
-            .iter()
-            .all(|x| !crate::sheets::chart_categories(x).0.starts_with("_chart")),
-        "charts read the report's own sheets"
+    assert_eq!(cats, [3, 24]);
+    // 2026-09-05 to 07 as Excel's day numbers; the sums worked from the traffic rows above.
+    let days: Vec<String> = ["46270", "46271", "46272"].map(String::from).to_vec();
+    let named = |name: &str, values: [f64; 3]| (name.to_owned(), days.clone(), values.to_vec());
+    assert_eq!(
+        crate::sheets::chart_figures(&charts[2]),
+        [
+            named("mensajes entrantes", [5.0, 2.0, 3.0]),
+            named("mensajes salientes", [6.0, 1.0, 4.0]),
+        ]
+    );
+    assert_eq!(
+        crate::sheets::chart_figures(&charts[3]),
+        [
+            named("sesiones", [2.0, 2.0, 2.0]),
+            named("contactos únicos", [1.0, 1.0, 2.0]),
+            named("sesiones abandonadas", [0.0, 1.0, 0.0]),
+        ]
     );
     assert!(
         charts[2..]

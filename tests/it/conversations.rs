@@ -335,11 +335,17 @@ pub async fn check_templates(app: &TestApp, token: &str) {
         xml.contains("<c:barChart>") && xml.contains("<c:barDir val=\"col\"/>"),
         "a column chart"
     );
-    assert_eq!(xml.matches("<c:ser>").count(), 1);
-    assert!(
-        xml.contains("'Nuevas por hora'!$C$2:$C$6"),
-        "over the five rows"
+    // By hour of the day, 0 to 23, over every date: the sheet's rows summed by "Hora".
+    let mut by_hour = vec![0.0; 24];
+    for row in &part(&sheets, "Nuevas por hora")[1..] {
+        by_hour[row[1].parse::<usize>().unwrap()] += row[2].parse::<f64>().unwrap();
+    }
+    let hours: Vec<String> = (0..24).map(|h| h.to_string()).collect();
+    assert_eq!(
+        crate::sheets::chart_figures(&xml),
+        [("Conversaciones".to_owned(), hours, by_hour)]
     );
+    assert!(xml.contains("<a:t>Conversaciones por hora del día</a:t>"));
     crate::sheets::assert_charts_print_whole(&file);
 
     let csv = csv_zip(

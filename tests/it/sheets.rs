@@ -148,6 +148,37 @@ pub fn chart_categories(xml: &str) -> (String, u32) {
     (f.to_owned(), rows[rows.len() - 1] - rows[0] + 1)
 }
 
+/// A chart's series that hold their own figures (`<c:strLit>`/`<c:numLit>`, no cell
+/// reference): for each, its name, its categories and its values, as written.
+pub fn chart_figures(xml: &str) -> Vec<(String, Vec<String>, Vec<f64>)> {
+    let inner = |s: &str, tag: &str| -> String {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        let a = s.find(&open).unwrap_or_else(|| panic!("no {tag} in {s}")) + open.len();
+        s[a..a + s[a..].find(&close).unwrap()].to_owned()
+    };
+    let points = |s: &str| -> Vec<String> {
+        s.split("<c:v>")
+            .skip(1)
+            .map(|p| p[..p.find("</c:v>").unwrap()].to_owned())
+            .collect()
+    };
+    xml.split("<c:ser>")
+        .skip(1)
+        .map(|ser| {
+            assert!(!ser.contains("<c:f>"), "a series of its own figures: {ser}");
+            let values = points(&inner(ser, "c:val"))
+                .iter()
+                .map(|v| v.parse().unwrap())
+                .collect();
+            (
+                points(&inner(ser, "c:tx")).remove(0),
+                points(&inner(ser, "c:cat")),
+                values,
+            )
+        })
+        .collect()
+}
+
 /// The worksheets' XML of an xlsx file that draw charts: each must print whole, so each
 /// has a page break, and every sheet prints landscape and one page wide.
 pub fn assert_charts_print_whole(bytes: &[u8]) {

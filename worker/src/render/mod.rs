@@ -147,7 +147,8 @@ pub trait Sink: Send {
 
 /// What a native chart shows: one series per value column (named by its header), over
 /// categories read from columns `categories.0 ..= categories.1` (two columns make a
-/// two-level axis), for the data rows of the section.
+/// two-level axis), for the data rows of the section; or, where `figures` is set, figures
+/// of its own that no sheet has as cells (the sheets are the report's contract).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartSpec {
     pub kind: ChartKind,
@@ -159,6 +160,9 @@ pub struct ChartSpec {
     /// How many data rows, from the first, the chart draws; `None` for all. A day still
     /// under way is left out this way, so the line does not drop on it.
     pub rows: Option<u32>,
+    /// Figures drawn instead of the sheet's rows: a total per hour of the day over many
+    /// dates, or per date over many bots.
+    pub figures: Option<Figures>,
 }
 
 impl ChartSpec {
@@ -171,7 +175,44 @@ impl ChartSpec {
             values,
             dates: false,
             rows: None,
+            figures: None,
         }
+    }
+
+    /// A chart of figures of its own, kept in the chart (as Excel keeps a series typed as
+    /// `={1,2,3}`), not in cells.
+    pub fn of_figures(kind: ChartKind, title: &str, figures: Figures) -> Self {
+        ChartSpec {
+            dates: matches!(figures.categories, Categories::Dates(_)),
+            figures: Some(figures),
+            ..ChartSpec::new(kind, title, (0, 0), vec![])
+        }
+    }
+}
+
+/// A chart's own figures: its categories, and one named series of values per category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    pub categories: Categories,
+    pub series: Vec<(String, Vec<f64>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Categories {
+    Labels(Vec<String>),
+    Dates(Vec<chrono::NaiveDate>),
+}
+
+impl Categories {
+    pub fn len(&self) -> usize {
+        match self {
+            Categories::Labels(v) => v.len(),
+            Categories::Dates(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -287,6 +328,8 @@ pub enum RenderError {
     Io(#[from] std::io::Error),
     #[error("the report ended before it was complete")]
     Incomplete,
+    #[error("chart: {0}")]
+    Chart(String),
 }
 
 #[cfg(test)]

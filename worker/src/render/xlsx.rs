@@ -5,8 +5,11 @@
 //! 1,048,576 rows continues on a new sheet with the same header.
 
 mod charts;
+mod figures;
 mod fit;
 mod formats;
+
+use std::io::Write as _;
 
 use rust_xlsxwriter::{Workbook, Worksheet};
 
@@ -45,6 +48,8 @@ pub struct XlsxSink {
     /// Where the sheet's next chart goes, and the page breaks before its charts.
     chart_row: u32,
     breaks: Vec<u32>,
+    /// Charts of figures of their own, written into the file once it is saved.
+    figures: Vec<figures::FigureChart>,
 }
 
 impl XlsxSink {
@@ -70,6 +75,7 @@ impl XlsxSink {
             written: 0,
             chart_row: 0,
             breaks: Vec::new(),
+            figures: Vec::new(),
         }
     }
 
@@ -269,7 +275,13 @@ impl Sink for XlsxSink {
                 .extend(keyed.into_iter().map(|(_, ws)| ws));
         }
         let mut out = self.out.take().expect("finished once");
-        self.wb.save_to_writer(&mut out)?;
+        if self.figures.is_empty() {
+            self.wb.save_to_writer(&mut out)?;
+        } else {
+            // Only aggregate reports have such charts, so the file is small enough to hold.
+            let saved = self.wb.save_to_buffer()?;
+            out.write_all(&figures::patch(&saved, &self.figures)?)?;
+        }
         out.close()?;
         exportd_core::telemetry::rows_written("xlsx", self.written);
         Ok(())

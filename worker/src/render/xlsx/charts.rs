@@ -20,7 +20,10 @@ impl XlsxSink {
             return Ok(());
         };
         let (name, first) = (self.sheet_name.clone(), 0u16);
-        let last = spec.rows.map_or(self.data_rows, |n| n.min(self.data_rows));
+        let last = match &spec.figures {
+            Some(f) => f.categories.len() as u32,
+            None => spec.rows.map_or(self.data_rows, |n| n.min(self.data_rows)),
+        };
         if last == 0 {
             return Ok(());
         }
@@ -31,14 +34,31 @@ impl XlsxSink {
             ChartKind::Pie => ChartType::Pie,
         });
         chart.title().set_name(&spec.title);
-        let (c0, c1) = (first + spec.categories.0, first + spec.categories.1);
-        for &col in &spec.values {
-            chart
-                .add_series()
-                .set_name((name, 0, first + col))
-                .set_categories((name, 1, c0, last, c1))
-                .set_values((name, 1, first + col, last, first + col));
-        }
+        let series = match &spec.figures {
+            // Placeholders, replaced by the figures once the workbook is saved.
+            Some(f) => {
+                for _ in &f.series {
+                    chart
+                        .add_series()
+                        .set_name((name, 0, 0))
+                        .set_categories((name, 0, 0, 0, 0))
+                        .set_values((name, 0, 0, 0, 0));
+                }
+                self.figures.push((spec.title.clone(), f.clone()));
+                f.series.len()
+            }
+            None => {
+                let (c0, c1) = (first + spec.categories.0, first + spec.categories.1);
+                for &col in &spec.values {
+                    chart
+                        .add_series()
+                        .set_name((name, 0, first + col))
+                        .set_categories((name, 1, c0, last, c1))
+                        .set_values((name, 1, first + col, last, first + col));
+                }
+                spec.values.len()
+            }
+        };
         if spec.dates {
             let axis = chart.x_axis();
             axis.set_date_axis(true).set_num_format("yyyy-mm-dd");
@@ -48,7 +68,7 @@ impl XlsxSink {
                     .set_major_unit_date_type(ChartAxisDateUnitType::Days);
             }
         }
-        if spec.values.len() == 1 && spec.kind != ChartKind::Pie {
+        if series == 1 && spec.kind != ChartKind::Pie {
             chart.legend().set_hidden();
         } else {
             chart.legend().set_position(ChartLegendPosition::Bottom);

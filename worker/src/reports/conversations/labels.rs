@@ -10,6 +10,8 @@ pub struct Labels {
     pub by_account: [&'static str; 3],
     pub recurrence: [&'static str; 4],
     pub per_hour: [&'static str; 3],
+    /// The title of the chart of conversations by hour of the day, over every date.
+    pub hour_of_day: &'static str,
     pub by_user: [&'static str; 5],
     pub response: [&'static str; 5],
     pub no_owner: &'static str,
@@ -38,6 +40,7 @@ const ES: Labels = Labels {
         "Promedio por contacto",
     ],
     per_hour: ["Fecha", "Hora", "Conversaciones"],
+    hour_of_day: "Conversaciones por hora del día",
     by_user: [
         "Usuario",
         "Abiertas",
@@ -72,6 +75,7 @@ const EN: Labels = Labels {
     by_account: ["Channel", "Account", "Conversations"],
     recurrence: ["Owner", "Contacts", "Conversations", "Average per contact"],
     per_hour: ["Date", "Hour", "Conversations"],
+    hour_of_day: "Conversations by hour of day",
     by_user: [
         "User",
         "Open",
@@ -106,6 +110,7 @@ const PT: Labels = Labels {
     by_account: ["Canal", "Conta", "Conversas"],
     recurrence: ["Dono", "Contatos", "Conversas", "Média por contato"],
     per_hour: ["Data", "Hora", "Conversas"],
+    hour_of_day: "Conversas por hora do dia",
     by_user: [
         "Usuário",
         "Abertas",

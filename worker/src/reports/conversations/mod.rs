@@ -20,7 +20,7 @@ use self::{
     query::Data,
 };
 use super::{Job, Report};
-use crate::render::{Cell, ChartKind, ChartSpec, Row, Section};
+use crate::render::{Categories, Cell, ChartKind, ChartSpec, Figures, Row, Section};
 
 pub struct Conversations;
 
@@ -146,8 +146,17 @@ pub fn sections(data: &Data, locale: Locale) -> Vec<(Section, Vec<ChartSpec>)> {
             })
             .collect(),
     );
-    // The sheet's rows are the chart's data: one column per date and hour.
-    let chart = ChartSpec::new(ChartKind::Column, l.sheets[3], (1, 1), vec![2]);
+    // By hour of the day over every date: a column per date and hour would be 2,160 over
+    // 90 days.
+    let mut by_hour = vec![0.0; 24];
+    for (at, n) in &data.per_hour {
+        by_hour[at.hour() as usize] += *n as f64;
+    }
+    let figures = Figures {
+        categories: Categories::Labels((0..24).map(|h| h.to_string()).collect()),
+        series: vec![(l.per_hour[2].to_owned(), by_hour)],
+    };
+    let chart = ChartSpec::of_figures(ChartKind::Column, l.hour_of_day, figures);
     vec![
         (open_closed, vec![]),
         (by_account(data, l, t), vec![]),

@@ -9,6 +9,7 @@ pub struct Labels {
     pub date: &'static str,
     pub hour: &'static str,
     pub traffic: [&'static str; 9],
+    /// Titles of the traffic sheet's charts, of the bots' figures summed per day.
     pub traffic_charts: [&'static str; 2],
 }
 
@@ -39,7 +40,7 @@ const ES: Labels = Labels {
         "tiempo de espera (promedio)",
         "sesiones abandonadas",
     ],
-    traffic_charts: ["Mensajes", "Sesiones"],
+    traffic_charts: ["Mensajes por día, todos los bots", "Sesiones por día, todos los bots"],
 };
 
 const EN: Labels = Labels {
@@ -69,7 +70,7 @@ const EN: Labels = Labels {
         "wait time (average)",
         "abandoned sessions",
     ],
-    traffic_charts: ["Messages", "Sessions"],
+    traffic_charts: ["Messages per day, all bots", "Sessions per day, all bots"],
 };
 
 const PT: Labels = Labels {
@@ -99,7 +100,7 @@ const PT: Labels = Labels {
         "tempo de espera (média)",
         "sessões abandonadas",
     ],
-    traffic_charts: ["Mensagens", "Sessões"],
+    traffic_charts: ["Mensagens por dia, todos os bots", "Sessões por dia, todos os bots"],
 };
 
 pub fn labels(locale: Locale) -> &'static Labels {

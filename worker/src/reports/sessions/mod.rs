@@ -16,9 +16,11 @@ use exportd_core::{
 };
 use futures::future::BoxFuture;
 
-use self::labels::labels;
+use self::labels::{Labels, labels};
 use super::{Bot, Job, Report, bots};
-use crate::render::{Cell, ChartKind, ChartSpec, Row, Section, labels::common};
+use crate::render::{
+    Categories, Cell, ChartKind, ChartSpec, Figures, Row, Section, labels::common,
+};
 
 pub struct Sessions;
 
@@ -248,6 +250,7 @@ pub fn sections(
         rows: Some(charted as u32),
         ..ChartSpec::new(ChartKind::Line, l.sheets[1], (0, 0), series.clone())
     };
+    let (messages, sessions) = traffic_figures(data, &days[..charted], l);
     vec![
         (by_bot, vec![]),
         (per_day, vec![per_day_chart]),
@@ -263,18 +266,40 @@ pub fn sections(
         (
             traffic,
             vec![
-                // Columns, not lines: the rows alternate between bots, and a line across
-                // them would draw a daily cycle that is not there.
-                ChartSpec::new(ChartKind::Column, l.traffic_charts[0], (0, 1), vec![4, 5]),
-                ChartSpec::new(
-                    ChartKind::Column,
-                    l.traffic_charts[1],
-                    (0, 1),
-                    vec![2, 3, 8],
-                ),
+                ChartSpec::of_figures(ChartKind::Line, l.traffic_charts[0], messages),
+                ChartSpec::of_figures(ChartKind::Line, l.traffic_charts[1], sessions),
             ],
         ),
     ]
+}
+
+/// The traffic sheet's figures summed over its bots per day, for its two charts (a row per
+/// bot and day would be 270 categories over 90 days of three bots): messages in and out;
+/// sessions, unique contacts (each bot's, added) and abandoned sessions.
+fn traffic_figures(data: &Data, days: &[NaiveDate], l: &Labels) -> (Figures, Figures) {
+    let mut sums = vec![[0.0; 5]; days.len()];
+    for t in &data.traffic {
+        if let Ok(d) = days.binary_search(&t.day) {
+            let figures = [t.msgs_in, t.msgs_out, t.sessions, t.contacts, t.abandoned];
+            for (sum, n) in sums[d].iter_mut().zip(figures) {
+                *sum += n as f64;
+            }
+        }
+    }
+    let figures = |columns: &[(usize, usize)]| Figures {
+        categories: Categories::Dates(days.to_vec()),
+        series: columns
+            .iter()
+            .map(|&(header, i)| {
+                let values = sums.iter().map(|s| s[i]).collect();
+                (l.traffic[header].to_owned(), values)
+            })
+            .collect(),
+    };
+    (
+        figures(&[(4, 0), (5, 1)]),
+        figures(&[(2, 2), (3, 3), (8, 4)]),
+    )
 }
 
 #[cfg(test)]
@@ -316,6 +341,13 @@ mod tests {
         assert_eq!(s[1].0.rows.len(), 3, "the sheet keeps every day");
         assert_eq!(s[1].1[0].rows, Some(2));
         assert_eq!(s[3].0.rows.len(), 3, "a row per bot and day, as the seed's");
+        // The traffic charts sum the bots per day, and stop on the 6th too.
+        let sessions = s[3].1[1].figures.as_ref().expect("figures of its own");
+        assert_eq!(sessions.categories, Categories::Dates(vec![day(5), day(6)]));
+        assert_eq!(sessions.series[0], ("sesiones".to_owned(), vec![3.0, 0.0]));
+        assert_eq!(sessions.series[1].1, vec![2.0, 0.0], "each bot's contacts, added");
+        let messages = s[3].1[0].figures.as_ref().expect("figures of its own");
+        assert_eq!(messages.series[1].1, vec![6.0, 0.0], "3 out on each of two bots");
         // A range of today alone still draws its one day.
         let s = sections(&data, &days[2..], 0, Locale::Es);
         assert_eq!(s[1].1[0].rows, Some(1));
