@@ -215,6 +215,7 @@ ensure_replica_pair() {
   local bin dir=/srv/exportd-test-pgpair p="${EXPORTD_TEST_PAIR_PORT:-5442}"
   local s=$((p + 1))
   bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  export PAIR_DIR="$dir" PG_BIN="$bin"
   export PAIR_PRIMARY_URL="postgres://postgres@127.0.0.1:$p/postgres"
   export PAIR_STANDBY_URL="postgres://postgres@127.0.0.1:$s/postgres"
   local as=(runuser -u postgres --)

@@ -1,4 +1,6 @@
-//! `/healthz`: the process is alive. `/readyz`: Postgres, Redis and storage answer.
+//! `/healthz`: the process is alive. `/readyz`: Postgres, Redis and storage answer, and
+//! where a replica is set, its state and lag (reports read the primary while it is not
+//! usable, so it does not make the process unready).
 
 use std::sync::Arc;
 
@@ -22,6 +24,9 @@ pub struct Ready {
     pub postgres: Check,
     pub redis: Check,
     pub storage: Check,
+    /// The streaming replica of `DATABASE_READ_URL`, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<exportd_core::replica::State>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -67,12 +72,17 @@ pub async fn readyz(State(ctx): State<Arc<Shared>>) -> (StatusCode, Json<Ready>)
         .map(|_| ())
         .map_err(|e| e.to_string());
     let storage = ctx.storage.check().await.map_err(|e| e.to_string());
+    let replica = match &ctx.replica {
+        Some(r) => Some(exportd_core::replica::state(&ctx.pool, r).await),
+        None => None,
+    };
     let ok = pg.is_ok() && redis.is_ok() && storage.is_ok();
     let body = Ready {
         status: if ok { "ready" } else { "unavailable" },
         postgres: pg.into(),
         redis: redis.into(),
         storage: storage.into(),
+        replica,
     };
     let status = if ok {
         StatusCode::OK

@@ -29,7 +29,10 @@ use exportd_core::{
     kinds::ReportKind,
     storage::Storage,
 };
-use exportd_worker::{Ctx, jobs, reports::Meta};
+use exportd_worker::{
+    Ctx, jobs,
+    reports::{Meta, Reads},
+};
 use futures::TryStreamExt;
 use serde_json::json;
 
@@ -112,10 +115,11 @@ fn export_sql(account: i64, range: &DateRange, (lo, hi): (i64, i64), text: Optio
         }),
         "NULL::text".into(),
         "NULL::int8".into(),
+        "NULL::int8[]".into(),
         lo.to_string(),
         hi.to_string(),
     ];
-    // From `$13` down, so `$1` does not match the start of `$10`.
+    // From `$14` down, so `$1` does not match the start of `$10`.
     let mut sql = exportd_worker::reports::sessions_detail::rows_sql(false);
     for (i, v) in values.iter().enumerate().rev() {
         sql = sql.replace(&format!("${}", i + 1), v);
@@ -176,7 +180,7 @@ async fn export(ctx: &Ctx, meta: Meta, format: Format, key: &str) -> anyhow::Res
     let last_row = Arc::new(Mutex::new(Instant::now()));
     let seen = last_row.clone();
     jobs::generate::write_report(
-        &ctx.pool,
+        Reads::one(&ctx.pool),
         ctx.cfg.rollups,
         ReportKind::SessionsDetail,
         meta,

@@ -19,7 +19,7 @@ use exportd_core::{
 use exportd_worker::{
     Ctx, jobs,
     render::{self, RenderOptions},
-    reports::{Meta, global},
+    reports::{Meta, Reads, global},
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -191,7 +191,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     );
     build_rollups(&ctx).await?;
     let (_, cover) =
-        global::build_with_cover(&ctx.pool, account_id, &range, Utc::now(), true).await?;
+        global::build_with_cover(&Reads::one(&ctx.pool), account_id, &range, Utc::now(), true).await?;
     println!(
         "rollups cover {} of {} days in {} blocks; {} days read from the source tables",
         cover.rolled.iter().map(|(a, b)| b - a).sum::<i32>(),
@@ -199,7 +199,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         cover.blocks.len(),
         cover.raw_days()
     );
-    let _ = global::build(&ctx.pool, account_id, &range, Utc::now(), false).await?;
+    let _ = global::build(&Reads::one(&ctx.pool), account_id, &range, Utc::now(), false).await?;
 
     let mut floor_s: Vec<Sample> = vec![];
     let mut query_s: Vec<Sample> = vec![];
@@ -215,7 +215,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         r?;
         floor_s.push(s);
         let (r, s) = stats::measure(global::build(
-            &ctx.pool,
+            &Reads::one(&ctx.pool),
             account_id,
             &range,
             Utc::now(),
@@ -225,7 +225,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         let from_source = r?;
         source_s.push(s);
         let (r, s) = stats::measure(global::build(
-            &ctx.pool,
+            &Reads::one(&ctx.pool),
             account_id,
             &range,
             Utc::now(),
@@ -281,7 +281,7 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
             let (r, s) = stats::measure(async {
                 let (upload, sending) = storage.upload(&key, format.content_type());
                 jobs::generate::write_report(
-                    &ctx.pool,
+                    Reads::one(&ctx.pool),
                     true,
                     ReportKind::Global,
                     m,

@@ -15,7 +15,11 @@ use exportd_core::{
     domain::{DateRange, Format},
     kinds::ReportKind,
 };
-use exportd_worker::{Ctx, jobs, reports::Meta, rollup};
+use exportd_worker::{
+    Ctx, jobs,
+    reports::{Meta, Reads},
+    rollup,
+};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -100,7 +104,7 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
         let rollups = ctx.cfg.rollups;
         async move {
             let out = Box::new(std::fs::File::create(&path)?);
-            jobs::generate::write_report(&pool, rollups, kind, meta, format, out, |_| {}).await
+            jobs::generate::write_report(Reads::one(&pool), rollups, kind, meta, format, out, |_| {}).await
         }
     };
     // Warm-up: one of each, unmeasured.

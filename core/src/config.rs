@@ -20,6 +20,14 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// A streaming replica for reports' reads of the source tables (`DATABASE_READ_URL`);
+    /// `None`: everything reads the primary.
+    pub database_read_url: Option<String>,
+    /// The most connections to the replica, per process.
+    pub db_read_max_connections: u32,
+    /// How long a report waits for the replica to replay what the primary had committed
+    /// when the export was claimed, before it reads the primary instead.
+    pub replica_max_wait: Duration,
     pub redis_url: String,
     pub listen: String,
     pub public_url: String,
@@ -122,6 +130,9 @@ impl Config {
         }
         let cfg = Config {
             database_url: env.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/exportd"),
+            database_read_url: env.opt("DATABASE_READ_URL").filter(|u| !u.trim().is_empty()),
+            db_read_max_connections: env.parse("EXPORTD_DB_READ_MAX_CONNECTIONS", 16)?,
+            replica_max_wait: Duration::from_secs(env.parse("EXPORTD_REPLICA_MAX_WAIT_SECS", 30)?),
             redis_url: env.string("REDIS_URL", "redis://127.0.0.1:6379"),
             listen: env.string("EXPORTD_LISTEN", "127.0.0.1:8080"),
             public_url: String::new(),

@@ -13,6 +13,8 @@ use crate::{Config, storage::Storage};
 pub struct Shared {
     pub cfg: Arc<Config>,
     pub pool: PgPool,
+    /// The streaming replica for reports' source reads, when `DATABASE_READ_URL` is set.
+    pub replica: Option<PgPool>,
     pub redis: ConnectionManager,
     pub storage: Storage,
 }
@@ -26,6 +28,7 @@ impl Shared {
         let pool = crate::db::connect(&cfg)
             .await
             .context("connecting to Postgres (DATABASE_URL)")?;
+        let replica = crate::db::connect_replica(&cfg).context("reading DATABASE_READ_URL")?;
         let redis = crate::queue::connect(&cfg)
             .await
             .context("connecting to Redis (REDIS_URL)")?;
@@ -43,6 +46,7 @@ impl Shared {
         Ok(Arc::new(Shared {
             cfg: Arc::new(cfg),
             pool,
+            replica,
             redis,
             storage,
         }))

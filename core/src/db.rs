@@ -14,16 +14,33 @@ use crate::Config;
 /// connection gives up after a few seconds, so an outage answers quickly instead of
 /// holding requests.
 pub async fn connect(cfg: &Config) -> Result<PgPool, sqlx::Error> {
-    let opts: PgConnectOptions = cfg.database_url.parse()?;
-    let opts = opts.options([(
-        "statement_timeout",
-        format!("{}s", cfg.statement_timeout.as_secs().max(1)),
-    )]);
     PgPoolOptions::new()
         .max_connections(cfg.db_max_connections)
         .acquire_timeout(Duration::from_secs(3))
-        .connect_with(opts)
+        .connect_with(options(cfg, &cfg.database_url)?)
         .await
+}
+
+/// The replica's pool (`DATABASE_READ_URL`), sized apart from the primary's. It connects
+/// when first used: a replica down at start, or later, only sends reports to the primary.
+pub fn connect_replica(cfg: &Config) -> Result<Option<PgPool>, sqlx::Error> {
+    let Some(url) = &cfg.database_read_url else {
+        return Ok(None);
+    };
+    Ok(Some(
+        PgPoolOptions::new()
+            .max_connections(cfg.db_read_max_connections)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(options(cfg, url)?),
+    ))
+}
+
+fn options(cfg: &Config, url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    let opts: PgConnectOptions = url.parse()?;
+    Ok(opts.options([(
+        "statement_timeout",
+        format!("{}s", cfg.statement_timeout.as_secs().max(1)),
+    )]))
 }
 
 /// Applies every migration in `migrations/` that has not run yet.

@@ -17,6 +17,7 @@ pub mod links;
 pub mod localtime;
 pub mod notifications;
 pub mod queue;
+pub mod replica;
 pub mod schedules;
 pub mod secrets;
 pub mod sessions;

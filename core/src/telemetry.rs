@@ -84,10 +84,27 @@ fn describe() {
         BATCH,
         "Exports the API wrote with one statement and commit (group commit of concurrent POSTs)."
     );
+    describe_counter!(
+        "exportd_report_reads_total",
+        "Reports' reads of the source tables, by where they ran (replica, primary) and why (caught_up, lag, down, not_a_replica, no_replica)."
+    );
+    describe_histogram!(
+        "exportd_replica_wait_seconds",
+        Unit::Seconds,
+        "How long a report waited for the replica to replay the primary's position at claim."
+    );
     describe_gauge!(
         "exportd_dispatch_depth",
         "Jobs waiting in Redis per queue, at the last dispatch."
     );
+}
+
+/// Where a report read the source tables, why, and how long it waited for the replica.
+pub fn report_read(source: &'static str, reason: &'static str, waited: Duration) {
+    counter!("exportd_report_reads_total", "source" => source, "reason" => reason).increment(1);
+    if reason != "no_replica" {
+        histogram!("exportd_replica_wait_seconds").record(waited.as_secs_f64());
+    }
 }
 
 /// An export ended: `succeeded`, `failed` or `cancelled`.

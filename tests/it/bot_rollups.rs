@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
 use exportd_worker::reports::{
-    agents_activity::rollup as agents, sessions::rollup as sessions, steps::rollup as steps,
+    Reads, agents_activity::rollup as agents, sessions::rollup as sessions,
+    steps::rollup as steps,
 };
 
 use crate::{
@@ -24,10 +25,10 @@ type Narrow<'a> = (Option<&'a [i64]>, Option<&'a [i64]>);
 /// Reads both kinds from rollups and from the source alone, asserts they are equal and not
 /// empty, and returns the days read from the source by the first.
 async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narrow<'_>) -> i32 {
-    let (rolled, cover) = steps::read(&app.pool, true, account, range, sites)
+    let (rolled, cover) = steps::read(&Reads::one(&app.pool), true, account, range, sites)
         .await
         .unwrap();
-    let (source, raw) = steps::read(&app.pool, false, account, range, sites)
+    let (source, raw) = steps::read(&Reads::one(&app.pool), false, account, range, sites)
         .await
         .unwrap();
     assert_eq!(raw.raw_days() as i64, range.days());
@@ -40,10 +41,10 @@ async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narr
                 .all(|(s, _)| s.is_some_and(|s| sites.contains(&s)))
         );
     }
-    let (rolled, cover2) = agents::read(&app.pool, true, account, range, sites, who)
+    let (rolled, cover2) = agents::read(&Reads::one(&app.pool), true, account, range, sites, who)
         .await
         .unwrap();
-    let (source, _) = agents::read(&app.pool, false, account, range, sites, who)
+    let (source, _) = agents::read(&Reads::one(&app.pool), false, account, range, sites, who)
         .await
         .unwrap();
     assert_eq!(cover, cover2);
@@ -56,10 +57,10 @@ async fn same(app: &TestApp, account: i64, range: &DateRange, (sites, who): Narr
     if let Some(who) = who {
         assert!(source.keys().all(|a| who.contains(a)));
     }
-    let (rolled, cover3) = sessions::read(&app.pool, true, account, range, sites)
+    let (rolled, cover3) = sessions::read(&Reads::one(&app.pool), true, account, range, sites)
         .await
         .unwrap();
-    let (source, _) = sessions::read(&app.pool, false, account, range, sites)
+    let (source, _) = sessions::read(&Reads::one(&app.pool), false, account, range, sites)
         .await
         .unwrap();
     assert_eq!(cover, cover3);
@@ -118,7 +119,7 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
     let (sites, who) = ([site], [agent]);
     let narrows: [Narrow; 3] = [(None, None), (Some(&sites), None), (None, Some(&who))];
 
-    let (_, cover) = steps::read(&app.pool, true, acct, &whole, None)
+    let (_, cover) = steps::read(&Reads::one(&app.pool), true, acct, &whole, None)
         .await
         .unwrap();
     assert_eq!(cover.raw_days(), 45, "nothing is rolled up yet");
@@ -138,13 +139,13 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
     // Late writes about rolled-up days: a step entered, a step's end, a step deleted; an
     // agent's message; a chat moved to another site (its steps and messages go with it); a
     // chat taken by another agent, one that lasted longer, and one whose contact is gone.
-    let (steps_before, _) = steps::read(&app.pool, false, acct, &whole, None)
+    let (steps_before, _) = steps::read(&Reads::one(&app.pool), false, acct, &whole, None)
         .await
         .unwrap();
-    let (agents_before, _) = agents::read(&app.pool, false, acct, &whole, None, None)
+    let (agents_before, _) = agents::read(&Reads::one(&app.pool), false, acct, &whole, None, None)
         .await
         .unwrap();
-    let (sessions_before, _) = sessions::read(&app.pool, false, acct, &whole, None)
+    let (sessions_before, _) = sessions::read(&Reads::one(&app.pool), false, acct, &whole, None)
         .await
         .unwrap();
     for sql in [
@@ -189,13 +190,13 @@ async fn bot_rollups_equal_the_source_through_late_writes() {
     )
     .await;
     assert!(marks >= 1, "late writes leave their days dirty: {marks}");
-    let (steps_after, _) = steps::read(&app.pool, false, acct, &whole, None)
+    let (steps_after, _) = steps::read(&Reads::one(&app.pool), false, acct, &whole, None)
         .await
         .unwrap();
-    let (agents_after, _) = agents::read(&app.pool, false, acct, &whole, None, None)
+    let (agents_after, _) = agents::read(&Reads::one(&app.pool), false, acct, &whole, None, None)
         .await
         .unwrap();
-    let (sessions_after, _) = sessions::read(&app.pool, false, acct, &whole, None)
+    let (sessions_after, _) = sessions::read(&Reads::one(&app.pool), false, acct, &whole, None)
         .await
         .unwrap();
     assert_ne!(sessions_before, sessions_after, "and the sessions");
@@ -228,7 +229,7 @@ async fn the_hand_worked_bot_reports_come_out_the_same_from_rollups() {
         tz: "America/Santiago".parse().unwrap(),
     };
     settle(&app, acct.id, &range).await;
-    let (_, cover) = steps::read(&app.pool, true, acct.id, &range, None)
+    let (_, cover) = steps::read(&Reads::one(&app.pool), true, acct.id, &range, None)
         .await
         .unwrap();
     assert_eq!(cover.raw_days(), 0);

@@ -11,7 +11,11 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::{DateRange, Format};
-use exportd_worker::{jobs::generate::write_report, reports::Meta, rollup};
+use exportd_worker::{
+    jobs::generate::write_report,
+    reports::{Meta, Reads},
+    rollup,
+};
 
 use crate::{
     harness::TestApp,
@@ -43,7 +47,7 @@ async fn parts(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.zip");
     let out = Box::new(std::fs::File::create(&path).unwrap());
-    write_report(&app.pool, rollups, kind, meta, Format::Csv, out, |_| {})
+    write_report(Reads::one(&app.pool), rollups, kind, meta, Format::Csv, out, |_| {})
         .await
         .unwrap();
     csv_zip(&std::fs::read(&path).unwrap(), b',')

@@ -7,7 +7,10 @@ use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
 use exportd_worker::{
-    reports::conversations::{query::Figures, rollup},
+    reports::{
+        Reads,
+        conversations::{query::Figures, rollup},
+    },
     rollup::Cover,
 };
 
@@ -24,7 +27,7 @@ async fn read(
     range: &DateRange,
     narrow: (Option<&[i64]>, Option<&[i64]>),
 ) -> (Figures, Cover) {
-    rollup::read(&app.pool, rollups, account, range, narrow.0, narrow.1)
+    rollup::read(&Reads::one(&app.pool), rollups, account, range, narrow.0, narrow.1)
         .await
         .unwrap()
 }

@@ -54,6 +54,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub vars: HashMap<String, String>,
     db_name: String,
+    /// The server the database was made on, to drop it at shutdown.
+    admin_url: String,
     service: Service,
     shared: Arc<Shared>,
     /// With `("DB_PROXY", "true")`: the app reaches Postgres through this.
@@ -78,7 +80,14 @@ impl TestApp {
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
         let id = nonce();
         let db_name = format!("exportd_t_{id}");
-        let admin_url = env("EXPORTD_TEST_PG_ADMIN_URL");
+        // With `("PG_PAIR", "true")`: the database is made on the streaming pair's primary,
+        // and reports read its hot standby (`DATABASE_READ_URL`).
+        let pair = extra.iter().any(|(k, v)| *k == "PG_PAIR" && *v == "true");
+        let admin_url = if pair {
+            env("EXPORTD_TEST_PAIR_PRIMARY_URL")
+        } else {
+            env("EXPORTD_TEST_PG_ADMIN_URL")
+        };
         let admin = PgPool::connect(&admin_url)
             .await
             .expect("admin connection to Postgres");
@@ -136,6 +145,11 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+        if pair {
+            let standby = env("EXPORTD_TEST_PAIR_STANDBY_URL");
+            let standby = standby.rsplit_once('/').expect("url has a database").0;
+            vars.insert("DATABASE_READ_URL".into(), format!("{standby}/{db_name}"));
+        }
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
@@ -170,6 +184,7 @@ impl TestApp {
             ctx,
             vars,
             db_name,
+            admin_url,
             service,
             shared,
             db_proxy,
@@ -270,9 +285,7 @@ impl TestApp {
         }
         let _ = tokio::time::timeout(Duration::from_secs(35), self.service.shutdown()).await;
         self.pool.close().await;
-        let admin = PgPool::connect(&env("EXPORTD_TEST_PG_ADMIN_URL"))
-            .await
-            .unwrap();
+        let admin = PgPool::connect(&self.admin_url).await.unwrap();
         // Its change-tracking slot first: a database with a slot cannot be dropped.
         let _ = sqlx::query(
             "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1",

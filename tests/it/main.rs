@@ -21,6 +21,7 @@ mod lifecycle;
 mod notifications;
 mod openapi;
 mod registry;
+mod replica;
 mod rollups;
 mod row_reports;
 mod s3_destinations;

@@ -7,7 +7,10 @@ use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
 use exportd_worker::{
-    reports::global::{self, GlobalReport},
+    reports::{
+        Reads,
+        global::{self, GlobalReport},
+    },
     rollup::{self, Cover},
 };
 use serde_json::json;
@@ -38,7 +41,7 @@ async fn read(
     range: &DateRange,
     rollups: bool,
 ) -> (GlobalReport, Cover) {
-    global::build_with_cover(&app.pool, account, range, chrono::Utc::now(), rollups)
+    global::build_with_cover(&Reads::one(&app.pool), account, range, chrono::Utc::now(), rollups)
         .await
         .unwrap()
 }

@@ -16,6 +16,9 @@ use crate::mail::Mailer;
 pub struct Ctx {
     pub cfg: Arc<Config>,
     pub pool: PgPool,
+    /// The streaming replica reports read the source tables from, once it has caught up
+    /// (`crate::replica`).
+    pub replica: Option<PgPool>,
     pub redis: ConnectionManager,
     pub storage: Storage,
     pub mailer: Mailer,
@@ -36,6 +39,7 @@ impl Ctx {
         Ok(Arc::new(Ctx {
             cfg,
             pool: shared.pool.clone(),
+            replica: shared.replica.clone(),
             redis: shared.redis.clone(),
             storage: shared.storage.clone(),
             mailer,

@@ -28,7 +28,7 @@ use super::{
 use crate::{
     Ctx,
     render::{self, RenderOptions},
-    reports::{self, Job, Meta},
+    reports::{self, Job, Meta, Reads},
 };
 use discard::{discard, discard_other_attempts, discard_unless_recorded};
 pub use finish::finish_failure;
@@ -63,6 +63,15 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     info!(attempt = export.attempts, "claimed");
+    // What the primary had committed at the claim: a replica is read only once it has
+    // replayed this far. Without it (the primary did not say), the report reads the primary.
+    let claimed_at = match ctx.replica {
+        Some(_) => exportd_core::replica::position(&ctx.pool)
+            .await
+            .inspect_err(|e| warn!(error = %e, "reading the primary's WAL position failed"))
+            .ok(),
+        None => None,
+    };
     let (kind, format) = (export.kind.as_str(), export.format.as_str());
     let attempt_started = std::time::Instant::now();
     if export.attempts == 1 {
@@ -78,7 +87,7 @@ pub async fn run(ctx: &Ctx, export_id: i64) -> anyhow::Result<()> {
     let held = Held::start(ctx.pool.clone(), lease, ctx.cfg.lease);
     let outcome = match tokio::time::timeout(
         ctx.cfg.export_deadline,
-        produce(ctx, &export, lease, &held),
+        produce(ctx, &export, lease, &held, claimed_at.as_deref()),
     )
     .await
     {
@@ -173,6 +182,7 @@ async fn produce(
     export: &Export,
     lease: Lease,
     held: &Held,
+    claimed_at: Option<&str>,
 ) -> Result<StoredFile, GenerateError> {
     let account = exportd_core::accounts::get(&ctx.pool, export.account_id)
         .await?
@@ -225,17 +235,32 @@ async fn produce(
     let (tx, rx) = tokio::sync::watch::channel(10i16);
     let reporter = progress.report(ctx, lease, export.account_id, rx);
     progress.checkpoint(ctx, lease, held, 10).await?;
-    let writing = write_report(
-        &ctx.pool,
-        ctx.cfg.rollups,
-        kind,
-        meta,
-        format,
-        Box::new(upload),
-        move |share| {
-            tx.send_replace(10 + (share.clamp(0.0, 1.0) * 80.0) as i16);
-        },
-    );
+    // The wait for the replica is part of the work a cancel stops.
+    let writing = async move {
+        let (source, _) = exportd_core::replica::source(
+            &ctx.pool,
+            ctx.replica.as_ref(),
+            claimed_at,
+            ctx.cfg.replica_max_wait,
+        )
+        .await;
+        let db = Reads {
+            primary: ctx.pool.clone(),
+            source,
+        };
+        write_report(
+            db,
+            ctx.cfg.rollups,
+            kind,
+            meta,
+            format,
+            Box::new(upload),
+            move |share| {
+                tx.send_replace(10 + (share.clamp(0.0, 1.0) * 80.0) as i16);
+            },
+        )
+        .await
+    };
     // A cancel (or a takeover) stops the work within a poll: the query is dropped, and
     // the renderer ends when its rows stop coming. The upload is stopped at once and
     // aborted; should the file have been complete already, the object is deleted.
@@ -282,7 +307,7 @@ async fn produce(
 /// `progress` gets the share of rows written. Returns how many data rows the file holds
 /// (totals left out).
 pub async fn write_report(
-    pool: &sqlx::PgPool,
+    db: Reads,
     rollups: bool,
     kind: ReportKind,
     meta: Meta,
@@ -296,7 +321,7 @@ pub async fn write_report(
     let (sink, rows) = render::counted::Counted::new(render::sink(format, &options, out));
     reports::report(kind)
         .write(Job {
-            pool: pool.clone(),
+            db,
             rollups,
             meta,
             sink: Box::new(sink),

@@ -78,9 +78,29 @@ pub struct FeedRun {
     pub to: DateTime<Utc>,
 }
 
+/// Where a report reads. The platform's source tables are read on `source`: a streaming
+/// replica that has replayed everything the primary had committed when the export was
+/// claimed, else the primary (`exportd_core::replica`). exportd's own tables (the rollup
+/// plan and blocks) are read on the primary, where they are written.
+#[derive(Debug, Clone)]
+pub struct Reads {
+    pub primary: PgPool,
+    pub source: PgPool,
+}
+
+impl Reads {
+    /// Every read on one database.
+    pub fn one(pool: &PgPool) -> Reads {
+        Reads {
+            primary: pool.clone(),
+            source: pool.clone(),
+        }
+    }
+}
+
 /// One run of a report: where it reads, where it writes, whom it tells how far it got.
 pub struct Job {
-    pub pool: PgPool,
+    pub db: Reads,
     /// Whether closed days may be read from rollups, where the kind has them.
     pub rollups: bool,
     pub meta: Meta,

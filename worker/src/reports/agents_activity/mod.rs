@@ -82,15 +82,16 @@ impl Report for AgentsActivity {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 rollups,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
+            let pool = db.source.clone();
             let read = rollup::read(
-                &pool,
+                &db,
                 rollups,
                 meta.account.id,
                 &meta.range,

@@ -8,9 +8,11 @@ use std::{collections::BTreeMap, sync::LazyLock};
 
 use exportd_core::domain::DateRange;
 use futures::TryStreamExt;
-use sqlx::PgPool;
 
-use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+};
 
 /// Microseconds since the epoch of a timestamp, exactly.
 macro_rules! micros {
@@ -200,14 +202,14 @@ pub type Activities = BTreeMap<i64, Activity>;
 /// `sites` and `agents`, from rollups where `rollups` and valid blocks exist. Agents with a
 /// session come with their messages; the intervals are merged. Returns how it was read too.
 pub async fn read(
-    pool: &PgPool,
+    db: &Reads,
     rollups: bool,
     account_id: i64,
     range: &DateRange,
     sites: Option<&[i64]>,
     agents: Option<&[i64]>,
 ) -> Result<(Activities, Cover), sqlx::Error> {
-    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
+    let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let mut all = Activities::new();
     let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
     for &(a, b) in &cover.raw {
@@ -220,7 +222,7 @@ pub async fn read(
                 .bind(to)
                 .bind(sites)
                 .bind(agents)
-                .fetch(pool);
+                .fetch(&db.source);
             while let Some((agent, s, e)) = rows.try_next().await? {
                 let act = all.entry(agent).or_default();
                 act.sessions += 1;
@@ -234,7 +236,7 @@ pub async fn read(
             .bind(to)
             .bind(sites)
             .bind(agents)
-            .fetch_all(pool);
+            .fetch_all(&db.source);
         let ((), counts) = tokio::try_join!(chats, counts)?;
         for (agent, n) in counts {
             *messages.entry(agent).or_default() += n;
@@ -248,7 +250,7 @@ pub async fn read(
             .bind(&blocks)
             .bind(sites)
             .bind(agents)
-            .fetch(pool);
+            .fetch(&db.primary);
         while let Some((agent, sessions, starts, ends)) = rows.try_next().await? {
             let act = all.entry(agent).or_default();
             act.sessions += sessions;
@@ -263,7 +265,7 @@ pub async fn read(
             .bind(&blocks)
             .bind(sites)
             .bind(agents)
-            .fetch_all(pool)
+            .fetch_all(&db.primary)
             .await?;
         for (agent, n) in counts {
             *messages.entry(agent).or_default() += n;

@@ -199,12 +199,13 @@ impl Report for Campaigns {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
+            let pool = db.source.clone();
             let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
             let range = meta.range.utc_bounds();
             let o = meta.options.clone();

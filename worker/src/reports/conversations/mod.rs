@@ -53,16 +53,17 @@ impl Report for Conversations {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 rollups,
                 meta,
                 sink,
                 progress,
             } = job;
+            let pool = db.source.clone();
             let account = meta.account.id;
             let (figures, sites, users) = tokio::try_join!(
                 rollup::read(
-                    &pool,
+                    &db,
                     rollups,
                     account,
                     &meta.range,

@@ -7,10 +7,13 @@
 
 use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::AssertSqlSafe;
 
 use super::query::{BUILD_DAY, Figures, OwnerRow, READ, UserRow};
-use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+};
 
 /// A block's rows from its two children (`$1` series, `$2` level, `$3` block). An owner's
 /// contacts are the union of its children's; a child's sums count once, on the first of
@@ -65,7 +68,7 @@ type Parts = (
 /// contacts of `owners`, or all), from rollups where `rollups`, the report is not narrowed
 /// and valid blocks exist. Returns them and how they were read.
 pub async fn read(
-    pool: &PgPool,
+    db: &Reads,
     rollups: bool,
     account_id: i64,
     range: &DateRange,
@@ -73,7 +76,7 @@ pub async fn read(
     owners: Option<&[i64]>,
 ) -> Result<(Figures, Cover), sqlx::Error> {
     let whole = rollups && sites.is_none() && owners.is_none();
-    let (series, cover) = rollup::plan_range(pool, whole, account_id, range).await?;
+    let (series, cover) = rollup::plan_range(&db.primary, whole, account_id, range).await?;
     let tz = range.tz.name();
     let raw = cover.raw.iter().map(|&(a, b)| async move {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
@@ -88,10 +91,10 @@ pub async fn read(
             };
         }
         let parts: Parts = tokio::try_join!(
-            read!(0).fetch_all(pool),
-            read!(1).fetch_all(pool),
-            read!(2).bind(tz).fetch_all(pool),
-            read!(3).fetch_all(pool),
+            read!(0).fetch_all(&db.source),
+            read!(1).fetch_all(&db.source),
+            read!(2).bind(tz).fetch_all(&db.source),
+            read!(3).fetch_all(&db.source),
         )?;
         Ok::<_, sqlx::Error>(parts)
     });
@@ -104,7 +107,7 @@ pub async fn read(
                     .bind(series)
                     .bind(&levels)
                     .bind(&blocks)
-                    .fetch_all(pool)
+                    .fetch_all(&db.primary)
             };
         }
         parts.push(tokio::try_join!(

@@ -37,7 +37,7 @@ impl Report for Global {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 rollups,
                 meta,
                 sink,
@@ -50,7 +50,7 @@ impl Report for Global {
             });
             // The renderer stops early only on an error, which is reported below; sends to
             // it are not checked.
-            let built = build_streaming(&pool, account_id, &range, now, rollups, &mut |piece| {
+            let built = build_streaming(&db, account_id, &range, now, rollups, &mut |piece| {
                 let _ = pieces_tx.send(piece);
             })
             .await

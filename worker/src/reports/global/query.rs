@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
-use sqlx::PgPool;
+
 
 use futures::StreamExt;
 
@@ -19,34 +19,37 @@ use super::{
     cells::Cell,
     model::{AgentMetrics, GlobalReport, Piece, Site, SiteMetrics},
 };
-use crate::rollup::{self, Cover};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover},
+};
 use read::{Blocks, block_reads, read_start};
 use sum::{agents_section, strays, sum_site};
 
 /// Runs the report's queries for the range and rolls up its three sections. With
 /// `rollups`, closed days are read from the rollups wherever valid ones exist.
 pub async fn build(
-    pool: &PgPool,
+    db: &Reads,
     account_id: i64,
     range: &DateRange,
     now: DateTime<Utc>,
     rollups: bool,
 ) -> Result<GlobalReport, sqlx::Error> {
-    Ok(build_with_cover(pool, account_id, range, now, rollups)
+    Ok(build_with_cover(db, account_id, range, now, rollups)
         .await?
         .0)
 }
 
 /// [`build`], also returning how the range was read.
 pub async fn build_with_cover(
-    pool: &PgPool,
+    db: &Reads,
     account_id: i64,
     range: &DateRange,
     now: DateTime<Utc>,
     rollups: bool,
 ) -> Result<(GlobalReport, Cover), sqlx::Error> {
     let mut blocks = Vec::new();
-    let (mut report, cover) = build_streaming(pool, account_id, range, now, rollups, &mut |p| {
+    let (mut report, cover) = build_streaming(db, account_id, range, now, rollups, &mut |p| {
         if let Piece::Block(b) = p {
             blocks.push(b)
         }
@@ -65,7 +68,7 @@ const SITES_PER_READ: usize = 12;
 /// sums the next sites. Returns the rest of the report (without the per-site blocks, which
 /// went to `emit`), for the caller to hand over as [`Piece::Head`].
 pub async fn build_streaming(
-    pool: &PgPool,
+    db: &Reads,
     account_id: i64,
     range: &DateRange,
     now: DateTime<Utc>,
@@ -73,12 +76,12 @@ pub async fn build_streaming(
     emit: &mut (dyn FnMut(Piece) + Send),
 ) -> Result<(GlobalReport, Cover), sqlx::Error> {
     let t0 = std::time::Instant::now();
-    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
+    let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let blocks: Blocks = series.filter(|_| !cover.blocks.is_empty()).map(|series| {
         let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
         (series, levels, blocks)
     });
-    let mut start = read_start(pool, account_id, range, now, &cover, &blocks).await?;
+    let mut start = read_start(db, account_id, range, now, &cover, &blocks).await?;
     let rows_hint = start.source_by_site.values().map(Vec::len).sum::<usize>()
         + if blocks.is_some() {
             start.sites.len() * start.agents.len()
@@ -99,7 +102,7 @@ pub async fn build_streaming(
         .map(<[Site]>::to_vec)
         .collect();
     groups.push(Vec::new()); // the sites the account no longer has
-    let mut reads = block_reads(pool, &groups, &start.sites, &blocks);
+    let mut reads = block_reads(&db.primary, &groups, &start.sites, &blocks);
 
     let mut by_site = Vec::with_capacity(start.sites.len());
     let mut site_total = SiteMetrics::default();

@@ -94,16 +94,17 @@ impl Report for Sessions {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 rollups,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
+            let pool = db.source.clone();
             let sites = meta.options.sites.as_deref();
             let (figures, _) =
-                rollup::read(&pool, rollups, meta.account.id, &meta.range, sites).await?;
+                rollup::read(&db, rollups, meta.account.id, &meta.range, sites).await?;
             let rollup::Figures {
                 by_bot,
                 traffic,

@@ -12,7 +12,10 @@ use exportd_core::domain::DateRange;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
-use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+};
 
 /// The chats of one local day (`$1` account, `[$2, $3)`), every site.
 const BASE_DAY: &str = "WITH c AS (
@@ -100,18 +103,18 @@ impl Figures {
 /// Reads the figures of account `account_id` in `range` (chats of `sites`, or all), from
 /// rollups where `rollups` and valid blocks exist. Returns them and how they were read.
 pub async fn read(
-    pool: &PgPool,
+    db: &Reads,
     rollups: bool,
     account_id: i64,
     range: &DateRange,
     sites: Option<&[i64]>,
 ) -> Result<(Figures, Cover), sqlx::Error> {
-    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
+    let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let figures = match series {
         Some(series) if !cover.blocks.is_empty() => {
-            read_rolled(pool, account_id, range, sites, series, &cover).await?
+            read_rolled(db, account_id, range, sites, series, &cover).await?
         }
-        _ => read_source(pool, account_id, range, sites, range.utc_bounds()).await?,
+        _ => read_source(&db.source, account_id, range, sites, range.utc_bounds()).await?,
     };
     Ok((figures.sorted(), cover))
 }
@@ -177,7 +180,7 @@ impl Bot {
 }
 
 async fn read_rolled(
-    pool: &PgPool,
+    db: &Reads,
     account_id: i64,
     range: &DateRange,
     sites: Option<&[i64]>,
@@ -201,11 +204,11 @@ async fn read_rolled(
             };
         }
         let (counts, contacts, t, h): SourceDays = tokio::try_join!(
-            read!(COUNTS).fetch_all(pool),
+            read!(COUNTS).fetch_all(&db.source),
             read!("SELECT DISTINCT site_id, contact_id FROM c WHERE contact_id IS NOT NULL")
-                .fetch_all(pool),
-            read!(TRAFFIC).bind(tz).fetch_all(pool),
-            read!(PER_HOUR).bind(tz).fetch_all(pool),
+                .fetch_all(&db.source),
+            read!(TRAFFIC).bind(tz).fetch_all(&db.source),
+            read!(PER_HOUR).bind(tz).fetch_all(&db.source),
         )?;
         for (site, n, panel, abandoned) in counts {
             bots.entry(site).or_default().add([n, panel, abandoned]);
@@ -231,7 +234,7 @@ async fn read_rolled(
     .bind(&levels)
     .bind(&blocks)
     .bind(sites)
-    .fetch_all(pool);
+    .fetch_all(&db.primary);
     let h = sqlx::query_as::<_, (i64, i32, i64)>(AssertSqlSafe(format!(
         "SELECT t.site_id, t.hour::int4, sum(t.sessions)::int8 FROM rollup_session_hours t {IN_BLOCKS}
          GROUP BY 1, 2"
@@ -240,7 +243,7 @@ async fn read_rolled(
     .bind(&levels)
     .bind(&blocks)
     .bind(sites)
-    .fetch_all(pool);
+    .fetch_all(&db.primary);
     let t = sqlx::query_as::<_, Traffic>(
         "SELECT t.site_id, t.day, t.sessions, t.contacts, t.msgs_in, t.msgs_out, t.length_ms,
                 t.wait_ms, t.abandoned
@@ -252,7 +255,7 @@ async fn read_rolled(
     .bind(&run_starts)
     .bind(&run_ends)
     .bind(sites)
-    .fetch_all(pool);
+    .fetch_all(&db.primary);
     let (counts, h, t) = tokio::try_join!(counts, h, t)?;
     for (site, n, panel, abandoned, contacts) in counts {
         let bot = bots.entry(site).or_default();

@@ -184,12 +184,13 @@ impl Report for SessionsDetail {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
+            let pool = db.source.clone();
             let (account_id, tz, locale) = (meta.account.id, meta.range.tz, meta.account.locale);
             let range = meta.range.utc_bounds();
             let o = meta.options.clone();
@@ -198,14 +199,11 @@ impl Report for SessionsDetail {
             // sort in memory, and the `text` filter's chats read once for both.
             let mut tx = super::roomy_transaction(&pool).await?;
             let matched = match (&o.text, feed) {
-                (Some(text), None) => {
-                    match_text(&mut tx, account_id, range.0, text).await?;
-                    true
-                }
-                _ => false,
+                (Some(text), None) => Some(match_text(&mut tx, account_id, range.0, text).await?),
+                _ => None,
             };
             let (Survey { count, ids, keys }, names) = tokio::try_join!(
-                survey(&mut tx, account_id, range, &o, feed, matched),
+                survey(&mut tx, account_id, range, &o, feed, matched.as_deref()),
                 user_names(&pool, account_id),
             )?;
             let l = labels(locale);
@@ -234,8 +232,8 @@ impl Report for SessionsDetail {
                         widths,
                     }))
                     .await?;
-                let sql = rows_sql_matched(feed.is_some(), matched);
-                let mut rows = filtered::<Chat>(&sql, account_id, range, &o, feed)
+                let sql = rows_sql_matched(feed.is_some(), matched.is_some());
+                let mut rows = filtered::<Chat>(&sql, account_id, range, &o, feed, matched.as_deref())
                     .bind(ids.0)
                     .bind(ids.1)
                     .fetch(&mut *tx);

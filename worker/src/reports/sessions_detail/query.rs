@@ -12,7 +12,7 @@ use crate::reports::rows::contains_pattern;
 /// account, `[$2, $3)`, `$4` sites, `$5` `panel` or `bot`, `$6` agents, `$7` abandoned, `$8`
 /// step, `$9` text pattern, `$10` contact pattern); every filter is optional and they
 /// combine with AND. A feed run selects instead the sessions it took (`$11`, its export),
-/// by [`FEED_WHERE`].
+/// by [`TAKEN`]. `$12` holds the `text` filter's chats once read ([`match_text`]).
 const JOINS: &str = "FROM chats ch
   LEFT JOIN sites s ON s.id = ch.site_id AND s.account_id = $1
   LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1";
@@ -32,7 +32,7 @@ const WHERE: &str = "WHERE ch.account_id = $1 AND {SELECTED}
    AND ($10::text IS NULL OR ct.name ILIKE $10 OR ct.phone ILIKE $10)";
 
 /// The `text` filter's chats, read once by [`match_text`] for the survey and the rows.
-const MATCHED: &str = "ch.id IN (SELECT t.chat_id FROM exportd_text_chats t)";
+const MATCHED: &str = "ch.id = ANY($12)";
 
 /// [`WHERE`] for a request (by its range) or a feed run (by the rows it took); with
 /// `matched`, the `text` filter's chats are those [`match_text`] read.
@@ -65,37 +65,29 @@ fn where_sql(feed: bool, matched: bool) -> String {
         .replace("{TEXT}", &text)
 }
 
-/// Reads once, in `tx`, the chats with a message of the request's range (from a day
-/// before it) that holds the `text` filter's words: the survey and the rows then both
-/// read `exportd_text_chats`, gone at the end of the transaction.
+/// Reads once the chats with a message of the request's range (from a day before it)
+/// that holds the `text` filter's words, for the survey and the rows to bind as `$12`.
+/// They are held by the process, not in a temporary table: a hot standby writes none.
 pub(super) async fn match_text(
-    tx: &mut sqlx::PgConnection,
+    conn: &mut sqlx::PgConnection,
     account_id: i64,
     from: DateTime<Utc>,
     text: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("CREATE TEMP TABLE exportd_text_chats (chat_id int8 PRIMARY KEY) ON COMMIT DROP")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO exportd_text_chats (chat_id)
-         SELECT DISTINCT m.chat_id FROM messages m
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT m.chat_id FROM messages m
           WHERE m.account_id = $1 AND m.sent_at >= $2 - interval '1 day'
             AND exportd_fold(m.body) LIKE exportd_fold($3)",
     )
     .bind(account_id)
     .bind(from)
     .bind(contains_pattern(text))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("ANALYZE exportd_text_chats")
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    .fetch_all(&mut *conn)
+    .await
 }
 
-/// The rows of the selected sessions, in file order (a feed's by close instant); `$12`–
-/// `$13` bound the ids of those chats (from the [`Survey`]), so the transfers are gathered
+/// The rows of the selected sessions, in file order (a feed's by close instant); `$13`–
+/// `$14` bound the ids of those chats (from the [`Survey`]), so the transfers are gathered
 /// in one pass over their index and hash-joined, not looked up once a row.
 ///
 /// This is the query that reads the `text` filter's messages itself (the benchmark's floor);
@@ -121,7 +113,7 @@ pub(super) fn rows_sql_matched(feed: bool, matched: bool) -> String {
   LEFT JOIN (SELECT e.chat_id, array_agg(e.agent_id ORDER BY e.at, e.id) AS agents
                FROM chat_events e
               WHERE e.account_id = $1 AND e.kind = 'transferred' AND e.agent_id IS NOT NULL
-                AND e.chat_id BETWEEN $12 AND $13
+                AND e.chat_id BETWEEN $13 AND $14
               GROUP BY e.chat_id) tr ON tr.chat_id = ch.id
  {wh}
  ORDER BY {order}"
@@ -148,14 +140,15 @@ pub(super) type Chat = (
     Option<DateTime<Utc>>,
 );
 
-/// A query over [`JOINS`] and [`WHERE`] with the request's filters bound, and the feed
-/// run's export (or none).
+/// A query over [`JOINS`] and [`WHERE`] with the request's filters bound, the feed
+/// run's export (or none), and the `text` filter's chats once read (or none).
 pub(super) fn filtered<'q, O>(
     sql: &'q str,
     account_id: i64,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     o: &'q ReportOptions,
     feed: Option<i64>,
+    matched: Option<&'q [i64]>,
 ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
 where
     O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
@@ -177,6 +170,7 @@ where
         .bind(o.text.as_deref().map(contains_pattern))
         .bind(o.contact.as_deref().map(contains_pattern))
         .bind(feed)
+        .bind(matched)
 }
 
 /// What one pass over the selected sessions tells before their rows are read: how many
@@ -196,9 +190,9 @@ pub(super) async fn survey(
     range: (DateTime<Utc>, DateTime<Utc>),
     o: &ReportOptions,
     feed: Option<i64>,
-    matched: bool,
+    matched: Option<&[i64]>,
 ) -> Result<Survey, sqlx::Error> {
-    let wh = where_sql(feed.is_some(), matched);
+    let wh = where_sql(feed.is_some(), matched.is_some());
     let sql = format!(
         "WITH g AS (
            SELECT k.key, count(*) FILTER (WHERE k.ord IS NULL OR k.ord = 1) AS n,
@@ -214,7 +208,7 @@ pub(super) async fn survey(
            FROM g"
     );
     let (count, lo, hi, keys): (i64, Option<i64>, Option<i64>, Vec<String>) =
-        filtered(&sql, account_id, range, o, feed)
+        filtered(&sql, account_id, range, o, feed, matched)
             .fetch_one(&mut *conn)
             .await?;
     Ok(Survey {

@@ -119,15 +119,16 @@ impl Report for Steps {
     fn write(&self, job: Job) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let Job {
-                pool,
+                db,
                 rollups,
                 meta,
                 sink,
                 progress,
                 ..
             } = job;
+            let pool = db.source.clone();
             let (read, _) = rollup::read(
-                &pool,
+                &db,
                 rollups,
                 meta.account.id,
                 &meta.range,

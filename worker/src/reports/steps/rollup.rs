@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use exportd_core::domain::DateRange;
-use sqlx::PgPool;
 
-use crate::rollup::{self, Cover, DayBinds, DayStatement, Rollups};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+};
 
 /// The rows of `steps` entered in `[$2, $3)` of account `$1`, per (site of the chat, step):
 /// rows, the sum of `left_at − entered_at` in microseconds over those that left, and how
@@ -87,13 +89,13 @@ type Read = (Option<i64>, String, i64, i64, i64);
 /// Reads the steps of account `account_id` in `range` (chats of `sites`, or all), from
 /// rollups where `rollups` and valid blocks exist. Returns the cells and how they were read.
 pub async fn read(
-    pool: &PgPool,
+    db: &Reads,
     rollups: bool,
     account_id: i64,
     range: &DateRange,
     sites: Option<&[i64]>,
 ) -> Result<(StepCells, Cover), sqlx::Error> {
-    let (series, cover) = rollup::plan_range(pool, rollups, account_id, range).await?;
+    let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let raw = cover.raw.iter().map(|&(a, b)| {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
         sqlx::query_as::<_, Read>(READ_SOURCE)
@@ -101,7 +103,7 @@ pub async fn read(
             .bind(from)
             .bind(to)
             .bind(sites)
-            .fetch_all(pool)
+            .fetch_all(&db.source)
     });
     let mut reads = futures::future::try_join_all(raw).await?;
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
@@ -112,7 +114,7 @@ pub async fn read(
                 .bind(levels)
                 .bind(blocks)
                 .bind(sites)
-                .fetch_all(pool)
+                .fetch_all(&db.primary)
                 .await?,
         );
     }

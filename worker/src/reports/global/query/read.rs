@@ -13,7 +13,10 @@ use super::super::{
     cells::{self, Cell},
     model::{Agents, Site},
 };
-use crate::rollup::{self, Cover};
+use crate::{
+    reports::Reads,
+    rollup::{self, Cover},
+};
 
 /// The parameters of a report query.
 enum Params {
@@ -69,7 +72,7 @@ pub(super) struct Start {
 
 /// Reads, all at once, what every site needs before the first per-site block.
 pub(super) async fn read_start(
-    pool: &PgPool,
+    db: &Reads,
     account_id: i64,
     range: &DateRange,
     now: DateTime<Utc>,
@@ -82,27 +85,27 @@ pub(super) async fn read_start(
     for (from, to) in cover.raw.iter().map(bounds) {
         for (_, sql) in cells::SOURCE_QUERIES.iter() {
             cell_reads.push(aggregate::<Cell>(
-                pool,
+                &db.source,
                 sql,
                 Params::Span(account_id, from, to),
             ));
         }
         presence_reads.push(aggregate::<(i64, f64, f64)>(
-            pool,
+            &db.source,
             cells::PRESENCE,
             Params::SpanAt(account_id, from, to, now),
         ));
     }
     for (from, to) in cover.rolled.iter().map(bounds) {
         cell_reads.push(aggregate::<Cell>(
-            pool,
+            &db.source,
             &cells::UNSITED_EVENTS,
             Params::Span(account_id, from, to),
         ));
     }
     if let Some((series, levels, blocks)) = blocks {
         presence_reads.push(aggregate::<(i64, f64, f64)>(
-            pool,
+            &db.primary,
             cells::READ_BLOCKS_PRESENCE,
             Params::Blocks(*series, levels.clone(), blocks.clone()),
         ));
@@ -111,12 +114,12 @@ pub(super) async fn read_start(
         "SELECT id, name, channel FROM sites WHERE account_id = $1",
     )
     .bind(account_id)
-    .fetch_all(pool);
+    .fetch_all(&db.source);
     let users = sqlx::query_as::<_, (i64, Option<String>, Option<String>, String)>(
         "SELECT id, name, email, role FROM users WHERE account_id = $1",
     )
     .bind(account_id)
-    .fetch_all(pool);
+    .fetch_all(&db.source);
     let (source_sets, presence_sets, sites, users) = tokio::try_join!(
         futures::future::try_join_all(cell_reads),
         futures::future::try_join_all(presence_reads),
