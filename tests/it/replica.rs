@@ -112,14 +112,14 @@ async fn caught_up(app: &TestApp) {
     .await;
 }
 
-/// Report queries over the platform's chats that a server ran for `db`, by its
-/// pg_stat_statements.
+/// Calls of `sessions_detail`'s queries (its survey and rows, over chats joined to their
+/// sites) that a server ran for `db`, by its pg_stat_statements.
 async fn chat_queries(server_url: &str, db: &str) -> i64 {
     let p = PgPool::connect(server_url).await.unwrap();
     sqlx::query_scalar(
         "SELECT coalesce(sum(s.calls), 0)::int8 FROM pg_stat_statements s
            JOIN pg_database d ON d.oid = s.dbid
-          WHERE d.datname = $1 AND s.query LIKE '%FROM chats ch%'",
+          WHERE d.datname = $1 AND s.query LIKE '%FROM chats ch%LEFT JOIN sites s ON s.id = ch.site_id%'",
     )
     .bind(db)
     .fetch_one(&p)
