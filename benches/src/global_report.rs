@@ -139,7 +139,7 @@ pub(crate) async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let deadline = t + std::time::Duration::from_secs(1800);
     let mut total = exportd_worker::rollup::Refreshed::default();
     loop {
-        let r = exportd_worker::rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
+        let r = exportd_worker::rollup::refresh(&ctx.pool, None, &ctx.cfg, &|| false).await?;
         total.days += r.days;
         total.blocks += r.blocks;
         if r.settled {

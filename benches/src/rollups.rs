@@ -253,7 +253,7 @@ async fn settle(ctx: &Ctx) -> anyhow::Result<(rollup::Refreshed, Duration)> {
     let (mut total, mut work) = (rollup::Refreshed::default(), Duration::ZERO);
     loop {
         let t = Instant::now();
-        let r = rollup::refresh(&ctx.pool, &ctx.cfg, &|| false).await?;
+        let r = rollup::refresh(&ctx.pool, None, &ctx.cfg, &|| false).await?;
         if r.days > 0 || r.blocks > 0 {
             work += t.elapsed();
         }

@@ -1,9 +1,11 @@
-//! Reports read the source tables on a streaming replica (`DATABASE_READ_URL`), never a
-//! stale one. When an export is claimed, the primary's WAL insert position is recorded;
-//! the report reads the replica only once the replica has replayed past it, so every row
-//! committed before the claim is there. Past `EXPORTD_REPLICA_MAX_WAIT_SECS`, with the
-//! replica down, or with a server that is not a standby, the report reads the primary,
-//! and says so in the log and in `/metrics` (`exportd_report_reads_total`).
+//! Reports and the rollup builder read the source tables on a streaming replica
+//! (`DATABASE_READ_URL`), never a stale one. When an export is claimed, the primary's WAL
+//! insert position is recorded; the report reads the replica only once the replica has
+//! replayed past it, so every row committed before the claim is there. The builder does
+//! the same with the position when it starts an account's days. Past
+//! `EXPORTD_REPLICA_MAX_WAIT_SECS`, with the replica down, or with a server that is not a
+//! standby, they read the primary, and say so in the log and in `/metrics`
+//! (`exportd_source_reads_total`).
 //!
 //! exportd's own tables (exports, rollups, marks, feeds' state) are read and written on
 //! the primary, as the rollup plan is (it drains the WAL through a slot).
@@ -52,13 +54,14 @@ impl Reason {
     }
 }
 
-/// The pool a report reads the source tables from: `replica` once it has replayed `lsn`
-/// (waiting up to `max_wait`), else `primary`.
+/// The pool to read the source tables from, for `by` (`report` or `rollups`): `replica`
+/// once it has replayed `lsn` (waiting up to `max_wait`), else `primary`.
 pub async fn source(
     primary: &PgPool,
     replica: Option<&PgPool>,
     lsn: Option<&str>,
     max_wait: Duration,
+    by: &'static str,
 ) -> (PgPool, Reason) {
     let started = Instant::now();
     let reason = match (replica, lsn) {
@@ -71,17 +74,18 @@ pub async fn source(
     } else {
         "primary"
     };
-    telemetry::report_read(on, reason.as_str(), waited);
+    telemetry::source_read(by, on, reason.as_str(), waited);
     match reason {
         Reason::CaughtUp => {
-            info!(waited_ms = waited.as_millis() as u64, "reading the replica");
+            info!(by, waited_ms = waited.as_millis() as u64, "reading the replica");
         }
         Reason::NoReplica => {}
         _ => warn!(
+            by,
             reason = reason.as_str(),
             waited_ms = waited.as_millis() as u64,
             position = lsn.unwrap_or_default(),
-            "the replica is not usable: the report reads the primary"
+            "the replica is not usable: reading the primary"
         ),
     }
     match (reason, replica) {

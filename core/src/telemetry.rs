@@ -85,13 +85,13 @@ fn describe() {
         "Exports the API wrote with one statement and commit (group commit of concurrent POSTs)."
     );
     describe_counter!(
-        "exportd_report_reads_total",
-        "Reports' reads of the source tables, by where they ran (replica, primary) and why (caught_up, lag, down, not_a_replica, no_replica)."
+        "exportd_source_reads_total",
+        "Reads of the source tables by reports and by the rollup builder (by), by where they ran (source: replica, primary) and why (reason: caught_up, lag, down, not_a_replica, no_replica)."
     );
     describe_histogram!(
         "exportd_replica_wait_seconds",
         Unit::Seconds,
-        "How long a report waited for the replica to replay the primary's position at claim."
+        "How long a report or the rollup builder waited for the replica to replay the primary's position."
     );
     describe_gauge!(
         "exportd_dispatch_depth",
@@ -99,9 +99,11 @@ fn describe() {
     );
 }
 
-/// Where a report read the source tables, why, and how long it waited for the replica.
-pub fn report_read(source: &'static str, reason: &'static str, waited: Duration) {
-    counter!("exportd_report_reads_total", "source" => source, "reason" => reason).increment(1);
+/// Where a report or the rollup builder (`by`) read the source tables, why, and how long
+/// it waited for the replica.
+pub fn source_read(by: &'static str, source: &'static str, reason: &'static str, waited: Duration) {
+    counter!("exportd_source_reads_total", "by" => by, "source" => source, "reason" => reason)
+        .increment(1);
     if reason != "no_replica" {
         histogram!("exportd_replica_wait_seconds").record(waited.as_secs_f64());
     }

@@ -131,7 +131,7 @@ async fn chat_queries(server_url: &str, db: &str) -> i64 {
 fn reads(source: &str, reason: &str) -> u64 {
     exportd_core::telemetry::render()
         .lines()
-        .filter(|l| l.starts_with("exportd_report_reads_total{"))
+        .filter(|l| l.starts_with("exportd_source_reads_total{") && l.contains("by=\"report\""))
         .filter(|l| {
             l.contains(&format!("source=\"{source}\"")) && l.contains(&format!("reason=\"{reason}\""))
         })
@@ -242,5 +242,109 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
     caught_up(&app).await;
     assert_eq!(sessions(&app, &acct).await, 5);
     assert_eq!(reads("replica", "caught_up"), 3);
+    app.shutdown().await;
+}
+
+/// The rows of every rollup table, as text, in order.
+async fn rollup_rows(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in exportd_worker::rollup::spec::tables() {
+        let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') FROM {table} t"
+        )))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        out.push(format!("{table}:\n{rows}"));
+    }
+    out
+}
+
+/// Runs the builder until a pass builds nothing more; returns the days it built.
+async fn build_all(app: &TestApp, replica: Option<&PgPool>) -> usize {
+    let days = std::sync::atomic::AtomicUsize::new(0);
+    poll(120, "the rollups to be built", || async {
+        let r = exportd_worker::rollup::refresh(&app.pool, replica, &app.ctx.cfg, &|| false)
+            .await
+            .unwrap();
+        let so_far = days.fetch_add(r.days, std::sync::atomic::Ordering::Relaxed) + r.days;
+        (r.settled && r.days == 0 && r.blocks == 0 && so_far > 0).then_some(())
+    })
+    .await;
+    days.into_inner()
+}
+
+/// Calls of the builder's reads (`COPY (…) TO STDOUT` of a day's rows) a server ran for
+/// `db`.
+async fn builder_reads(server_url: &str, db: &str) -> i64 {
+    let p = PgPool::connect(server_url).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(s.calls), 0)::int8 FROM pg_stat_statements s
+           JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = $1 AND s.query LIKE 'COPY (%TO STDOUT'",
+    )
+    .bind(db)
+    .fetch_one(&p)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
+    let _pair = hold_the_pair().await;
+    // The builder is run by the test, not by the worker.
+    let app = TestApp::spawn_with(&[("PG_PAIR", "true"), ("EXPORTD_ROLLUPS", "false")]).await;
+    let db = app.vars["DATABASE_URL"].rsplit('/').next().unwrap().to_owned();
+    exportd_bench::seed::seed(
+        &app.pool,
+        &exportd_bench::seed::SeedParams {
+            account_name: "Réplica".into(),
+            plan: "base".into(),
+            timezone: "America/Santiago".parse().unwrap(),
+            locale: "es".into(),
+            admin_email: "admin@replica.example".into(),
+            sites: 3,
+            agents: 6,
+            days: 8,
+            last_day: "2026-11-20".parse().unwrap(),
+            chats_per_day: 60,
+            seed: 7,
+            events_per_accepted: 0.2,
+            bans_per_accepted: 0.02,
+            messages: true,
+        },
+    )
+    .await
+    .unwrap();
+    let primary = env("EXPORTD_TEST_PAIR_PRIMARY_URL");
+    let standby_url = env("EXPORTD_TEST_PAIR_STANDBY_URL");
+    caught_up(&app).await;
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(&PgPool::connect(&primary).await.unwrap())
+        .await
+        .unwrap();
+
+    // Built with the standby: every day's rows are read there, none on the primary.
+    let replica = app.ctx.replica.clone().expect("DATABASE_READ_URL is set");
+    let days = build_all(&app, Some(&replica)).await;
+    assert!(days >= 8, "{days} days built");
+    assert_eq!(builder_reads(&primary, &db).await, 0, "no day read on the primary");
+    assert!(builder_reads(&standby_url, &db).await >= days as i64);
+    let from_standby = rollup_rows(&app).await;
+    assert!(
+        from_standby.iter().all(|t| t.lines().count() > 1),
+        "every table has rows: {from_standby:?}"
+    );
+
+    // Built again from the primary alone: the same rows.
+    let tables: Vec<&str> = std::iter::once("rollup_blocks")
+        .chain(exportd_worker::rollup::spec::tables())
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!("TRUNCATE {}", tables.join(", "))))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(build_all(&app, None).await, days);
+    assert_eq!(rollup_rows(&app).await, from_standby);
     app.shutdown().await;
 }

@@ -49,7 +49,7 @@ async fn read(
 /// Runs the rollup builder until `range` is read from rollups alone.
 pub async fn settle(app: &TestApp, account: i64, range: &DateRange) {
     poll(180, "the range to be read from rollups alone", || async {
-        rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
+        rollup::refresh(&app.pool, None, &app.ctx.cfg, &|| false)
             .await
             .unwrap();
         let (_, cover) = rollup::plan_range(&app.pool, true, account, range)
@@ -352,7 +352,7 @@ async fn rollups_follow_a_timezone_change_and_go_with_their_account() {
     // pass deletes them (here at once; by default after an hour).
     let (_, cover) = read(&app, acct, &range("America/Santiago"), true).await;
     assert_eq!(cover.raw_days(), 10);
-    rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
+    rollup::refresh(&app.pool, None, &app.ctx.cfg, &|| false)
         .await
         .unwrap();
     assert_eq!(series("America/Santiago").await, None);
@@ -375,7 +375,7 @@ async fn rollups_follow_a_timezone_change_and_go_with_their_account() {
         .execute(&app.pool)
         .await
         .unwrap();
-    rollup::refresh(&app.pool, &app.ctx.cfg, &|| false)
+    rollup::refresh(&app.pool, None, &app.ctx.cfg, &|| false)
         .await
         .unwrap();
     assert_eq!(series("Europe/Madrid").await, None);

@@ -242,6 +242,7 @@ async fn produce(
             ctx.replica.as_ref(),
             claimed_at,
             ctx.cfg.replica_max_wait,
+            "report",
         )
         .await;
         let db = Reads {

@@ -46,6 +46,7 @@ pub struct Refreshed {
 /// between days.
 pub async fn refresh(
     pool: &PgPool,
+    replica: Option<&PgPool>,
     cfg: &Config,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> anyhow::Result<Refreshed> {
@@ -127,7 +128,7 @@ pub async fn refresh(
             continue;
         }
         match refresh_account(
-            pool, &mut conn, account_id, tz, data_days, cutoff, cfg, stop,
+            pool, replica, &mut conn, account_id, tz, data_days, cutoff, cfg, stop,
         )
         .await
         {
@@ -176,6 +177,7 @@ fn last_closed_day(tz: Tz, cutoff: DateTime<Utc>) -> i32 {
 #[allow(clippy::too_many_arguments)]
 async fn refresh_account(
     pool: &PgPool,
+    replica: Option<&PgPool>,
     conn: &mut PgConnection,
     account_id: i64,
     tz: Tz,
@@ -187,11 +189,22 @@ async fn refresh_account(
     let series = current_series(conn, account_id, tz, cfg).await?;
     let (days, marks) = days_to_build(conn, account_id, series, tz, data_days, cutoff).await?;
     let mut done = Refreshed::default();
+    // The days' source rows are read on the replica once it has replayed what the primary
+    // has committed now: every write a pending day waited for is in it.
+    let source = if days.is_empty() || replica.is_none() {
+        pool.clone()
+    } else {
+        let at = exportd_core::replica::position(pool).await?;
+        let max_wait = cfg.replica_max_wait;
+        exportd_core::replica::source(pool, replica, Some(&at), max_wait, "rollups")
+            .await
+            .0
+    };
     // Days, then each level's blocks, two at a time on pooled connections: they are
     // independent of one another, and this account's lock stays with `conn`.
     let wanted = days.len();
     done.days = in_parallel(days, stop, |day| {
-        build_day(pool, account_id, series, tz, day)
+        build_day(pool, &source, account_id, series, tz, day)
     })
     .await?;
     if done.days < wanted {
