@@ -121,11 +121,20 @@ pub enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// The 1st at 06:00 in small: N accounts' monthly schedules due at once, turned into
+    /// exports by the scheduler and handed to Redis by the dispatcher.
+    Scheduler {
+        #[arg(long, default_value_t = 10_000)]
+        schedules: usize,
+        /// Scheduler loops at once (as many workers run them).
+        #[arg(long, default_value_t = 1)]
+        schedulers: usize,
+    },
     /// Seed the large account only (what global-report seeds on first use).
     Seed,
     /// The fault suite (run it through scripts/faults): real outages, one line each.
     Faults {
-        /// Scenario numbers to run (1-7); all when absent.
+        /// Scenario numbers to run (1-9); all when absent.
         #[arg(long, value_delimiter = ',')]
         only: Vec<u32>,
         /// Outages and the retry schedule are divided by this (1: real durations).
@@ -212,6 +221,14 @@ async fn bench(cfg: Config, scenario: Bench) -> anyhow::Result<()> {
             let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
             exportd_core::db::migrate(&ctx.pool).await?;
             crate::rollups::run(ctx, runs.max(1)).await?;
+        }
+        Bench::Scheduler {
+            schedules,
+            schedulers,
+        } => {
+            let ctx = Ctx::new(&*Shared::connect(cfg).await?)?;
+            exportd_core::db::migrate(&ctx.pool).await?;
+            crate::scheduler::run(ctx, schedules.max(1), schedulers.max(1)).await?;
         }
         Bench::Seed => {
             let pool = exportd_core::db::connect(&cfg).await?;

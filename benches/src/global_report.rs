@@ -139,7 +139,9 @@ pub(crate) async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let deadline = t + std::time::Duration::from_secs(1800);
     let mut total = exportd_worker::rollup::Refreshed::default();
     loop {
-        let r = exportd_worker::rollup::refresh(&ctx.pool, None, &ctx.cfg, &|| false).await?;
+        let r =
+            exportd_worker::rollup::refresh(&ctx.pool, ctx.replica.as_ref(), &ctx.cfg, &|| false)
+                .await?;
         total.days += r.days;
         total.blocks += r.blocks;
         if r.settled {
@@ -191,7 +193,8 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
     );
     build_rollups(&ctx).await?;
     let (_, cover) =
-        global::build_with_cover(&Reads::one(&ctx.pool), account_id, &range, Utc::now(), true).await?;
+        global::build_with_cover(&Reads::one(&ctx.pool), account_id, &range, Utc::now(), true)
+            .await?;
     println!(
         "rollups cover {} of {} days in {} blocks; {} days read from the source tables",
         cover.rolled.iter().map(|(a, b)| b - a).sum::<i32>(),
@@ -199,7 +202,14 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         cover.blocks.len(),
         cover.raw_days()
     );
-    let _ = global::build(&Reads::one(&ctx.pool), account_id, &range, Utc::now(), false).await?;
+    let _ = global::build(
+        &Reads::one(&ctx.pool),
+        account_id,
+        &range,
+        Utc::now(),
+        false,
+    )
+    .await?;
 
     let mut floor_s: Vec<Sample> = vec![];
     let mut query_s: Vec<Sample> = vec![];

@@ -17,6 +17,7 @@ pub mod queue;
 pub mod render;
 pub mod report;
 pub mod rollups;
+pub mod scheduler;
 pub mod seed;
 pub mod stats;
 pub mod write_path;

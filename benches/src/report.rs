@@ -104,7 +104,16 @@ pub async fn run(ctx: Arc<Ctx>, kind: ReportKind, runs: usize) -> anyhow::Result
         let rollups = ctx.cfg.rollups;
         async move {
             let out = Box::new(std::fs::File::create(&path)?);
-            jobs::generate::write_report(Reads::one(&pool), rollups, kind, meta, format, out, |_| {}).await
+            jobs::generate::write_report(
+                Reads::one(&pool),
+                rollups,
+                kind,
+                meta,
+                format,
+                out,
+                |_| {},
+            )
+            .await
         }
     };
     // Warm-up: one of each, unmeasured.

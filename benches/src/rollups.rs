@@ -80,13 +80,15 @@ pub async fn run(ctx: Arc<Ctx>, runs: usize) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("account {account_id} is gone"))?;
     let tz: Tz = account.timezone;
 
-    // The first build, from nothing.
-    sqlx::query(
-        "TRUNCATE rollup_series, rollup_blocks, rollup_cells, rollup_presence, rollup_steps,
-                  rollup_agent_chats, rollup_agent_messages, rollup_sessions, rollup_session_hours,
-                  rollup_session_days, rollup_conv_sites, rollup_conv_owners, rollup_conv_hours,
-                  rollup_conv_users, rollup_dirty, rollup_pending, rollup_checkpoints",
-    )
+    // The first build, from nothing: every table of the engine and of every kind.
+    let tables: Vec<&str> = rollup::spec::ENGINE_TABLES
+        .into_iter()
+        .chain(rollup::spec::tables())
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "TRUNCATE {}",
+        tables.join(", ")
+    )))
     .execute(&ctx.pool)
     .await?;
     println!("rollups: all dropped; building every account's from the source tables …");
@@ -253,7 +255,7 @@ async fn settle(ctx: &Ctx) -> anyhow::Result<(rollup::Refreshed, Duration)> {
     let (mut total, mut work) = (rollup::Refreshed::default(), Duration::ZERO);
     loop {
         let t = Instant::now();
-        let r = rollup::refresh(&ctx.pool, None, &ctx.cfg, &|| false).await?;
+        let r = rollup::refresh(&ctx.pool, ctx.replica.as_ref(), &ctx.cfg, &|| false).await?;
         if r.days > 0 || r.blocks > 0 {
             work += t.elapsed();
         }

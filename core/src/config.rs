@@ -130,7 +130,9 @@ impl Config {
         }
         let cfg = Config {
             database_url: env.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/exportd"),
-            database_read_url: env.opt("DATABASE_READ_URL").filter(|u| !u.trim().is_empty()),
+            database_read_url: env
+                .opt("DATABASE_READ_URL")
+                .filter(|u| !u.trim().is_empty()),
             db_read_max_connections: env.parse("EXPORTD_DB_READ_MAX_CONNECTIONS", 16)?,
             replica_max_wait: Duration::from_secs(env.parse("EXPORTD_REPLICA_MAX_WAIT_SECS", 30)?),
             redis_url: env.string("REDIS_URL", "redis://127.0.0.1:6379"),

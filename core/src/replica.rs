@@ -10,7 +10,10 @@
 //! exportd's own tables (exports, rollups, marks, feeds' state) are read and written on
 //! the primary, as the rollup plan is (it drains the WAL through a slot).
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use crate::telemetry;
 use sqlx::PgPool;
@@ -77,7 +80,11 @@ pub async fn source(
     telemetry::source_read(by, on, reason.as_str(), waited);
     match reason {
         Reason::CaughtUp => {
-            info!(by, waited_ms = waited.as_millis() as u64, "reading the replica");
+            info!(
+                by,
+                waited_ms = waited.as_millis() as u64,
+                "reading the replica"
+            );
         }
         Reason::NoReplica => {}
         _ => warn!(
@@ -94,8 +101,27 @@ pub async fn source(
     }
 }
 
+/// Until when the replica is taken for down without asking it: a replica that did not
+/// answer is not asked again for a while, so each read does not wait for a connection
+/// that will not come before it reads the primary.
+static DOWN_UNTIL: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// How long a replica that did not answer is left alone.
+const DOWN_FOR: Duration = Duration::from_secs(5);
+
 /// Polls the replica's replay position until it passes `lsn` or `max_wait` has passed.
 async fn caught_up(replica: &PgPool, lsn: &str, max_wait: Duration) -> Reason {
+    let down_until = *DOWN_UNTIL.lock().unwrap_or_else(|e| e.into_inner());
+    if down_until.is_some_and(|t| Instant::now() < t) {
+        return Reason::Down;
+    }
+    let reason = poll_replay(replica, lsn, max_wait).await;
+    *DOWN_UNTIL.lock().unwrap_or_else(|e| e.into_inner()) =
+        (reason == Reason::Down).then(|| Instant::now() + DOWN_FOR);
+    reason
+}
+
+async fn poll_replay(replica: &PgPool, lsn: &str, max_wait: Duration) -> Reason {
     let deadline = Instant::now() + max_wait;
     let mut pause = Duration::from_millis(10);
     loop {
@@ -168,7 +194,11 @@ pub async fn state(primary: &PgPool, replica: &PgPool) -> State {
             state: if bytes == 0 { "caught_up" } else { "replaying" },
             lag_bytes: Some(bytes),
             // With nothing left to replay, the time since the last commit is idleness.
-            lag_seconds: Some(if bytes == 0 { 0.0 } else { since.unwrap_or(0.0) }),
+            lag_seconds: Some(if bytes == 0 {
+                0.0
+            } else {
+                since.unwrap_or(0.0)
+            }),
         },
         Err(_) => State {
             ok: true,

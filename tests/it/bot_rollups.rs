@@ -8,8 +8,7 @@ use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
 use exportd_core::domain::DateRange;
 use exportd_worker::reports::{
-    Reads, agents_activity::rollup as agents, sessions::rollup as sessions,
-    steps::rollup as steps,
+    Reads, agents_activity::rollup as agents, sessions::rollup as sessions, steps::rollup as steps,
 };
 
 use crate::{

@@ -47,9 +47,17 @@ async fn parts(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.zip");
     let out = Box::new(std::fs::File::create(&path).unwrap());
-    write_report(Reads::one(&app.pool), rollups, kind, meta, Format::Csv, out, |_| {})
-        .await
-        .unwrap();
+    write_report(
+        Reads::one(&app.pool),
+        rollups,
+        kind,
+        meta,
+        Format::Csv,
+        out,
+        |_| {},
+    )
+    .await
+    .unwrap();
     csv_zip(&std::fs::read(&path).unwrap(), b',')
 }
 

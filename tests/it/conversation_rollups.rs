@@ -27,9 +27,16 @@ async fn read(
     range: &DateRange,
     narrow: (Option<&[i64]>, Option<&[i64]>),
 ) -> (Figures, Cover) {
-    rollup::read(&Reads::one(&app.pool), rollups, account, range, narrow.0, narrow.1)
-        .await
-        .unwrap()
+    rollup::read(
+        &Reads::one(&app.pool),
+        rollups,
+        account,
+        range,
+        narrow.0,
+        narrow.1,
+    )
+    .await
+    .unwrap()
 }
 
 /// Reads the figures from rollups and from the source alone, asserts they are equal and

@@ -100,7 +100,9 @@ async fn caught_up(app: &TestApp) {
         .await
         .unwrap();
     poll(30, "the standby to catch up", || async {
-        let s = PgPool::connect(&env("EXPORTD_TEST_PAIR_STANDBY_URL")).await.ok()?;
+        let s = PgPool::connect(&env("EXPORTD_TEST_PAIR_STANDBY_URL"))
+            .await
+            .ok()?;
         let done: Option<bool> =
             sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
                 .bind(&target)
@@ -133,7 +135,8 @@ fn reads(source: &str, reason: &str) -> u64 {
         .lines()
         .filter(|l| l.starts_with("exportd_source_reads_total{") && l.contains("by=\"report\""))
         .filter(|l| {
-            l.contains(&format!("source=\"{source}\"")) && l.contains(&format!("reason=\"{reason}\""))
+            l.contains(&format!("source=\"{source}\""))
+                && l.contains(&format!("reason=\"{reason}\""))
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
@@ -178,7 +181,11 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
         ("EXPORTD_ROLLUPS", "false"),
     ])
     .await;
-    let db = app.vars["DATABASE_URL"].rsplit('/').next().unwrap().to_owned();
+    let db = app.vars["DATABASE_URL"]
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let acct = app.account("Réplica", "UTC", "vip", "es").await;
     let site: i64 = sqlx::query_scalar(
         "INSERT INTO sites (account_id, name, channel) VALUES ($1, 'Web', 'webchat') RETURNING id",
@@ -187,7 +194,11 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    for at in ["2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z", "2026-11-02T11:00:00Z"] {
+    for at in [
+        "2026-11-02T09:00:00Z",
+        "2026-11-02T10:00:00Z",
+        "2026-11-02T11:00:00Z",
+    ] {
         add_chat(&app, acct.id, site, at).await;
     }
     let primary = env("EXPORTD_TEST_PAIR_PRIMARY_URL");
@@ -202,8 +213,15 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
     let on_standby = chat_queries(&standby_url, &db).await;
     assert_eq!(sessions(&app, &acct).await, 3);
     assert_eq!(reads("replica", "caught_up"), 1);
-    assert_eq!(chat_queries(&primary, &db).await, 0, "no report query on the primary");
-    assert!(chat_queries(&standby_url, &db).await > on_standby, "the report ran on the standby");
+    assert_eq!(
+        chat_queries(&primary, &db).await,
+        0,
+        "no report query on the primary"
+    );
+    assert!(
+        chat_queries(&standby_url, &db).await > on_standby,
+        "the report ran on the standby"
+    );
     let (status, ready) = readyz(&app).await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["replica"]["ok"], true, "{ready}");
@@ -214,12 +232,25 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
         let _paused = pause().await;
         add_chat(&app, acct.id, site, "2026-11-02T12:00:00Z").await;
         let (_, ready) = readyz(&app).await;
-        assert!(ready["replica"]["lag_bytes"].as_i64().unwrap() > 0, "{ready}");
+        assert!(
+            ready["replica"]["lag_bytes"].as_i64().unwrap() > 0,
+            "{ready}"
+        );
         let t = std::time::Instant::now();
-        assert_eq!(sessions(&app, &acct).await, 4, "the row written before the request");
-        assert!(t.elapsed() >= Duration::from_secs(2), "it waited for the standby first");
+        assert_eq!(
+            sessions(&app, &acct).await,
+            4,
+            "the row written before the request"
+        );
+        assert!(
+            t.elapsed() >= Duration::from_secs(2),
+            "it waited for the standby first"
+        );
         assert_eq!(reads("primary", "lag"), 1);
-        assert!(chat_queries(&primary, &db).await > 0, "this one ran on the primary");
+        assert!(
+            chat_queries(&primary, &db).await > 0,
+            "this one ran on the primary"
+        );
     }
 
     // Resumed: reports go back to the standby.
@@ -231,17 +262,24 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
     {
         let _stopped = Stopped::stop();
         let (status, ready) = readyz(&app).await;
-        assert_eq!(status, 200, "a replica down leaves the process ready: {ready}");
+        assert_eq!(
+            status, 200,
+            "a replica down leaves the process ready: {ready}"
+        );
         assert_eq!(ready["replica"]["state"], "down", "{ready}");
         add_chat(&app, acct.id, site, "2026-11-02T13:00:00Z").await;
         assert_eq!(sessions(&app, &acct).await, 5);
         assert_eq!(reads("primary", "down"), 1);
     }
 
-    // Started again: back to the standby once it has caught up.
+    // Started again: back to the standby once it has caught up, and once the few seconds
+    // a replica that did not answer is left alone have passed.
     caught_up(&app).await;
-    assert_eq!(sessions(&app, &acct).await, 5);
-    assert_eq!(reads("replica", "caught_up"), 3);
+    poll(30, "reports to read the standby again", || async {
+        assert_eq!(sessions(&app, &acct).await, 5);
+        (reads("replica", "caught_up") == 3).then_some(())
+    })
+    .await;
     app.shutdown().await;
 }
 
@@ -294,7 +332,11 @@ async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
     let _pair = hold_the_pair().await;
     // The builder is run by the test, not by the worker.
     let app = TestApp::spawn_with(&[("PG_PAIR", "true"), ("EXPORTD_ROLLUPS", "false")]).await;
-    let db = app.vars["DATABASE_URL"].rsplit('/').next().unwrap().to_owned();
+    let db = app.vars["DATABASE_URL"]
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     exportd_bench::seed::seed(
         &app.pool,
         &exportd_bench::seed::SeedParams {
@@ -328,7 +370,11 @@ async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
     let replica = app.ctx.replica.clone().expect("DATABASE_READ_URL is set");
     let days = build_all(&app, Some(&replica)).await;
     assert!(days >= 8, "{days} days built");
-    assert_eq!(builder_reads(&primary, &db).await, 0, "no day read on the primary");
+    assert_eq!(
+        builder_reads(&primary, &db).await,
+        0,
+        "no day read on the primary"
+    );
     assert!(builder_reads(&standby_url, &db).await >= days as i64);
     let from_standby = rollup_rows(&app).await;
     assert!(
@@ -340,10 +386,13 @@ async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
     let tables: Vec<&str> = std::iter::once("rollup_blocks")
         .chain(exportd_worker::rollup::spec::tables())
         .collect();
-    sqlx::query(sqlx::AssertSqlSafe(format!("TRUNCATE {}", tables.join(", "))))
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "TRUNCATE {}",
+        tables.join(", ")
+    )))
+    .execute(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(build_all(&app, None).await, days);
     assert_eq!(rollup_rows(&app).await, from_standby);
     app.shutdown().await;

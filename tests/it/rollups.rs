@@ -41,9 +41,15 @@ async fn read(
     range: &DateRange,
     rollups: bool,
 ) -> (GlobalReport, Cover) {
-    global::build_with_cover(&Reads::one(&app.pool), account, range, chrono::Utc::now(), rollups)
-        .await
-        .unwrap()
+    global::build_with_cover(
+        &Reads::one(&app.pool),
+        account,
+        range,
+        chrono::Utc::now(),
+        rollups,
+    )
+    .await
+    .unwrap()
 }
 
 /// Runs the rollup builder until `range` is read from rollups alone.

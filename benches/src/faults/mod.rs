@@ -29,7 +29,7 @@ use tally::Tally;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Scenario numbers (1–8); empty runs all.
+    /// Scenario numbers (1–9); empty runs all.
     pub only: Vec<u32>,
     /// Outages and the retry schedule are divided by this.
     pub scale: f64,
@@ -48,7 +48,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         opts.dir.display()
     );
     let mut failed = Vec::new();
-    for n in 1..=8u32 {
+    for n in 1..=9u32 {
         if !opts.only.is_empty() && !opts.only.contains(&n) {
             continue;
         }
@@ -140,6 +140,9 @@ pub struct Account {
 /// One scenario's world: its services, database, accounts and exportd processes.
 pub struct Stage {
     pub svc: Services,
+    /// A hot standby that the fleet reads the source tables on, for the scenarios that
+    /// have one (`DATABASE_READ_URL`).
+    pub standby: Option<services::Postgres>,
     pub pool: PgPool,
     pub accounts: Vec<Account>,
     pub fleet: Fleet,
@@ -169,6 +172,29 @@ impl Stage {
         accounts: usize,
         workers: usize,
         extra: &[(&str, String)],
+    ) -> anyhow::Result<Stage> {
+        Self::build(tools, dir, accounts, workers, extra, false).await
+    }
+
+    /// [`Stage::new`] with a hot standby of the scenario's Postgres, which the fleet reads
+    /// the source tables on.
+    pub async fn with_replica(
+        tools: &Tools,
+        dir: &Path,
+        accounts: usize,
+        workers: usize,
+        extra: &[(&str, String)],
+    ) -> anyhow::Result<Stage> {
+        Self::build(tools, dir, accounts, workers, extra, true).await
+    }
+
+    async fn build(
+        tools: &Tools,
+        dir: &Path,
+        accounts: usize,
+        workers: usize,
+        extra: &[(&str, String)],
+        replica: bool,
     ) -> anyhow::Result<Stage> {
         if dir.exists() {
             std::fs::remove_dir_all(dir)?;
@@ -201,10 +227,19 @@ impl Stage {
                 token,
             });
         }
-        let env = Fleet::env(&svc, &db_url, &bucket, services::free_port()?, extra);
+        let standby = match replica {
+            true => Some(svc.pg.standby().await?),
+            false => None,
+        };
+        let mut extra = extra.to_vec();
+        if let Some(s) = &standby {
+            extra.push(("DATABASE_READ_URL", s.url("exportd")));
+        }
+        let env = Fleet::env(&svc, &db_url, &bucket, services::free_port()?, &extra);
         let fleet = Fleet::start(dir, env, workers).await?;
         Ok(Stage {
             svc,
+            standby,
             pool,
             accounts: accs,
             fleet,

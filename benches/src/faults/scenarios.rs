@@ -1,9 +1,10 @@
-//! The eight scenarios. Each builds its stage, starts the load, causes its fault for real,
+//! The nine scenarios. Each builds its stage, starts the load, causes its fault for real,
 //! ends it, waits for everything to settle and counts.
 
 mod fairness;
 mod floors;
 mod outages;
+mod replica;
 mod settle;
 mod sftp;
 
@@ -51,6 +52,10 @@ pub async fn run(n: u32, tools: &Tools, opts: &Options) -> anyhow::Result<Outcom
             let env = [env[0].clone(), env[1].clone(), key];
             let stage = Stage::new(tools, &dir_of(opts, n), 10, 2, &env).await?;
             sftp::sftp_outage(stage, sshd, dir, secs(60.0)).await
+        }
+        9 => {
+            let stage = Stage::with_replica(tools, &dir, 10, 2, &env).await?;
+            replica::replica_outage(stage, Duration::from_secs(30)).await
         }
         _ => anyhow::bail!("no scenario {n}"),
     }

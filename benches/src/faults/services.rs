@@ -145,6 +145,41 @@ impl Postgres {
         Ok(pg)
     }
 
+    /// A hot standby of this cluster, streaming from it: `pg_basebackup -R` into a
+    /// directory of its own, started on a port of its own.
+    pub async fn standby(&self) -> anyhow::Result<Postgres> {
+        let tmp = tempfile::Builder::new()
+            .prefix("exportd-faults-standby-")
+            .tempdir()?;
+        if self.as_postgres {
+            run(std::process::Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(tmp.path()))?;
+        }
+        let standby = Postgres {
+            bin: self.bin.clone(),
+            log: tmp.path().join("postgres.log"),
+            data: tmp.path().join("data"),
+            port: free_port()?,
+            as_postgres: self.as_postgres,
+            _tmp: tmp,
+        };
+        run(standby
+            .cmd("pg_basebackup")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-R", "-X", "stream", "-D"])
+            .arg(&standby.data))?;
+        standby.up()?;
+        Ok(standby)
+    }
+
     fn cmd(&self, program: &str) -> std::process::Command {
         let path = self.bin.join(program);
         if self.as_postgres {
@@ -169,7 +204,7 @@ impl Postgres {
             ""
         };
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB {diag} {}",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c hot_standby_feedback=on {diag} {}",
             self.port,
             self.data.display(),
             std::env::var("EXPORTD_FAULTS_PG_OPTS").unwrap_or_default()

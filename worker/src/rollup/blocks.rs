@@ -232,7 +232,10 @@ mod tests {
     fn every_day_statement_splits_into_its_target_and_a_query() {
         for statement in registered().flat_map(|(_, r)| r.day) {
             let (target, query) = split_insert((statement.sql)());
-            assert!(target.starts_with("rollup_") && target.ends_with(')'), "{target}");
+            assert!(
+                target.starts_with("rollup_") && target.ends_with(')'),
+                "{target}"
+            );
             assert!(target.contains("series_id, level, block"), "{target}");
             assert!(!query.contains("INSERT"), "{query}");
             assert!(query.contains("SELECT"), "{query}");

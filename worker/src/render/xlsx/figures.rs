@@ -71,7 +71,9 @@ fn rewrite(xml: &str, figures: &Figures) -> String {
     let mut rest = xml;
     let mut series = figures.series.iter();
     while let Some(start) = rest.find("<c:ser>") {
-        let end = rest[start..].find("</c:ser>").map_or(rest.len(), |e| start + e);
+        let end = rest[start..]
+            .find("</c:ser>")
+            .map_or(rest.len(), |e| start + e);
         out.push_str(&rest[..start]);
         let mut ser = rest[start..end].to_owned();
         if let Some((name, values)) = series.next() {
@@ -149,7 +151,13 @@ mod tests {
 
     #[test]
     fn dates_are_excel_day_numbers() {
-        assert_eq!(excel_serial(NaiveDate::from_ymd_opt(1900, 3, 1).unwrap()), 61.0);
-        assert_eq!(excel_serial(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()), 46023.0);
+        assert_eq!(
+            excel_serial(NaiveDate::from_ymd_opt(1900, 3, 1).unwrap()),
+            61.0
+        );
+        assert_eq!(
+            excel_serial(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            46023.0
+        );
     }
 }

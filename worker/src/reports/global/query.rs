@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
 
-
 use futures::StreamExt;
 
 use super::{

@@ -40,7 +40,10 @@ const ES: Labels = Labels {
         "tiempo de espera (promedio)",
         "sesiones abandonadas",
     ],
-    traffic_charts: ["Mensajes por día, todos los bots", "Sesiones por día, todos los bots"],
+    traffic_charts: [
+        "Mensajes por día, todos los bots",
+        "Sesiones por día, todos los bots",
+    ],
 };
 
 const EN: Labels = Labels {
@@ -100,7 +103,10 @@ const PT: Labels = Labels {
         "tempo de espera (média)",
         "sessões abandonadas",
     ],
-    traffic_charts: ["Mensagens por dia, todos os bots", "Sessões por dia, todos os bots"],
+    traffic_charts: [
+        "Mensagens por dia, todos os bots",
+        "Sessões por dia, todos os bots",
+    ],
 };
 
 pub fn labels(locale: Locale) -> &'static Labels {

@@ -346,9 +346,17 @@ mod tests {
         let sessions = s[3].1[1].figures.as_ref().expect("figures of its own");
         assert_eq!(sessions.categories, Categories::Dates(vec![day(5), day(6)]));
         assert_eq!(sessions.series[0], ("sesiones".to_owned(), vec![3.0, 0.0]));
-        assert_eq!(sessions.series[1].1, vec![2.0, 0.0], "each bot's contacts, added");
+        assert_eq!(
+            sessions.series[1].1,
+            vec![2.0, 0.0],
+            "each bot's contacts, added"
+        );
         let messages = s[3].1[0].figures.as_ref().expect("figures of its own");
-        assert_eq!(messages.series[1].1, vec![6.0, 0.0], "3 out on each of two bots");
+        assert_eq!(
+            messages.series[1].1,
+            vec![6.0, 0.0],
+            "3 out on each of two bots"
+        );
         // A range of today alone still draws its one day.
         let s = sections(&data, &days[2..], 0, Locale::Es);
         assert_eq!(s[1].1[0].rows, Some(1));

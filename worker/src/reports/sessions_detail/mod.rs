@@ -233,10 +233,11 @@ impl Report for SessionsDetail {
                     }))
                     .await?;
                 let sql = rows_sql_matched(feed.is_some(), matched.is_some());
-                let mut rows = filtered::<Chat>(&sql, account_id, range, &o, feed, matched.as_deref())
-                    .bind(ids.0)
-                    .bind(ids.1)
-                    .fetch(&mut *tx);
+                let mut rows =
+                    filtered::<Chat>(&sql, account_id, range, &o, feed, matched.as_deref())
+                        .bind(ids.0)
+                        .bind(ids.1)
+                        .fetch(&mut *tx);
                 while let Some(c) = rows.try_next().await? {
                     let r = row(c, &keys, &names, tz, feed.is_some());
                     writer.send(Step::Row(r)).await?;
