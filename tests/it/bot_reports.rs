@@ -293,8 +293,10 @@ pub async fn check_sessions(app: &TestApp, acct: &TestAccount, ids: &Ids) {
         .map(|x| crate::sheets::chart_categories(x).1)
         .collect();
     assert_eq!(cats, [3, 24]);
-    // 2026-09-05 to 07 as Excel's day numbers; the sums worked from the traffic rows above.
-    let days: Vec<String> = ["46270", "46271", "46272"].map(String::from).to_vec();
+    // 2026-09-05 to 07; the sums worked from the traffic rows above.
+    let days: Vec<String> = ["2026-09-05", "2026-09-06", "2026-09-07"]
+        .map(String::from)
+        .to_vec();
     let named = |name: &str, values: [f64; 3]| (name.to_owned(), days.clone(), values.to_vec());
     assert_eq!(
         crate::sheets::chart_figures(&charts[2]),

@@ -183,7 +183,6 @@ impl ChartSpec {
     /// `={1,2,3}`), not in cells.
     pub fn of_figures(kind: ChartKind, title: &str, figures: Figures) -> Self {
         ChartSpec {
-            dates: matches!(figures.categories, Categories::Dates(_)),
             figures: Some(figures),
             ..ChartSpec::new(kind, title, (0, 0), vec![])
         }

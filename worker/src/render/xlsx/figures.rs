@@ -6,7 +6,6 @@
 
 use std::io::{Cursor, Read, Write};
 
-use chrono::NaiveDate;
 use zip::{CompressionMethod, ZipArchive, ZipWriter, write::SimpleFileOptions};
 
 use crate::render::{Categories, Figures, RenderError};
@@ -54,19 +53,20 @@ pub(super) fn patch(xlsx: &[u8], charts: &[FigureChart]) -> Result<Vec<u8>, Rend
 /// A chart's XML with the name, categories and values of its n-th series replaced by the
 /// n-th series of `figures`.
 fn rewrite(xml: &str, figures: &Figures) -> String {
-    let categories = match &figures.categories {
-        Categories::Labels(labels) => {
-            let mut s = format!("<c:strLit><c:ptCount val=\"{}\"/>", labels.len());
-            for (i, l) in labels.iter().enumerate() {
-                s += &format!("<c:pt idx=\"{i}\"><c:v>{}</c:v></c:pt>", escape(l));
-            }
-            s + "</c:strLit>"
-        }
-        Categories::Dates(dates) => {
-            let serials: Vec<f64> = dates.iter().map(|d| excel_serial(*d)).collect();
-            num_lit("yyyy-mm-dd", &serials)
-        }
+    // Dates as their ISO text: a date axis over literal day numbers shows the numbers in
+    // LibreOffice, not the dates.
+    let labels: Vec<String> = match &figures.categories {
+        Categories::Labels(labels) => labels.clone(),
+        Categories::Dates(dates) => dates
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect(),
     };
+    let mut categories = format!("<c:strLit><c:ptCount val=\"{}\"/>", labels.len());
+    for (i, l) in labels.iter().enumerate() {
+        categories += &format!("<c:pt idx=\"{i}\"><c:v>{}</c:v></c:pt>", escape(l));
+    }
+    categories += "</c:strLit>";
     let mut out = String::with_capacity(xml.len() * 2);
     let mut rest = xml;
     let mut series = figures.series.iter();
@@ -79,7 +79,7 @@ fn rewrite(xml: &str, figures: &Figures) -> String {
         if let Some((name, values)) = series.next() {
             ser = replace_element(&ser, "c:tx", &format!("<c:v>{}</c:v>", escape(name)));
             ser = replace_element(&ser, "c:cat", &categories);
-            ser = replace_element(&ser, "c:val", &num_lit("General", values));
+            ser = replace_element(&ser, "c:val", &num_lit(values));
         }
         out.push_str(&ser);
         rest = &rest[end..];
@@ -88,10 +88,10 @@ fn rewrite(xml: &str, figures: &Figures) -> String {
     out
 }
 
-/// `<c:numLit>` of `values`, shown with `format`.
-fn num_lit(format: &str, values: &[f64]) -> String {
+/// `<c:numLit>` of `values`.
+fn num_lit(values: &[f64]) -> String {
     let mut s = format!(
-        "<c:numLit><c:formatCode>{format}</c:formatCode><c:ptCount val=\"{}\"/>",
+        "<c:numLit><c:formatCode>General</c:formatCode><c:ptCount val=\"{}\"/>",
         values.len()
     );
     for (i, v) in values.iter().enumerate() {
@@ -111,12 +111,6 @@ fn replace_element(xml: &str, tag: &str, inner: &str) -> String {
     }
 }
 
-/// Excel's day number of a date (1900 date system).
-fn excel_serial(d: NaiveDate) -> f64 {
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).expect("a valid date");
-    (d - epoch).num_days() as f64
-}
-
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -126,6 +120,8 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
 
     #[test]
@@ -150,14 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_excel_day_numbers() {
-        assert_eq!(
-            excel_serial(NaiveDate::from_ymd_opt(1900, 3, 1).unwrap()),
-            61.0
-        );
-        assert_eq!(
-            excel_serial(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
-            46023.0
+    fn dates_are_written_as_their_iso_text() {
+        let xml = "<c:ser><c:tx>x</c:tx><c:cat>y</c:cat><c:val>z</c:val></c:ser>";
+        let d = |n| NaiveDate::from_ymd_opt(2026, 9, n).unwrap();
+        let figures = Figures {
+            categories: Categories::Dates(vec![d(5), d(6)]),
+            series: vec![("s".into(), vec![1.0, 2.0])],
+        };
+        let out = rewrite(xml, &figures);
+        assert!(
+            out.contains("<c:pt idx=\"1\"><c:v>2026-09-06</c:v></c:pt>"),
+            "{out}"
         );
     }
 }
