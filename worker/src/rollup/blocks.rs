@@ -137,7 +137,7 @@ pub(super) async fn build_day(
             DayBinds::Clipped => vec![Lit::At(to), Lit::Int(series.into()), Lit::Int(day.into())],
         });
         let copy = format!("COPY ({}) TO STDOUT", inline(&query, &binds));
-        let mut out = (&mut *read).copy_out_raw(&copy).await?;
+        let mut out = read.copy_out_raw(&copy).await?;
         let mut data = Vec::new();
         while let Some(chunk) = out.try_next().await? {
             data.extend_from_slice(&chunk);
@@ -152,7 +152,7 @@ pub(super) async fn build_day(
         if data.is_empty() {
             continue;
         }
-        let mut copy = (&mut *tx)
+        let mut copy = tx
             .copy_in_raw(&format!("COPY {target} FROM STDIN"))
             .await?;
         copy.send(data).await?;

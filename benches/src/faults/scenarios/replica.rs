@@ -1,5 +1,5 @@
-//! 9. The hot standby that reports read stops for 30 s under load: exports read the primary
-//! meanwhile, then the standby again, and every export is delivered once.
+//! Scenario 9: the hot standby that reports read stops for 30 s under load. Exports read
+//! the primary meanwhile, then the standby again, and every export is delivered once.
 
 use std::{
     sync::{Arc, atomic::Ordering},
