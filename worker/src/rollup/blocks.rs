@@ -152,9 +152,7 @@ pub(super) async fn build_day(
         if data.is_empty() {
             continue;
         }
-        let mut copy = tx
-            .copy_in_raw(&format!("COPY {target} FROM STDIN"))
-            .await?;
+        let mut copy = tx.copy_in_raw(&format!("COPY {target} FROM STDIN")).await?;
         copy.send(data).await?;
         copy.finish().await?;
     }
