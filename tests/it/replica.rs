@@ -114,19 +114,26 @@ async fn caught_up(app: &TestApp) {
     .await;
 }
 
-/// Calls of `sessions_detail`'s queries (its survey and rows, over chats joined to their
-/// sites) that a server ran for `db`, by its pg_stat_statements.
-async fn chat_queries(server_url: &str, db: &str) -> i64 {
+/// Calls of the statements like `pattern` that a server ran for `db`, by its
+/// pg_stat_statements.
+async fn calls(server_url: &str, db: &str, pattern: &str) -> i64 {
     let p = PgPool::connect(server_url).await.unwrap();
     sqlx::query_scalar(
         "SELECT coalesce(sum(s.calls), 0)::int8 FROM pg_stat_statements s
            JOIN pg_database d ON d.oid = s.dbid
-          WHERE d.datname = $1 AND s.query LIKE '%FROM chats ch%LEFT JOIN sites s ON s.id = ch.site_id%'",
+          WHERE d.datname = $1 AND s.query LIKE $2",
     )
     .bind(db)
+    .bind(pattern)
     .fetch_one(&p)
     .await
     .unwrap()
+}
+
+/// Calls of `sessions_detail`'s queries (its survey and rows, over chats joined to their
+/// sites).
+async fn chat_queries(server_url: &str, db: &str) -> i64 {
+    calls(server_url, db, "%FROM chats ch%LEFT JOIN sites s ON s.id = ch.site_id%").await
 }
 
 /// How many reports read the source tables on `source` for `reason`, by `/metrics`.
@@ -312,19 +319,9 @@ async fn build_all(app: &TestApp, replica: Option<&PgPool>) -> usize {
     days.into_inner()
 }
 
-/// Calls of the builder's reads (`COPY (…) TO STDOUT` of a day's rows) a server ran for
-/// `db`.
+/// Calls of the builder's reads (`COPY (…) TO STDOUT` of a day's rows).
 async fn builder_reads(server_url: &str, db: &str) -> i64 {
-    let p = PgPool::connect(server_url).await.unwrap();
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(s.calls), 0)::int8 FROM pg_stat_statements s
-           JOIN pg_database d ON d.oid = s.dbid
-          WHERE d.datname = $1 AND s.query LIKE 'COPY (%TO STDOUT'",
-    )
-    .bind(db)
-    .fetch_one(&p)
-    .await
-    .unwrap()
+    calls(server_url, db, "COPY (%TO STDOUT").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

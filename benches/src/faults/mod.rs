@@ -152,6 +152,24 @@ pub struct Stage {
     pub day: chrono::NaiveDate,
 }
 
+/// Clients requesting exports until [`Load::end`].
+pub struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<tokio::task::JoinHandle<Vec<Posted>>>,
+}
+
+impl Load {
+    /// Stops the clients; every answer they had.
+    pub async fn end(self) -> anyhow::Result<Vec<Posted>> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut seen = Vec::new();
+        for c in self.clients {
+            seen.extend(c.await?);
+        }
+        Ok(seen)
+    }
+}
+
 /// The answer to one request.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -290,6 +308,30 @@ impl Stage {
             shaped: body["error"]["code"].is_string() && body["error"]["message"].is_string(),
             at,
         }
+    }
+
+    /// Starts 4 clients that each request an export every `every` until told to stop;
+    /// [`Load::end`] stops them and gives every answer.
+    pub fn load(self: &std::sync::Arc<Self>, every: Duration) -> Load {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let clients = (0..4)
+            .map(|c| {
+                let (stage, stop) = (self.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut seen: Vec<Posted> = Vec::new();
+                    let mut i = c;
+                    while !stop.load(Ordering::SeqCst) {
+                        let body = stage.body(i, None);
+                        seen.push(stage.post(i % stage.accounts.len(), &body).await);
+                        i += 4;
+                        tokio::time::sleep(every).await;
+                    }
+                    seen
+                })
+            })
+            .collect();
+        Load { stop, clients }
     }
 
     /// Requests `n` exports over the accounts in turn, `clients` at a time; returns the ids

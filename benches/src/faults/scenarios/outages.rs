@@ -141,22 +141,7 @@ pub(super) async fn rolling_restarts(mut stage: Stage) -> anyhow::Result<Outcome
 /// 5. Postgres restarted (fast shutdown, 10 s down) while clients keep requesting exports.
 pub(super) async fn postgres_restart(stage: Stage) -> anyhow::Result<Outcome> {
     let stage = Arc::new(stage);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..4 {
-        let (stage, stop) = (stage.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let mut seen: Vec<Posted> = Vec::new();
-            let mut i = c;
-            while !stop.load(Ordering::SeqCst) {
-                let body = stage.body(i, None);
-                seen.push(stage.post(i % stage.accounts.len(), &body).await);
-                i += 4;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            seen
-        }));
-    }
+    let load = stage.load(Duration::from_millis(100));
     tokio::time::sleep(Duration::from_secs(3)).await;
     stage.svc.pg.down()?;
     // From when the server has stopped: requests during its shutdown may still succeed.
@@ -165,11 +150,7 @@ pub(super) async fn postgres_restart(stage: Stage) -> anyhow::Result<Outcome> {
     stage.svc.pg.up()?;
     let up = Instant::now();
     tokio::time::sleep(Duration::from_secs(8)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut seen = Vec::new();
-    for c in clients {
-        seen.extend(c.await?);
-    }
+    let seen = load.end().await?;
     // Answered while down (asked after the stop, answered before the start); a request
     // still waiting for a connection when Postgres came back is answered normally.
     let during: Vec<&Posted> = seen

@@ -2,34 +2,19 @@
 //! the primary meanwhile, then the standby again, and every export is delivered once.
 
 use std::{
-    sync::{Arc, atomic::Ordering},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use serde_json::json;
 
 use super::settle::{SETTLE, clean};
-use crate::faults::{Outcome, Posted, Stage};
+use crate::faults::{Outcome, Stage};
 
 pub(super) async fn replica_outage(stage: Stage, outage: Duration) -> anyhow::Result<Outcome> {
     let stage = Arc::new(stage);
     let standby = stage.standby.as_ref().expect("a stage with a replica");
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..4 {
-        let (stage, stop) = (stage.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let mut seen: Vec<Posted> = Vec::new();
-            let mut i = c;
-            while !stop.load(Ordering::SeqCst) {
-                let body = stage.body(i, None);
-                seen.push(stage.post(i % stage.accounts.len(), &body).await);
-                i += 4;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            seen
-        }));
-    }
+    let load = stage.load(Duration::from_millis(200));
     tokio::time::sleep(Duration::from_secs(5)).await;
     standby.down()?;
     let down = Instant::now();
@@ -37,11 +22,7 @@ pub(super) async fn replica_outage(stage: Stage, outage: Duration) -> anyhow::Re
     standby.up()?;
     let up = down.elapsed();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut seen = Vec::new();
-    for c in clients {
-        seen.extend(c.await?);
-    }
+    let seen = load.end().await?;
     let refused = seen.iter().filter(|p| p.status != 202).count();
     let ids: Vec<i64> = seen.iter().filter_map(|p| p.id).collect();
     let (t, settled) = stage.tally(&ids, SETTLE, None).await?;
