@@ -221,6 +221,8 @@ ensure_replica_pair() {
   local as=(runuser -u postgres --)
   if port_open "$p" && port_open "$s" &&
     [ "$(psql "$PAIR_STANDBY_URL" -qtAc 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ]; then
+    # A test that paused replay and was killed leaves it paused.
+    psql "$PAIR_STANDBY_URL" -qtAc 'SELECT pg_wal_replay_resume()' >/dev/null
     return 0
   fi
   mkdir -p "$dir" && chown postgres "$dir"

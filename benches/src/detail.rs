@@ -77,7 +77,7 @@ async fn range_for(
     ))
 }
 
-/// The ids of the chats of the range, first and last: the export's `$11`–`$12`.
+/// The ids of the chats of the range, first and last: the export's `$13`–`$14`.
 async fn id_bounds(
     pool: &sqlx::PgPool,
     account: i64,

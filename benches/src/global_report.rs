@@ -140,7 +140,7 @@ pub(crate) async fn build_rollups(ctx: &Ctx) -> anyhow::Result<()> {
     let mut total = exportd_worker::rollup::Refreshed::default();
     loop {
         let r =
-            exportd_worker::rollup::refresh(&ctx.pool, ctx.replica.as_ref(), &ctx.cfg, &|| false)
+            exportd_worker::rollup::refresh(&ctx.pool, ctx.replica.as_deref(), &ctx.cfg, &|| false)
                 .await?;
         total.days += r.days;
         total.blocks += r.blocks;

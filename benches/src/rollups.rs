@@ -255,7 +255,7 @@ async fn settle(ctx: &Ctx) -> anyhow::Result<(rollup::Refreshed, Duration)> {
     let (mut total, mut work) = (rollup::Refreshed::default(), Duration::ZERO);
     loop {
         let t = Instant::now();
-        let r = rollup::refresh(&ctx.pool, ctx.replica.as_ref(), &ctx.cfg, &|| false).await?;
+        let r = rollup::refresh(&ctx.pool, ctx.replica.as_deref(), &ctx.cfg, &|| false).await?;
         if r.days > 0 || r.blocks > 0 {
             work += t.elapsed();
         }

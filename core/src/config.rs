@@ -25,6 +25,8 @@ pub struct Config {
     pub database_read_url: Option<String>,
     /// The most connections to the replica, per process.
     pub db_read_max_connections: u32,
+    /// Statement timeout of each read on the replica.
+    pub read_statement_timeout: Duration,
     /// How long a report waits for the replica to replay what the primary had committed
     /// when the export was claimed, before it reads the primary instead.
     pub replica_max_wait: Duration,
@@ -134,6 +136,9 @@ impl Config {
                 .opt("DATABASE_READ_URL")
                 .filter(|u| !u.trim().is_empty()),
             db_read_max_connections: env.parse("EXPORTD_DB_READ_MAX_CONNECTIONS", 16)?,
+            read_statement_timeout: Duration::from_secs(
+                env.parse("EXPORTD_READ_STATEMENT_TIMEOUT_SECS", 300)?,
+            ),
             replica_max_wait: Duration::from_secs(env.parse("EXPORTD_REPLICA_MAX_WAIT_SECS", 30)?),
             redis_url: env.string("REDIS_URL", "redis://127.0.0.1:6379"),
             listen: env.string("EXPORTD_LISTEN", "127.0.0.1:8080"),

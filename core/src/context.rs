@@ -7,14 +7,15 @@ use anyhow::Context as _;
 use apalis_redis::ConnectionManager;
 use sqlx::PgPool;
 
-use crate::{Config, storage::Storage};
+use crate::{Config, replica::Replica, storage::Storage};
 
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub cfg: Arc<Config>,
     pub pool: PgPool,
-    /// The streaming replica for reports' source reads, when `DATABASE_READ_URL` is set.
-    pub replica: Option<PgPool>,
+    /// The streaming replica for reads of the source tables, when `DATABASE_READ_URL` is
+    /// set.
+    pub replica: Option<Arc<Replica>>,
     pub redis: ConnectionManager,
     pub storage: Storage,
 }
@@ -28,7 +29,9 @@ impl Shared {
         let pool = crate::db::connect(&cfg)
             .await
             .context("connecting to Postgres (DATABASE_URL)")?;
-        let replica = crate::db::connect_replica(&cfg).context("reading DATABASE_READ_URL")?;
+        let replica = Replica::connect_lazy(&cfg)
+            .context("reading DATABASE_READ_URL")?
+            .map(Arc::new);
         let redis = crate::queue::connect(&cfg)
             .await
             .context("connecting to Redis (REDIS_URL)")?;

@@ -17,29 +17,16 @@ pub async fn connect(cfg: &Config) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(cfg.db_max_connections)
         .acquire_timeout(Duration::from_secs(3))
-        .connect_with(options(cfg, &cfg.database_url)?)
+        .connect_with(options(&cfg.database_url, cfg.statement_timeout)?)
         .await
 }
 
-/// The replica's pool (`DATABASE_READ_URL`), sized apart from the primary's. It connects
-/// when first used: a replica down at start, or later, only sends reports to the primary.
-pub fn connect_replica(cfg: &Config) -> Result<Option<PgPool>, sqlx::Error> {
-    let Some(url) = &cfg.database_read_url else {
-        return Ok(None);
-    };
-    Ok(Some(
-        PgPoolOptions::new()
-            .max_connections(cfg.db_read_max_connections)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_lazy_with(options(cfg, url)?),
-    ))
-}
-
-fn options(cfg: &Config, url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+/// A server's options, every statement bounded by `timeout`.
+pub(crate) fn options(url: &str, timeout: Duration) -> Result<PgConnectOptions, sqlx::Error> {
     let opts: PgConnectOptions = url.parse()?;
     Ok(opts.options([(
         "statement_timeout",
-        format!("{}s", cfg.statement_timeout.as_secs().max(1)),
+        format!("{}s", timeout.as_secs().max(1)),
     )]))
 }
 

@@ -7,17 +7,19 @@
 //! standby, they read the primary, and say so in the log and in `/metrics`
 //! (`exportd_source_reads_total`).
 //!
-//! exportd's own tables (exports, rollups, marks, feeds' state) are read and written on
-//! the primary, as the rollup plan is (it drains the WAL through a slot).
+//! exportd's own tables (exports, rollups, marks) are read and written on the primary, as
+//! the rollup plan is (it drains the WAL through a slot). A feed run's taken rows are
+//! read with its report on the replica: they are written before the claim.
 
 use std::{
     sync::Mutex,
     time::{Duration, Instant},
 };
 
-use crate::telemetry;
-use sqlx::PgPool;
+use sqlx::{PgPool, postgres::PgPoolOptions};
 use tracing::{info, warn};
+
+use crate::{Config, telemetry};
 
 /// The primary's WAL position now: everything committed so far is before it.
 pub async fn position(primary: &PgPool) -> Result<String, sqlx::Error> {
@@ -26,10 +28,10 @@ pub async fn position(primary: &PgPool) -> Result<String, sqlx::Error> {
         .await
 }
 
-/// Where a report's source reads go, and why.
+/// Where a read of the source tables goes, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
-    /// No replica is configured.
+    /// No replica is configured, or the primary's position could not be read.
     NoReplica,
     /// The replica has replayed the position.
     CaughtUp,
@@ -37,7 +39,7 @@ pub enum Reason {
     Lag,
     /// It did not answer.
     Down,
-    /// The server answers but replays no WAL (a primary, or a promoted standby).
+    /// The server answers but is not in recovery (a primary, or a promoted standby).
     NotAReplica,
 }
 
@@ -57,18 +59,95 @@ impl Reason {
     }
 }
 
-/// The pool to read the source tables from, for `by` (`report` or `rollups`): `replica`
-/// once it has replayed `lsn` (waiting up to `max_wait`), else `primary`.
+/// How long a replica that did not answer, or did not catch up within the wait, is taken
+/// at that word: a replica down is not asked again, and a replica behind is waited for
+/// only [`BEHIND_WAIT`], so each read does not pay the whole wait before it reads the
+/// primary.
+const REMEMBER: Duration = Duration::from_secs(5);
+
+/// The wait for a replica found behind a moment ago: enough for one that has caught up
+/// since, and for the few milliseconds of a healthy one.
+const BEHIND_WAIT: Duration = Duration::from_secs(1);
+
+/// A streaming replica (`DATABASE_READ_URL`): the pool reads run on, a small pool of its
+/// own to ask how far it has replayed (so a read pool busy with reports never looks like
+/// a replica down), and what the last answers said.
+#[derive(Debug)]
+pub struct Replica {
+    pub pool: PgPool,
+    probe: PgPool,
+    recent: Mutex<Recent>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Recent {
+    down_until: Option<Instant>,
+    behind_until: Option<Instant>,
+}
+
+impl Replica {
+    /// The replica's pools, sized and timed out apart from the primary's
+    /// (`EXPORTD_DB_READ_MAX_CONNECTIONS`, `EXPORTD_READ_STATEMENT_TIMEOUT_SECS`); `None`
+    /// without `DATABASE_READ_URL`. They connect when first used: a replica down at start,
+    /// or later, only sends reads to the primary.
+    pub fn connect_lazy(cfg: &Config) -> Result<Option<Replica>, sqlx::Error> {
+        let Some(url) = &cfg.database_read_url else {
+            return Ok(None);
+        };
+        let options = crate::db::options(url, cfg.read_statement_timeout)?;
+        Ok(Some(Replica {
+            pool: PgPoolOptions::new()
+                .max_connections(cfg.db_read_max_connections)
+                .acquire_timeout(Duration::from_secs(3))
+                .connect_lazy_with(options.clone()),
+            probe: PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(1))
+                .connect_lazy_with(options),
+            recent: Mutex::new(Recent::default()),
+        }))
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the replica has replayed `lsn`, waiting up to `max_wait` (up to a second
+    /// while it was found behind a moment ago).
+    async fn caught_up(&self, lsn: &str, max_wait: Duration) -> Reason {
+        let now = Instant::now();
+        let recent = *self.recent();
+        if recent.down_until.is_some_and(|t| now < t) {
+            return Reason::Down;
+        }
+        let wait = match recent.behind_until {
+            Some(t) if now < t => max_wait.min(BEHIND_WAIT),
+            _ => max_wait,
+        };
+        let reason = poll_replay(&self.probe, lsn, wait).await;
+        let until = Some(Instant::now() + REMEMBER);
+        let mut recent = self.recent();
+        match reason {
+            Reason::Down => recent.down_until = until,
+            Reason::Lag => recent.behind_until = until,
+            _ => *recent = Recent::default(),
+        }
+        reason
+    }
+}
+
+/// The pool to read the source tables from, for `by` (`report` or `rollups`): the
+/// replica once it has replayed `lsn` (waiting up to `max_wait`), else `primary`.
 pub async fn source(
     primary: &PgPool,
-    replica: Option<&PgPool>,
+    replica: Option<&Replica>,
     lsn: Option<&str>,
     max_wait: Duration,
     by: &'static str,
 ) -> (PgPool, Reason) {
     let started = Instant::now();
     let reason = match (replica, lsn) {
-        (Some(replica), Some(lsn)) => caught_up(replica, lsn, max_wait).await,
+        (Some(replica), Some(lsn)) => replica.caught_up(lsn, max_wait).await,
         _ => Reason::NoReplica,
     };
     let waited = started.elapsed();
@@ -96,49 +175,30 @@ pub async fn source(
         ),
     }
     match (reason, replica) {
-        (Reason::CaughtUp, Some(r)) => (r.clone(), reason),
+        (Reason::CaughtUp, Some(r)) => (r.pool.clone(), reason),
         _ => (primary.clone(), reason),
     }
 }
 
-/// Until when the replica is taken for down without asking it: a replica that did not
-/// answer is not asked again for a while, so each read does not wait for a connection
-/// that will not come before it reads the primary.
-static DOWN_UNTIL: Mutex<Option<Instant>> = Mutex::new(None);
-
-/// How long a replica that did not answer is left alone.
-const DOWN_FOR: Duration = Duration::from_secs(5);
-
 /// Polls the replica's replay position until it passes `lsn` or `max_wait` has passed.
-async fn caught_up(replica: &PgPool, lsn: &str, max_wait: Duration) -> Reason {
-    let down_until = *DOWN_UNTIL.lock().unwrap_or_else(|e| e.into_inner());
-    if down_until.is_some_and(|t| Instant::now() < t) {
-        return Reason::Down;
-    }
-    let reason = poll_replay(replica, lsn, max_wait).await;
-    *DOWN_UNTIL.lock().unwrap_or_else(|e| e.into_inner()) =
-        (reason == Reason::Down).then(|| Instant::now() + DOWN_FOR);
-    reason
-}
-
-async fn poll_replay(replica: &PgPool, lsn: &str, max_wait: Duration) -> Reason {
+async fn poll_replay(probe: &PgPool, lsn: &str, max_wait: Duration) -> Reason {
     let deadline = Instant::now() + max_wait;
     let mut pause = Duration::from_millis(10);
     loop {
-        let replayed: Result<Option<bool>, sqlx::Error> =
-            sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
+        let replayed: Result<(bool, Option<bool>), sqlx::Error> =
+            sqlx::query_as("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= $1::pg_lsn")
                 .bind(lsn)
-                .fetch_one(replica)
+                .fetch_one(probe)
                 .await;
         match replayed {
-            Ok(Some(true)) => return Reason::CaughtUp,
-            Ok(None) => return Reason::NotAReplica,
+            Ok((false, _)) => return Reason::NotAReplica,
+            Ok((true, Some(true))) => return Reason::CaughtUp,
             Err(e) => {
                 warn!(error = %e, "the replica does not answer");
                 return Reason::Down;
             }
-            Ok(Some(false)) if Instant::now() >= deadline => return Reason::Lag,
-            Ok(Some(false)) => {}
+            Ok((true, _)) if Instant::now() >= deadline => return Reason::Lag,
+            Ok((true, _)) => {}
         }
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
         pause = (pause * 2).min(Duration::from_millis(200));
@@ -154,7 +214,8 @@ async fn poll_replay(replica: &PgPool, lsn: &str, max_wait: Duration) -> Reason 
 #[schema(example = json!({"ok": true, "state": "replaying", "lag_bytes": 18432, "lag_seconds": 0.4}))]
 pub struct State {
     pub ok: bool,
-    /// `caught_up`, `replaying`, `down`, `not_a_replica` or `primary_down`.
+    /// `caught_up`, `replaying`, `down`, `not_a_replica` (not in recovery: a primary, or
+    /// a promoted standby) or `primary_down`.
     pub state: &'static str,
     /// WAL the primary has written that the replica has not replayed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,13 +225,23 @@ pub struct State {
     pub lag_seconds: Option<f64>,
 }
 
-pub async fn state(primary: &PgPool, replica: &PgPool) -> State {
-    let replica_side: Result<(Option<String>, Option<f64>), sqlx::Error> = sqlx::query_as(
-        "SELECT pg_last_wal_replay_lsn()::text,
-                extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8",
+/// Bounded by a second, so a probe of `/readyz` never waits on a replica down.
+pub async fn state(primary: &PgPool, replica: &Replica) -> State {
+    let asked = tokio::time::timeout(
+        Duration::from_secs(1),
+        sqlx::query_as::<_, (bool, Option<String>, Option<f64>)>(
+            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,
+                    extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8",
+        )
+        .fetch_one(&replica.probe),
     )
-    .fetch_one(replica)
     .await;
+    let replica_side = match asked {
+        Ok(Ok((true, Some(lsn), since))) => Ok((Some(lsn), since)),
+        Ok(Ok(_)) => Ok((None, None)),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 1 s".to_owned()),
+    };
     let down = |state| State {
         ok: false,
         state,

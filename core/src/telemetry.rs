@@ -91,7 +91,7 @@ fn describe() {
     describe_histogram!(
         "exportd_replica_wait_seconds",
         Unit::Seconds,
-        "How long a report or the rollup builder waited for the replica to replay the primary's position."
+        "How long a report or the rollup builder (by) waited for the replica to replay the primary's position."
     );
     describe_gauge!(
         "exportd_dispatch_depth",
@@ -105,7 +105,7 @@ pub fn source_read(by: &'static str, source: &'static str, reason: &'static str,
     counter!("exportd_source_reads_total", "by" => by, "source" => source, "reason" => reason)
         .increment(1);
     if reason != "no_replica" {
-        histogram!("exportd_replica_wait_seconds").record(waited.as_secs_f64());
+        histogram!("exportd_replica_wait_seconds", "by" => by).record(waited.as_secs_f64());
     }
 }
 

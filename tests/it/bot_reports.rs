@@ -309,7 +309,7 @@ pub async fn check_sessions(app: &TestApp, acct: &TestAccount, ids: &Ids) {
         crate::sheets::chart_figures(&charts[3]),
         [
             named("sesiones", [2.0, 2.0, 2.0]),
-            named("contactos únicos", [1.0, 1.0, 2.0]),
+            named("contactos únicos (suma de los bots)", [1.0, 1.0, 2.0]),
             named("sesiones abandonadas", [0.0, 1.0, 0.0]),
         ]
     );

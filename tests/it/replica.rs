@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use exportd_core::replica::Replica;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -133,7 +134,12 @@ async fn calls(server_url: &str, db: &str, pattern: &str) -> i64 {
 /// Calls of `sessions_detail`'s queries (its survey and rows, over chats joined to their
 /// sites).
 async fn chat_queries(server_url: &str, db: &str) -> i64 {
-    calls(server_url, db, "%FROM chats ch%LEFT JOIN sites s ON s.id = ch.site_id%").await
+    calls(
+        server_url,
+        db,
+        "%FROM chats ch%LEFT JOIN sites s ON s.id = ch.site_id%",
+    )
+    .await
 }
 
 /// How many reports read the source tables on `source` for `reason`, by `/metrics`.
@@ -306,7 +312,7 @@ async fn rollup_rows(app: &TestApp) -> Vec<String> {
 }
 
 /// Runs the builder until a pass builds nothing more; returns the days it built.
-async fn build_all(app: &TestApp, replica: Option<&PgPool>) -> usize {
+async fn build_all(app: &TestApp, replica: Option<&Replica>) -> usize {
     let days = std::sync::atomic::AtomicUsize::new(0);
     poll(120, "the rollups to be built", || async {
         let r = exportd_worker::rollup::refresh(&app.pool, replica, &app.ctx.cfg, &|| false)
@@ -365,7 +371,7 @@ async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
 
     // Built with the standby: every day's rows are read there, none on the primary.
     let replica = app.ctx.replica.clone().expect("DATABASE_READ_URL is set");
-    let days = build_all(&app, Some(&replica)).await;
+    let days = build_all(&app, Some(&*replica)).await;
     assert!(days >= 8, "{days} days built");
     assert_eq!(
         builder_reads(&primary, &db).await,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use apalis_redis::ConnectionManager;
-use exportd_core::{Config, Shared, storage::Storage};
+use exportd_core::{Config, Shared, replica::Replica, storage::Storage};
 use rand::Rng;
 use sqlx::PgPool;
 
@@ -18,7 +18,7 @@ pub struct Ctx {
     pub pool: PgPool,
     /// The streaming replica reports read the source tables from, once it has caught up
     /// (`crate::replica`).
-    pub replica: Option<PgPool>,
+    pub replica: Option<Arc<Replica>>,
     pub redis: ConnectionManager,
     pub storage: Storage,
     pub mailer: Mailer,

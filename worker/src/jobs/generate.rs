@@ -239,7 +239,7 @@ async fn produce(
     let writing = async move {
         let (source, _) = exportd_core::replica::source(
             &ctx.pool,
-            ctx.replica.as_ref(),
+            ctx.replica.as_deref(),
             claimed_at,
             ctx.cfg.replica_max_wait,
             "report",

@@ -9,7 +9,7 @@ use crate::{Ctx, rollup};
 /// One pass over every account; `stop` is asked between steps so a shutdown is not held up.
 pub async fn pass(ctx: &Ctx, stop: &(dyn Fn() -> bool + Sync)) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let r = rollup::refresh(&ctx.pool, ctx.replica.as_ref(), &ctx.cfg, stop).await?;
+    let r = rollup::refresh(&ctx.pool, ctx.replica.as_deref(), &ctx.cfg, stop).await?;
     if r.days + r.blocks + r.marks > 0 {
         let kinds: Vec<&str> = rollup::spec::registered()
             .map(|(k, _)| k.as_str())

@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use exportd_core::replica::Replica;
 use exportd_core::{
     config::Config,
     domain::{Plan, local_day_start},
@@ -46,7 +47,7 @@ pub struct Refreshed {
 /// between days.
 pub async fn refresh(
     pool: &PgPool,
-    replica: Option<&PgPool>,
+    replica: Option<&Replica>,
     cfg: &Config,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> anyhow::Result<Refreshed> {
@@ -177,7 +178,7 @@ fn last_closed_day(tz: Tz, cutoff: DateTime<Utc>) -> i32 {
 #[allow(clippy::too_many_arguments)]
 async fn refresh_account(
     pool: &PgPool,
-    replica: Option<&PgPool>,
+    replica: Option<&Replica>,
     conn: &mut PgConnection,
     account_id: i64,
     tz: Tz,

@@ -1,6 +1,7 @@
 //! Native charts of the xlsx sink. A chart sits below its table, after a page break, so it
-//! prints whole on a page of its own. A chart reads the sheet's own data rows: the sheets
-//! are the report's contract, so no chart adds cells or sheets of its own.
+//! prints whole on a page of its own. A chart reads the sheet's own data rows, or holds
+//! figures of its own (`figures.rs`): the sheets are the report's contract, so no chart
+//! adds cells or sheets of its own.
 
 use rust_xlsxwriter::{Chart, ChartAxisDateUnitType, ChartLegendPosition, ChartType};
 

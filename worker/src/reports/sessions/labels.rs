@@ -11,6 +11,9 @@ pub struct Labels {
     pub traffic: [&'static str; 9],
     /// Titles of the traffic sheet's charts, of the bots' figures summed per day.
     pub traffic_charts: [&'static str; 2],
+    /// The name of those charts' series of each bot's unique contacts added up: a contact
+    /// seen by two bots counts twice.
+    pub contacts_summed: &'static str,
 }
 
 const ES: Labels = Labels {
@@ -44,6 +47,7 @@ const ES: Labels = Labels {
         "Mensajes por día, todos los bots",
         "Sesiones por día, todos los bots",
     ],
+    contacts_summed: "contactos únicos (suma de los bots)",
 };
 
 const EN: Labels = Labels {
@@ -74,6 +78,7 @@ const EN: Labels = Labels {
         "abandoned sessions",
     ],
     traffic_charts: ["Messages per day, all bots", "Sessions per day, all bots"],
+    contacts_summed: "unique contacts (sum over bots)",
 };
 
 const PT: Labels = Labels {
@@ -107,6 +112,7 @@ const PT: Labels = Labels {
         "Mensagens por dia, todos os bots",
         "Sessões por dia, todos os bots",
     ],
+    contacts_summed: "contatos únicos (soma dos bots)",
 };
 
 pub fn labels(locale: Locale) -> &'static Labels {

@@ -287,19 +287,17 @@ fn traffic_figures(data: &Data, days: &[NaiveDate], l: &Labels) -> (Figures, Fig
             }
         }
     }
-    let figures = |columns: &[(usize, usize)]| Figures {
+    let figures = |columns: &[(&str, usize)]| Figures {
         categories: Categories::Dates(days.to_vec()),
         series: columns
             .iter()
-            .map(|&(header, i)| {
-                let values = sums.iter().map(|s| s[i]).collect();
-                (l.traffic[header].to_owned(), values)
-            })
+            .map(|&(name, i)| (name.to_owned(), sums.iter().map(|s| s[i]).collect()))
             .collect(),
     };
+    let t = &l.traffic;
     (
-        figures(&[(4, 0), (5, 1)]),
-        figures(&[(2, 2), (3, 3), (8, 4)]),
+        figures(&[(t[4], 0), (t[5], 1)]),
+        figures(&[(t[2], 2), (l.contacts_summed, 3), (t[8], 4)]),
     )
 }
 
