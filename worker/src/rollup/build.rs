@@ -166,17 +166,6 @@ pub async fn refresh(
     Ok(done)
 }
 
-/// Days built between two drains of the change-tracking slot.
-const DAYS_BETWEEN_DRAINS: usize = 8;
-
-/// Moves the change-tracking slot on. The builder's own writes are WAL too, about as much
-/// as the rollup rows it writes: a first build held by an unmoving slot passes
-/// `max_slot_wal_keep_size`, Postgres drops the slot, and the slot made again marks every
-/// day, for ever. What the drain finds is marked as any late write is, for the next pass.
-async fn keep_the_slot(pool: &PgPool) -> Result<(), sqlx::Error> {
-    super::changes::drain(pool).await.map(drop)
-}
-
 /// The latest local day that ended before `cutoff`.
 fn last_closed_day(tz: Tz, cutoff: DateTime<Utc>) -> i32 {
     let mut last = day_number(cutoff.with_timezone(&tz).date_naive());
@@ -214,16 +203,15 @@ async fn refresh_account(
     };
     // Days, then each level's blocks, two at a time on pooled connections: they are
     // independent of one another, and this account's lock stays with `conn`.
-    for chunk in days.chunks(DAYS_BETWEEN_DRAINS) {
-        let built = in_parallel(chunk.to_vec(), stop, |day| {
-            build_day(pool, &source, account_id, series, tz, day)
-        })
-        .await?;
-        done.days += built;
-        if built < chunk.len() {
-            return Ok(done);
-        }
-        keep_the_slot(pool).await?;
+    let wanted = days.len();
+    let source = &source;
+    done.days = in_parallel(days, stop, |day| async move {
+        build_day(pool, source, account_id, series, tz, day).await?;
+        super::changes::drain_if_behind(pool).await
+    })
+    .await?;
+    if done.days < wanted {
+        return Ok(done);
     }
     for level in 1..=MAX_LEVEL {
         // Blocks whose two children exist and one of them is newer than the block.
@@ -241,15 +229,15 @@ async fn refresh_account(
         .fetch_all(&mut *conn)
         .await?;
         let wanted = due.len();
-        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| {
-            build_block(pool, series, level, block, starts_at, ends_at)
+        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| async move {
+            build_block(pool, series, level, block, starts_at, ends_at).await?;
+            super::changes::drain_if_behind(pool).await
         })
         .await?;
         done.blocks += built;
         if built < wanted {
             return Ok(done);
         }
-        keep_the_slot(pool).await?;
     }
     // Every block a pending day overlapped has been rebuilt from rows that include its
     // writes. A day made dirty again since was taken again with a later horizon, and stays.

@@ -56,6 +56,27 @@ const SLOT: &str = "'exportd_' || left(md5(current_database()), 16)";
 static WARNED: AtomicBool = AtomicBool::new(false);
 
 /// Reads what was written since the last drain and marks the settled days it touched.
+/// WAL held by the slot past which [`drain_if_behind`] drains.
+const HELD_AT_MOST: i64 = 256 * 1024 * 1024;
+
+/// Drains when the slot holds more than [`HELD_AT_MOST`] of WAL. The builder asks after
+/// every day and block it writes: its own writes are WAL too (about as much as the rollup
+/// rows), and a slot left behind by a long build passes `max_slot_wal_keep_size`, is
+/// dropped by Postgres, and the slot made again marks every day, for ever.
+pub async fn drain_if_behind(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let held: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::int8
+           FROM pg_replication_slots WHERE slot_name = {SLOT}"
+    )))
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    if held.is_some_and(|h| h > HELD_AT_MOST) {
+        drain(pool).await?;
+    }
+    Ok(())
+}
+
 pub async fn drain(pool: &PgPool) -> Result<Drained, sqlx::Error> {
     // Everything committed and flushed before this point is read (decoding reads no
     // further than the flushed WAL); a drain that ran meanwhile (reports arriving together
