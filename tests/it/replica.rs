@@ -115,6 +115,20 @@ async fn caught_up(app: &TestApp) {
     .await;
 }
 
+/// [`caught_up`], then the primary's pg_stat_statements emptied: what it counts next was
+/// run after this point.
+async fn caught_up_with_primary_counts_reset(app: &TestApp) {
+    caught_up(app).await;
+    sqlx::query("SELECT pg_stat_statements_reset()")
+        .execute(
+            &PgPool::connect(&env("EXPORTD_TEST_PAIR_PRIMARY_URL"))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+}
+
 /// Calls of the statements like `pattern` that a server ran for `db`, by its
 /// pg_stat_statements.
 async fn calls(server_url: &str, db: &str, pattern: &str) -> i64 {
@@ -218,11 +232,7 @@ async fn reports_read_the_standby_once_it_has_replayed_the_claim_and_else_the_pr
     let standby_url = env("EXPORTD_TEST_PAIR_STANDBY_URL");
 
     // Caught up: the report's queries run on the standby, none on the primary.
-    caught_up(&app).await;
-    sqlx::query("SELECT pg_stat_statements_reset()")
-        .execute(&PgPool::connect(&primary).await.unwrap())
-        .await
-        .unwrap();
+    caught_up_with_primary_counts_reset(&app).await;
     let on_standby = chat_queries(&standby_url, &db).await;
     assert_eq!(sessions(&app, &acct).await, 3);
     assert_eq!(reads("replica", "caught_up"), 1);
@@ -363,11 +373,7 @@ async fn rollups_built_from_the_standby_equal_those_built_from_the_primary() {
     .unwrap();
     let primary = env("EXPORTD_TEST_PAIR_PRIMARY_URL");
     let standby_url = env("EXPORTD_TEST_PAIR_STANDBY_URL");
-    caught_up(&app).await;
-    sqlx::query("SELECT pg_stat_statements_reset()")
-        .execute(&PgPool::connect(&primary).await.unwrap())
-        .await
-        .unwrap();
+    caught_up_with_primary_counts_reset(&app).await;
 
     // Built with the standby: every day's rows are read there, none on the primary.
     let replica = app.ctx.replica.clone().expect("DATABASE_READ_URL is set");

@@ -55,7 +55,6 @@ const SLOT: &str = "'exportd_' || left(md5(current_database()), 16)";
 
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Reads what was written since the last drain and marks the settled days it touched.
 /// WAL held by the slot past which [`drain_if_behind`] drains.
 const HELD_AT_MOST: i64 = 256 * 1024 * 1024;
 
@@ -77,6 +76,7 @@ pub async fn drain_if_behind(pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Reads what was written since the last drain and marks the settled days it touched.
 pub async fn drain(pool: &PgPool) -> Result<Drained, sqlx::Error> {
     // Everything committed and flushed before this point is read (decoding reads no
     // further than the flushed WAL); a drain that ran meanwhile (reports arriving together
