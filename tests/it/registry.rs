@@ -24,7 +24,7 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
     for (kind, rollups) in spec::registered() {
         assert!(!rollups.tables.is_empty(), "{kind}: rollups without tables");
         assert!(
-            !rollups.day.is_empty() && !rollups.block.is_empty(),
+            !rollups.days.is_empty() && !rollups.block.is_empty(),
             "{kind}: rollups that nothing builds"
         );
         for t in rollups.tables {
@@ -45,10 +45,10 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
     // Each kind's statements name only its own tables.
     for (kind, rollups) in spec::registered() {
         let statements = rollups
-            .day
+            .days
             .iter()
-            .map(|d| (d.sql)())
-            .chain(rollups.block.iter().map(|b| b()));
+            .map(|d| format!("INSERT INTO {}", (d.target)()))
+            .chain(rollups.block.iter().map(|b| b().to_owned()));
         for sql in statements {
             let target = sql
                 .split("INSERT INTO")

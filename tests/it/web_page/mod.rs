@@ -123,13 +123,27 @@ pub async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
-/// Polls a script until it returns something other than null or false.
+/// Polls a script until it returns something other than null or false. On timeout, says
+/// what the page showed: its live state, toasts and export rows.
 pub async fn wait_js(c: &Client, secs: u64, what: &str, script: &str) -> Value {
-    poll(secs, what, || async {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
         let v = js(c, script).await;
-        (!v.is_null() && v != json!(false)).then_some(v)
-    })
-    .await
+        if !v.is_null() && v != json!(false) {
+            return v;
+        }
+        if std::time::Instant::now() >= deadline {
+            let shown = js(
+                c,
+                "const text = (id) => document.getElementById(id)?.innerText ?? '(none)';
+                 return {live: text('live'), toasts: text('toasts'), exports: text('export-rows'),
+                         stream: typeof Live === 'undefined' ? null : Live.state()}",
+            )
+            .await;
+            panic!("timed out after {secs}s waiting for {what}; the page showed {shown:#}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 pub async fn sign_in(c: &Client, base: &str, token: &str) {

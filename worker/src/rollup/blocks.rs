@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use super::{
     days_bounds,
-    spec::{DayBinds, registered, tables},
+    spec::{registered, tables},
 };
 
 /// The rows of a series whose blocks are gone.
@@ -53,25 +53,28 @@ pub(super) async fn delete_blocks(
     Ok(())
 }
 
-pub(super) async fn upsert_block(
+/// Records blocks `(block, starts_at, ends_at)` of `level` as built now.
+pub(super) async fn upsert_blocks(
     conn: &mut PgConnection,
     series: i32,
     level: i16,
-    block: i32,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    blocks: &[(i32, DateTime<Utc>, DateTime<Utc>)],
 ) -> Result<(), sqlx::Error> {
+    let ids: Vec<i32> = blocks.iter().map(|b| b.0).collect();
+    let starts: Vec<DateTime<Utc>> = blocks.iter().map(|b| b.1).collect();
+    let ends: Vec<DateTime<Utc>> = blocks.iter().map(|b| b.2).collect();
     sqlx::query(
         "INSERT INTO rollup_blocks (series_id, level, block, starts_at, ends_at, built_at)
-         VALUES ($1, $2, $3, $4, $5, clock_timestamp())
+         SELECT $1, $2, b.block, b.starts_at, b.ends_at, clock_timestamp()
+           FROM unnest($3::int4[], $4::timestamptz[], $5::timestamptz[]) AS b (block, starts_at, ends_at)
          ON CONFLICT (series_id, level, block)
          DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, built_at = EXCLUDED.built_at",
     )
     .bind(series)
     .bind(level)
-    .bind(block)
-    .bind(starts_at)
-    .bind(ends_at)
+    .bind(&ids)
+    .bind(&starts)
+    .bind(&ends)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -106,57 +109,68 @@ where
     Ok(ran)
 }
 
-/// Builds one local day: its rows of every kind are read from the source tables on
-/// `source` (the primary, or a replica that has replayed far enough), in one transaction
-/// and one snapshot, then written on `pool` in one transaction with the day's block. They
-/// travel as `COPY` text, whatever their columns.
-pub(super) async fn build_day(
+/// What a statement's rows are sent on in: enough for `COPY` to stream, little to hold.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Builds the consecutive local days `[first, end)`: their rows of every kind are read
+/// from the source tables on `source` (the primary, or a replica that has replayed far
+/// enough) with one grouped pass per statement over the whole span, in one transaction and
+/// one snapshot, and written on `pool` as they arrive, in one transaction with the days'
+/// blocks. They travel as `COPY` text, whatever their columns, a chunk at a time.
+pub(super) async fn build_days(
     pool: &PgPool,
     source: &PgPool,
     account_id: i64,
     series: i32,
     tz: Tz,
-    day: i32,
+    (first, end): (i32, i32),
 ) -> Result<(), sqlx::Error> {
-    let (from, to) = days_bounds(day, day + 1, tz);
+    let (from, to) = days_bounds(first, end, tz);
+    let days: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = (first..end)
+        .map(|d| {
+            let (a, b) = days_bounds(d, d + 1, tz);
+            (d, a, b)
+        })
+        .collect();
+    let binds = [
+        Lit::Int(account_id),
+        Lit::At(from),
+        Lit::At(to),
+        Lit::Int(series.into()),
+        Lit::Text(tz.name()),
+        Lit::Ints(days.iter().map(|d| d.0).collect()),
+        Lit::Ats(days.iter().map(|d| d.1).collect()),
+        Lit::Ats(days.iter().map(|d| d.2).collect()),
+    ];
     let mut read = source.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *read)
         .await?;
-    let mut rows = Vec::new();
-    for statement in registered().flat_map(|(_, r)| r.day) {
-        let (target, query) = split_insert((statement.sql)());
-        let mut binds = vec![Lit::Int(account_id), Lit::At(from), Lit::At(to)];
-        binds.extend(match statement.binds {
-            DayBinds::Day => vec![Lit::Int(series.into()), Lit::Int(day.into())],
-            DayBinds::DayInZone => vec![
-                Lit::Int(series.into()),
-                Lit::Int(day.into()),
-                Lit::Text(tz.name()),
-            ],
-            DayBinds::Clipped => vec![Lit::At(to), Lit::Int(series.into()), Lit::Int(day.into())],
-        });
-        let copy = format!("COPY ({}) TO STDOUT", inline(&query, &binds));
+    let mut tx = pool.begin().await?;
+    let blocks: Vec<(i16, i32)> = days.iter().map(|d| (0, d.0)).collect();
+    delete_blocks(&mut tx, series, &blocks).await?;
+    for statement in registered().flat_map(|(_, r)| r.days) {
+        let copy = format!("COPY ({}) TO STDOUT", inline((statement.query)(), &binds));
         let mut out = read.copy_out_raw(&copy).await?;
-        let mut data = Vec::new();
-        while let Some(chunk) = out.try_next().await? {
-            data.extend_from_slice(&chunk);
+        let mut into = tx
+            .copy_in_raw(&format!("COPY {} FROM STDIN", (statement.target)()))
+            .await?;
+        let mut chunk = Vec::with_capacity(COPY_CHUNK);
+        while let Some(row) = out.try_next().await? {
+            chunk.extend_from_slice(&row);
+            if chunk.len() >= COPY_CHUNK {
+                into.send(std::mem::replace(&mut chunk, Vec::with_capacity(COPY_CHUNK)))
+                    .await?;
+            }
         }
         drop(out);
-        rows.push((target, data));
+        if !chunk.is_empty() {
+            into.send(chunk).await?;
+        }
+        into.finish().await?;
     }
     read.commit().await?;
-    let mut tx = pool.begin().await?;
-    delete_blocks(&mut tx, series, &[(0, day)]).await?;
-    for (target, data) in rows {
-        if data.is_empty() {
-            continue;
-        }
-        let mut copy = tx.copy_in_raw(&format!("COPY {target} FROM STDIN")).await?;
-        copy.send(data).await?;
-        copy.finish().await?;
-    }
-    upsert_block(&mut tx, series, 0, day, from, to).await?;
+    upsert_blocks(&mut tx, series, 0, &days).await?;
     tx.commit().await
 }
 
@@ -165,14 +179,25 @@ enum Lit {
     Int(i64),
     At(DateTime<Utc>),
     Text(&'static str),
+    Ints(Vec<i32>),
+    Ats(Vec<DateTime<Utc>>),
 }
 
 impl Lit {
     fn sql(&self) -> String {
+        let at = |t: &DateTime<Utc>| format!("'{}'::timestamptz", t.to_rfc3339());
         match self {
             Lit::Int(n) => format!("({n})::int8"),
-            Lit::At(t) => format!("'{}'::timestamptz", t.to_rfc3339()),
+            Lit::At(t) => at(t),
             Lit::Text(s) => format!("'{}'::text", s.replace('\'', "''")),
+            Lit::Ints(ns) => format!(
+                "ARRAY[{}]::int4[]",
+                ns.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+            ),
+            Lit::Ats(ts) => format!(
+                "ARRAY[{}]::timestamptz[]",
+                ts.iter().map(at).collect::<Vec<_>>().join(",")
+            ),
         }
     }
 }
@@ -185,18 +210,6 @@ fn inline(sql: &str, binds: &[Lit]) -> String {
         out = out.replace(&format!("${}", i + 1), &b.sql());
     }
     out
-}
-
-/// A day statement (`[WITH …] INSERT INTO table (columns) SELECT …`) as where its rows go
-/// (`table (columns)`) and the query that makes them (`[WITH …] SELECT …`).
-fn split_insert(sql: &str) -> (String, String) {
-    let at = sql
-        .find("INSERT INTO ")
-        .expect("a day statement inserts its rows");
-    let open = at + sql[at..].find('(').expect("a column list");
-    let close = open + sql[open..].find(')').expect("a column list");
-    let target = sql[at + "INSERT INTO ".len()..=close].to_owned();
-    (target, format!("{} {}", &sql[..at], &sql[close + 1..]))
 }
 
 /// Builds a block from its two children, in one transaction.
@@ -218,7 +231,7 @@ pub(super) async fn build_block(
             .execute(&mut *tx)
             .await?;
     }
-    upsert_block(&mut tx, series, level, block, starts_at, ends_at).await?;
+    upsert_blocks(&mut tx, series, level, &[(block, starts_at, ends_at)]).await?;
     tx.commit().await
 }
 
@@ -227,16 +240,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_day_statement_splits_into_its_target_and_a_query() {
-        for statement in registered().flat_map(|(_, r)| r.day) {
-            let (target, query) = split_insert((statement.sql)());
-            assert!(
-                target.starts_with("rollup_") && target.ends_with(')'),
-                "{target}"
-            );
-            assert!(target.contains("series_id, level, block"), "{target}");
-            assert!(!query.contains("INSERT"), "{query}");
-            assert!(query.contains("SELECT"), "{query}");
+    fn every_days_statement_yields_level_0_rows_of_the_series_keyed_by_block() {
+        for (_, rollups) in registered() {
+            for statement in rollups.days {
+                let target = (statement.target)();
+                assert!(target.contains("(series_id, level, block,"), "{target}");
+                let query = (statement.query)();
+                assert!(query.contains("SELECT $4, 0,"), "{query}");
+                assert!(!query.contains("INSERT"), "{query}");
+            }
         }
     }
 
@@ -245,5 +257,6 @@ mod tests {
         let binds: Vec<Lit> = (1..=10).map(Lit::Int).collect();
         assert_eq!(inline("$1 + $10", &binds), "(1)::int8 + (10)::int8");
         assert_eq!(Lit::Text("a'b").sql(), "'a''b'::text");
+        assert_eq!(Lit::Ints(vec![3, -1]).sql(), "ARRAY[3,-1]::int4[]");
     }
 }

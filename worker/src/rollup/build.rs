@@ -21,7 +21,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{
     MAX_LEVEL,
-    blocks::{build_block, build_day, delete_blocks, delete_series_rows, in_parallel},
+    blocks::{build_block, build_days, delete_blocks, delete_series_rows, in_parallel},
     day_date, day_number, days_bounds,
     series::{current_series, horizon},
 };
@@ -201,16 +201,18 @@ async fn refresh_account(
             .await
             .0
     };
-    // Days, then each level's blocks, two at a time on pooled connections: they are
-    // independent of one another, and this account's lock stays with `conn`.
-    let wanted = days.len();
+    // Spans of days, then each level's blocks, two at a time on pooled connections: they
+    // are independent of one another, and this account's lock stays with `conn`.
+    let spans = spans(&days);
+    let wanted = spans.len();
     let source = &source;
-    done.days = in_parallel(days, stop, |day| async move {
-        build_day(pool, source, account_id, series, tz, day).await?;
+    let built = in_parallel(spans.clone(), stop, |span| async move {
+        build_days(pool, source, account_id, series, tz, span).await?;
         super::changes::drain_if_behind(pool).await
     })
     .await?;
-    if done.days < wanted {
+    done.days = spans[..built].iter().map(|(a, b)| (b - a) as usize).sum();
+    if built < wanted {
         return Ok(done);
     }
     for level in 1..=MAX_LEVEL {
@@ -254,6 +256,23 @@ async fn refresh_account(
     .await?;
     done.marks = days.len();
     Ok(done)
+}
+
+/// Days a span builds at most: each of its statements reads the span's source rows in one
+/// grouped pass, and a stop waits for at most one span.
+const SPAN_DAYS: i32 = 32;
+
+/// Sorted days as spans `[first, end)` of consecutive days, none crossing a multiple of
+/// [`SPAN_DAYS`].
+fn spans(days: &[i32]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::new();
+    for &d in days {
+        match out.last_mut() {
+            Some((_, end)) if *end == d && d.rem_euclid(SPAN_DAYS) != 0 => *end = d + 1,
+            _ => out.push((d, d + 1)),
+        }
+    }
+    out
 }
 
 /// The closed days within the retention that are not built or overlap a mark, and the
@@ -339,6 +358,18 @@ async fn days_to_build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_become_spans_of_consecutive_days_that_cross_no_boundary() {
+        assert_eq!(spans(&[]), vec![]);
+        assert_eq!(spans(&[5]), vec![(5, 6)]);
+        assert_eq!(spans(&[1, 2, 3, 7, 8]), vec![(1, 4), (7, 9)]);
+        // 32 and 64 start spans of their own.
+        assert_eq!(spans(&[30, 31, 32, 33]), vec![(30, 32), (32, 34)]);
+        let all: Vec<i32> = (0..100).collect();
+        assert_eq!(spans(&all), vec![(0, 32), (32, 64), (64, 96), (96, 100)]);
+        assert_eq!(spans(&[-2, -1, 0]), vec![(-2, 0), (0, 1)]);
+    }
 
     #[test]
     fn the_last_closed_day_is_the_one_that_ended_before_the_cutoff() {

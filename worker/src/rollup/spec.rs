@@ -9,24 +9,25 @@ use exportd_core::kinds::ReportKind;
 /// and a constant are declared alike.
 pub type Sql = fn() -> &'static str;
 
-/// What a day statement is bound with. Every shape starts with `$1` the account and
-/// `[$2, $3)` the day's instants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayBinds {
-    /// `$4` series, `$5` day number.
-    Day,
-    /// `$4` series, `$5` day number, `$6` the time zone of local dates and hours.
-    DayInZone,
-    /// `$4` the instant an interval still open ends at (the day's end), `$5` series, `$6`
-    /// day number: the shape of a read that clips intervals.
-    Clipped,
+/// A statement that builds the level-0 rows of one table for every local day of a span
+/// of consecutive days, in one grouped pass over the source tables: each row's block is
+/// the number of the local day it falls in ([`day_of`]).
+///
+/// The query is bound with `$1` the account, `[$2, $3)` the span's instants, `$4` the
+/// series, `$5` the time zone of local days and hours, and the span's days as
+/// `unnest($6 day numbers, $7 starts, $8 ends)` (for reads that clip intervals to days).
+/// It yields the target's columns in order, `series_id, level, block` first.
+#[derive(Debug, Clone, Copy)]
+pub struct DaysStatement {
+    /// Where the rows go: `table (columns)`.
+    pub target: Sql,
+    pub query: Sql,
 }
 
-/// A statement that builds a day's rows of one table from the source tables.
-#[derive(Debug, Clone, Copy)]
-pub struct DayStatement {
-    pub sql: Sql,
-    pub binds: DayBinds,
+/// The number of the local day (in time zone `$5`, days since 1970-01-01) an instant falls
+/// in: a span's rows are grouped by it.
+pub fn day_of(instant: &str) -> String {
+    format!("((({instant}) AT TIME ZONE $5)::date - DATE '1970-01-01')")
 }
 
 /// A kind's rollups: every table of rollup rows it owns, keyed by (series, level, block),
@@ -34,8 +35,8 @@ pub struct DayStatement {
 #[derive(Debug)]
 pub struct Rollups {
     pub tables: &'static [&'static str],
-    /// Build a day (level 0) from the source tables.
-    pub day: &'static [DayStatement],
+    /// Build the days of a span (level 0) from the source tables.
+    pub days: &'static [DaysStatement],
     /// Build block `$3` of level `$2` in series `$1` from its two children.
     pub block: &'static [Sql],
 }

@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of},
 };
 
 /// Microseconds since the epoch of a timestamp, exactly.
@@ -47,51 +47,53 @@ const MESSAGES: &str = "SELECT m.agent_id, count(*)
         SELECT 1 FROM chats ch WHERE ch.id = m.chat_id AND ch.account_id = $1 AND ch.site_id = ANY($4)))
  GROUP BY m.agent_id";
 
-/// Inserts the rows of block (`series`, `level`, `block`) from `src (by_site, site_id,
-/// agent_id, n, s, e)`: per (site or all, agent), the sessions `n` add up, and the intervals
-/// `[s, e)` merge into disjoint ones.
-fn merge_into(src: &str, series: &str, level: &str, block: &str) -> String {
+/// Where the rows of agents' chats go.
+const CHATS_TARGET: &str = "rollup_agent_chats (series_id, level, block, by_site, site_id, agent_id, sessions, starts, ends)";
+
+/// The rows of blocks (`series`, `level`, each `block` of `src`) from `src (block, by_site,
+/// site_id, agent_id, n, s, e)`: per (block, site or all, agent), the sessions `n` add up,
+/// and the intervals `[s, e)` merge into disjoint ones.
+fn merged(src: &str, series: &str, level: &str) -> String {
     format!(
         "WITH src AS ({src}),
-         x AS (SELECT by_site, site_id, agent_id, s, e,
+         x AS (SELECT block, by_site, site_id, agent_id, s, e,
                       CASE WHEN s <= max(e) OVER w THEN 0 ELSE 1 END AS new
                  FROM src WHERE e > s
-               WINDOW w AS (PARTITION BY by_site, site_id, agent_id ORDER BY s, e
+               WINDOW w AS (PARTITION BY block, by_site, site_id, agent_id ORDER BY s, e
                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)),
-         g AS (SELECT by_site, site_id, agent_id, s, e,
-                      sum(new) OVER (PARTITION BY by_site, site_id, agent_id ORDER BY s, e
+         g AS (SELECT block, by_site, site_id, agent_id, s, e,
+                      sum(new) OVER (PARTITION BY block, by_site, site_id, agent_id ORDER BY s, e
                                      ROWS UNBOUNDED PRECEDING) AS island
                  FROM x),
-         i AS (SELECT by_site, site_id, agent_id, min(s) AS s, max(e) AS e
-                 FROM g GROUP BY by_site, site_id, agent_id, island),
-         iv AS (SELECT by_site, site_id, agent_id, array_agg(s ORDER BY s) AS starts,
+         i AS (SELECT block, by_site, site_id, agent_id, min(s) AS s, max(e) AS e
+                 FROM g GROUP BY block, by_site, site_id, agent_id, island),
+         iv AS (SELECT block, by_site, site_id, agent_id, array_agg(s ORDER BY s) AS starts,
                        array_agg(e ORDER BY s) AS ends
-                  FROM i GROUP BY by_site, site_id, agent_id),
-         n AS (SELECT by_site, site_id, agent_id, sum(n)::int8 AS sessions
-                 FROM src GROUP BY by_site, site_id, agent_id)
-         INSERT INTO rollup_agent_chats (series_id, level, block, by_site, site_id, agent_id, sessions, starts, ends)
-         SELECT {series}, {level}, {block}, n.by_site, n.site_id, n.agent_id, n.sessions,
+                  FROM i GROUP BY block, by_site, site_id, agent_id),
+         n AS (SELECT block, by_site, site_id, agent_id, sum(n)::int8 AS sessions
+                 FROM src GROUP BY block, by_site, site_id, agent_id)
+         SELECT {series}, {level}, n.block, n.by_site, n.site_id, n.agent_id, n.sessions,
                 coalesce(iv.starts, '{{}}'), coalesce(iv.ends, '{{}}')
-           FROM n LEFT JOIN iv ON iv.by_site = n.by_site AND iv.site_id IS NOT DISTINCT FROM n.site_id
-                              AND iv.agent_id = n.agent_id"
+           FROM n LEFT JOIN iv ON iv.block = n.block AND iv.by_site = n.by_site
+                              AND iv.site_id IS NOT DISTINCT FROM n.site_id AND iv.agent_id = n.agent_id"
     )
 }
 
-/// A day's chats (`$1` account, `[$2, $3)` the day, `$4` series, `$5` day number), per site
-/// and over all sites.
-pub static BUILD_DAY_CHATS: LazyLock<String> = LazyLock::new(|| {
+/// A span's chats, per local day, per site and over all sites (binds as [`DaysStatement`]).
+pub static BUILD_DAYS_CHATS: LazyLock<String> = LazyLock::new(|| {
     let src = format!(
-        "SELECT v.by_site, CASE WHEN v.by_site THEN c.site_id END AS site_id, c.accepted_by AS agent_id,
-                1::int8 AS n, c.s, c.e
-           FROM (SELECT site_id, accepted_by, {s} AS s, {e} AS e
+        "SELECT c.block, v.by_site, CASE WHEN v.by_site THEN c.site_id END AS site_id,
+                c.accepted_by AS agent_id, 1::int8 AS n, c.s, c.e
+           FROM (SELECT {day} AS block, site_id, accepted_by, {s} AS s, {e} AS e
                    FROM chats
                   WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
                     AND accepted_by IS NOT NULL) c
           CROSS JOIN (VALUES (true), (false)) AS v (by_site)",
+        day = day_of("started_at"),
         s = micros!("accepted_at"),
         e = micros!("coalesce(closed_at, last_msg_at)"),
     );
-    merge_into(&src, "$4", "0", "$5")
+    merged(&src, "$4", "0")
 });
 
 /// A block's chats from its two children (`$1` series, `$2` level, `$3` block).
@@ -99,9 +101,9 @@ pub static BUILD_BLOCK_CHATS: LazyLock<String> = LazyLock::new(|| {
     let children = "FROM rollup_agent_chats c
           WHERE c.series_id = $1 AND c.level = $2 - 1 AND c.block IN ($3 * 2, $3 * 2 + 1)";
     let src = format!(
-        "SELECT c.by_site, c.site_id, c.agent_id, c.sessions AS n, NULL::int8 AS s, NULL::int8 AS e {children}
+        "SELECT $3 AS block, c.by_site, c.site_id, c.agent_id, c.sessions AS n, NULL::int8 AS s, NULL::int8 AS e {children}
          UNION ALL
-         SELECT c.by_site, c.site_id, c.agent_id, 0, u.s, u.e
+         SELECT $3, c.by_site, c.site_id, c.agent_id, 0, u.s, u.e
            {children_u}",
         children_u = children.replacen(
             "FROM rollup_agent_chats c",
@@ -109,17 +111,21 @@ pub static BUILD_BLOCK_CHATS: LazyLock<String> = LazyLock::new(|| {
             1
         ),
     );
-    merge_into(&src, "$1", "$2", "$3")
+    format!("INSERT INTO {CHATS_TARGET} {}", merged(&src, "$1", "$2"))
 });
 
-/// A day's agents' messages, per (site of the chat, agent) (binds as [`BUILD_DAY_CHATS`]).
-pub const BUILD_DAY_MESSAGES: &str = "
-INSERT INTO rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)
-SELECT $4, 0, $5, ch.site_id, m.agent_id, count(*)
-  FROM messages m LEFT JOIN chats ch ON ch.id = m.chat_id AND ch.account_id = $1
- WHERE m.account_id = $1 AND m.sender = 'agent' AND m.sent_at >= $2 AND m.sent_at < $3
-   AND m.agent_id IS NOT NULL
- GROUP BY ch.site_id, m.agent_id";
+/// A span's agents' messages, per local day and (site of the chat, agent) (binds as
+/// [`DaysStatement`]).
+pub static BUILD_DAYS_MESSAGES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT $4, 0, {day}, ch.site_id, m.agent_id, count(*)
+           FROM messages m LEFT JOIN chats ch ON ch.id = m.chat_id AND ch.account_id = $1
+          WHERE m.account_id = $1 AND m.sender = 'agent' AND m.sent_at >= $2 AND m.sent_at < $3
+            AND m.agent_id IS NOT NULL
+          GROUP BY 3, ch.site_id, m.agent_id",
+        day = day_of("m.sent_at")
+    )
+});
 
 /// A block's messages from its two children (binds as [`BUILD_BLOCK_CHATS`]).
 pub const BUILD_BLOCK_MESSAGES: &str = "
@@ -283,14 +289,14 @@ pub async fn read(
 /// The agents' activity rollups: sessions and busy intervals, and messages.
 pub static ROLLUPS: Rollups = Rollups {
     tables: &["rollup_agent_chats", "rollup_agent_messages"],
-    day: &[
-        DayStatement {
-            sql: || BUILD_DAY_CHATS.as_str(),
-            binds: DayBinds::Day,
+    days: &[
+        DaysStatement {
+            target: || CHATS_TARGET,
+            query: || BUILD_DAYS_CHATS.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY_MESSAGES,
-            binds: DayBinds::Day,
+        DaysStatement {
+            target: || "rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)",
+            query: || BUILD_DAYS_MESSAGES.as_str(),
         },
     ],
     block: &[|| BUILD_BLOCK_CHATS.as_str(), || BUILD_BLOCK_MESSAGES],

@@ -10,14 +10,22 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 
+use crate::rollup::day_of;
+
 /// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
-/// the sites `sites` and the owners `owners` (SQL expressions of type `int8[]`, NULL for all).
-fn base(sites: &str, owners: &str) -> String {
+/// the sites `sites` and the owners `owners` (SQL expressions of type `int8[]`, NULL for all);
+/// with `by_day`, each with its local day (`$5` the time zone).
+fn base(sites: &str, owners: &str, by_day: bool) -> String {
+    let day = if by_day {
+        format!(", {} AS day", day_of("ch.started_at"))
+    } else {
+        String::new()
+    };
     format!(
         "WITH c AS (
     SELECT ch.site_id, ch.contact_id, ch.started_at, ch.closed_at, ch.accepted_by,
            ch.msgs_in, ch.msgs_out, ch.first_client_msg_at AS fc, ch.first_agent_msg_at AS fa,
-           ch.first_bot_msg_at AS fb, ct.owner_id
+           ch.first_bot_msg_at AS fb, ct.owner_id{day}
       FROM chats ch
       LEFT JOIN contacts ct ON ct.id = ch.contact_id AND ct.account_id = $1
      WHERE ch.account_id = $1 AND ch.started_at >= $2 AND ch.started_at < $3
@@ -26,9 +34,6 @@ fn base(sites: &str, owners: &str) -> String {
     )
 }
 
-/// Conversations per site.
-const SITES: &str = "SELECT site_id, count(*)::int8 FROM c GROUP BY 1";
-
 /// Microseconds from the client's first message to `$x`.
 macro_rules! us {
     ($x:literal) => {
@@ -36,63 +41,63 @@ macro_rules! us {
     };
 }
 
-/// Per owner: conversations, distinct contacts (sorted), and each first response's sum (µs)
-/// and count over the conversations with both instants and a difference ≥ 0; the overall
-/// one takes the earlier of the two replies (`least` skips a missing one).
-const OWNERS: &str = concat!(
-    "SELECT owner_id, count(*)::int8,
-       coalesce(array_agg(DISTINCT contact_id ORDER BY contact_id) FILTER (WHERE contact_id IS NOT NULL), '{}'),
-       coalesce(sum(",
-    us!("fa"),
-    ") FILTER (WHERE fa >= fc), 0)::int8, count(*) FILTER (WHERE fa >= fc),
-       coalesce(sum(",
-    us!("fb"),
-    ") FILTER (WHERE fb >= fc), 0)::int8, count(*) FILTER (WHERE fb >= fc),
-       coalesce(sum(",
-    us!("least(fa, fb)"),
-    ") FILTER (WHERE least(fa, fb) >= fc), 0)::int8,
+/// The four queries over `c`, each grouped by `d` (`""`, or `"day, "`) first, then:
+/// - conversations per site;
+/// - per owner: conversations, distinct contacts (sorted), and each first response's sum
+///   (µs) and count over the conversations with both instants and a difference ≥ 0; the
+///   overall one takes the earlier of the two replies (`least` skips a missing one);
+/// - conversations per local hour (`tz` the timezone);
+/// - per user: open, closed, messages received, messages sent.
+fn queries(d: &str, tz: &str) -> [String; 4] {
+    [
+        format!("SELECT {d}site_id, count(*)::int8 FROM c GROUP BY {d}site_id"),
+        format!(
+            "SELECT {d}owner_id, count(*)::int8,
+       coalesce(array_agg(DISTINCT contact_id ORDER BY contact_id) FILTER (WHERE contact_id IS NOT NULL), '{{}}'),
+       coalesce(sum({fa}) FILTER (WHERE fa >= fc), 0)::int8, count(*) FILTER (WHERE fa >= fc),
+       coalesce(sum({fb}) FILTER (WHERE fb >= fc), 0)::int8, count(*) FILTER (WHERE fb >= fc),
+       coalesce(sum({first}) FILTER (WHERE least(fa, fb) >= fc), 0)::int8,
        count(*) FILTER (WHERE least(fa, fb) >= fc)
-  FROM c GROUP BY 1"
-);
-
-/// Conversations per local hour (`$6` the timezone).
-const HOURS: &str = "SELECT date_trunc('hour', started_at AT TIME ZONE $6), count(*)::int8
-  FROM c GROUP BY 1";
-
-/// Per user: open, closed, messages received, messages sent.
-const USERS: &str = "SELECT accepted_by, count(*) FILTER (WHERE closed_at IS NULL),
+  FROM c GROUP BY {d}owner_id",
+            fa = us!("fa"),
+            fb = us!("fb"),
+            first = us!("least(fa, fb)"),
+        ),
+        format!(
+            "SELECT {d}date_trunc('hour', started_at AT TIME ZONE {tz}), count(*)::int8
+  FROM c GROUP BY {d}date_trunc('hour', started_at AT TIME ZONE {tz})"
+        ),
+        format!(
+            "SELECT {d}accepted_by, count(*) FILTER (WHERE closed_at IS NULL),
        count(*) FILTER (WHERE closed_at IS NOT NULL), sum(msgs_in)::int8, sum(msgs_out)::int8
-  FROM c GROUP BY 1";
+  FROM c GROUP BY {d}accepted_by"
+        ),
+    ]
+}
 
 /// The four source queries of a report: `$4` sites, `$5` owners, `$6` the timezone (hours).
 pub static READ: LazyLock<[String; 4]> = LazyLock::new(|| {
-    let b = base("$4", "$5");
-    [SITES, OWNERS, HOURS, USERS].map(|q| format!("{b} {q}"))
+    let b = base("$4", "$5", false);
+    queries("", "$6").map(|q| format!("{b} {q}"))
 });
 
-/// A day's rollup rows from the same queries over every site and owner (`$1` account,
-/// `[$2, $3)` the day, `$4` series, `$5` day number; `$6` the timezone, hours only).
-pub static BUILD_DAY: LazyLock<[String; 4]> = LazyLock::new(|| {
-    let b = base("NULL", "NULL");
-    let insert = |table: &str, cols: &str, q: &str| {
-        format!(
-            "{b} INSERT INTO {table} (series_id, level, block, {cols}) SELECT $4, 0, $5, r.* FROM ({q}) r"
+/// A span's rollup rows from the same queries over every site and owner, per local day
+/// (binds as [`DaysStatement`]), and the tables they go to.
+pub static BUILD_DAYS: LazyLock<[(String, String); 4]> = LazyLock::new(|| {
+    let b = base("NULL", "NULL", true);
+    let targets = [
+        "rollup_conv_sites (series_id, level, block, site_id, chats)",
+        "rollup_conv_owners (series_id, level, block, owner_id, chats, contacts, manual_us, manual_n, auto_us, auto_n, first_us, first_n)",
+        "rollup_conv_hours (series_id, level, block, hour, chats)",
+        "rollup_conv_users (series_id, level, block, user_id, open, closed, msgs_in, msgs_out)",
+    ];
+    let queries = queries("day, ", "$5");
+    std::array::from_fn(|i| {
+        (
+            targets[i].to_owned(),
+            format!("{b} SELECT $4, 0, r.* FROM ({}) r", queries[i]),
         )
-    };
-    [
-        insert("rollup_conv_sites", "site_id, chats", SITES),
-        insert(
-            "rollup_conv_owners",
-            "owner_id, chats, contacts, manual_us, manual_n, auto_us, auto_n, first_us, first_n",
-            OWNERS,
-        ),
-        insert("rollup_conv_hours", "hour, chats", HOURS),
-        insert(
-            "rollup_conv_users",
-            "user_id, open, closed, msgs_in, msgs_out",
-            USERS,
-        ),
-    ]
+    })
 });
 
 /// A sum and the count it is over; its average in seconds when it is over microseconds.

@@ -9,10 +9,10 @@ use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
 use sqlx::AssertSqlSafe;
 
-use super::query::{BUILD_DAY, Figures, OwnerRow, READ, UserRow};
+use super::query::{BUILD_DAYS, Figures, OwnerRow, READ, UserRow};
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+    rollup::{self, Cover, DaysStatement, Rollups},
 };
 
 /// A block's rows from its two children (`$1` series, `$2` level, `$3` block). An owner's
@@ -144,22 +144,22 @@ pub static ROLLUPS: Rollups = Rollups {
         "rollup_conv_hours",
         "rollup_conv_users",
     ],
-    day: &[
-        DayStatement {
-            sql: || BUILD_DAY[0].as_str(),
-            binds: DayBinds::Day,
+    days: &[
+        DaysStatement {
+            target: || BUILD_DAYS[0].0.as_str(),
+            query: || BUILD_DAYS[0].1.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY[1].as_str(),
-            binds: DayBinds::Day,
+        DaysStatement {
+            target: || BUILD_DAYS[1].0.as_str(),
+            query: || BUILD_DAYS[1].1.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY[2].as_str(),
-            binds: DayBinds::DayInZone,
+        DaysStatement {
+            target: || BUILD_DAYS[2].0.as_str(),
+            query: || BUILD_DAYS[2].1.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY[3].as_str(),
-            binds: DayBinds::Day,
+        DaysStatement {
+            target: || BUILD_DAYS[3].0.as_str(),
+            query: || BUILD_DAYS[3].1.as_str(),
         },
     ],
     block: &[

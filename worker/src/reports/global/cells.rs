@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use crate::rollup::{DayBinds, DayStatement, Rollups};
+use crate::rollup::{DaysStatement, Rollups, day_of};
 
 use sqlx::{Row, postgres::PgRow};
 
@@ -188,7 +188,9 @@ pub enum Events {
     Unsited,
 }
 
-fn select(s: &Source, events: Events) -> String {
+/// A source table's cells over `[$2, $3)`; with `by_day`, per local day first (`$5` the
+/// time zone).
+fn select(s: &Source, events: Events, by_day: bool) -> String {
     let measures: Vec<String> = MEASURES
         .iter()
         .map(
@@ -204,11 +206,16 @@ fn select(s: &Source, events: Events) -> String {
         (true, Events::Unsited) => " AND e.site_id IS NULL",
         _ => "",
     };
+    let (day, keys) = if by_day {
+        (format!("{} AS day, ", day_of(s.at)), "1, 2, 3")
+    } else {
+        (String::new(), "1, 2")
+    };
     format!(
-        "SELECT {site} AS site_id, {agent} AS agent_id, {measures}
+        "SELECT {day}{site} AS site_id, {agent} AS agent_id, {measures}
            FROM {from}
           WHERE account_id = $1 AND {at} >= $2 AND {at} < $3{filter}
-          GROUP BY 1, 2",
+          GROUP BY {keys}",
         site = s.site,
         agent = s.agent,
         measures = measures.join(", "),
@@ -221,13 +228,13 @@ fn select(s: &Source, events: Events) -> String {
 pub static SOURCE_QUERIES: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
     SOURCES
         .iter()
-        .map(|s| (s.from, select(s, Events::All)))
+        .map(|s| (s.from, select(s, Events::All, false)))
         .collect()
 });
 
 /// Chat events of account `$1` over `[$2, $3)` whose site is unknown, as [`Cell`]s.
 pub static UNSITED_EVENTS: LazyLock<String> =
-    LazyLock::new(|| select(&SOURCES[EVENTS_SOURCE], Events::Unsited));
+    LazyLock::new(|| select(&SOURCES[EVENTS_SOURCE], Events::Unsited, false));
 
 fn sums(prefix: &str) -> String {
     MEASURES
@@ -248,16 +255,24 @@ fn columns() -> String {
         .join(", ")
 }
 
-/// Builds the level-0 cells of series `$4`, day `$5`, from the source rows of account `$1`
-/// over `[$2, $3)`.
-pub static BUILD_DAY: LazyLock<String> = LazyLock::new(|| {
-    let parts: Vec<String> = SOURCES.iter().map(|s| select(s, Events::Sited)).collect();
+/// Where cells go.
+static CELLS_TARGET: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO rollup_cells (series_id, level, block, site_id, agent_id, {cols})
-         SELECT $4, 0, $5, site_id, agent_id, {sums}
+        "rollup_cells (series_id, level, block, site_id, agent_id, {})",
+        columns()
+    )
+});
+
+/// A span's cells, per local day (binds as [`DaysStatement`]).
+static BUILD_DAYS: LazyLock<String> = LazyLock::new(|| {
+    let parts: Vec<String> = SOURCES
+        .iter()
+        .map(|s| select(s, Events::Sited, true))
+        .collect();
+    format!(
+        "SELECT $4, 0, day, site_id, agent_id, {sums}
            FROM ({union}) u
-          GROUP BY site_id, agent_id",
-        cols = columns(),
+          GROUP BY day, site_id, agent_id",
         sums = sums(""),
         union = parts.join(" UNION ALL "),
     )
@@ -266,12 +281,12 @@ pub static BUILD_DAY: LazyLock<String> = LazyLock::new(|| {
 /// Builds block `$3` of level `$2` in series `$1` from its two children.
 pub static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO rollup_cells (series_id, level, block, site_id, agent_id, {cols})
+        "INSERT INTO {target}
          SELECT $1, $2, $3, site_id, agent_id, {sums}
            FROM rollup_cells
           WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
           GROUP BY site_id, agent_id",
-        cols = columns(),
+        target = *CELLS_TARGET,
         sums = sums(""),
     )
 });
@@ -297,23 +312,42 @@ pub static READ_BLOCKS_SITES: LazyLock<String> =
 pub static READ_BLOCKS_OTHER_SITES: LazyLock<String> =
     LazyLock::new(|| read_blocks("(c.site_id IS NULL OR c.site_id <> ALL($4))"));
 
+/// Seconds online and away of intervals `p` clipped to `[lo, hi)`; an interval still open
+/// ends at `open_end`.
+fn presence_secs(lo: &str, hi: &str, open_end: &str) -> String {
+    let secs = format!(
+        "GREATEST(0, date_part('epoch', LEAST(coalesce(p.ended_at, {open_end}), {hi}) - GREATEST(p.started_at, {lo})))"
+    );
+    format!(
+        "coalesce(sum({secs}) FILTER (WHERE p.status = 'online'), 0)::float8 AS online,
+         coalesce(sum({secs}) FILTER (WHERE p.status = 'away'), 0)::float8 AS away"
+    )
+}
+
 /// Presence of account `$1`'s agents clipped to `[$2, $3)`; an interval still open ends at
 /// `$4` (now).
-pub const PRESENCE: &str = "
-SELECT agent_id,
-       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
-                FILTER (WHERE status = 'online'), 0)::float8 AS online,
-       coalesce(sum(GREATEST(0, date_part('epoch', LEAST(coalesce(ended_at, $4), $3) - GREATEST(started_at, $2))))
-                FILTER (WHERE status = 'away'), 0)::float8 AS away
-  FROM agent_presence
- WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2)
- GROUP BY agent_id";
-
-/// Builds the presence of series `$5`, day `$6` (pass the day's end as `$4`).
-pub static BUILD_DAY_PRESENCE: LazyLock<String> = LazyLock::new(|| {
+pub static PRESENCE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO rollup_presence (series_id, level, block, agent_id, online_secs, away_secs)
-         SELECT $5, 0, $6, agent_id, online, away FROM ({PRESENCE}) p"
+        "SELECT p.agent_id, {}
+           FROM agent_presence p
+          WHERE p.account_id = $1 AND p.started_at < $3 AND (p.ended_at IS NULL OR p.ended_at > $2)
+          GROUP BY p.agent_id",
+        presence_secs("$2", "$3", "$4")
+    )
+});
+
+/// A span's presence, clipped to each of its days (binds as [`DaysStatement`]); an interval
+/// still open counts to the day's end.
+static BUILD_DAYS_PRESENCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH p AS MATERIALIZED (
+             SELECT agent_id, status, started_at, ended_at FROM agent_presence
+              WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2))
+         SELECT $4, 0, d.day, p.agent_id, {}
+           FROM p JOIN unnest($6::int4[], $7::timestamptz[], $8::timestamptz[]) AS d (day, lo, hi)
+             ON p.started_at < d.hi AND (p.ended_at IS NULL OR p.ended_at > d.lo)
+          GROUP BY d.day, p.agent_id",
+        presence_secs("d.lo", "d.hi", "d.hi")
     )
 });
 
@@ -337,14 +371,14 @@ SELECT agent_id, sum(online_secs)::float8 AS online, sum(away_secs)::float8 AS a
 /// The global report's rollups: its cells and its agents' presence.
 pub static ROLLUPS: Rollups = Rollups {
     tables: &["rollup_cells", "rollup_presence"],
-    day: &[
-        DayStatement {
-            sql: || BUILD_DAY.as_str(),
-            binds: DayBinds::Day,
+    days: &[
+        DaysStatement {
+            target: || CELLS_TARGET.as_str(),
+            query: || BUILD_DAYS.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY_PRESENCE.as_str(),
-            binds: DayBinds::Clipped,
+        DaysStatement {
+            target: || "rollup_presence (series_id, level, block, agent_id, online_secs, away_secs)",
+            query: || BUILD_DAYS_PRESENCE.as_str(),
         },
     ],
     block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE],

@@ -14,52 +14,52 @@ use sqlx::{AssertSqlSafe, PgPool};
 use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of},
 };
 
-/// The chats of one local day (`$1` account, `[$2, $3)`), every site.
-const BASE_DAY: &str = "WITH c AS (
-    SELECT site_id, contact_id, started_at, panel_at, accepted_at, last_msg_at, missed,
-           msgs_in, msgs_out
+/// The chats of a span (`$1` account, `[$2, $3)`), every site, each with its local day
+/// (`$5` the time zone).
+static BASE_DAYS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH c AS (
+    SELECT {day} AS day, site_id, contact_id, started_at, panel_at, accepted_at, last_msg_at,
+           missed, msgs_in, msgs_out
       FROM chats
-     WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND site_id IS NOT NULL)";
+     WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND site_id IS NOT NULL)",
+        day = day_of("started_at")
+    )
+});
 
 /// Per site: sessions, with panel, abandoned (over `c`).
 const COUNTS: &str = "SELECT site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
        count(*) FILTER (WHERE panel_at IS NOT NULL AND missed)
   FROM c GROUP BY site_id";
 
-/// A day's sessions per site with its contacts (`$1` account, `[$2, $3)` the day, `$4`
-/// series, `$5` day number).
-pub static BUILD_DAY_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+/// A span's sessions per day and site, with the contacts (binds as [`DaysStatement`]).
+static BUILD_DAYS_SESSIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{BASE_DAY}
-         INSERT INTO rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)
-         SELECT $4, 0, $5, site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
+        "{} SELECT $4, 0, day, site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
                 count(*) FILTER (WHERE panel_at IS NOT NULL AND missed),
                 coalesce(array_agg(DISTINCT contact_id) FILTER (WHERE contact_id IS NOT NULL), '{{}}')
-           FROM c GROUP BY site_id"
+           FROM c GROUP BY day, site_id",
+        *BASE_DAYS
     )
 });
 
-/// A day's sessions per site and local hour (`$4` series, `$5` day, `$6` timezone).
-pub static BUILD_DAY_HOURS: LazyLock<String> = LazyLock::new(|| {
+/// A span's sessions per day, site and local hour.
+static BUILD_DAYS_HOURS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{BASE_DAY}
-         INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
-         SELECT $4, 0, $5, h.* FROM ({}) h",
-        PER_HOUR.replace("$5", "$6")
+        "{} SELECT $4, 0, day, site_id, extract(hour FROM started_at AT TIME ZONE $5)::int4, count(*)
+           FROM c GROUP BY day, site_id, 5",
+        *BASE_DAYS
     )
 });
 
-/// A day's traffic rows, as the report computes them (binds as [`BUILD_DAY_HOURS`]).
-pub static BUILD_DAY_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
+/// A span's traffic rows, per day as the report computes them.
+static BUILD_DAYS_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{BASE_DAY}
-         INSERT INTO rollup_session_days (series_id, level, block, site_id, day, sessions, contacts,
-                                          msgs_in, msgs_out, length_ms, wait_ms, abandoned)
-         SELECT $4, 0, $5, t.* FROM ({}) t",
-        TRAFFIC.replace("$5", "$6")
+        "{} SELECT $4, 0, t.day - DATE '1970-01-01', t.* FROM ({TRAFFIC}) t",
+        *BASE_DAYS
     )
 });
 
@@ -306,18 +306,23 @@ pub static ROLLUPS: Rollups = Rollups {
         "rollup_session_hours",
         "rollup_session_days",
     ],
-    day: &[
-        DayStatement {
-            sql: || BUILD_DAY_SESSIONS.as_str(),
-            binds: DayBinds::Day,
+    days: &[
+        DaysStatement {
+            target: || {
+                "rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)"
+            },
+            query: || BUILD_DAYS_SESSIONS.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY_HOURS.as_str(),
-            binds: DayBinds::DayInZone,
+        DaysStatement {
+            target: || "rollup_session_hours (series_id, level, block, site_id, hour, sessions)",
+            query: || BUILD_DAYS_HOURS.as_str(),
         },
-        DayStatement {
-            sql: || BUILD_DAY_TRAFFIC.as_str(),
-            binds: DayBinds::DayInZone,
+        DaysStatement {
+            target: || {
+                "rollup_session_days (series_id, level, block, site_id, day, sessions, contacts,
+                                      msgs_in, msgs_out, length_ms, wait_ms, abandoned)"
+            },
+            query: || BUILD_DAYS_TRAFFIC.as_str(),
         },
     ],
     block: &[|| BUILD_BLOCK[0], || BUILD_BLOCK[1]],

@@ -3,46 +3,43 @@
 //! cell holds integer sums only (rows, microseconds, rows that left), so the two paths add
 //! up to exactly what the source tables alone give.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::LazyLock};
 
 use exportd_core::domain::DateRange;
+use sqlx::AssertSqlSafe;
 
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DayBinds, DayStatement, Rollups},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of},
 };
 
 /// The rows of `steps` entered in `[$2, $3)` of account `$1`, per (site of the chat, step):
 /// rows, the sum of `left_at − entered_at` in microseconds over those that left, and how
-/// many left; `$sites` narrows to chats of those sites.
-macro_rules! source {
-    ($sites:literal) => {
-        concat!(
-            "SELECT ch.site_id, st.step, count(*)::int8 AS times,
-                    coalesce(sum((extract(epoch FROM st.left_at - st.entered_at) * 1000000)::int8), 0)::int8 AS dur_us,
-                    count(st.left_at)::int8 AS dur_n
-               FROM steps st JOIN chats ch ON ch.id = st.chat_id AND ch.account_id = $1
-              WHERE st.account_id = $1 AND st.entered_at >= $2 AND st.entered_at < $3
-                AND (",
-            $sites,
-            "::int8[] IS NULL OR ch.site_id = ANY(",
-            $sites,
-            "))
-              GROUP BY 1, 2"
-        )
+/// many left; `sites` narrows to chats of those sites. With `by_day`, per local day first
+/// (`$5` the time zone).
+fn source(sites: &str, by_day: bool) -> String {
+    let (day, group) = if by_day {
+        (format!("{} AS day, ", day_of("st.entered_at")), "day, ")
+    } else {
+        (String::new(), "")
     };
+    format!(
+        "SELECT {day}ch.site_id, st.step, count(*)::int8 AS times,
+                coalesce(sum((extract(epoch FROM st.left_at - st.entered_at) * 1000000)::int8), 0)::int8 AS dur_us,
+                count(st.left_at)::int8 AS dur_n
+           FROM steps st JOIN chats ch ON ch.id = st.chat_id AND ch.account_id = $1
+          WHERE st.account_id = $1 AND st.entered_at >= $2 AND st.entered_at < $3
+            AND ({sites}::int8[] IS NULL OR ch.site_id = ANY({sites}))
+          GROUP BY {group}ch.site_id, st.step"
+    )
 }
 
 /// The source read of a run of days, `$4` sites.
-const READ_SOURCE: &str = source!("$4");
+static READ_SOURCE: LazyLock<String> = LazyLock::new(|| source("$4", false));
 
-/// A day's cells (`$1` account, `[$2, $3)` the day, `$4` series, `$5` day number).
-pub const BUILD_DAY: &str = concat!(
-    "INSERT INTO rollup_steps (series_id, level, block, site_id, step, times, dur_us, dur_n)
-     SELECT $4, 0, $5, s.* FROM (",
-    source!("NULL"),
-    ") s"
-);
+/// A span's cells, per day (binds as [`DaysStatement`]).
+static BUILD_DAYS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT $4, 0, s.* FROM ({}) s", source("NULL", true)));
 
 /// A block's cells from its two children (`$1` series, `$2` level, `$3` block).
 pub const BUILD_BLOCK: &str = "
@@ -98,7 +95,7 @@ pub async fn read(
     let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let raw = cover.raw.iter().map(|&(a, b)| {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
-        sqlx::query_as::<_, Read>(READ_SOURCE)
+        sqlx::query_as::<_, Read>(AssertSqlSafe(READ_SOURCE.as_str()))
             .bind(account_id)
             .bind(from)
             .bind(to)
@@ -132,9 +129,9 @@ pub async fn read(
 /// The steps report's rollups: counts and durations per (site, step).
 pub static ROLLUPS: Rollups = Rollups {
     tables: &["rollup_steps"],
-    day: &[DayStatement {
-        sql: || BUILD_DAY,
-        binds: DayBinds::Day,
+    days: &[DaysStatement {
+        target: || "rollup_steps (series_id, level, block, site_id, step, times, dur_us, dur_n)",
+        query: || BUILD_DAYS.as_str(),
     }],
     block: &[|| BUILD_BLOCK],
 };

@@ -92,7 +92,7 @@ pub(super) async fn read_start(
         }
         presence_reads.push(aggregate::<(i64, f64, f64)>(
             &db.source,
-            cells::PRESENCE,
+            &cells::PRESENCE,
             Params::SpanAt(account_id, from, to, now),
         ));
     }
