@@ -42,6 +42,22 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
         in_schema, declared,
         "the migrations' rollup tables and the registry's differ"
     );
+    // Rollup rows and blocks are a cache, kept out of the WAL; the marks are not.
+    let unlogged: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT relname::text FROM pg_class
+          WHERE relkind = 'r' AND relpersistence = 'u' AND relname::text LIKE 'rollup\\_%'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let cache: BTreeSet<String> = owner
+        .keys()
+        .map(|t| t.to_string())
+        .chain(["rollup_blocks".to_owned()])
+        .collect();
+    assert_eq!(unlogged, cache, "the unlogged rollup tables");
     // Each kind's statements name only its own tables.
     for (kind, rollups) in spec::registered() {
         let statements = rollups
