@@ -22,6 +22,7 @@ pub(super) async fn delete_series_rows(
         sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE series_id = $1"
         )))
+        .persistent(false)
         .bind(series)
         .execute(&mut *conn)
         .await?;
@@ -35,20 +36,28 @@ pub(super) async fn delete_blocks(
     series: i32,
     blocks: &[(i16, i32)],
 ) -> Result<(), sqlx::Error> {
-    if blocks.is_empty() {
-        return Ok(());
-    }
-    let (levels, ids): (Vec<i16>, Vec<i32>) = blocks.iter().copied().unzip();
-    for table in tables() {
-        sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {table} t USING unnest($2::int2[], $3::int4[]) AS b (level, block)
-              WHERE t.series_id = $1 AND t.level = b.level AND t.block = b.block"
-        )))
-        .bind(series)
-        .bind(&levels)
-        .bind(&ids)
-        .execute(&mut *conn)
-        .await?;
+    let levels: std::collections::BTreeSet<i16> = blocks.iter().map(|b| b.0).collect();
+    for level in levels {
+        let ids: Vec<i32> = blocks
+            .iter()
+            .filter(|b| b.0 == level)
+            .map(|b| b.1)
+            .collect();
+        for table in tables() {
+            // Every key column is an index condition, whatever the table's statistics say
+            // (none, while a first build fills it). Planned for each call, not with a
+            // generic plan cached while the table was small: so is every statement of the
+            // builder's writes.
+            sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE series_id = $1 AND level = $2 AND block = ANY($3)"
+            )))
+            .persistent(false)
+            .bind(series)
+            .bind(level)
+            .bind(&ids)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -225,6 +234,7 @@ pub(super) async fn build_block(
     delete_blocks(&mut tx, series, &[(level, block)]).await?;
     for sql in registered().flat_map(|(_, r)| r.block) {
         sqlx::query(AssertSqlSafe(sql()))
+            .persistent(false)
             .bind(series)
             .bind(level)
             .bind(block)

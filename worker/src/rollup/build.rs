@@ -1,4 +1,5 @@
-//! The rollup builder: brings the blocks of closed days up to date, each day in a short
+//! The rollup builder: brings the blocks of closed days up to date, consecutive days a span
+//! (at most [`SPAN_DAYS`]) at a time, each span in one grouped pass per statement and one
 //! transaction of its own, then each block from its two children, and only then forgets
 //! the dirty days it acted on.
 //!

@@ -7,8 +7,10 @@
 //! built yet, another timezone) is read from the source tables. Blocks hold sums and counts
 //! only, so the two paths add up to exactly the report read from the source alone.
 //!
-//! [`build::refresh`] builds what is missing or marked: each day in a short transaction of its own,
-//! then each block from its two children, and only then deletes the marks it acted on.
+//! [`build::refresh`] builds what is missing or marked: spans of consecutive days, each in one
+//! grouped pass per statement and a transaction of its own, then each block from its two
+//! children, and only then deletes the marks it acted on. Rollup rows and blocks are
+//! unlogged (migration 0025): a cache, built again after a crash or a failover.
 
 pub mod blocks;
 pub mod build;
