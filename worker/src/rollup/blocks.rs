@@ -168,8 +168,11 @@ pub(super) async fn build_days(
         while let Some(row) = out.try_next().await? {
             chunk.extend_from_slice(&row);
             if chunk.len() >= COPY_CHUNK {
-                into.send(std::mem::replace(&mut chunk, Vec::with_capacity(COPY_CHUNK)))
-                    .await?;
+                into.send(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(COPY_CHUNK),
+                ))
+                .await?;
             }
         }
         drop(out);

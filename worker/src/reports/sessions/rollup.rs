@@ -308,9 +308,7 @@ pub static ROLLUPS: Rollups = Rollups {
     ],
     days: &[
         DaysStatement {
-            target: || {
-                "rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)"
-            },
+            target: || "rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)",
             query: || BUILD_DAYS_SESSIONS.as_str(),
         },
         DaysStatement {
