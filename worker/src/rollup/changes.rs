@@ -59,9 +59,10 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 const HELD_AT_MOST: i64 = 256 * 1024 * 1024;
 
 /// Drains when the slot holds more than [`HELD_AT_MOST`] of WAL. The builder asks after
-/// every day and block it writes: its own writes are WAL too (about as much as the rollup
-/// rows), and a slot left behind by a long build passes `max_slot_wal_keep_size`, is
-/// dropped by Postgres, and the slot made again marks every day, for ever.
+/// every span of days and block it writes. Its rollup rows are unlogged (migration 0025),
+/// but the platform writes on meanwhile: a slot left behind by a long build passes
+/// `max_slot_wal_keep_size`, is dropped by Postgres, and the slot made again marks every
+/// day.
 pub async fn drain_if_behind(pool: &PgPool) -> Result<(), sqlx::Error> {
     let held: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::int8

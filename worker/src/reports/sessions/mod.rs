@@ -49,10 +49,22 @@ const TRAFFIC: &str = "SELECT site_id, (started_at AT TIME ZONE $5)::date AS day
        count(*) FILTER (WHERE panel_at IS NOT NULL AND missed) AS abandoned
   FROM c GROUP BY 1, 2";
 
+/// A chat's local hour of day (`$5` the timezone): the report's and the rollups' one
+/// definition.
+macro_rules! hour {
+    () => {
+        "extract(hour FROM started_at AT TIME ZONE $5)::int4"
+    };
+}
+use hour;
+
 /// Per bot and local hour of day.
-const PER_HOUR: &str =
-    "SELECT site_id, extract(hour FROM started_at AT TIME ZONE $5)::int4, count(*)
-  FROM c GROUP BY 1, 2";
+const PER_HOUR: &str = concat!(
+    "SELECT site_id, ",
+    hour!(),
+    ", count(*)
+  FROM c GROUP BY 1, 2"
+);
 
 type ByBot = (Option<i64>, bool, i64, i64, i64, i64);
 

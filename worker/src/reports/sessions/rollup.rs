@@ -49,9 +49,10 @@ static BUILD_DAYS_SESSIONS: LazyLock<String> = LazyLock::new(|| {
 /// A span's sessions per day, site and local hour.
 static BUILD_DAYS_HOURS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{} SELECT $4, 0, day, site_id, extract(hour FROM started_at AT TIME ZONE $5)::int4, count(*)
+        "{} SELECT $4, 0, day, site_id, {}, count(*)
            FROM c GROUP BY day, site_id, 5",
-        *BASE_DAYS
+        *BASE_DAYS,
+        super::hour!()
     )
 });
 
