@@ -47,14 +47,20 @@ pub async fn roomy_transaction(
     pool: &PgPool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    make_roomy(&mut tx).await?;
+    Ok(tx)
+}
+
+/// Gives the transaction open on `conn` the settings of [`roomy_transaction`].
+pub async fn make_roomy(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query(
         "SELECT set_config('work_mem', $1, true),
                 set_config('plan_cache_mode', 'force_custom_plan', true)",
     )
     .bind(WORK_MEM)
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    Ok(tx)
+    Ok(())
 }
 
 /// When and for what range a report was made, and with which options: what the summary

@@ -1,5 +1,5 @@
 //! Writing rollup rows: a day's rows of every kind that declares rollups
-//! ([`super::spec::registered`]) from the source tables, a block's from its two children,
+//! ([`super::spec::registered`]) from the source tables, a block's from the blocks under it,
 //! and deleting the rows of blocks and series that are gone. Each write is a short transaction
 //! of its own; independent ones run two at a time.
 
@@ -59,6 +59,29 @@ pub(super) async fn delete_blocks(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Fresh planner statistics for `rollup_blocks` and every table of rollup rows, of the
+/// columns that are not arrays: no query filters or groups by a set, and sampling the
+/// sets (contacts, intervals) took most of the time.
+pub(super) async fn analyze(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let tables: Vec<&str> = std::iter::once("rollup_blocks").chain(tables()).collect();
+    let targets: String = sqlx::query_scalar(
+        "SELECT string_agg(format('%I (%s)', r.name, c.columns), ', ')
+           FROM unnest($1::text[]) AS r (name)
+          CROSS JOIN LATERAL (
+                SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS columns
+                  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                 WHERE a.attrelid = r.name::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                   AND t.typcategory <> 'A') c",
+    )
+    .bind(&tables)
+    .fetch_one(pool)
+    .await?;
+    sqlx::query(AssertSqlSafe(format!("ANALYZE {targets}")))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -155,6 +178,9 @@ pub(super) async fn build_days(
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *read)
         .await?;
+    // A span's grouped passes hash as the reports' do: at Postgres's default `work_mem`
+    // they spill their joins and sorts to disk.
+    crate::reports::make_roomy(&mut read).await?;
     let mut tx = pool.begin().await?;
     let blocks: Vec<(i16, i32)> = days.iter().map(|d| (0, d.0)).collect();
     delete_blocks(&mut tx, series, &blocks).await?;
@@ -224,7 +250,7 @@ fn inline(sql: &str, binds: &[Lit]) -> String {
     out
 }
 
-/// Builds a block from its two children, in one transaction.
+/// Builds a block from the blocks under it, in one transaction.
 pub(super) async fn build_block(
     pool: &PgPool,
     series: i32,
@@ -233,6 +259,7 @@ pub(super) async fn build_block(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let (below, first, end) = super::children(level, block);
     let mut tx = pool.begin().await?;
     delete_blocks(&mut tx, series, &[(level, block)]).await?;
     for sql in registered().flat_map(|(_, r)| r.block) {
@@ -241,6 +268,9 @@ pub(super) async fn build_block(
             .bind(series)
             .bind(level)
             .bind(block)
+            .bind(below)
+            .bind(first)
+            .bind(end)
             .execute(&mut *tx)
             .await?;
     }
@@ -262,6 +292,29 @@ mod tests {
                 assert!(query.contains("SELECT $4, 0,"), "{query}");
                 assert!(!query.contains("INSERT"), "{query}");
             }
+        }
+    }
+
+    #[test]
+    fn every_table_has_days_and_blocks_above_them_unless_kept_by_day() {
+        for (kind, rollups) in registered() {
+            for table in rollups.tables {
+                let into = format!("{table} (");
+                let days = rollups
+                    .days
+                    .iter()
+                    .filter(|d| (d.target)().starts_with(&into));
+                assert_eq!(days.count(), 1, "{kind:?}: {table}");
+                let into = format!("INSERT INTO {into}");
+                let blocks = rollups.block.iter().filter(|b| b().contains(&into)).count();
+                let kept_by_day = rollups.days_only.contains(table);
+                assert_eq!(blocks, usize::from(!kept_by_day), "{kind:?}: {table}");
+            }
+            assert!(rollups.days_only.iter().all(|t| rollups.tables.contains(t)));
+            assert_eq!(
+                rollups.block.len() + rollups.days_only.len(),
+                rollups.tables.len()
+            );
         }
     }
 

@@ -1,6 +1,6 @@
 //! The rollup builder: brings the blocks of closed days up to date, consecutive days a span
 //! (at most [`SPAN_DAYS`]) at a time, each span in one grouped pass per statement and one
-//! transaction of its own, then each block from its two children, and only then forgets
+//! transaction of its own, then each block from the blocks under it, and only then forgets
 //! the dirty days it acted on.
 //!
 //! Late writes leave their UTC day in `rollup_dirty` (migration 0018). A pass first moves
@@ -21,9 +21,9 @@ use exportd_core::{
 use sqlx::{PgConnection, PgPool};
 
 use super::{
-    MAX_LEVEL,
-    blocks::{build_block, build_days, delete_blocks, delete_series_rows, in_parallel},
-    day_date, day_number, days_bounds,
+    LEVEL_STEP, MAX_LEVEL,
+    blocks::{analyze, build_block, build_days, delete_blocks, delete_series_rows, in_parallel},
+    day_date, day_number, days_bounds, levels,
     series::{current_series, horizon},
 };
 
@@ -152,17 +152,9 @@ pub async fn refresh(
         }
     }
     if done.days + done.blocks > 0 {
-        // Fresh statistics, or the planner takes a block for a handful of rows and sorts
-        // hundreds of thousands of cells instead of hashing them.
-        let tables: Vec<&str> = std::iter::once("rollup_blocks")
-            .chain(super::spec::tables())
-            .collect();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "ANALYZE {}",
-            tables.join(", ")
-        )))
-        .execute(pool)
-        .await?;
+        // Fresh statistics for the reads, or the planner takes a block for a handful of
+        // rows and sorts hundreds of thousands of cells instead of hashing them.
+        analyze(pool).await?;
     }
     Ok(done)
 }
@@ -216,19 +208,25 @@ async fn refresh_account(
     if built < wanted {
         return Ok(done);
     }
-    for level in 1..=MAX_LEVEL {
-        // Blocks whose two children exist and one of them is newer than the block.
+    // A first build's blocks are read from tables the planner has no statistics of yet:
+    // it would scan a table for each block.
+    if done.days >= SPAN_DAYS as usize {
+        analyze(pool).await?;
+    }
+    for level in levels().skip(1) {
+        // Blocks whose children all exist and one of them is newer than the block.
         let due: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
             "SELECT c.parent, c.starts_at, c.ends_at
-               FROM (SELECT block >> 1 AS parent, min(starts_at) AS starts_at, max(ends_at) AS ends_at,
+               FROM (SELECT block >> $3 AS parent, min(starts_at) AS starts_at, max(ends_at) AS ends_at,
                             max(built_at) AS built_at, count(*) AS n
-                       FROM rollup_blocks WHERE series_id = $1 AND level = $2 - 1
+                       FROM rollup_blocks WHERE series_id = $1 AND level = $2 - $3
                       GROUP BY 1) c
                LEFT JOIN rollup_blocks p ON p.series_id = $1 AND p.level = $2 AND p.block = c.parent
-              WHERE c.n = 2 AND (p.block IS NULL OR p.built_at < c.built_at)",
+              WHERE c.n = 1 << $3 AND (p.block IS NULL OR p.built_at < c.built_at)",
         )
         .bind(series)
         .bind(level)
+        .bind(i32::from(LEVEL_STEP))
         .fetch_all(&mut *conn)
         .await?;
         let wanted = due.len();

@@ -2,14 +2,15 @@
 //! set of blocks per account and timezone, for every kind that declares rollups
 //! ([`spec::Rollups`], found through the kinds' registry). The engine knows no kind.
 //!
-//! A report over days `[first, end)` is covered greedily by the largest valid dyadic blocks
-//! ([`cover`], planned in [`plan`]); what no valid block covers (today, a day a late write has marked, a day not
-//! built yet, another timezone) is read from the source tables. Blocks hold sums and counts
-//! only, so the two paths add up to exactly the report read from the source alone.
+//! A report over days `[first, end)` is covered greedily by the largest valid blocks of 1,
+//! 4, 16 and 64 days ([`cover`], planned in [`plan`]); what no valid block covers (today, a
+//! day a late write has marked, a day not built yet, another timezone) is read from the
+//! source tables. Blocks hold sums and counts only, so the two paths add up to exactly the
+//! report read from the source alone; sets are kept by day ([`spec::Rollups::days_only`]).
 //!
-//! [`build::refresh`] builds what is missing or marked: spans of consecutive days, each in one
-//! grouped pass per statement and a transaction of its own, then each block from its two
-//! children, and only then deletes the marks it acted on. Rollup rows and blocks are
+//! [`build::refresh`] builds what is missing or marked: spans of consecutive days, each in
+//! one grouped pass per statement and a transaction of its own, then each block from the
+//! blocks under it, and only then deletes the marks it acted on. Rollup rows and blocks are
 //! unlogged (migration 0025): a cache, built again after a crash or a failover.
 
 pub mod blocks;
@@ -35,6 +36,29 @@ pub use spec::{DaysStatement, Rollups, Sql, day_of};
 /// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
 /// in no report of at most 90 days, so larger ones would never be read.
 pub const MAX_LEVEL: i16 = 6;
+
+/// Levels built: days, then every `LEVEL_STEP`-th level (4, 16 and 64 days), each block
+/// made of the 2^`LEVEL_STEP` blocks one built level down. A large account's cells fill
+/// its (site, agent) pairs within a few days, so a block of twice the days is hardly
+/// smaller than its two children: with every level, a first build wrote each cell about
+/// six times over. A report reads a few more blocks instead.
+pub const LEVEL_STEP: i16 = 2;
+const _: () = assert!(MAX_LEVEL % LEVEL_STEP == 0);
+
+/// The levels built, days first.
+pub fn levels() -> impl DoubleEndedIterator<Item = i16> {
+    (0..=MAX_LEVEL).step_by(LEVEL_STEP as usize)
+}
+
+/// What block `block` of level `level` is built from: the level one built level down, and
+/// its blocks `[first, end)`.
+pub fn children(level: i16, block: i32) -> (i16, i32, i32) {
+    (
+        level - LEVEL_STEP,
+        block << LEVEL_STEP,
+        (block + 1) << LEVEL_STEP,
+    )
+}
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
@@ -87,6 +111,22 @@ impl Cover {
     pub fn raw_days(&self) -> i32 {
         self.raw.iter().map(|(a, b)| b - a).sum()
     }
+
+    /// The blocks read, as the arrays of levels and of block numbers that reads bind.
+    pub fn block_keys(&self) -> (Vec<i16>, Vec<i32>) {
+        self.blocks.iter().copied().unzip()
+    }
+
+    /// The days the blocks read cover, as level-0 blocks (the arrays of [`Cover::block_keys`]):
+    /// where a table that keeps days only ([`Rollups::days_only`]) is read. Every day under a
+    /// valid block is built: a block is built from its children, and deleted with them.
+    pub fn day_keys(&self) -> (Vec<i16>, Vec<i32>) {
+        self.rolled
+            .iter()
+            .flat_map(|&(a, b)| a..b)
+            .map(|d| (0, d))
+            .unzip()
+    }
 }
 
 fn push_run(runs: &mut Vec<(i32, i32)>, first: i32, end: i32) {
@@ -102,7 +142,7 @@ pub fn cover(first: i32, end: i32, valid: &HashSet<(i16, i32)>) -> Cover {
     let mut n = first;
     while n < end {
         let block =
-            (0..=MAX_LEVEL).rev().find_map(|level| {
+            levels().rev().find_map(|level| {
                 let span = 1 << level;
                 (n % span == 0 && n + span <= end && valid.contains(&(level, n >> level)))
                     .then_some((level, n >> level, span))
@@ -128,7 +168,7 @@ mod tests {
 
     fn all_valid(first: i32, end: i32) -> HashSet<(i16, i32)> {
         let mut v = HashSet::new();
-        for level in 0..=MAX_LEVEL {
+        for level in levels() {
             for b in (first >> level)..=(end >> level) {
                 let (a, e) = block_days(level, b);
                 if a >= first && e <= end {
@@ -160,7 +200,8 @@ mod tests {
             let c = cover(first, end, &all_valid(first - 200, end + 200));
             assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
             assert!(c.raw.is_empty());
-            assert!(c.blocks.len() <= 12, "{first}: {} blocks", c.blocks.len());
+            assert!(c.blocks.len() <= 15, "{first}: {} blocks", c.blocks.len());
+            assert!(c.blocks.iter().all(|&(l, _)| l % LEVEL_STEP == 0));
             assert_eq!(c.rolled, vec![(first, end)]);
         }
     }
@@ -179,7 +220,15 @@ mod tests {
         assert_eq!(covered_days(&c), (first..end).collect::<Vec<_>>());
         assert_eq!(c.raw, vec![(20_040, 20_041)]);
         assert_eq!(c.rolled, vec![(20_032, 20_040), (20_041, 20_096)]);
-        assert!(c.blocks.len() <= 2 * MAX_LEVEL as usize);
+        assert!(c.blocks.len() <= 3 * MAX_LEVEL as usize);
+        // Tables kept by day are read over the same days as the blocks, and no other.
+        let (levels, days) = c.day_keys();
+        assert!(levels.iter().all(|&l| l == 0));
+        let expected: Vec<i32> = (first..end).filter(|&d| d != 20_040).collect();
+        assert_eq!(days, expected);
+        let (levels, blocks) = c.block_keys();
+        assert_eq!(levels.len(), c.blocks.len());
+        assert_eq!(blocks.len(), c.blocks.len());
     }
 
     #[test]
@@ -195,5 +244,11 @@ mod tests {
         assert_eq!(day_date(day_number(d)), d);
         assert_eq!(day_number(epoch()), 0);
         assert_eq!(block_days(3, 2), (16, 24));
+        assert_eq!(levels().collect::<Vec<_>>(), vec![0, 2, 4, 6]);
+        // A block's children cover exactly its days.
+        let (level, first, end) = children(4, 7);
+        assert_eq!(level, 2);
+        assert_eq!(block_days(level, first).0, block_days(4, 7).0);
+        assert_eq!(block_days(level, end - 1).1, block_days(4, 7).1);
     }
 }

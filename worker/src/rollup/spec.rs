@@ -1,5 +1,5 @@
 //! What a report kind declares about its rollups ([`Rollups`]): the tables it owns and the
-//! statements that build a day from the source tables and a block from its two children.
+//! statements that build days from the source tables and a block from the blocks under it.
 //! The engine knows no kind: it loops over the kinds registered in `crate::reports` that
 //! declare rollups ([`registered`]).
 
@@ -37,8 +37,15 @@ pub struct Rollups {
     pub tables: &'static [&'static str],
     /// Build the days of a span (level 0) from the source tables.
     pub days: &'static [DaysStatement],
-    /// Build block `$3` of level `$2` in series `$1` from its two children.
+    /// Build block `$3` of level `$2` in series `$1` from the blocks under it, one built
+    /// level down ([`super::children`]): level `$4`, blocks `[$5, $6)`. One per table, but
+    /// for those kept by day.
     pub block: &'static [Sql],
+    /// The tables kept by day only: sets (contacts, busy intervals), which a union over
+    /// more days hardly shrinks, so that a block above a day would cost a build as large as
+    /// its days and save its reads nothing. They are read over the days of the blocks a
+    /// report reads ([`super::Cover::day_keys`]).
+    pub days_only: &'static [&'static str],
 }
 
 /// The tables of the engine itself, which belong to no kind.

@@ -1,10 +1,14 @@
 //! Reading agents' activity: sessions, busy time and messages per agent, from rollup blocks
 //! for closed days where valid ones exist (see [`crate::rollup`]), from the source
-//! tables elsewhere. Busy time is a union of intervals, which does not add up across days;
-//! so blocks keep the union itself, as disjoint intervals in microseconds, and the read
-//! merges those of every block and source day exactly.
+//! tables elsewhere. Busy time is a union of intervals, which does not add up across days
+//! or sites; so each day keeps its agents' chats, each with its site and interval in
+//! microseconds, and the read merges those of every day and site wanted exactly. Messages
+//! add up, and have blocks above days.
 
-use std::{collections::BTreeMap, sync::LazyLock};
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::LazyLock,
+};
 
 use exportd_core::domain::DateRange;
 use futures::TryStreamExt;
@@ -48,70 +52,25 @@ const MESSAGES: &str = "SELECT m.agent_id, count(*)
  GROUP BY m.agent_id";
 
 /// Where the rows of agents' chats go.
-const CHATS_TARGET: &str = "rollup_agent_chats (series_id, level, block, by_site, site_id, agent_id, sessions, starts, ends)";
+const CHATS_TARGET: &str =
+    "rollup_agent_chats (series_id, level, block, agent_id, sites, starts, ends)";
 
-/// The rows of blocks (`series`, `level`, each `block` of `src`) from `src (block, by_site,
-/// site_id, agent_id, n, s, e)`: per (block, site or all, agent), the sessions `n` add up,
-/// and the intervals `[s, e)` merge into disjoint ones.
-fn merged(src: &str, series: &str, level: &str) -> String {
-    format!(
-        "WITH src AS ({src}),
-         x AS (SELECT block, by_site, site_id, agent_id, s, e,
-                      CASE WHEN s <= max(e) OVER w THEN 0 ELSE 1 END AS new
-                 FROM src WHERE e > s
-               WINDOW w AS (PARTITION BY block, by_site, site_id, agent_id ORDER BY s, e
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)),
-         g AS (SELECT block, by_site, site_id, agent_id, s, e,
-                      sum(new) OVER (PARTITION BY block, by_site, site_id, agent_id ORDER BY s, e
-                                     ROWS UNBOUNDED PRECEDING) AS island
-                 FROM x),
-         i AS (SELECT block, by_site, site_id, agent_id, min(s) AS s, max(e) AS e
-                 FROM g GROUP BY block, by_site, site_id, agent_id, island),
-         iv AS (SELECT block, by_site, site_id, agent_id, array_agg(s ORDER BY s) AS starts,
-                       array_agg(e ORDER BY s) AS ends
-                  FROM i GROUP BY block, by_site, site_id, agent_id),
-         n AS (SELECT block, by_site, site_id, agent_id, sum(n)::int8 AS sessions
-                 FROM src GROUP BY block, by_site, site_id, agent_id)
-         SELECT {series}, {level}, n.block, n.by_site, n.site_id, n.agent_id, n.sessions,
-                coalesce(iv.starts, '{{}}'), coalesce(iv.ends, '{{}}')
-           FROM n LEFT JOIN iv ON iv.block = n.block AND iv.by_site = n.by_site
-                              AND iv.site_id IS NOT DISTINCT FROM n.site_id AND iv.agent_id = n.agent_id"
-    )
-}
-
-/// A span's chats, per local day, per site and over all sites (binds as [`DaysStatement`]).
+/// A span's chats, per local day and agent (binds as [`DaysStatement`]): for each chat
+/// the agent took, its site and busy interval, as [`CHATS`] gives them, in arrays whose
+/// elements pair up (every aggregate of a group is fed its rows in one order). The read
+/// filters the sites and merges the intervals: one grouped pass, nothing sorted.
 pub static BUILD_DAYS_CHATS: LazyLock<String> = LazyLock::new(|| {
-    let src = format!(
-        "SELECT c.block, v.by_site, CASE WHEN v.by_site THEN c.site_id END AS site_id,
-                c.accepted_by AS agent_id, 1::int8 AS n, c.s, c.e
-           FROM (SELECT {day} AS block, site_id, accepted_by, {s} AS s, {e} AS e
+    format!(
+        "SELECT $4, 0, day, accepted_by, array_agg(site_id), array_agg(s), array_agg(e)
+           FROM (SELECT {day} AS day, site_id, accepted_by, {s} AS s, {e} AS e
                    FROM chats
                   WHERE account_id = $1 AND started_at >= $2 AND started_at < $3
                     AND accepted_by IS NOT NULL) c
-          CROSS JOIN (VALUES (true), (false)) AS v (by_site)",
+          GROUP BY day, accepted_by",
         day = day_of("started_at"),
         s = micros!("accepted_at"),
         e = micros!("coalesce(closed_at, last_msg_at)"),
-    );
-    merged(&src, "$4", "0")
-});
-
-/// A block's chats from its two children (`$1` series, `$2` level, `$3` block).
-pub static BUILD_BLOCK_CHATS: LazyLock<String> = LazyLock::new(|| {
-    let children = "FROM rollup_agent_chats c
-          WHERE c.series_id = $1 AND c.level = $2 - 1 AND c.block IN ($3 * 2, $3 * 2 + 1)";
-    let src = format!(
-        "SELECT $3 AS block, c.by_site, c.site_id, c.agent_id, c.sessions AS n, NULL::int8 AS s, NULL::int8 AS e {children}
-         UNION ALL
-         SELECT $3, c.by_site, c.site_id, c.agent_id, 0, u.s, u.e
-           {children_u}",
-        children_u = children.replacen(
-            "FROM rollup_agent_chats c",
-            "FROM rollup_agent_chats c, unnest(c.starts, c.ends) AS u (s, e)",
-            1
-        ),
-    );
-    format!("INSERT INTO {CHATS_TARGET} {}", merged(&src, "$1", "$2"))
+    )
 });
 
 /// A span's agents' messages, per local day and (site of the chat, agent) (binds as
@@ -127,25 +86,24 @@ pub static BUILD_DAYS_MESSAGES: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// A block's messages from its two children (binds as [`BUILD_BLOCK_CHATS`]).
+/// A block's messages from the blocks under it (binds as [`Rollups::block`]).
 pub const BUILD_BLOCK_MESSAGES: &str = "
 INSERT INTO rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)
 SELECT $1, $2, $3, site_id, agent_id, sum(messages)::int8
   FROM rollup_agent_messages
- WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+ WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
  GROUP BY site_id, agent_id";
 
-/// The chats of blocks `unnest($2 levels, $3 blocks)` of series `$1`: per site when `$4`
-/// sites are given, else over all sites; `$5` agents.
-const READ_BLOCK_CHATS: &str = "
-SELECT t.agent_id, t.sessions, t.starts, t.ends
+/// The chats of days `unnest($2 levels, $3 blocks)` of series `$1` (kept by day: see
+/// [`ROLLUPS`]), of agents `$4` or all: per day and agent, each chat's site and interval.
+const READ_DAYS_CHATS: &str = "
+SELECT t.agent_id, t.sites, t.starts, t.ends
   FROM rollup_agent_chats t
   JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
- WHERE t.series_id = $1 AND t.by_site = ($4::int8[] IS NOT NULL)
-   AND ($4::int8[] IS NULL OR t.site_id = ANY($4))
-   AND ($5::int8[] IS NULL OR t.agent_id = ANY($5))";
+ WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.agent_id = ANY($4))";
 
-/// The messages of those blocks, per agent (binds as [`READ_BLOCK_CHATS`]).
+/// The messages of blocks `unnest($2 levels, $3 blocks)` of series `$1`, per agent: of
+/// sites `$4` or all, agents `$5` or all.
 const READ_BLOCK_MESSAGES: &str = "
 SELECT t.agent_id, sum(t.messages)::int8
   FROM rollup_agent_messages t
@@ -204,6 +162,9 @@ impl Activity {
 /// Agents by id.
 pub type Activities = BTreeMap<i64, Activity>;
 
+/// A day's chats of an agent: agent, and each chat's site, start and end.
+type DayChats = (i64, Vec<Option<i64>>, Vec<Option<i64>>, Vec<Option<i64>>);
+
 /// Reads the activity of the agents of account `account_id` in `range`, narrowed by
 /// `sites` and `agents`, from rollups where `rollups` and valid blocks exist. Agents with a
 /// session come with their messages; the intervals are merged. Returns how it was read too.
@@ -249,22 +210,28 @@ pub async fn read(
         }
     }
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
-        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
-        let mut rows = sqlx::query_as::<_, (i64, i64, Vec<i64>, Vec<i64>)>(READ_BLOCK_CHATS)
+        let (levels, days) = cover.day_keys();
+        let wanted: Option<HashSet<i64>> = sites.map(|s| s.iter().copied().collect());
+        let mut rows = sqlx::query_as::<_, DayChats>(READ_DAYS_CHATS)
             .bind(series)
             .bind(&levels)
-            .bind(&blocks)
-            .bind(sites)
+            .bind(&days)
             .bind(agents)
             .fetch(&db.primary);
-        while let Some((agent, sessions, starts, ends)) = rows.try_next().await? {
+        while let Some((agent, chat_sites, starts, ends)) = rows.try_next().await? {
             let act = all.entry(agent).or_default();
-            act.sessions += sessions;
-            for (s, e) in starts.into_iter().zip(ends) {
-                act.push(Some(s), Some(e));
+            for ((site, s), e) in chat_sites.into_iter().zip(starts).zip(ends) {
+                if wanted
+                    .as_ref()
+                    .is_none_or(|w| site.is_some_and(|site| w.contains(&site)))
+                {
+                    act.sessions += 1;
+                    act.push(s, e);
+                }
             }
         }
         drop(rows);
+        let (levels, blocks) = cover.block_keys();
         let counts: Vec<(i64, i64)> = sqlx::query_as(READ_BLOCK_MESSAGES)
             .bind(series)
             .bind(&levels)
@@ -299,7 +266,10 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS_MESSAGES.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK_CHATS.as_str(), || BUILD_BLOCK_MESSAGES],
+    block: &[|| BUILD_BLOCK_MESSAGES],
+    // An agent's chats of different days hardly overlap: a block would hold as many
+    // intervals as its days.
+    days_only: &["rollup_agent_chats"],
 };
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! exist (see [`crate::rollup`]), from the source tables elsewhere. Blocks hold
 //! the sums of [`super::query`] over every site and owner, so they serve reports that are
 //! not narrowed by `sites` or `owners`; a narrowed report reads the source alone. Counts
-//! and microseconds add up across blocks; distinct contacts do not, so blocks keep the
-//! contacts themselves and the read takes their union.
+//! and microseconds add up across blocks; distinct contacts do not, so each day keeps an
+//! owner's contacts with its sums, and the read takes their union.
 
 use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
@@ -15,39 +15,24 @@ use crate::{
     rollup::{self, Cover, DaysStatement, Rollups},
 };
 
-/// A block's rows from its two children (`$1` series, `$2` level, `$3` block). An owner's
-/// contacts are the union of its children's; a child's sums count once, on the first of
-/// its contacts (or on its only row when it has none).
-pub const BUILD_BLOCK: [&str; 4] = [
+/// A block's rows from the blocks under it (binds as [`Rollups::block`]); owners stay per
+/// day.
+pub const BUILD_BLOCK: [&str; 3] = [
     "INSERT INTO rollup_conv_sites (series_id, level, block, site_id, chats)
      SELECT $1, $2, $3, site_id, sum(chats)::int8
        FROM rollup_conv_sites
-      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
       GROUP BY site_id",
-    "INSERT INTO rollup_conv_owners (series_id, level, block, owner_id, chats, contacts,
-                                     manual_us, manual_n, auto_us, auto_n, first_us, first_n)
-     SELECT $1, $2, $3, t.owner_id, sum(t.chats) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            coalesce(array_agg(DISTINCT u.x ORDER BY u.x) FILTER (WHERE u.x IS NOT NULL), '{}'),
-            sum(t.manual_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            sum(t.manual_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            sum(t.auto_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            sum(t.auto_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            sum(t.first_us) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8,
-            sum(t.first_n) FILTER (WHERE u.i IS NULL OR u.i = 1)::int8
-       FROM rollup_conv_owners t
-       LEFT JOIN LATERAL unnest(t.contacts) WITH ORDINALITY AS u (x, i) ON true
-      WHERE t.series_id = $1 AND t.level = $2 - 1 AND t.block IN ($3 * 2, $3 * 2 + 1)
-      GROUP BY t.owner_id",
     "INSERT INTO rollup_conv_hours (series_id, level, block, hour, chats)
      SELECT $1, $2, $3, hour, sum(chats)::int8
        FROM rollup_conv_hours
-      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
       GROUP BY hour",
     "INSERT INTO rollup_conv_users (series_id, level, block, user_id, open, closed, msgs_in, msgs_out)
      SELECT $1, $2, $3, user_id, sum(open)::int8, sum(closed)::int8, sum(msgs_in)::int8,
             sum(msgs_out)::int8
        FROM rollup_conv_users
-      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
       GROUP BY user_id",
 ];
 
@@ -100,28 +85,36 @@ pub async fn read(
     });
     let mut parts = futures::future::try_join_all(raw).await?;
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
-        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        let (blocks, days) = (cover.block_keys(), cover.day_keys());
         macro_rules! read {
-            ($sql:expr) => {
+            ($sql:expr, $keys:expr) => {
                 sqlx::query_as(AssertSqlSafe(format!($sql, IN_BLOCKS)))
                     .bind(series)
-                    .bind(&levels)
-                    .bind(&blocks)
+                    .bind(&$keys.0)
+                    .bind(&$keys.1)
                     .fetch_all(&db.primary)
             };
         }
         parts.push(tokio::try_join!(
-            read!("SELECT t.site_id, sum(t.chats)::int8 FROM rollup_conv_sites t {} GROUP BY 1"),
+            read!(
+                "SELECT t.site_id, sum(t.chats)::int8 FROM rollup_conv_sites t {} GROUP BY 1",
+                blocks
+            ),
             read!(
                 "SELECT t.owner_id, t.chats, t.contacts, t.manual_us, t.manual_n, t.auto_us,
                         t.auto_n, t.first_us, t.first_n
-                   FROM rollup_conv_owners t {}"
+                   FROM rollup_conv_owners t {}",
+                days
             ),
-            read!("SELECT t.hour, sum(t.chats)::int8 FROM rollup_conv_hours t {} GROUP BY 1"),
+            read!(
+                "SELECT t.hour, sum(t.chats)::int8 FROM rollup_conv_hours t {} GROUP BY 1",
+                blocks
+            ),
             read!(
                 "SELECT t.user_id, sum(t.open)::int8, sum(t.closed)::int8, sum(t.msgs_in)::int8,
                         sum(t.msgs_out)::int8
-                   FROM rollup_conv_users t {} GROUP BY 1"
+                   FROM rollup_conv_users t {} GROUP BY 1",
+                blocks
             ),
         )?);
     }
@@ -162,10 +155,7 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS[3].1.as_str(),
         },
     ],
-    block: &[
-        || BUILD_BLOCK[0],
-        || BUILD_BLOCK[1],
-        || BUILD_BLOCK[2],
-        || BUILD_BLOCK[3],
-    ],
+    block: &[|| BUILD_BLOCK[0], || BUILD_BLOCK[1], || BUILD_BLOCK[2]],
+    // An owner's contacts of one day hardly recur on the next.
+    days_only: &["rollup_conv_owners"],
 };

@@ -263,28 +263,25 @@ static CELLS_TARGET: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// A span's cells, per local day (binds as [`DaysStatement`]).
+/// A span's cells, per local day (binds as [`DaysStatement`]): each source table's own,
+/// so that a day may hold a (site, agent) more than once. Every read of cells sums them,
+/// and a large account's day has about one chat per (site, agent): summing the sources
+/// again here took as long as reading them.
 static BUILD_DAYS: LazyLock<String> = LazyLock::new(|| {
     let parts: Vec<String> = SOURCES
         .iter()
         .map(|s| select(s, Events::Sited, true))
         .collect();
-    format!(
-        "SELECT $4, 0, day, site_id, agent_id, {sums}
-           FROM ({union}) u
-          GROUP BY day, site_id, agent_id",
-        sums = sums(""),
-        union = parts.join(" UNION ALL "),
-    )
+    format!("SELECT $4, 0, u.* FROM ({}) u", parts.join(" UNION ALL "))
 });
 
-/// Builds block `$3` of level `$2` in series `$1` from its two children.
+/// Builds a block from the blocks under it (binds as [`Rollups::block`]).
 pub static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO {target}
          SELECT $1, $2, $3, site_id, agent_id, {sums}
            FROM rollup_cells
-          WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+          WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
           GROUP BY site_id, agent_id",
         target = *CELLS_TARGET,
         sums = sums(""),
@@ -351,12 +348,12 @@ static BUILD_DAYS_PRESENCE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Builds presence block `$3` of level `$2` in series `$1` from its two children.
+/// Builds a presence block from the blocks under it (binds as [`Rollups::block`]).
 pub const BUILD_BLOCK_PRESENCE: &str = "
 INSERT INTO rollup_presence (series_id, level, block, agent_id, online_secs, away_secs)
 SELECT $1, $2, $3, agent_id, sum(online_secs), sum(away_secs)
   FROM rollup_presence
- WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+ WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
  GROUP BY agent_id";
 
 /// Presence of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`.
@@ -382,4 +379,5 @@ pub static ROLLUPS: Rollups = Rollups {
         },
     ],
     block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE],
+    days_only: &[],
 };

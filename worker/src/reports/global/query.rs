@@ -77,7 +77,7 @@ pub async fn build_streaming(
     let t0 = std::time::Instant::now();
     let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
     let blocks: Blocks = series.filter(|_| !cover.blocks.is_empty()).map(|series| {
-        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        let (levels, blocks) = cover.block_keys();
         (series, levels, blocks)
     });
     let mut start = read_start(db, account_id, range, now, &cover, &blocks).await?;

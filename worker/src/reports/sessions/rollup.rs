@@ -1,8 +1,8 @@
 //! Reading the session analysis from rollup blocks for closed days where valid ones exist
-//! (see [`crate::rollup`]), from the source tables elsewhere. Counts add up across
-//! blocks; distinct contacts do not, so blocks keep the contacts themselves and the read
-//! takes their union; traffic rows are per local day, so they are kept per day as the
-//! report computes them. Without a valid block the report is read with the source queries
+//! (see [`crate::rollup`]), from the source tables elsewhere. Sessions per hour add up
+//! across blocks. Distinct contacts do not, so each day keeps its contacts with its counts,
+//! and the read takes their union; traffic rows are per local day, so they are kept per
+//! day as the report computes them. Without a valid block the report is read with the source queries
 //! of [`super`] alone.
 
 use std::collections::BTreeMap;
@@ -64,24 +64,14 @@ static BUILD_DAYS_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// A block's sessions and hours from its two children (`$1` series, `$2` level, `$3`
-/// block); traffic rows stay per day.
-pub const BUILD_BLOCK: [&str; 2] = [
-    "WITH ch AS (SELECT * FROM rollup_sessions
-                  WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)),
-          n AS (SELECT site_id, sum(sessions)::int8 AS s, sum(panel)::int8 AS p, sum(abandoned)::int8 AS a
-                  FROM ch GROUP BY site_id),
-          k AS (SELECT ch.site_id, array_agg(DISTINCT x) AS contacts
-                  FROM ch, unnest(ch.contacts) AS x GROUP BY ch.site_id)
-     INSERT INTO rollup_sessions (series_id, level, block, site_id, sessions, panel, abandoned, contacts)
-     SELECT $1, $2, $3, n.site_id, n.s, n.p, n.a, coalesce(k.contacts, '{}')
-       FROM n LEFT JOIN k USING (site_id)",
-    "INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
-     SELECT $1, $2, $3, site_id, hour, sum(sessions)::int8
-       FROM rollup_session_hours
-      WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
-      GROUP BY site_id, hour",
-];
+/// A block's hours from the blocks under it (binds as [`Rollups::block`]); sessions and
+/// traffic stay per day.
+pub const BUILD_BLOCK_HOURS: &str = "
+INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
+SELECT $1, $2, $3, site_id, hour, sum(sessions)::int8
+  FROM rollup_session_hours
+ WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
+ GROUP BY site_id, hour";
 
 /// What the sheets are made of: per bot (and the flagged total), traffic per bot and day,
 /// sessions per bot and hour; sorted, so that two reads compare equal.
@@ -222,9 +212,9 @@ async fn read_rolled(
             *hours.entry((site, hour)).or_default() += n;
         }
     }
-    // The blocks: sums with contacts, hours, and the traffic of each day they cover.
-    let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
-    let (run_starts, run_ends): (Vec<i32>, Vec<i32>) = cover.rolled.iter().copied().unzip();
+    // The blocks: hours; and the sums with contacts and the traffic of each day they cover.
+    let (levels, blocks) = cover.block_keys();
+    let (day_levels, days) = cover.day_keys();
     const IN_BLOCKS: &str =
         "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
          WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))";
@@ -232,8 +222,8 @@ async fn read_rolled(
         "SELECT t.site_id, t.sessions, t.panel, t.abandoned, t.contacts FROM rollup_sessions t {IN_BLOCKS}"
     )))
     .bind(series)
-    .bind(&levels)
-    .bind(&blocks)
+    .bind(&day_levels)
+    .bind(&days)
     .bind(sites)
     .fetch_all(&db.primary);
     let h = sqlx::query_as::<_, (i64, i32, i64)>(AssertSqlSafe(format!(
@@ -245,16 +235,14 @@ async fn read_rolled(
     .bind(&blocks)
     .bind(sites)
     .fetch_all(&db.primary);
-    let t = sqlx::query_as::<_, Traffic>(
+    let t = sqlx::query_as::<_, Traffic>(AssertSqlSafe(format!(
         "SELECT t.site_id, t.day, t.sessions, t.contacts, t.msgs_in, t.msgs_out, t.length_ms,
                 t.wait_ms, t.abandoned
-           FROM rollup_session_days t
-           JOIN unnest($2::int4[], $3::int4[]) AS r (a, b) ON t.block >= r.a AND t.block < r.b
-          WHERE t.series_id = $1 AND t.level = 0 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))",
-    )
+           FROM rollup_session_days t {IN_BLOCKS}"
+    )))
     .bind(series)
-    .bind(&run_starts)
-    .bind(&run_ends)
+    .bind(&day_levels)
+    .bind(&days)
     .bind(sites)
     .fetch_all(&db.primary);
     let (counts, h, t) = tokio::try_join!(counts, h, t)?;
@@ -324,5 +312,7 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS_TRAFFIC.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK[0], || BUILD_BLOCK[1]],
+    block: &[|| BUILD_BLOCK_HOURS],
+    // A bot's contacts of one day hardly recur on the next; traffic rows are per day.
+    days_only: &["rollup_sessions", "rollup_session_days"],
 };

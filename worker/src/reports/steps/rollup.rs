@@ -41,12 +41,12 @@ static READ_SOURCE: LazyLock<String> = LazyLock::new(|| source("$4", false));
 static BUILD_DAYS: LazyLock<String> =
     LazyLock::new(|| format!("SELECT $4, 0, s.* FROM ({}) s", source("NULL", true)));
 
-/// A block's cells from its two children (`$1` series, `$2` level, `$3` block).
+/// A block's cells from the blocks under it (binds as [`Rollups::block`]).
 pub const BUILD_BLOCK: &str = "
 INSERT INTO rollup_steps (series_id, level, block, site_id, step, times, dur_us, dur_n)
 SELECT $1, $2, $3, site_id, step, sum(times)::int8, sum(dur_us)::int8, sum(dur_n)::int8
   FROM rollup_steps
- WHERE series_id = $1 AND level = $2 - 1 AND block IN ($3 * 2, $3 * 2 + 1)
+ WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
  GROUP BY site_id, step";
 
 /// The cells of blocks `unnest($2 levels, $3 blocks)` of series `$1`, `$4` sites.
@@ -104,7 +104,7 @@ pub async fn read(
     });
     let mut reads = futures::future::try_join_all(raw).await?;
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
-        let (levels, blocks): (Vec<i16>, Vec<i32>) = cover.blocks.iter().copied().unzip();
+        let (levels, blocks) = cover.block_keys();
         reads.push(
             sqlx::query_as::<_, Read>(READ_BLOCKS)
                 .bind(series)
@@ -134,4 +134,5 @@ pub static ROLLUPS: Rollups = Rollups {
         query: || BUILD_DAYS.as_str(),
     }],
     block: &[|| BUILD_BLOCK],
+    days_only: &[],
 };
