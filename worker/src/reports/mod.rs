@@ -16,6 +16,7 @@ pub mod rows;
 mod samples;
 pub mod sessions;
 pub mod sessions_detail;
+pub mod sets;
 pub mod steps;
 
 use std::collections::HashMap;

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 
+use crate::reports::sets::{make_set, union_len};
 use crate::rollup::day_of;
 
 /// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
@@ -191,8 +192,7 @@ impl Figures {
     /// Makes each owner's contacts a set: runs of days share contacts.
     pub fn finish(mut self) -> Self {
         for o in self.owners.values_mut() {
-            o.contacts.sort_unstable();
-            o.contacts.dedup();
+            make_set(&mut o.contacts);
         }
         self
     }
@@ -222,22 +222,19 @@ impl Figures {
                 (id, channel, name, n)
             })
             .collect();
-        let mut all_contacts: Vec<i64> = Vec::new();
         let mut total = Owner::default();
         let mut recurrence = Vec::new();
         let mut response = Vec::new();
         for (&id, o) in &self.owners {
             recurrence.push((id, false, o.contacts.len() as i64, o.chats));
             response.push(response_row(id, false, o));
-            all_contacts.extend(&o.contacts);
             total.chats += o.chats;
             for (t, m) in total.response.iter_mut().zip(o.response) {
                 t.add(m);
             }
         }
-        all_contacts.sort_unstable();
-        all_contacts.dedup();
-        recurrence.push((None, true, all_contacts.len() as i64, total.chats));
+        let everyone = union_len(self.owners.values().map(|o| &o.contacts[..]));
+        recurrence.push((None, true, everyone as i64, total.chats));
         response.push(response_row(None, true, &total));
         let by_user = self
             .users

@@ -9,11 +9,15 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use exportd_core::domain::DateRange;
+use futures::TryStreamExt;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
 use crate::{
-    reports::Reads,
+    reports::{
+        Reads,
+        sets::{make_set, union_len},
+    },
     rollup::{self, Cover, DaysStatement, Rollups, day_of},
 };
 
@@ -218,14 +222,25 @@ async fn read_rolled(
     const IN_BLOCKS: &str =
         "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
          WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))";
-    let counts = sqlx::query_as::<_, (i64, i64, i64, i64, Vec<i64>)>(AssertSqlSafe(format!(
-        "SELECT t.site_id, t.sessions, t.panel, t.abandoned, t.contacts FROM rollup_sessions t {IN_BLOCKS}"
-    )))
-    .bind(series)
-    .bind(&day_levels)
-    .bind(&days)
-    .bind(sites)
-    .fetch_all(&db.primary);
+    // Each day's contacts join their bot's as they arrive: the days' rows, millions of
+    // contacts on a large account, are never held together.
+    let counts = async {
+        let sql = format!(
+            "SELECT t.site_id, t.sessions, t.panel, t.abandoned, t.contacts FROM rollup_sessions t {IN_BLOCKS}"
+        );
+        let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64, Vec<i64>)>(AssertSqlSafe(sql))
+            .bind(series)
+            .bind(&day_levels)
+            .bind(&days)
+            .bind(sites)
+            .fetch(&db.primary);
+        while let Some((site, n, panel, abandoned, contacts)) = rows.try_next().await? {
+            let bot = bots.entry(site).or_default();
+            bot.add([n, panel, abandoned]);
+            bot.contacts.extend(contacts);
+        }
+        Ok::<_, sqlx::Error>(())
+    };
     let h = sqlx::query_as::<_, (i64, i32, i64)>(AssertSqlSafe(format!(
         "SELECT t.site_id, t.hour::int4, sum(t.sessions)::int8 FROM rollup_session_hours t {IN_BLOCKS}
          GROUP BY 1, 2"
@@ -245,12 +260,7 @@ async fn read_rolled(
     .bind(&days)
     .bind(sites)
     .fetch_all(&db.primary);
-    let (counts, h, t) = tokio::try_join!(counts, h, t)?;
-    for (site, n, panel, abandoned, contacts) in counts {
-        let bot = bots.entry(site).or_default();
-        bot.add([n, panel, abandoned]);
-        bot.contacts.extend(contacts);
-    }
+    let ((), h, t) = tokio::try_join!(counts, h, t)?;
     traffic.extend(t);
     for (site, hour, n) in h {
         *hours.entry((site, hour)).or_default() += n;
@@ -259,28 +269,24 @@ async fn read_rolled(
     // Per bot, then the total: unique contacts over all bots, not a sum.
     let mut by_bot = Vec::with_capacity(bots.len() + 1);
     let mut total = [0i64; 3];
-    let mut everyone: Vec<i64> = Vec::new();
-    for (site, mut bot) in bots {
-        bot.contacts.sort_unstable();
-        bot.contacts.dedup();
+    for (site, bot) in bots.iter_mut() {
+        make_set(&mut bot.contacts);
         for (t, c) in total.iter_mut().zip(bot.counts) {
             *t += c;
         }
         let [n, panel, abandoned] = bot.counts;
         by_bot.push((
-            Some(site),
+            Some(*site),
             false,
             n,
             panel,
             abandoned,
             bot.contacts.len() as i64,
         ));
-        everyone.extend(bot.contacts);
     }
-    everyone.sort_unstable();
-    everyone.dedup();
+    let everyone = union_len(bots.values().map(|b| &b.contacts[..]));
     let [n, panel, abandoned] = total;
-    by_bot.push((None, true, n, panel, abandoned, everyone.len() as i64));
+    by_bot.push((None, true, n, panel, abandoned, everyone as i64));
     Ok(Figures {
         by_bot,
         traffic,
