@@ -31,7 +31,7 @@ use exportd_core::domain::local_day_start;
 
 pub use build::{Refreshed, refresh};
 pub use plan::{plan, plan_range};
-pub use spec::{DaysStatement, Rollups, Sql, day_of};
+pub use spec::{DaysStatement, Rollups, Sql, day_of, sum_block};
 
 /// Block levels: a level-k block covers 2^k days. 64 days is the largest that fits twice
 /// in no report of at most 90 days, so larger ones would never be read.

@@ -24,6 +24,22 @@ pub struct DaysStatement {
     pub query: Sql,
 }
 
+/// The statement that builds a block of `table` from the blocks under it (binds as
+/// [`Rollups::block`]): per `keys`, the sum of each of `sums`, as `int8`.
+pub fn sum_block(table: &str, keys: &[&str], sums: &[&str]) -> String {
+    let keys = keys.join(", ");
+    let summed: Vec<String> = sums.iter().map(|c| format!("sum({c})::int8")).collect();
+    format!(
+        "INSERT INTO {table} (series_id, level, block, {keys}, {columns})
+         SELECT $1, $2, $3, {keys}, {summed}
+           FROM {table}
+          WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
+          GROUP BY {keys}",
+        columns = sums.join(", "),
+        summed = summed.join(", "),
+    )
+}
+
 /// The number of the local day (in time zone `$5`, days since 1970-01-01) an instant falls
 /// in: a span's rows are grouped by it.
 pub fn day_of(instant: &str) -> String {

@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DaysStatement, Rollups, day_of},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of, sum_block},
 };
 
 /// Microseconds since the epoch of a timestamp, exactly.
@@ -87,12 +87,13 @@ pub static BUILD_DAYS_MESSAGES: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// A block's messages from the blocks under it (binds as [`Rollups::block`]).
-pub const BUILD_BLOCK_MESSAGES: &str = "
-INSERT INTO rollup_agent_messages (series_id, level, block, site_id, agent_id, messages)
-SELECT $1, $2, $3, site_id, agent_id, sum(messages)::int8
-  FROM rollup_agent_messages
- WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
- GROUP BY site_id, agent_id";
+static BUILD_BLOCK_MESSAGES: LazyLock<String> = LazyLock::new(|| {
+    sum_block(
+        "rollup_agent_messages",
+        &["site_id", "agent_id"],
+        &["messages"],
+    )
+});
 
 /// The chats of days `unnest($2 levels, $3 blocks)` of series `$1` (kept by day: see
 /// [`ROLLUPS`]), of agents `$4` or all: per day and agent, each chat's site and interval.
@@ -266,7 +267,7 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS_MESSAGES.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK_MESSAGES],
+    block: &[|| BUILD_BLOCK_MESSAGES.as_str()],
     // An agent's chats of different days hardly overlap: a block would hold as many
     // intervals as its days.
     days_only: &["rollup_agent_chats"],

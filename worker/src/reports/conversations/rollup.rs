@@ -5,6 +5,8 @@
 //! and microseconds add up across blocks; distinct contacts do not, so each day keeps an
 //! owner's contacts with its sums, and the read takes their union.
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
 use sqlx::AssertSqlSafe;
@@ -12,29 +14,22 @@ use sqlx::AssertSqlSafe;
 use super::query::{BUILD_DAYS, Figures, OwnerRow, READ, UserRow};
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DaysStatement, Rollups},
+    rollup::{self, Cover, DaysStatement, Rollups, sum_block},
 };
 
 /// A block's rows from the blocks under it (binds as [`Rollups::block`]); owners stay per
 /// day.
-pub const BUILD_BLOCK: [&str; 3] = [
-    "INSERT INTO rollup_conv_sites (series_id, level, block, site_id, chats)
-     SELECT $1, $2, $3, site_id, sum(chats)::int8
-       FROM rollup_conv_sites
-      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
-      GROUP BY site_id",
-    "INSERT INTO rollup_conv_hours (series_id, level, block, hour, chats)
-     SELECT $1, $2, $3, hour, sum(chats)::int8
-       FROM rollup_conv_hours
-      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
-      GROUP BY hour",
-    "INSERT INTO rollup_conv_users (series_id, level, block, user_id, open, closed, msgs_in, msgs_out)
-     SELECT $1, $2, $3, user_id, sum(open)::int8, sum(closed)::int8, sum(msgs_in)::int8,
-            sum(msgs_out)::int8
-       FROM rollup_conv_users
-      WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
-      GROUP BY user_id",
-];
+static BUILD_BLOCK: LazyLock<[String; 3]> = LazyLock::new(|| {
+    [
+        sum_block("rollup_conv_sites", &["site_id"], &["chats"]),
+        sum_block("rollup_conv_hours", &["hour"], &["chats"]),
+        sum_block(
+            "rollup_conv_users",
+            &["user_id"],
+            &["open", "closed", "msgs_in", "msgs_out"],
+        ),
+    ]
+});
 
 /// The rows of blocks `unnest($2 levels, $3 blocks)` of series `$1`.
 const IN_BLOCKS: &str = "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
@@ -155,7 +150,11 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS[3].1.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK[0], || BUILD_BLOCK[1], || BUILD_BLOCK[2]],
+    block: &[
+        || BUILD_BLOCK[0].as_str(),
+        || BUILD_BLOCK[1].as_str(),
+        || BUILD_BLOCK[2].as_str(),
+    ],
     // An owner's contacts of one day hardly recur on the next.
     days_only: &["rollup_conv_owners"],
 };

@@ -18,7 +18,7 @@ use crate::{
         Reads,
         sets::{make_set, union_len},
     },
-    rollup::{self, Cover, DaysStatement, Rollups, day_of},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of, sum_block},
 };
 
 /// The chats of a span (`$1` account, `[$2, $3)`), every site, each with its local day
@@ -70,12 +70,8 @@ static BUILD_DAYS_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
 
 /// A block's hours from the blocks under it (binds as [`Rollups::block`]); sessions and
 /// traffic stay per day.
-pub const BUILD_BLOCK_HOURS: &str = "
-INSERT INTO rollup_session_hours (series_id, level, block, site_id, hour, sessions)
-SELECT $1, $2, $3, site_id, hour, sum(sessions)::int8
-  FROM rollup_session_hours
- WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
- GROUP BY site_id, hour";
+static BUILD_BLOCK_HOURS: LazyLock<String> =
+    LazyLock::new(|| sum_block("rollup_session_hours", &["site_id", "hour"], &["sessions"]));
 
 /// What the sheets are made of: per bot (and the flagged total), traffic per bot and day,
 /// sessions per bot and hour; sorted, so that two reads compare equal.
@@ -318,7 +314,7 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS_TRAFFIC.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK_HOURS],
+    block: &[|| BUILD_BLOCK_HOURS.as_str()],
     // A bot's contacts of one day hardly recur on the next; traffic rows are per day.
     days_only: &["rollup_sessions", "rollup_session_days"],
 };

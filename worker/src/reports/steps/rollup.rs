@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::{
     reports::Reads,
-    rollup::{self, Cover, DaysStatement, Rollups, day_of},
+    rollup::{self, Cover, DaysStatement, Rollups, day_of, sum_block},
 };
 
 /// The rows of `steps` entered in `[$2, $3)` of account `$1`, per (site of the chat, step):
@@ -42,12 +42,13 @@ static BUILD_DAYS: LazyLock<String> =
     LazyLock::new(|| format!("SELECT $4, 0, s.* FROM ({}) s", source("NULL", true)));
 
 /// A block's cells from the blocks under it (binds as [`Rollups::block`]).
-pub const BUILD_BLOCK: &str = "
-INSERT INTO rollup_steps (series_id, level, block, site_id, step, times, dur_us, dur_n)
-SELECT $1, $2, $3, site_id, step, sum(times)::int8, sum(dur_us)::int8, sum(dur_n)::int8
-  FROM rollup_steps
- WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
- GROUP BY site_id, step";
+static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
+    sum_block(
+        "rollup_steps",
+        &["site_id", "step"],
+        &["times", "dur_us", "dur_n"],
+    )
+});
 
 /// The cells of blocks `unnest($2 levels, $3 blocks)` of series `$1`, `$4` sites.
 const READ_BLOCKS: &str = "
@@ -133,6 +134,6 @@ pub static ROLLUPS: Rollups = Rollups {
         target: || "rollup_steps (series_id, level, block, site_id, step, times, dur_us, dur_n)",
         query: || BUILD_DAYS.as_str(),
     }],
-    block: &[|| BUILD_BLOCK],
+    block: &[|| BUILD_BLOCK.as_str()],
     days_only: &[],
 };
