@@ -254,10 +254,23 @@ async fn ensure_slot(pool: &PgPool, slot: &str) -> Result<(), sqlx::Error> {
     }
     // The marks first: a drain that sees the new slot sees them too.
     super::marks::mark_every_day(pool).await?;
+    // Made under the drainers' lock: the slot is listed, and busy, while it is made (it
+    // waits for running writers), and a drain that found it then would read it at once.
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT pg_advisory_lock(7401, 0)")
+        .execute(&mut *conn)
+        .await?;
     let made = sqlx::query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')")
         .bind(slot)
-        .execute(pool)
+        .execute(&mut *conn)
         .await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock(7401, 0)")
+        .execute(&mut *conn)
+        .await;
+    if unlocked.is_err() {
+        // Closing the connection releases the lock.
+        let _ = conn.detach();
+    }
     match made {
         // Or another worker made it first.
         Ok(_) => Ok(()),
