@@ -89,6 +89,20 @@ async fn a_burst_of_finished_exports_is_one_toast_naming_each_with_its_range() {
         ids.push(e["id"].as_i64().unwrap());
     }
     let page = Page::open(&app, &acct.token).await;
+    // A toast is for an export the page saw before it finished: the worker starts once the
+    // page lists the three and its stream is open (on a loaded machine, either can come
+    // after three small exports are done).
+    let listed = ids
+        .iter()
+        .map(|id| format!("document.getElementById('export-{id}')"))
+        .collect::<Vec<_>>()
+        .join(" && ");
+    page.wait(
+        30,
+        "the three listed and the stream open",
+        &format!("return Live.state().open && !!({listed})"),
+    )
+    .await;
     app.start_worker();
     for &id in &ids {
         assert_eq!(
