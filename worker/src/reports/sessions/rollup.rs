@@ -44,8 +44,7 @@ static BUILD_DAYS_SESSIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{} SELECT $4, 0, day, site_id, count(*), count(*) FILTER (WHERE panel_at IS NOT NULL),
                 count(*) FILTER (WHERE panel_at IS NOT NULL AND missed),
-                coalesce(array_agg(DISTINCT contact_id ORDER BY contact_id)
-                         FILTER (WHERE contact_id IS NOT NULL), '{{}}')
+                coalesce(array_agg(DISTINCT contact_id) FILTER (WHERE contact_id IS NOT NULL), '{{}}')
            FROM c GROUP BY day, site_id",
         *BASE_DAYS
     )
@@ -156,28 +155,11 @@ type Hour = (i64, i32, i64);
 /// What the days no valid block covers give: counts, (site, contact) pairs, traffic, hours.
 type SourceDays = (Vec<Counts>, Vec<(i64, i64)>, Vec<Traffic>, Vec<Hour>);
 
-/// One bot's sums and contacts: sets (sorted, without repeats), one per day read from
-/// rollups and one for the days read from the source, counted together by
-/// [`union_len`] and never gathered into one.
+/// One bot's sums and contacts.
 #[derive(Default)]
 struct Bot {
     counts: [i64; 3],
-    contacts: Vec<Vec<i64>>,
-}
-
-impl Bot {
-    fn add_contacts(&mut self, mut set: Vec<i64>) {
-        if !set.is_sorted_by(|a, b| a < b) {
-            make_set(&mut set);
-        }
-        if !set.is_empty() {
-            self.contacts.push(set);
-        }
-    }
-
-    fn contact_sets(&self) -> impl Iterator<Item = &[i64]> {
-        self.contacts.iter().map(Vec::as_slice)
-    }
+    contacts: Vec<i64>,
 }
 
 impl Bot {
@@ -222,12 +204,8 @@ async fn read_rolled(
         for (site, n, panel, abandoned) in counts {
             bots.entry(site).or_default().add([n, panel, abandoned]);
         }
-        let mut by_site: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
         for (site, contact) in contacts {
-            by_site.entry(site).or_default().push(contact);
-        }
-        for (site, set) in by_site {
-            bots.entry(site).or_default().add_contacts(set);
+            bots.entry(site).or_default().contacts.push(contact);
         }
         traffic.extend(t);
         for (site, hour, n) in h {
@@ -240,7 +218,8 @@ async fn read_rolled(
     const IN_BLOCKS: &str =
         "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
          WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.site_id = ANY($4))";
-    // Each day's contacts join their bot's as they arrive, as the set they are.
+    // Each day's contacts join their bot's as they arrive: the days' rows, millions of
+    // contacts on a large account, are never held together.
     let counts = async {
         let sql = format!(
             "SELECT t.site_id, t.sessions, t.panel, t.abandoned, t.contacts FROM rollup_sessions t {IN_BLOCKS}"
@@ -254,7 +233,7 @@ async fn read_rolled(
         while let Some((site, n, panel, abandoned, contacts)) = rows.try_next().await? {
             let bot = bots.entry(site).or_default();
             bot.add([n, panel, abandoned]);
-            bot.add_contacts(contacts);
+            bot.contacts.extend(contacts);
         }
         Ok::<_, sqlx::Error>(())
     };
@@ -286,7 +265,8 @@ async fn read_rolled(
     // Per bot, then the total: unique contacts over all bots, not a sum.
     let mut by_bot = Vec::with_capacity(bots.len() + 1);
     let mut total = [0i64; 3];
-    for (site, bot) in &bots {
+    for (site, bot) in bots.iter_mut() {
+        make_set(&mut bot.contacts);
         for (t, c) in total.iter_mut().zip(bot.counts) {
             *t += c;
         }
@@ -297,10 +277,10 @@ async fn read_rolled(
             n,
             panel,
             abandoned,
-            union_len(bot.contact_sets()) as i64,
+            bot.contacts.len() as i64,
         ));
     }
-    let everyone = union_len(bots.values().flat_map(Bot::contact_sets));
+    let everyone = union_len(bots.values().map(|b| &b.contacts[..]));
     let [n, panel, abandoned] = total;
     by_bot.push((None, true, n, panel, abandoned, everyone as i64));
     Ok(Figures {
