@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
+use futures::TryStreamExt;
 use sqlx::AssertSqlSafe;
 
 use super::query::{BUILD_DAYS, Figures, OwnerRow, READ, UserRow};
@@ -79,6 +80,7 @@ pub async fn read(
         Ok::<_, sqlx::Error>(parts)
     });
     let mut parts = futures::future::try_join_all(raw).await?;
+    let mut figures = Figures::default();
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
         let (blocks, days) = (cover.block_keys(), cover.day_keys());
         macro_rules! read {
@@ -90,17 +92,30 @@ pub async fn read(
                     .fetch_all(&db.primary)
             };
         }
+        // Each day's owners join the figures as they arrive: the days' rows, millions of
+        // contacts on a large account, are never held together.
+        let owners = async {
+            let sql = format!(
+                "SELECT t.owner_id, t.chats, t.contacts, t.manual_us, t.manual_n, t.auto_us,
+                        t.auto_n, t.first_us, t.first_n
+                   FROM rollup_conv_owners t {IN_BLOCKS}"
+            );
+            let mut rows = sqlx::query_as::<_, OwnerRow>(AssertSqlSafe(sql))
+                .bind(series)
+                .bind(&days.0)
+                .bind(&days.1)
+                .fetch(&db.primary);
+            while let Some(row) = rows.try_next().await? {
+                figures.add_owners(vec![row]);
+            }
+            Ok::<_, sqlx::Error>(Vec::new())
+        };
         parts.push(tokio::try_join!(
             read!(
                 "SELECT t.site_id, sum(t.chats)::int8 FROM rollup_conv_sites t {} GROUP BY 1",
                 blocks
             ),
-            read!(
-                "SELECT t.owner_id, t.chats, t.contacts, t.manual_us, t.manual_n, t.auto_us,
-                        t.auto_n, t.first_us, t.first_n
-                   FROM rollup_conv_owners t {}",
-                days
-            ),
+            owners,
             read!(
                 "SELECT t.hour, sum(t.chats)::int8 FROM rollup_conv_hours t {} GROUP BY 1",
                 blocks
@@ -113,7 +128,6 @@ pub async fn read(
             ),
         )?);
     }
-    let mut figures = Figures::default();
     for (s, o, h, u) in parts {
         figures.add_sites(s);
         figures.add_owners(o);
