@@ -25,17 +25,28 @@ pub struct DaysStatement {
 }
 
 /// The statement that builds a block of `table` from the blocks under it (binds as
-/// [`Rollups::block`]): per `keys`, the sum of each of `sums`, as `int8`.
-pub fn sum_block(table: &str, keys: &[&str], sums: &[&str]) -> String {
+/// [`Rollups::block`]): per `keys`, the sum of each column of `ints` as `int8` and of
+/// `floats` as `float8`.
+pub fn sum_block(table: &str, keys: &[&str], ints: &[&str], floats: &[&str]) -> String {
     let keys = keys.join(", ");
-    let summed: Vec<String> = sums.iter().map(|c| format!("sum({c})::int8")).collect();
+    let typed = |columns: &[&str], ty: &str| -> Vec<(String, String)> {
+        columns
+            .iter()
+            .map(|c| (c.to_string(), format!("sum({c})::{ty}")))
+            .collect()
+    };
+    let (columns, summed): (Vec<String>, Vec<String>) =
+        [typed(ints, "int8"), typed(floats, "float8")]
+            .concat()
+            .into_iter()
+            .unzip();
     format!(
         "INSERT INTO {table} (series_id, level, block, {keys}, {columns})
          SELECT $1, $2, $3, {keys}, {summed}
            FROM {table}
           WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
           GROUP BY {keys}",
-        columns = sums.join(", "),
+        columns = columns.join(", "),
         summed = summed.join(", "),
     )
 }

@@ -92,6 +92,7 @@ static BUILD_BLOCK_MESSAGES: LazyLock<String> = LazyLock::new(|| {
         "rollup_agent_messages",
         &["site_id", "agent_id"],
         &["messages"],
+        &[],
     )
 });
 

@@ -162,7 +162,7 @@ impl Figures {
         }
     }
 
-    pub fn add_owners(&mut self, rows: Vec<OwnerRow>) {
+    pub fn add_owners(&mut self, rows: impl IntoIterator<Item = OwnerRow>) {
         for (owner, chats, contacts, mu, mn, au, an, fu, f_n) in rows {
             let o = self.owners.entry(owner).or_default();
             o.chats += chats;

@@ -22,12 +22,13 @@ use crate::{
 /// day.
 static BUILD_BLOCK: LazyLock<[String; 3]> = LazyLock::new(|| {
     [
-        sum_block("rollup_conv_sites", &["site_id"], &["chats"]),
-        sum_block("rollup_conv_hours", &["hour"], &["chats"]),
+        sum_block("rollup_conv_sites", &["site_id"], &["chats"], &[]),
+        sum_block("rollup_conv_hours", &["hour"], &["chats"], &[]),
         sum_block(
             "rollup_conv_users",
             &["user_id"],
             &["open", "closed", "msgs_in", "msgs_out"],
+            &[],
         ),
     ]
 });
@@ -79,7 +80,7 @@ pub async fn read(
         )?;
         Ok::<_, sqlx::Error>(parts)
     });
-    let mut parts = futures::future::try_join_all(raw).await?;
+    let parts = futures::future::try_join_all(raw).await?;
     let mut figures = Figures::default();
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
         let (blocks, days) = (cover.block_keys(), cover.day_keys());
@@ -106,11 +107,11 @@ pub async fn read(
                 .bind(&days.1)
                 .fetch(&db.primary);
             while let Some(row) = rows.try_next().await? {
-                figures.add_owners(vec![row]);
+                figures.add_owners([row]);
             }
-            Ok::<_, sqlx::Error>(Vec::new())
+            Ok::<_, sqlx::Error>(())
         };
-        parts.push(tokio::try_join!(
+        let (s, (), h, u) = tokio::try_join!(
             read!(
                 "SELECT t.site_id, sum(t.chats)::int8 FROM rollup_conv_sites t {} GROUP BY 1",
                 blocks
@@ -126,7 +127,10 @@ pub async fn read(
                    FROM rollup_conv_users t {} GROUP BY 1",
                 blocks
             ),
-        )?);
+        )?;
+        figures.add_sites(s);
+        figures.add_hours(h);
+        figures.add_users(u);
     }
     for (s, o, h, u) in parts {
         figures.add_sites(s);

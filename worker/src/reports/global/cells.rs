@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use crate::rollup::{DaysStatement, Rollups, day_of};
+use crate::rollup::{DaysStatement, Rollups, day_of, sum_block};
 
 use sqlx::{Row, postgres::PgRow};
 
@@ -276,15 +276,19 @@ static BUILD_DAYS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Builds a block from the blocks under it (binds as [`Rollups::block`]).
-pub static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "INSERT INTO {target}
-         SELECT $1, $2, $3, site_id, agent_id, {sums}
-           FROM rollup_cells
-          WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
-          GROUP BY site_id, agent_id",
-        target = *CELLS_TARGET,
-        sums = sums(""),
+static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
+    let of = |float: bool| -> Vec<&str> {
+        MEASURES
+            .iter()
+            .filter(|m| m.1 == float)
+            .map(|m| m.0)
+            .collect()
+    };
+    sum_block(
+        "rollup_cells",
+        &["site_id", "agent_id"],
+        &of(false),
+        &of(true),
     )
 });
 
@@ -349,12 +353,14 @@ static BUILD_DAYS_PRESENCE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Builds a presence block from the blocks under it (binds as [`Rollups::block`]).
-pub const BUILD_BLOCK_PRESENCE: &str = "
-INSERT INTO rollup_presence (series_id, level, block, agent_id, online_secs, away_secs)
-SELECT $1, $2, $3, agent_id, sum(online_secs), sum(away_secs)
-  FROM rollup_presence
- WHERE series_id = $1 AND level = $4 AND block >= $5 AND block < $6
- GROUP BY agent_id";
+static BUILD_BLOCK_PRESENCE: LazyLock<String> = LazyLock::new(|| {
+    sum_block(
+        "rollup_presence",
+        &["agent_id"],
+        &[],
+        &["online_secs", "away_secs"],
+    )
+});
 
 /// Presence of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`.
 pub const READ_BLOCKS_PRESENCE: &str = "
@@ -378,6 +384,6 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS_PRESENCE.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE],
+    block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE.as_str()],
     days_only: &[],
 };

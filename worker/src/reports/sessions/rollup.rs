@@ -2,8 +2,8 @@
 //! (see [`crate::rollup`]), from the source tables elsewhere. Sessions per hour add up
 //! across blocks. Distinct contacts do not, so each day keeps its contacts with its counts,
 //! and the read takes their union; traffic rows are per local day, so they are kept per
-//! day as the report computes them. Without a valid block the report is read with the source queries
-//! of [`super`] alone.
+//! day as the report computes them. Without a valid block the report is read with the
+//! source queries of [`super`] alone.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -70,8 +70,14 @@ static BUILD_DAYS_TRAFFIC: LazyLock<String> = LazyLock::new(|| {
 
 /// A block's hours from the blocks under it (binds as [`Rollups::block`]); sessions and
 /// traffic stay per day.
-static BUILD_BLOCK_HOURS: LazyLock<String> =
-    LazyLock::new(|| sum_block("rollup_session_hours", &["site_id", "hour"], &["sessions"]));
+static BUILD_BLOCK_HOURS: LazyLock<String> = LazyLock::new(|| {
+    sum_block(
+        "rollup_session_hours",
+        &["site_id", "hour"],
+        &["sessions"],
+        &[],
+    )
+});
 
 /// What the sheets are made of: per bot (and the flagged total), traffic per bot and day,
 /// sessions per bot and hour; sorted, so that two reads compare equal.

@@ -47,6 +47,7 @@ static BUILD_BLOCK: LazyLock<String> = LazyLock::new(|| {
         "rollup_steps",
         &["site_id", "step"],
         &["times", "dur_us", "dur_n"],
+        &[],
     )
 });
 
