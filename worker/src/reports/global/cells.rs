@@ -52,6 +52,27 @@ pub struct Cell {
     pub bans: i64,
 }
 
+impl Cell {
+    /// Adds `o`'s measures to this cell's (the keys stay this cell's).
+    pub fn add(&mut self, o: &Cell) {
+        self.chats_accepted += o.chats_accepted;
+        self.chats_missed += o.chats_missed;
+        self.no_reply += o.no_reply;
+        self.frt_sum += o.frt_sum;
+        self.frt_n += o.frt_n;
+        self.dur_sum += o.dur_sum;
+        self.dur_n += o.dur_n;
+        self.pos += o.pos;
+        self.neg += o.neg;
+        self.calls_answered += o.calls_answered;
+        self.calls_missed += o.calls_missed;
+        self.transferred += o.transferred;
+        self.rejected += o.rejected;
+        self.offline += o.offline;
+        self.bans += o.bans;
+    }
+}
+
 /// Columns are read by position (site, agent, then [`MEASURES`] in order), which every
 /// query here yields; that spares a lookup by name per column and row on 100,000-row reads.
 impl<'r> sqlx::FromRow<'r, PgRow> for Cell {

@@ -2,11 +2,14 @@
 //! per-site block, then the rollup cells of a few sites per query. Each aggregate runs in a
 //! transaction of its own, all scoped by `account_id` and by the range's UTC bounds.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Mutex,
+};
 
 use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use sqlx::{AssertSqlSafe, PgPool};
 
 use super::super::{
@@ -35,6 +38,21 @@ async fn aggregate<T>(pool: &PgPool, sql: &str, params: Params) -> Result<Vec<T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
+    let mut rows = Vec::new();
+    aggregate_each(pool, sql, params, |r| rows.push(r)).await?;
+    Ok(rows)
+}
+
+/// [`aggregate`], handing each row to `each` as it arrives instead of collecting them.
+async fn aggregate_each<T>(
+    pool: &PgPool,
+    sql: &str,
+    params: Params,
+    mut each: impl FnMut(T) + Send,
+) -> Result<(), sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let t0 = std::time::Instant::now();
     let mut tx = crate::reports::roomy_transaction(pool).await?;
     let q = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
@@ -46,15 +64,22 @@ where
             q.bind(series).bind(levels).bind(blocks).bind(sites)
         }
     };
-    let rows = q.fetch_all(&mut *tx).await?;
+    let mut n = 0;
+    {
+        let mut rows = q.fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            each(row);
+            n += 1;
+        }
+    }
     tx.commit().await?;
     tracing::debug!(
         query = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
         ms = t0.elapsed().as_millis() as u64,
-        rows = rows.len(),
+        rows = n,
         "report query done"
     );
-    Ok(rows)
+    Ok(())
 }
 
 /// The rollup blocks a report reads: series, levels, blocks.
@@ -80,14 +105,32 @@ pub(super) async fn read_start(
     blocks: &Blocks,
 ) -> Result<Start, sqlx::Error> {
     let bounds = |&(a, b): &(i32, i32)| rollup::days_bounds(a, b, range.tz);
+    // The source's cells, one per (site, agent): each table's rows are added in as they
+    // arrive, so that a 90-day range of a large account (100,000 cells per table) is held
+    // once, not once per table and again by site.
+    let source: Mutex<HashMap<Option<i64>, HashMap<Option<i64>, Cell>>> = Mutex::default();
+    let add = |c: Cell| {
+        let mut source = source.lock().expect("no reader panics while holding it");
+        let cell = source
+            .entry(c.site_id)
+            .or_default()
+            .entry(c.agent_id)
+            .or_insert(Cell {
+                site_id: c.site_id,
+                agent_id: c.agent_id,
+                ..Cell::default()
+            });
+        cell.add(&c);
+    };
     let mut cell_reads = Vec::new();
     let mut presence_reads = Vec::new();
     for (from, to) in cover.raw.iter().map(bounds) {
         for (_, sql) in cells::SOURCE_QUERIES.iter() {
-            cell_reads.push(aggregate::<Cell>(
+            cell_reads.push(aggregate_each(
                 &db.source,
                 sql,
                 Params::Span(account_id, from, to),
+                add,
             ));
         }
         presence_reads.push(aggregate::<(i64, f64, f64)>(
@@ -97,10 +140,11 @@ pub(super) async fn read_start(
         ));
     }
     for (from, to) in cover.rolled.iter().map(bounds) {
-        cell_reads.push(aggregate::<Cell>(
+        cell_reads.push(aggregate_each(
             &db.source,
             &cells::UNSITED_EVENTS,
             Params::Span(account_id, from, to),
+            add,
         ));
     }
     if let Some((series, levels, blocks)) = blocks {
@@ -120,7 +164,7 @@ pub(super) async fn read_start(
     )
     .bind(account_id)
     .fetch_all(&db.source);
-    let (source_sets, presence_sets, sites, users) = tokio::try_join!(
+    let (_, presence_sets, sites, users) = tokio::try_join!(
         futures::future::try_join_all(cell_reads),
         futures::future::try_join_all(presence_reads),
         sites,
@@ -143,10 +187,12 @@ pub(super) async fn read_start(
         .collect();
     sites.sort_by_cached_key(|s| (s.name.to_lowercase(), s.id));
     let known = sites.iter().map(|s| s.id).collect();
-    let mut source_by_site: HashMap<Option<i64>, Vec<Cell>> = HashMap::new();
-    for c in source_sets.into_iter().flatten() {
-        source_by_site.entry(c.site_id).or_default().push(c);
-    }
+    let source_by_site = source
+        .into_inner()
+        .expect("no reader panics while holding it")
+        .into_iter()
+        .map(|(site, cells)| (site, cells.into_values().collect()))
+        .collect();
     Ok(Start {
         presence,
         agents: Agents::new(users),
