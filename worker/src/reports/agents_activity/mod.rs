@@ -4,6 +4,7 @@
 //! native pie chart of messages by agent. Closed days are read from rollups where valid
 //! ones exist ([`rollup`]).
 
+mod busy;
 pub mod rollup;
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ use std::{
 use exportd_core::domain::DateRange;
 use futures::TryStreamExt;
 
+pub use super::busy::Activity;
 use crate::{
     reports::Reads,
     rollup::{self, Cover, DaysStatement, Rollups, day_of, sum_block},
@@ -97,12 +98,13 @@ static BUILD_BLOCK_MESSAGES: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// The chats of days `unnest($2 levels, $3 blocks)` of series `$1` (kept by day: see
-/// [`ROLLUPS`]), of agents `$4` or all: per day and agent, each chat's site and interval.
+/// [`ROLLUPS`]), of agents `$4` or all: per day and agent, each chat's site and interval, by day.
 const READ_DAYS_CHATS: &str = "
-SELECT t.agent_id, t.sites, t.starts, t.ends
+SELECT t.block, t.agent_id, t.sites, t.starts, t.ends
   FROM rollup_agent_chats t
   JOIN unnest($2::int2[], $3::int4[]) AS b (level, block) ON t.level = b.level AND t.block = b.block
- WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.agent_id = ANY($4))";
+ WHERE t.series_id = $1 AND ($4::int8[] IS NULL OR t.agent_id = ANY($4))
+ ORDER BY t.block";
 
 /// The messages of blocks `unnest($2 levels, $3 blocks)` of series `$1`, per agent: of
 /// sites `$4` or all, agents `$5` or all.
@@ -115,57 +117,17 @@ SELECT t.agent_id, sum(t.messages)::int8
    AND ($5::int8[] IS NULL OR t.agent_id = ANY($5))
  GROUP BY t.agent_id";
 
-/// One agent's sessions, busy intervals and messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Activity {
-    pub sessions: i64,
-    pub messages: i64,
-    /// `[start, end)` in microseconds; disjoint and sorted after [`Activity::merge`].
-    intervals: Vec<(i64, i64)>,
-    /// Length past which pushed intervals are merged, to keep memory in check.
-    merge_at: usize,
-}
-
-impl Activity {
-    /// Adds a chat's interval; one without both ends, or empty, adds no time.
-    pub fn push(&mut self, start: Option<i64>, end: Option<i64>) {
-        if let (Some(s), Some(e)) = (start, end)
-            && e > s
-        {
-            self.intervals.push((s, e));
-            if self.intervals.len() > self.merge_at.max(1024) {
-                self.merge();
-                self.merge_at = 2 * self.intervals.len();
-            }
-        }
-    }
-
-    /// Merges overlapping or touching intervals, so that they are disjoint and sorted.
-    pub fn merge(&mut self) {
-        self.intervals.sort_unstable();
-        let mut out: Vec<(i64, i64)> = Vec::with_capacity(self.intervals.len());
-        for &(s, e) in &self.intervals {
-            match out.last_mut() {
-                Some((_, oe)) if s <= *oe => *oe = (*oe).max(e),
-                _ => out.push((s, e)),
-            }
-        }
-        self.intervals = out;
-    }
-
-    /// The length of the union of the intervals, in seconds.
-    pub fn busy_secs(&mut self) -> f64 {
-        self.merge();
-        let us: i64 = self.intervals.iter().map(|(s, e)| e - s).sum();
-        us as f64 / 1e6
-    }
-}
-
 /// Agents by id.
 pub type Activities = BTreeMap<i64, Activity>;
 
-/// A day's chats of an agent: agent, and each chat's site, start and end.
-type DayChats = (i64, Vec<Option<i64>>, Vec<Option<i64>>, Vec<Option<i64>>);
+/// A day's chats of an agent: day, agent, and each chat's site, start and end.
+type DayChats = (
+    i32,
+    i64,
+    Vec<Option<i64>>,
+    Vec<Option<i64>>,
+    Vec<Option<i64>>,
+);
 
 /// Reads the activity of the agents of account `account_id` in `range`, narrowed by
 /// `sites` and `agents`, from rollups where `rollups` and valid blocks exist. Agents with a
@@ -179,80 +141,143 @@ pub async fn read(
     agents: Option<&[i64]>,
 ) -> Result<(Activities, Cover), sqlx::Error> {
     let (series, cover) = rollup::plan_range(&db.primary, rollups, account_id, range).await?;
-    let mut all = Activities::new();
-    let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
-    for &(a, b) in &cover.raw {
-        let (from, to) = rollup::days_bounds(a, b, range.tz);
-        // The chats stream while the messages are counted, as two queries at once.
-        let chats = async {
-            let mut rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(CHATS)
+    let read = Read {
+        db,
+        account_id,
+        range,
+        sites,
+        agents,
+        series,
+        cover: &cover,
+    };
+    let mut all = read.activities(true).await?;
+    if all.values().any(|a| a.misled) {
+        // A chat taken before it started: intervals do not come in the order of their day.
+        tracing::warn!(
+            account_id,
+            "an agent's chat was accepted before it started; reading the activity again, holding every interval"
+        );
+        all = read.activities(false).await?;
+    }
+    Ok((all, cover))
+}
+
+/// What [`read`] reads.
+struct Read<'a> {
+    db: &'a Reads,
+    account_id: i64,
+    range: &'a DateRange,
+    sites: Option<&'a [i64]>,
+    agents: Option<&'a [i64]>,
+    series: Option<i32>,
+    cover: &'a Cover,
+}
+
+impl Read<'_> {
+    /// Reads the activities; with `settle`, intervals are settled as the order of days and
+    /// starts allows (see [`Activity`]).
+    async fn activities(&self, settle: bool) -> Result<Activities, sqlx::Error> {
+        let Read {
+            db,
+            account_id,
+            range,
+            sites,
+            agents,
+            series,
+            cover,
+        } = *self;
+        let mut all = Activities::new();
+        let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
+        // The days from the source first, in order, each agent's chats by start: with no
+        // rolled days to come, an interval is settled once a later one has started, and
+        // those of later days start after this run's end.
+        let settle_raw = settle && cover.rolled.is_empty();
+        for &(a, b) in &cover.raw {
+            let (from, to) = rollup::days_bounds(a, b, range.tz);
+            let to_us = to.timestamp_micros();
+            let chats = async {
+                let mut rows = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>)>(CHATS)
+                    .bind(account_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(sites)
+                    .bind(agents)
+                    .fetch(&db.source);
+                while let Some((agent, s, e)) = rows.try_next().await? {
+                    let act = all.entry(agent).or_default();
+                    act.sessions += 1;
+                    if let (true, Some(s)) = (settle_raw, s) {
+                        act.starts_from(s.min(to_us));
+                    }
+                    act.push(s, e);
+                }
+                Ok::<_, sqlx::Error>(())
+            };
+            let counts = sqlx::query_as::<_, (i64, i64)>(MESSAGES)
                 .bind(account_id)
                 .bind(from)
                 .bind(to)
                 .bind(sites)
                 .bind(agents)
-                .fetch(&db.source);
-            while let Some((agent, s, e)) = rows.try_next().await? {
-                let act = all.entry(agent).or_default();
-                act.sessions += 1;
-                act.push(s, e);
+                .fetch_all(&db.source);
+            let ((), counts) = tokio::try_join!(chats, counts)?;
+            for (agent, n) in counts {
+                *messages.entry(agent).or_default() += n;
             }
-            Ok::<_, sqlx::Error>(())
-        };
-        let counts = sqlx::query_as::<_, (i64, i64)>(MESSAGES)
-            .bind(account_id)
-            .bind(from)
-            .bind(to)
-            .bind(sites)
-            .bind(agents)
-            .fetch_all(&db.source);
-        let ((), counts) = tokio::try_join!(chats, counts)?;
-        for (agent, n) in counts {
-            *messages.entry(agent).or_default() += n;
         }
-    }
-    if let (Some(series), false) = (series, cover.blocks.is_empty()) {
-        let (levels, days) = cover.day_keys();
-        let wanted: Option<HashSet<i64>> = sites.map(|s| s.iter().copied().collect());
-        let mut rows = sqlx::query_as::<_, DayChats>(READ_DAYS_CHATS)
-            .bind(series)
-            .bind(&levels)
-            .bind(&days)
-            .bind(agents)
-            .fetch(&db.primary);
-        while let Some((agent, chat_sites, starts, ends)) = rows.try_next().await? {
-            let act = all.entry(agent).or_default();
-            for ((site, s), e) in chat_sites.into_iter().zip(starts).zip(ends) {
-                if wanted
-                    .as_ref()
-                    .is_none_or(|w| site.is_some_and(|site| w.contains(&site)))
-                {
-                    act.sessions += 1;
-                    act.push(s, e);
+        if let (Some(series), false) = (series, cover.blocks.is_empty()) {
+            // The rolled days, in order: when a day begins, every interval still to come
+            // starts in it or later, as a chat is taken after it starts.
+            let (levels, days) = cover.day_keys();
+            let wanted: Option<HashSet<i64>> = sites.map(|s| s.iter().copied().collect());
+            let mut rows = sqlx::query_as::<_, DayChats>(READ_DAYS_CHATS)
+                .bind(series)
+                .bind(&levels)
+                .bind(&days)
+                .bind(agents)
+                .fetch(&db.primary);
+            let mut today = None;
+            while let Some((day, agent, chat_sites, starts, ends)) = rows.try_next().await? {
+                if settle && today != Some(day) {
+                    today = Some(day);
+                    let begins = rollup::days_bounds(day, day + 1, range.tz).0;
+                    for act in all.values_mut() {
+                        act.settle(begins.timestamp_micros());
+                    }
+                }
+                let act = all.entry(agent).or_default();
+                for ((site, s), e) in chat_sites.into_iter().zip(starts).zip(ends) {
+                    if wanted
+                        .as_ref()
+                        .is_none_or(|w| site.is_some_and(|site| w.contains(&site)))
+                    {
+                        act.sessions += 1;
+                        act.push(s, e);
+                    }
                 }
             }
+            drop(rows);
+            let (levels, blocks) = cover.block_keys();
+            let counts: Vec<(i64, i64)> = sqlx::query_as(READ_BLOCK_MESSAGES)
+                .bind(series)
+                .bind(&levels)
+                .bind(&blocks)
+                .bind(sites)
+                .bind(agents)
+                .fetch_all(&db.primary)
+                .await?;
+            for (agent, n) in counts {
+                *messages.entry(agent).or_default() += n;
+            }
         }
-        drop(rows);
-        let (levels, blocks) = cover.block_keys();
-        let counts: Vec<(i64, i64)> = sqlx::query_as(READ_BLOCK_MESSAGES)
-            .bind(series)
-            .bind(&levels)
-            .bind(&blocks)
-            .bind(sites)
-            .bind(agents)
-            .fetch_all(&db.primary)
-            .await?;
-        for (agent, n) in counts {
-            *messages.entry(agent).or_default() += n;
+        // Only agents with a session have a row; their messages come with them.
+        all.retain(|_, a| a.sessions > 0);
+        for (agent, act) in &mut all {
+            act.messages = messages.get(agent).copied().unwrap_or(0);
+            act.merge();
         }
+        Ok(all)
     }
-    // Only agents with a session have a row; their messages come with them.
-    all.retain(|_, a| a.sessions > 0);
-    for (agent, act) in &mut all {
-        act.messages = messages.get(agent).copied().unwrap_or(0);
-        act.merge();
-    }
-    Ok((all, cover))
 }
 
 /// The agents' activity rollups: sessions and busy intervals, and messages.
@@ -273,26 +298,3 @@ pub static ROLLUPS: Rollups = Rollups {
     // intervals as its days.
     days_only: &["rollup_agent_chats"],
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overlapping_chats_count_once_and_gaps_do_not_count() {
-        let mut a = Activity::default();
-        let t = |s: i64| Some(1_800_000_000_000_000 + s * 1_000_000);
-        a.push(t(0), t(100));
-        a.push(t(200), t(230)); // after a gap
-        a.push(t(50), t(150)); // overlaps: 0..150, pushed out of order
-        a.push(t(60), t(70)); // inside
-        a.push(t(300), None); // no end: no time
-        a.push(t(400), t(400)); // empty
-        assert!((a.busy_secs() - 180.0).abs() < 1e-9);
-        // Merged intervals merge again to the same union.
-        let mut b = a.clone();
-        b.push(t(140), t(210));
-        assert!((b.busy_secs() - 230.0).abs() < 1e-9);
-        assert!((a.busy_secs() - 180.0).abs() < 1e-9);
-    }
-}

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 
-use crate::reports::sets::{make_set, union_len};
+use crate::reports::sets::{IdSet, union_len};
 use crate::rollup::day_of;
 
 /// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
@@ -127,8 +127,7 @@ impl Mean {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Owner {
     pub chats: i64,
-    /// Sorted and distinct once [`Figures::finish`] ran.
-    pub contacts: Vec<i64>,
+    pub contacts: IdSet,
     pub response: [Mean; 3],
 }
 
@@ -189,14 +188,6 @@ impl Figures {
         }
     }
 
-    /// Makes each owner's contacts a set: runs of days share contacts.
-    pub fn finish(mut self) -> Self {
-        for o in self.owners.values_mut() {
-            make_set(&mut o.contacts);
-        }
-        self
-    }
-
     /// The sheets' figures; `sites` names each site (channel, name), `users` each user.
     pub fn data(
         &self,
@@ -226,14 +217,14 @@ impl Figures {
         let mut recurrence = Vec::new();
         let mut response = Vec::new();
         for (&id, o) in &self.owners {
-            recurrence.push((id, false, o.contacts.len() as i64, o.chats));
+            recurrence.push((id, false, o.contacts.len(), o.chats));
             response.push(response_row(id, false, o));
             total.chats += o.chats;
             for (t, m) in total.response.iter_mut().zip(o.response) {
                 t.add(m);
             }
         }
-        let everyone = union_len(self.owners.values().map(|o| &o.contacts[..]));
+        let everyone = union_len(self.owners.values().map(|o| &o.contacts));
         recurrence.push((None, true, everyone as i64, total.chats));
         response.push(response_row(None, true, &total));
         let by_user = self

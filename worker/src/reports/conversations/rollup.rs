@@ -7,12 +7,11 @@
 
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
 use exportd_core::domain::DateRange;
 use futures::TryStreamExt;
 use sqlx::AssertSqlSafe;
 
-use super::query::{BUILD_DAYS, Figures, OwnerRow, READ, UserRow};
+use super::query::{BUILD_DAYS, Figures, OwnerRow, READ};
 use crate::{
     reports::Reads,
     rollup::{self, Cover, DaysStatement, Rollups, sum_block},
@@ -38,14 +37,6 @@ const IN_BLOCKS: &str = "JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
      ON t.level = b.level AND t.block = b.block
   WHERE t.series_id = $1";
 
-/// What a read of some days gives, per site, owner, hour and user.
-type Parts = (
-    Vec<(Option<i64>, i64)>,
-    Vec<OwnerRow>,
-    Vec<(NaiveDateTime, i64)>,
-    Vec<UserRow>,
-);
-
 /// Reads the figures of account `account_id` in `range` (conversations of `sites` and of
 /// contacts of `owners`, or all), from rollups where `rollups`, the report is not narrowed
 /// and valid blocks exist. Returns them and how they were read.
@@ -60,7 +51,10 @@ pub async fn read(
     let whole = rollups && sites.is_none() && owners.is_none();
     let (series, cover) = rollup::plan_range(&db.primary, whole, account_id, range).await?;
     let tz = range.tz.name();
-    let raw = cover.raw.iter().map(|&(a, b)| async move {
+    let mut figures = Figures::default();
+    // Days no valid block covers, from the source; each owner's contacts join the figures
+    // as its row arrives.
+    for &(a, b) in &cover.raw {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
         macro_rules! read {
             ($i:literal) => {
@@ -72,16 +66,23 @@ pub async fn read(
                     .bind(owners)
             };
         }
-        let parts: Parts = tokio::try_join!(
+        let owners = async {
+            let mut rows = read!(1).fetch(&db.source);
+            while let Some(row) = rows.try_next().await? {
+                figures.add_owners([row]);
+            }
+            Ok::<_, sqlx::Error>(())
+        };
+        let (s, (), h, u) = tokio::try_join!(
             read!(0).fetch_all(&db.source),
-            read!(1).fetch_all(&db.source),
+            owners,
             read!(2).bind(tz).fetch_all(&db.source),
             read!(3).fetch_all(&db.source),
         )?;
-        Ok::<_, sqlx::Error>(parts)
-    });
-    let parts = futures::future::try_join_all(raw).await?;
-    let mut figures = Figures::default();
+        figures.add_sites(s);
+        figures.add_hours(h);
+        figures.add_users(u);
+    }
     if let (Some(series), false) = (series, cover.blocks.is_empty()) {
         let (blocks, days) = (cover.block_keys(), cover.day_keys());
         macro_rules! read {
@@ -132,13 +133,7 @@ pub async fn read(
         figures.add_hours(h);
         figures.add_users(u);
     }
-    for (s, o, h, u) in parts {
-        figures.add_sites(s);
-        figures.add_owners(o);
-        figures.add_hours(h);
-        figures.add_users(u);
-    }
-    Ok((figures.finish(), cover))
+    Ok((figures, cover))
 }
 
 /// The conversation templates' rollups: per site, per owner (with its contacts), per local

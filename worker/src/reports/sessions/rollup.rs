@@ -16,7 +16,7 @@ use super::{BASE, BY_BOT, ByBot, PER_HOUR, TRAFFIC, Traffic};
 use crate::{
     reports::{
         Reads,
-        sets::{make_set, union_len},
+        sets::{IdSet, union_len},
     },
     rollup::{self, Cover, DaysStatement, Rollups, day_of, sum_block},
 };
@@ -165,7 +165,7 @@ type SourceDays = (Vec<Counts>, Vec<(i64, i64)>, Vec<Traffic>, Vec<Hour>);
 #[derive(Default)]
 struct Bot {
     counts: [i64; 3],
-    contacts: Vec<i64>,
+    contacts: IdSet,
 }
 
 impl Bot {
@@ -211,7 +211,7 @@ async fn read_rolled(
             bots.entry(site).or_default().add([n, panel, abandoned]);
         }
         for (site, contact) in contacts {
-            bots.entry(site).or_default().contacts.push(contact);
+            bots.entry(site).or_default().contacts.extend([contact]);
         }
         traffic.extend(t);
         for (site, hour, n) in h {
@@ -272,23 +272,15 @@ async fn read_rolled(
     let mut by_bot = Vec::with_capacity(bots.len() + 1);
     let mut total = [0i64; 3];
     for (site, bot) in bots.iter_mut() {
-        make_set(&mut bot.contacts);
         for (t, c) in total.iter_mut().zip(bot.counts) {
             *t += c;
         }
         let [n, panel, abandoned] = bot.counts;
-        by_bot.push((
-            Some(*site),
-            false,
-            n,
-            panel,
-            abandoned,
-            bot.contacts.len() as i64,
-        ));
+        by_bot.push((Some(*site), false, n, panel, abandoned, bot.contacts.len()));
     }
-    let everyone = union_len(bots.values().map(|b| &b.contacts[..]));
+    let everyone = union_len(bots.values().map(|b| &b.contacts));
     let [n, panel, abandoned] = total;
-    by_bot.push((None, true, n, panel, abandoned, everyone as i64));
+    by_bot.push((None, true, n, panel, abandoned, everyone));
     Ok(Figures {
         by_bot,
         traffic,
