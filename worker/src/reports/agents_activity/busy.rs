@@ -9,7 +9,7 @@
 /// an instant says so with [`Activity::settle`]. Chats are read in order of their day (and
 /// from the source, of their start), so a 90-day read holds about a day's intervals, not
 /// every chat of the range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Activity {
     pub sessions: i64,
     pub messages: i64,
@@ -43,6 +43,16 @@ impl Default for Activity {
         }
     }
 }
+
+/// Two activities are equal when their sessions, messages and busy time are, however
+/// much of it is settled.
+impl PartialEq for Activity {
+    fn eq(&self, o: &Self) -> bool {
+        (self.sessions, self.messages, self.busy_us()) == (o.sessions, o.messages, o.busy_us())
+    }
+}
+
+impl Eq for Activity {}
 
 /// Pending intervals an agent holds before they are merged and settled.
 const MERGE_AT: usize = 64;
@@ -100,10 +110,20 @@ impl Activity {
     }
 
     /// The length of the union of the intervals, in seconds.
-    pub fn busy_secs(&mut self) -> f64 {
-        self.merge();
-        let us: i64 = self.intervals.iter().map(|(s, e)| e - s).sum();
-        (self.settled_us + us) as f64 / 1e6
+    pub fn busy_secs(&self) -> f64 {
+        self.busy_us() as f64 / 1e6
+    }
+
+    /// The length of the union of the intervals, in microseconds.
+    fn busy_us(&self) -> i64 {
+        let mut held = self.intervals.clone();
+        held.sort_unstable();
+        let (mut us, mut end) = (0, i64::MIN);
+        for (s, e) in held {
+            us += (e.max(end) - s.max(end)).max(0);
+            end = end.max(e);
+        }
+        self.settled_us + us
     }
 }
 
@@ -145,7 +165,10 @@ mod tests {
             settled.push(t(day * 1000 + 990), t(day * 1000 + 1020)); // into the next day
             held.push(t(day * 1000 + 990), t(day * 1000 + 1020));
         }
-        assert!(settled.intervals.len() < 10, "{}", settled.intervals.len());
+        // The last day's eleven chats and the one carried from the day before, against
+        // a run a day held.
+        assert!(settled.intervals.len() <= 12, "{}", settled.intervals.len());
+        assert!(held.intervals.len() >= 200, "{}", held.intervals.len());
         assert!(!settled.misled);
         assert!((settled.busy_secs() - held.busy_secs()).abs() < 1e-9);
         // Day 0's run, 199 runs from 990 s into a day to 530 s into the next, and the last 30 s.

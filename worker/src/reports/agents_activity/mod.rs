@@ -121,7 +121,7 @@ fn section(activity: rollup::Activities, names: &HashMap<i64, String>, locale: L
     let l = labels(locale);
     let mut agents: Vec<(String, i64, i64, f64, i64)> = activity
         .into_iter()
-        .map(|(id, mut a)| {
+        .map(|(id, a)| {
             let name = names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"));
             (name, id, a.sessions, a.busy_secs(), a.messages)
         })

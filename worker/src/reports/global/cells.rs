@@ -246,11 +246,24 @@ fn select(s: &Source, events: Events, by_day: bool) -> String {
 }
 
 /// One query per source table, each yielding [`Cell`]s for account `$1` over `[$2, $3)`.
-pub static SOURCE_QUERIES: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+pub static SOURCE_QUERIES: LazyLock<Vec<String>> = LazyLock::new(|| {
     SOURCES
         .iter()
-        .map(|s| (s.from, select(s, Events::All, false)))
+        .map(|s| select(s, Events::All, false))
         .collect()
+});
+
+/// Every source table's cells of account `$1` over `[$2, $3)` summed, one per (site,
+/// agent), in the order of the sites `$4`, then any other site: a report takes them a site
+/// at a time, over one connection.
+pub static READ_SOURCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT site_id, agent_id, {sums} FROM ({parts}) u
+          GROUP BY site_id, agent_id
+          ORDER BY array_position($4::int8[], site_id), site_id, agent_id",
+        sums = sums(""),
+        parts = SOURCE_QUERIES.join(" UNION ALL "),
+    )
 });
 
 /// Chat events of account `$1` over `[$2, $3)` whose site is unknown, as [`Cell`]s.

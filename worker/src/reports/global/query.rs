@@ -1,10 +1,11 @@
 //! Reading the global report. The range is read as (site, agent) cells
 //! ([`cells`](super::cells)): from rollup blocks for closed days where valid ones exist
-//! ([`rollup`]), and otherwise with one hash aggregate per source table, all run
-//! concurrently on the pool ([`read`]). The three sections are rolled up from those cells
-//! in memory ([`sum`]). Everything is scoped by `account_id` and by the range's UTC bounds.
+//! ([`rollup`]), a few sites per query ([`read`]), and otherwise from the source tables, a
+//! site at a time in the report's order ([`source`]). The three sections are rolled up from
+//! those cells in memory ([`sum`]). Everything is scoped by `account_id` and by the range's UTC bounds.
 
 mod read;
+mod source;
 mod sum;
 
 use std::collections::{BTreeMap, HashMap};
@@ -81,8 +82,9 @@ pub async fn build_streaming(
         (series, levels, blocks)
     });
     let mut start = read_start(db, account_id, range, now, &cover, &blocks).await?;
+    // At most a row per (site, agent): the source's cells are known only site by site.
     let rows_hint = start.source_by_site.values().map(Vec::len).sum::<usize>()
-        + if blocks.is_some() {
+        + if blocks.is_some() || !start.raw.is_empty() {
             start.sites.len() * start.agents.len()
         } else {
             0
@@ -115,13 +117,20 @@ pub async fn build_streaming(
             per_site.entry(c.site_id).or_default().push(c);
         }
         let sites = if group.is_empty() {
+            // The source's cells of sites the account no longer has.
+            for c in start.raw.rest().await? {
+                start.source_by_site.entry(c.site_id).or_default().push(c);
+            }
             strays(&per_site, &start)
         } else {
             group.clone()
         };
         for site in sites {
             let mine = per_site.remove(&site.id).unwrap_or_default();
-            let source = start.source_by_site.remove(&site.id).unwrap_or_default();
+            let mut source = start.source_by_site.remove(&site.id).unwrap_or_default();
+            if start.known.contains(&site.id) {
+                source.append(&mut start.raw.take(site.id).await?);
+            }
             let (site_m, block) =
                 sum_site(site.clone(), &mine, &source, &mut start, &mut agent_metrics);
             site_total.add(&site_m);

@@ -2,19 +2,19 @@
 //! per-site block, then the rollup cells of a few sites per query. Each aggregate runs in a
 //! transaction of its own, all scoped by `account_id` and by the range's UTC bounds.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Mutex,
-};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use exportd_core::domain::DateRange;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use sqlx::{AssertSqlSafe, PgPool};
 
-use super::super::{
-    cells::{self, Cell},
-    model::{Agents, Site},
+use super::{
+    super::{
+        cells::{self, Cell},
+        model::{Agents, Site},
+    },
+    source::SourceCells,
 };
 use crate::{
     reports::Reads,
@@ -38,21 +38,6 @@ async fn aggregate<T>(pool: &PgPool, sql: &str, params: Params) -> Result<Vec<T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    let mut rows = Vec::new();
-    aggregate_each(pool, sql, params, |r| rows.push(r)).await?;
-    Ok(rows)
-}
-
-/// [`aggregate`], handing each row to `each` as it arrives instead of collecting them.
-async fn aggregate_each<T>(
-    pool: &PgPool,
-    sql: &str,
-    params: Params,
-    mut each: impl FnMut(T) + Send,
-) -> Result<(), sqlx::Error>
-where
-    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-{
     let t0 = std::time::Instant::now();
     let mut tx = crate::reports::roomy_transaction(pool).await?;
     let q = sqlx::query_as::<_, T>(AssertSqlSafe(sql));
@@ -64,22 +49,15 @@ where
             q.bind(series).bind(levels).bind(blocks).bind(sites)
         }
     };
-    let mut n = 0;
-    {
-        let mut rows = q.fetch(&mut *tx);
-        while let Some(row) = rows.try_next().await? {
-            each(row);
-            n += 1;
-        }
-    }
+    let rows = q.fetch_all(&mut *tx).await?;
     tx.commit().await?;
     tracing::debug!(
         query = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
         ms = t0.elapsed().as_millis() as u64,
-        rows = n,
+        rows = rows.len(),
         "report query done"
     );
-    Ok(())
+    Ok(rows)
 }
 
 /// The rollup blocks a report reads: series, levels, blocks.
@@ -92,7 +70,12 @@ pub(super) struct Start {
     pub(super) agents: Agents,
     pub(super) sites: Vec<Site>,
     pub(super) known: HashSet<Option<i64>>,
+    /// Cells from the source by site, but those of [`Start::raw`]: every table's of the
+    /// shorter runs of days, and unsited chat events of rolled days. Once every site took
+    /// its own, what `raw` has left joins them.
     pub(super) source_by_site: HashMap<Option<i64>, Vec<Cell>>,
+    /// The cells of the longest run of days no rollup covers, taken a site at a time.
+    pub(super) raw: SourceCells,
 }
 
 /// Reads, all at once, what every site needs before the first per-site block.
@@ -105,78 +88,12 @@ pub(super) async fn read_start(
     blocks: &Blocks,
 ) -> Result<Start, sqlx::Error> {
     let bounds = |&(a, b): &(i32, i32)| rollup::days_bounds(a, b, range.tz);
-    // The source's cells, one per (site, agent): each table's rows are added in as they
-    // arrive, so that a 90-day range of a large account (100,000 cells per table) is held
-    // once, not once per table and again by site.
-    let source: Mutex<HashMap<Option<i64>, HashMap<Option<i64>, Cell>>> = Mutex::default();
-    let add = |c: Cell| {
-        let mut source = source.lock().expect("no reader panics while holding it");
-        let cell = source
-            .entry(c.site_id)
-            .or_default()
-            .entry(c.agent_id)
-            .or_insert(Cell {
-                site_id: c.site_id,
-                agent_id: c.agent_id,
-                ..Cell::default()
-            });
-        cell.add(&c);
-    };
-    let mut cell_reads = Vec::new();
-    let mut presence_reads = Vec::new();
-    for (from, to) in cover.raw.iter().map(bounds) {
-        for (_, sql) in cells::SOURCE_QUERIES.iter() {
-            cell_reads.push(aggregate_each(
-                &db.source,
-                sql,
-                Params::Span(account_id, from, to),
-                add,
-            ));
-        }
-        presence_reads.push(aggregate::<(i64, f64, f64)>(
-            &db.source,
-            &cells::PRESENCE,
-            Params::SpanAt(account_id, from, to, now),
-        ));
-    }
-    for (from, to) in cover.rolled.iter().map(bounds) {
-        cell_reads.push(aggregate_each(
-            &db.source,
-            &cells::UNSITED_EVENTS,
-            Params::Span(account_id, from, to),
-            add,
-        ));
-    }
-    if let Some((series, levels, blocks)) = blocks {
-        presence_reads.push(aggregate::<(i64, f64, f64)>(
-            &db.primary,
-            cells::READ_BLOCKS_PRESENCE,
-            Params::Blocks(*series, levels.clone(), blocks.clone()),
-        ));
-    }
     let sites = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, name, channel FROM sites WHERE account_id = $1",
     )
     .bind(account_id)
-    .fetch_all(&db.source);
-    let users = sqlx::query_as::<_, (i64, Option<String>, Option<String>, String)>(
-        "SELECT id, name, email, role FROM users WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(&db.source);
-    let (_, presence_sets, sites, users) = tokio::try_join!(
-        futures::future::try_join_all(cell_reads),
-        futures::future::try_join_all(presence_reads),
-        sites,
-        users
-    )?;
-
-    let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
-    for &(agent, on, away) in presence_sets.iter().flatten() {
-        let p = presence.entry(agent).or_default();
-        p.0 += on;
-        p.1 += away;
-    }
+    .fetch_all(&db.source)
+    .await?;
     let mut sites: Vec<Site> = sites
         .into_iter()
         .map(|(id, name, channel)| Site {
@@ -186,19 +103,77 @@ pub(super) async fn read_start(
         })
         .collect();
     sites.sort_by_cached_key(|s| (s.name.to_lowercase(), s.id));
+    let order: Vec<i64> = sites.iter().filter_map(|s| s.id).collect();
+    // The longest run of days from the source is taken a site at a time; any other (days
+    // marked for a rebuild, days still open) is short, and read whole, table by table.
+    let longest = (0..cover.raw.len()).max_by_key(|&i| cover.raw[i].1 - cover.raw[i].0);
+    let raw = SourceCells::start(
+        &db.source,
+        account_id,
+        longest.map(|i| bounds(&cover.raw[i])),
+        &order,
+    );
+    let mut cell_reads = Vec::new();
+    let mut presence_reads = Vec::new();
+    for (i, (from, to)) in cover.raw.iter().map(bounds).enumerate() {
+        if Some(i) != longest {
+            for sql in cells::SOURCE_QUERIES.iter() {
+                cell_reads.push(aggregate::<Cell>(
+                    &db.source,
+                    sql,
+                    Params::Span(account_id, from, to),
+                ));
+            }
+        }
+        presence_reads.push(aggregate::<(i64, f64, f64)>(
+            &db.source,
+            &cells::PRESENCE,
+            Params::SpanAt(account_id, from, to, now),
+        ));
+    }
+    for (from, to) in cover.rolled.iter().map(bounds) {
+        cell_reads.push(aggregate::<Cell>(
+            &db.source,
+            &cells::UNSITED_EVENTS,
+            Params::Span(account_id, from, to),
+        ));
+    }
+    if let Some((series, levels, blocks)) = blocks {
+        presence_reads.push(aggregate::<(i64, f64, f64)>(
+            &db.primary,
+            cells::READ_BLOCKS_PRESENCE,
+            Params::Blocks(*series, levels.clone(), blocks.clone()),
+        ));
+    }
+    let users = sqlx::query_as::<_, (i64, Option<String>, Option<String>, String)>(
+        "SELECT id, name, email, role FROM users WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&db.source);
+    let (cell_sets, presence_sets, users) = tokio::try_join!(
+        futures::future::try_join_all(cell_reads),
+        futures::future::try_join_all(presence_reads),
+        users
+    )?;
+
+    let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
+    for &(agent, on, away) in presence_sets.iter().flatten() {
+        let p = presence.entry(agent).or_default();
+        p.0 += on;
+        p.1 += away;
+    }
     let known = sites.iter().map(|s| s.id).collect();
-    let source_by_site = source
-        .into_inner()
-        .expect("no reader panics while holding it")
-        .into_iter()
-        .map(|(site, cells)| (site, cells.into_values().collect()))
-        .collect();
+    let mut source_by_site: HashMap<Option<i64>, Vec<Cell>> = HashMap::new();
+    for c in cell_sets.into_iter().flatten() {
+        source_by_site.entry(c.site_id).or_default().push(c);
+    }
     Ok(Start {
         presence,
         agents: Agents::new(users),
         sites,
         known,
         source_by_site,
+        raw,
     })
 }
 
