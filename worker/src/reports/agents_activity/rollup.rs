@@ -177,15 +177,8 @@ impl Read<'_> {
     /// Reads the activities; with `settle`, intervals are settled as the order of days and
     /// starts allows (see [`Activity`]).
     async fn activities(&self, settle: bool) -> Result<Activities, sqlx::Error> {
-        let Read {
-            db,
-            account_id,
-            range,
-            sites,
-            agents,
-            series,
-            cover,
-        } = *self;
+        let (db, account_id, range, cover) = (self.db, self.account_id, self.range, self.cover);
+        let (sites, agents, series) = (self.sites, self.agents, self.series);
         let mut all = Activities::new();
         let mut messages: BTreeMap<i64, i64> = BTreeMap::new();
         // The days from the source first, in order, each agent's chats by start: with no

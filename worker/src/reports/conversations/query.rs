@@ -225,7 +225,7 @@ impl Figures {
             }
         }
         let everyone = union_len(self.owners.values().map(|o| &o.contacts));
-        recurrence.push((None, true, everyone as i64, total.chats));
+        recurrence.push((None, true, everyone, total.chats));
         response.push(response_row(None, true, &total));
         let by_user = self
             .users
