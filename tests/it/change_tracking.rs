@@ -3,14 +3,17 @@
 //! conversation still open days later), and what exportd keeps about them is bounded: one
 //! row per account and day, however many writes. Inserts and updates run no exportd
 //! trigger: the next report reads them from the WAL (a logical replication slot) before it
-//! plans. Every
+//! plans; a slot gone with writes unread rebuilds every day. Every
 //! kind that declares rollups is checked file against file: read through its rollups, and
 //! from the source tables alone.
 
 use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use exportd_bench::seed::{self, SeedParams};
-use exportd_core::domain::{DateRange, Format};
+use exportd_core::{
+    domain::{DateRange, Format},
+    kinds::ReportKind,
+};
 use exportd_worker::{
     jobs::generate::write_report,
     reports::{Meta, Reads},
@@ -29,7 +32,7 @@ const DIRTY: &str = "SELECT count(*) FROM (SELECT day FROM rollup_dirty WHERE ac
 /// A kind's report of `range` as csv parts, through rollups or from the source alone.
 async fn parts(
     app: &TestApp,
-    kind: exportd_core::kinds::ReportKind,
+    kind: ReportKind,
     account: i64,
     range: DateRange,
     rollups: bool,
@@ -423,5 +426,90 @@ async fn without_the_publication_reports_read_the_source_and_stay_right() {
         .unwrap();
     assert_eq!(cover.raw_days(), 4, "every day from the source: {cover:?}");
     every_kind_agrees(&app, acct, range, "no publication", false).await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_gone_with_writes_unread_rebuilds_every_day_and_loses_none() {
+    let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
+    let tz: Tz = chrono_tz::UTC;
+    let last: NaiveDate = (Utc::now() - chrono::Duration::days(3)).date_naive();
+    let seeded = seed::seed(
+        &app.pool,
+        &SeedParams {
+            account_name: "Slot gone".into(),
+            plan: "pro".into(),
+            timezone: tz,
+            locale: "es".into(),
+            admin_email: "admin@slot.example".into(),
+            sites: 2,
+            agents: 3,
+            days: 4,
+            last_day: last,
+            chats_per_day: 20,
+            seed: 11,
+            events_per_accepted: 0.2,
+            bans_per_accepted: 0.0,
+            messages: true,
+        },
+    )
+    .await
+    .unwrap();
+    let acct = seeded.account_id;
+    let range = DateRange {
+        from: last - chrono::Duration::days(3),
+        to: last,
+        tz,
+    };
+    settle(&app, acct, &range).await;
+    every_kind_agrees(&app, acct, range, "built", true).await;
+    const SLOTS: &str = "SELECT count(*) FROM pg_replication_slots
+                          WHERE database = current_database() AND $1::int8 IS NOT NULL";
+    assert_eq!(
+        one(&app.pool, SLOTS, acct).await,
+        1,
+        "the builder made its slot"
+    );
+    let before = parts(&app, ReportKind::AgentsActivity, acct, range, true).await;
+
+    // A late write the slot has not been read for, then the slot goes: dropped by an
+    // operator, or not on the standby promoted in a failover. Its WAL is no one's now.
+    exec(
+        &app,
+        "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
+         SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
+           FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 5",
+        acct,
+    )
+    .await;
+    exec(
+        &app,
+        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+          WHERE database = current_database() AND $1::int8 IS NOT NULL",
+        acct,
+    )
+    .await;
+    assert_eq!(one(&app.pool, SLOTS, acct).await, 0);
+
+    // The next report makes the slot again and, not knowing what changed without it,
+    // reads every day from the source and marks each for the builder.
+    let (_, cover) = rollup::plan_range(&app.pool, true, acct, &range)
+        .await
+        .unwrap();
+    assert_eq!(cover.raw_days(), 4, "every day from the source: {cover:?}");
+    assert_eq!(
+        one(&app.pool, SLOTS, acct).await,
+        1,
+        "the slot is made again"
+    );
+    every_kind_agrees(&app, acct, range, "the slot gone", false).await;
+    // The builder rebuilds them all, with the late messages.
+    settle(&app, acct, &range).await;
+    every_kind_agrees(&app, acct, range, "rebuilt after the slot", true).await;
+    assert_ne!(
+        parts(&app, ReportKind::AgentsActivity, acct, range, true).await,
+        before,
+        "the agents' messages count the late ones"
+    );
     app.shutdown().await;
 }

@@ -49,10 +49,6 @@ impl Sink for Counted {
         self.inner.finish()
     }
 
-    fn reorderable(&self) -> bool {
-        self.inner.reorderable()
-    }
-
     fn order(&mut self, keys: &[&'static str]) {
         self.inner.order(keys)
     }

@@ -1,7 +1,8 @@
 //! CSV output: a zip with one CSV per section (and `summary.csv`), UTF-8 with a BOM so
 //! Excel reads the accents, `,` or `;` as delimiter, and text cells that start with
 //! `= + - @`, tab or CR neutralised with a leading `'` so no spreadsheet runs them. Rows
-//! stream into the zip as they come.
+//! stream into the zip as they come, or into a temporary file while the files due before
+//! theirs are still to be written.
 
 use std::{fmt::Write as _, io::Write};
 
@@ -86,15 +87,43 @@ pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
 /// The zip streams into its [`Out`]: it never seeks back, each entry's sizes follow it.
 type Zip = ZipWriter<StreamWriter<Box<dyn Out>>>;
 
-enum State {
-    Idle(Box<Zip>),
-    Writing(Box<csv::Writer<Zip>>),
-    Done,
+/// Where a section's CSV goes: into the zip, or into a file of its own while a section
+/// that comes before it in the zip is still to be written.
+enum Target {
+    Zip(Box<Zip>),
+    Spool(std::fs::File),
 }
 
-/// Streams sections into a zip of CSV files.
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Target::Zip(z) => z.write(buf),
+            Target::Spool(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Target::Zip(z) => z.flush(),
+            Target::Spool(f) => f.flush(),
+        }
+    }
+}
+
+/// Streams sections into a zip of CSV files, in the order given to [`Sink::order`]: a
+/// section that comes before the sections due ahead of it is spooled to a temporary file,
+/// and copied into the zip once they are in (the global report's per-site rows, written
+/// while its sites are summed, go after the by-site and by-agent files).
 pub struct CsvZipSink {
-    state: State,
+    /// The zip, while no section writes into it.
+    zip: Option<Box<Zip>>,
+    /// The section being written, by key.
+    current: Option<(String, Box<csv::Writer<Target>>)>,
+    /// Sections written to a file of their own, not in the zip yet.
+    spooled: Vec<(String, std::fs::File)>,
+    /// Sections in the zip.
+    done: Vec<String>,
+    order: Vec<&'static str>,
     opts: SimpleFileOptions,
     delimiter: u8,
     decimal_comma: bool,
@@ -107,7 +136,11 @@ impl CsvZipSink {
     pub fn create(out: Box<dyn Out>, options: &RenderOptions) -> Self {
         CsvZipSink {
             written: 0,
-            state: State::Idle(Box::new(ZipWriter::new_stream(out))),
+            zip: Some(Box::new(ZipWriter::new_stream(out))),
+            current: None,
+            spooled: Vec::new(),
+            done: Vec::new(),
+            order: Vec::new(),
             opts: SimpleFileOptions::default()
                 .compression_method(CompressionMethod::Deflated)
                 .compression_level(Some(1)),
@@ -117,33 +150,71 @@ impl CsvZipSink {
         }
     }
 
-    fn zip(&mut self) -> Result<Zip, RenderError> {
-        match std::mem::replace(&mut self.state, State::Done) {
-            State::Idle(z) => Ok(*z),
-            State::Writing(w) => w.into_inner().map_err(|e| RenderError::Io(e.into_error())),
-            State::Done => unreachable!("the zip is finished"),
-        }
+    /// Whether every section due before `key` is in the zip.
+    fn due(&self, key: &str) -> bool {
+        self.order
+            .iter()
+            .take_while(|k| **k != key)
+            .all(|k| self.done.iter().any(|d| d == k))
     }
 
-    fn start(&mut self, key: &str, headers: &[String]) -> Result<(), RenderError> {
-        let mut zip = self.zip()?;
-        zip.start_file(format!("{key}.csv"), self.opts)?;
-        zip.write_all(BOM)?;
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
-            .from_writer(zip);
-        if !headers.is_empty() {
-            w.write_record(headers.iter().map(|h| neutralise(h).into_owned()))?;
+    /// Ends the section being written: into the zip, or kept spooled.
+    fn close(&mut self) -> Result<(), RenderError> {
+        if let Some((key, w)) = self.current.take() {
+            match w
+                .into_inner()
+                .map_err(|e| RenderError::Io(e.into_error()))?
+            {
+                Target::Zip(z) => {
+                    self.zip = Some(z);
+                    self.done.push(key);
+                }
+                Target::Spool(f) => self.spooled.push((key, f)),
+            }
         }
-        self.state = State::Writing(Box::new(w));
         Ok(())
     }
 
-    fn writer(&mut self) -> &mut csv::Writer<Zip> {
-        match &mut self.state {
-            State::Writing(w) => w,
-            _ => unreachable!("a section is open"),
+    /// Copies into the zip the spooled sections now due (all of them with `all`), in the
+    /// order given.
+    fn unspool(&mut self, all: bool) -> Result<(), RenderError> {
+        use std::io::Seek;
+        let position = |key: &str| self.order.iter().position(|k| *k == key);
+        self.spooled.sort_by_key(|(key, _)| position(key));
+        while let Some(i) = (0..self.spooled.len()).find(|&i| all || self.due(&self.spooled[i].0)) {
+            let (key, mut file) = self.spooled.remove(i);
+            let zip = self.zip.as_mut().expect("no section is open");
+            zip.start_file(format!("{key}.csv"), self.opts)?;
+            file.rewind()?;
+            std::io::copy(&mut file, zip)?;
+            self.done.push(key);
         }
+        Ok(())
+    }
+
+    fn start(&mut self, key: &str, headers: &[String]) -> Result<(), RenderError> {
+        self.close()?;
+        self.unspool(false)?;
+        let mut target = if self.due(key) {
+            let mut zip = self.zip.take().expect("no section is open");
+            zip.start_file(format!("{key}.csv"), self.opts)?;
+            Target::Zip(zip)
+        } else {
+            Target::Spool(tempfile::tempfile()?)
+        };
+        target.write_all(BOM)?;
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(target);
+        if !headers.is_empty() {
+            w.write_record(headers.iter().map(|h| neutralise(h).into_owned()))?;
+        }
+        self.current = Some((key.to_owned(), Box::new(w)));
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut csv::Writer<Target> {
+        &mut self.current.as_mut().expect("a section is open").1
     }
 }
 
@@ -226,10 +297,16 @@ impl Sink for CsvZipSink {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), RenderError> {
-        let zip = self.zip()?;
+        self.close()?;
+        self.unspool(true)?;
+        let zip = self.zip.take().expect("no section is open");
         zip.finish()?.into_inner().close()?;
         exportd_core::telemetry::rows_written("csv", self.written);
         Ok(())
+    }
+
+    fn order(&mut self, keys: &[&'static str]) {
+        self.order = keys.to_vec();
     }
 }
 
@@ -279,6 +356,53 @@ mod tests {
             .map(str::to_owned)
             .collect();
         assert_eq!(got, ["'=1+1", "'+56 9 1234", "Ana, \"la\" jefa", "'-"]);
+    }
+
+    #[test]
+    fn a_section_written_early_is_held_back_until_those_due_before_it_are_in() {
+        use super::{Cell, CsvZipSink, RenderOptions, Row, SectionSpec, Sink};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.zip");
+        let out = Box::new(std::fs::File::create(&path).unwrap());
+        let mut sink: Box<dyn Sink> = Box::new(CsvZipSink::create(out, &RenderOptions::default()));
+        sink.order(&["summary", "first", "second", "late"]);
+        sink.summary("S", &[("k".into(), "v".into())]).unwrap();
+        let section = |key| SectionSpec {
+            key,
+            title: key.into(),
+            headers: vec![format!("{key} header")],
+            widths: vec![],
+        };
+        // Written in this order: late (10,000 rows), first, second (two rows each).
+        for key in ["late", "first", "second"] {
+            sink.begin(section(key)).unwrap();
+            let n = if key == "late" { 10_000 } else { 2 };
+            for i in 0..n {
+                sink.row(&Row::data(vec![Cell::Int(i)])).unwrap();
+            }
+        }
+        sink.finish().unwrap();
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+        let mut in_order: Vec<(usize, String)> = names
+            .iter()
+            .map(|n| (zip.index_for_name(n).unwrap(), n.clone()))
+            .collect();
+        in_order.sort();
+        let in_order: Vec<&str> = in_order.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(
+            in_order,
+            ["summary.csv", "first.csv", "second.csv", "late.csv"]
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("late.csv").unwrap(), &mut text).unwrap();
+        let text = text.strip_prefix('\u{feff}').expect("a BOM");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 10_001);
+        assert_eq!(
+            (lines[0], lines[1], lines[10_000]),
+            ("late header", "0", "9999")
+        );
     }
 
     #[test]

@@ -127,14 +127,10 @@ pub trait Sink: Send {
     /// Ends the file and closes its [`Out`]: only then is it complete.
     fn finish(self: Box<Self>) -> Result<(), RenderError>;
 
-    /// Whether sections may be written in any order, to appear in the file in the order
-    /// given to [`Sink::order`]. A sink that cannot (a zip of CSV files written one after
-    /// the other) must be given its sections in file order.
-    fn reorderable(&self) -> bool {
-        false
-    }
-
-    /// The order of sections (by key; `"summary"` for the summary) in the finished file.
+    /// The order of sections (by key; `"summary"` for the summary) in the finished file,
+    /// given before the first section; sections may then be written in any order. A zip
+    /// of CSV files holds back a section that comes early until those due before it are
+    /// written.
     fn order(&mut self, _keys: &[&'static str]) {}
 
     /// A native chart over the data rows (not the totals) of the section being written,

@@ -287,10 +287,6 @@ impl Sink for XlsxSink {
         Ok(())
     }
 
-    fn reorderable(&self) -> bool {
-        true
-    }
-
     /// A native chart over the data rows of the sheet being written, or over its own
     /// table (the `charts` module).
     fn chart(&mut self, spec: &ChartSpec) -> Result<(), RenderError> {

@@ -85,9 +85,9 @@ pub fn write(
     w.finish()
 }
 
-/// Writes the report while it is being built: per-site blocks are written as they arrive
-/// when the sink can order its sections afterwards (xlsx); otherwise they are kept and the
-/// whole report is written in file order once it is complete (csv, which is fast).
+/// Writes the report while it is being built: per-site blocks are written as they arrive,
+/// and the sink puts the sections in file order (xlsx orders its sheets when the workbook
+/// is saved; the csv zip spools the per-site file until the others are in).
 pub fn write_streaming(
     meta: &Meta,
     sink: Box<dyn Sink>,
@@ -103,21 +103,9 @@ pub fn write_streaming(
     else {
         return Err(incomplete());
     };
-    if !sink.reorderable() {
-        let mut blocks = Vec::new();
-        for piece in pieces {
-            match piece {
-                Piece::Block(b) => blocks.push(b),
-                Piece::Head(mut r) => {
-                    r.per_site = blocks;
-                    return write(meta, &r, sink, progress);
-                }
-                Piece::Start { .. } => return Err(incomplete()),
-            }
-        }
-        return Err(incomplete());
-    }
     let mut w = Writer::new(meta, sink, progress, rows_hint.max(1));
+    w.sink
+        .order(&["summary", "by_site", "by_agent", "per_site"]);
     w.summary()?;
     w.begin_per_site(
         &mut site_names.iter().map(String::as_str),
@@ -128,8 +116,6 @@ pub fn write_streaming(
             Piece::Block(b) => w.site_block(&b)?,
             Piece::Head(r) => {
                 w.small(&r)?;
-                w.sink
-                    .order(&["summary", "by_site", "by_agent", "per_site"]);
                 return w.finish();
             }
             Piece::Start { .. } => return Err(incomplete()),
