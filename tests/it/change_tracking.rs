@@ -112,6 +112,49 @@ async fn exec(app: &TestApp, sql: &str, account: i64) -> u64 {
         .rows_affected()
 }
 
+/// Five agents' messages written late, a minute into the account's first chats.
+const LATE_MESSAGES: &str =
+    "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
+     SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
+       FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 5";
+
+/// A small account (2 sites, 3 agents) with four closed days, its rollups built and equal
+/// to the source; returns it and the four days.
+async fn built_small_account(app: &TestApp, name: &str, seed: u64) -> (i64, DateRange) {
+    let tz: Tz = chrono_tz::UTC;
+    let last: NaiveDate = (Utc::now() - chrono::Duration::days(3)).date_naive();
+    let seeded = seed::seed(
+        &app.pool,
+        &SeedParams {
+            account_name: name.into(),
+            plan: "pro".into(),
+            timezone: tz,
+            locale: "es".into(),
+            admin_email: format!("admin@{seed}.example"),
+            sites: 2,
+            agents: 3,
+            days: 4,
+            last_day: last,
+            chats_per_day: 20,
+            seed,
+            events_per_accepted: 0.2,
+            bans_per_accepted: 0.0,
+            messages: true,
+        },
+    )
+    .await
+    .unwrap();
+    let acct = seeded.account_id;
+    let range = DateRange {
+        from: last - chrono::Duration::days(3),
+        to: last,
+        tz,
+    };
+    settle(app, acct, &range).await;
+    every_kind_agrees(app, acct, range, "built", true).await;
+    (acct, range)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn late_writes_of_every_sort_reach_every_kind_and_leave_one_row_a_day() {
     let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
@@ -377,50 +420,13 @@ async fn writes_about_now_keep_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_publication_reports_read_the_source_and_stay_right() {
     let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
-    let tz: Tz = chrono_tz::UTC;
-    let last: NaiveDate = (Utc::now() - chrono::Duration::days(3)).date_naive();
-    let seeded = seed::seed(
-        &app.pool,
-        &SeedParams {
-            account_name: "No WAL".into(),
-            plan: "pro".into(),
-            timezone: tz,
-            locale: "es".into(),
-            admin_email: "admin@nowal.example".into(),
-            sites: 2,
-            agents: 3,
-            days: 4,
-            last_day: last,
-            chats_per_day: 20,
-            seed: 9,
-            events_per_accepted: 0.2,
-            bans_per_accepted: 0.0,
-            messages: true,
-        },
-    )
-    .await
-    .unwrap();
-    let acct = seeded.account_id;
-    let range = DateRange {
-        from: last - chrono::Duration::days(3),
-        to: last,
-        tz,
-    };
-    settle(&app, acct, &range).await;
-    every_kind_agrees(&app, acct, range, "built", true).await;
+    let (acct, range) = built_small_account(&app, "No WAL", 9).await;
     // The publication goes (an operator's mistake): nothing says which days change now.
     sqlx::query("DROP PUBLICATION exportd_rollups")
         .execute(&app.pool)
         .await
         .unwrap();
-    exec(
-        &app,
-        "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
-         SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
-           FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 5",
-        acct,
-    )
-    .await;
+    exec(&app, LATE_MESSAGES, acct).await;
     let (_, cover) = rollup::plan_range(&app.pool, true, acct, &range)
         .await
         .unwrap();
@@ -432,37 +438,7 @@ async fn without_the_publication_reports_read_the_source_and_stay_right() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slot_gone_with_writes_unread_rebuilds_every_day_and_loses_none() {
     let app = TestApp::spawn_with(&[("EXPORTD_ROLLUPS", "false"), ("WORKER", "none")]).await;
-    let tz: Tz = chrono_tz::UTC;
-    let last: NaiveDate = (Utc::now() - chrono::Duration::days(3)).date_naive();
-    let seeded = seed::seed(
-        &app.pool,
-        &SeedParams {
-            account_name: "Slot gone".into(),
-            plan: "pro".into(),
-            timezone: tz,
-            locale: "es".into(),
-            admin_email: "admin@slot.example".into(),
-            sites: 2,
-            agents: 3,
-            days: 4,
-            last_day: last,
-            chats_per_day: 20,
-            seed: 11,
-            events_per_accepted: 0.2,
-            bans_per_accepted: 0.0,
-            messages: true,
-        },
-    )
-    .await
-    .unwrap();
-    let acct = seeded.account_id;
-    let range = DateRange {
-        from: last - chrono::Duration::days(3),
-        to: last,
-        tz,
-    };
-    settle(&app, acct, &range).await;
-    every_kind_agrees(&app, acct, range, "built", true).await;
+    let (acct, range) = built_small_account(&app, "Slot gone", 11).await;
     const SLOTS: &str = "SELECT count(*) FROM pg_replication_slots
                           WHERE database = current_database() AND $1::int8 IS NOT NULL";
     assert_eq!(
@@ -474,14 +450,7 @@ async fn a_slot_gone_with_writes_unread_rebuilds_every_day_and_loses_none() {
 
     // A late write the slot has not been read for, then the slot goes: dropped by an
     // operator, or not on the standby promoted in a failover. Its WAL is no one's now.
-    exec(
-        &app,
-        "INSERT INTO messages (account_id, chat_id, sender, agent_id, sent_at, body)
-         SELECT account_id, id, 'agent', accepted_by, started_at + interval '1 minute', 'tarde'
-           FROM chats WHERE account_id = $1 AND accepted_by IS NOT NULL ORDER BY started_at LIMIT 5",
-        acct,
-    )
-    .await;
+    exec(&app, LATE_MESSAGES, acct).await;
     exec(
         &app,
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots

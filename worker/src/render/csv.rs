@@ -383,13 +383,9 @@ mod tests {
         }
         sink.finish().unwrap();
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
-        let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
-        let mut in_order: Vec<(usize, String)> = names
-            .iter()
-            .map(|n| (zip.index_for_name(n).unwrap(), n.clone()))
+        let in_order: Vec<String> = (0..zip.len())
+            .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
             .collect();
-        in_order.sort();
-        let in_order: Vec<&str> = in_order.iter().map(|(_, n)| n.as_str()).collect();
         assert_eq!(
             in_order,
             ["summary.csv", "first.csv", "second.csv", "late.csv"]
