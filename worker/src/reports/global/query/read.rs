@@ -107,12 +107,6 @@ pub(super) async fn read_start(
     // The longest run of days from the source is taken a site at a time; any other (days
     // marked for a rebuild, days still open) is short, and read whole, table by table.
     let longest = (0..cover.raw.len()).max_by_key(|&i| cover.raw[i].1 - cover.raw[i].0);
-    let raw = SourceCells::start(
-        &db.source,
-        account_id,
-        longest.map(|i| bounds(&cover.raw[i])),
-        &order,
-    );
     let mut cell_reads = Vec::new();
     let mut presence_reads = Vec::new();
     for (i, (from, to)) in cover.raw.iter().map(bounds).enumerate() {
@@ -155,6 +149,15 @@ pub(super) async fn read_start(
         futures::future::try_join_all(presence_reads),
         users
     )?;
+    // Started once those reads are done: it keeps its connection until the report has
+    // taken every site, and a report that waited for more meanwhile could starve a pool
+    // that every job's reader held.
+    let raw = SourceCells::start(
+        &db.source,
+        account_id,
+        longest.map(|i| bounds(&cover.raw[i])),
+        &order,
+    );
 
     let mut presence: HashMap<i64, (f64, f64)> = HashMap::new();
     for &(agent, on, away) in presence_sets.iter().flatten() {
