@@ -158,8 +158,9 @@ type Counts = (i64, i64, i64, i64);
 /// Site, local hour, sessions.
 type Hour = (i64, i32, i64);
 
-/// What the days no valid block covers give: counts, (site, contact) pairs, traffic, hours.
-type SourceDays = (Vec<Counts>, Vec<(i64, i64)>, Vec<Traffic>, Vec<Hour>);
+/// What the days no valid block covers give: counts, (contacts, added as they come),
+/// traffic, hours.
+type SourceDays = (Vec<Counts>, (), Vec<Traffic>, Vec<Hour>);
 
 /// One bot's sums and contacts.
 #[derive(Default)]
@@ -200,18 +201,23 @@ async fn read_rolled(
                     .bind(sites)
             };
         }
-        let (counts, contacts, t, h): SourceDays = tokio::try_join!(
+        // Each session's contact joins its bot's set as it arrives.
+        let contacts = async {
+            let mut rows = read!("SELECT site_id, contact_id FROM c WHERE contact_id IS NOT NULL")
+                .fetch(&db.source);
+            while let Some((site, contact)) = rows.try_next().await? {
+                bots.entry(site).or_default().contacts.extend([contact]);
+            }
+            Ok::<_, sqlx::Error>(())
+        };
+        let (counts, (), t, h): SourceDays = tokio::try_join!(
             read!(COUNTS).fetch_all(&db.source),
-            read!("SELECT DISTINCT site_id, contact_id FROM c WHERE contact_id IS NOT NULL")
-                .fetch_all(&db.source),
+            contacts,
             read!(TRAFFIC).bind(tz).fetch_all(&db.source),
             read!(PER_HOUR).bind(tz).fetch_all(&db.source),
         )?;
         for (site, n, panel, abandoned) in counts {
             bots.entry(site).or_default().add([n, panel, abandoned]);
-        }
-        for (site, contact) in contacts {
-            bots.entry(site).or_default().contacts.extend([contact]);
         }
         traffic.extend(t);
         for (site, hour, n) in h {
