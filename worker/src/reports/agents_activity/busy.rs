@@ -87,10 +87,7 @@ impl Activity {
             .intervals
             .partition_point(|&(_, e)| e < self.settle_before);
         if done > 0 {
-            self.settled_us += self.intervals[..done]
-                .iter()
-                .map(|(s, e)| e - s)
-                .sum::<i64>();
+            self.settled_us += length(&self.intervals[..done]);
             self.settled_end = self.intervals[done - 1].1;
             self.intervals.drain(..done);
         }
@@ -116,15 +113,15 @@ impl Activity {
 
     /// The length of the union of the intervals, in microseconds.
     fn busy_us(&self) -> i64 {
-        let mut held = self.intervals.clone();
-        held.sort_unstable();
-        let (mut us, mut end) = (0, i64::MIN);
-        for (s, e) in held {
-            us += (e.max(end) - s.max(end)).max(0);
-            end = end.max(e);
-        }
-        self.settled_us + us
+        let mut held = self.clone();
+        held.merge();
+        held.settled_us + length(&held.intervals)
     }
+}
+
+/// The length of disjoint intervals, in microseconds.
+fn length(intervals: &[(i64, i64)]) -> i64 {
+    intervals.iter().map(|(s, e)| e - s).sum()
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! ([`cells`](super::cells)): from rollup blocks for closed days where valid ones exist
 //! ([`rollup`]), a few sites per query ([`read`]), and otherwise from the source tables, a
 //! site at a time in the report's order ([`source`]). The three sections are rolled up from
-//! those cells in memory ([`sum`]). Everything is scoped by `account_id` and by the range's UTC bounds.
+//! those cells in memory ([`sum`]). Everything is scoped by `account_id` and by the range's
+//! UTC bounds.
 
 mod read;
 mod source;
