@@ -7,6 +7,7 @@
 
 use std::sync::LazyLock;
 
+use super::presence;
 use crate::rollup::{DaysStatement, Rollups, day_of, sum_block};
 
 use sqlx::{Row, postgres::PgRow};
@@ -50,27 +51,6 @@ pub struct Cell {
     pub rejected: i64,
     pub offline: i64,
     pub bans: i64,
-}
-
-impl Cell {
-    /// Adds `o`'s measures to this cell's (the keys stay this cell's).
-    pub fn add(&mut self, o: &Cell) {
-        self.chats_accepted += o.chats_accepted;
-        self.chats_missed += o.chats_missed;
-        self.no_reply += o.no_reply;
-        self.frt_sum += o.frt_sum;
-        self.frt_n += o.frt_n;
-        self.dur_sum += o.dur_sum;
-        self.dur_n += o.dur_n;
-        self.pos += o.pos;
-        self.neg += o.neg;
-        self.calls_answered += o.calls_answered;
-        self.calls_missed += o.calls_missed;
-        self.transferred += o.transferred;
-        self.rejected += o.rejected;
-        self.offline += o.offline;
-        self.bans += o.bans;
-    }
 }
 
 /// Columns are read by position (site, agent, then [`MEASURES`] in order), which every
@@ -347,64 +327,6 @@ pub static READ_BLOCKS_SITES: LazyLock<String> =
 pub static READ_BLOCKS_OTHER_SITES: LazyLock<String> =
     LazyLock::new(|| read_blocks("(c.site_id IS NULL OR c.site_id <> ALL($4))"));
 
-/// Seconds online and away of intervals `p` clipped to `[lo, hi)`; an interval still open
-/// ends at `open_end`.
-fn presence_secs(lo: &str, hi: &str, open_end: &str) -> String {
-    let secs = format!(
-        "GREATEST(0, date_part('epoch', LEAST(coalesce(p.ended_at, {open_end}), {hi}) - GREATEST(p.started_at, {lo})))"
-    );
-    format!(
-        "coalesce(sum({secs}) FILTER (WHERE p.status = 'online'), 0)::float8 AS online,
-         coalesce(sum({secs}) FILTER (WHERE p.status = 'away'), 0)::float8 AS away"
-    )
-}
-
-/// Presence of account `$1`'s agents clipped to `[$2, $3)`; an interval still open ends at
-/// `$4` (now).
-pub static PRESENCE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT p.agent_id, {}
-           FROM agent_presence p
-          WHERE p.account_id = $1 AND p.started_at < $3 AND (p.ended_at IS NULL OR p.ended_at > $2)
-          GROUP BY p.agent_id",
-        presence_secs("$2", "$3", "$4")
-    )
-});
-
-/// A span's presence, clipped to each of its days (binds as [`DaysStatement`]); an interval
-/// still open counts to the day's end.
-static BUILD_DAYS_PRESENCE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH p AS MATERIALIZED (
-             SELECT agent_id, status, started_at, ended_at FROM agent_presence
-              WHERE account_id = $1 AND started_at < $3 AND (ended_at IS NULL OR ended_at > $2))
-         SELECT $4, 0, d.day, p.agent_id, {}
-           FROM p JOIN unnest($6::int4[], $7::timestamptz[], $8::timestamptz[]) AS d (day, lo, hi)
-             ON p.started_at < d.hi AND (p.ended_at IS NULL OR p.ended_at > d.lo)
-          GROUP BY d.day, p.agent_id",
-        presence_secs("d.lo", "d.hi", "d.hi")
-    )
-});
-
-/// Builds a presence block from the blocks under it (binds as [`Rollups::block`]).
-static BUILD_BLOCK_PRESENCE: LazyLock<String> = LazyLock::new(|| {
-    sum_block(
-        "rollup_presence",
-        &["agent_id"],
-        &[],
-        &["online_secs", "away_secs"],
-    )
-});
-
-/// Presence of series `$1` summed over the blocks `unnest($2 levels, $3 blocks)`.
-pub const READ_BLOCKS_PRESENCE: &str = "
-SELECT agent_id, sum(online_secs)::float8 AS online, sum(away_secs)::float8 AS away
-  FROM rollup_presence p
-  JOIN unnest($2::int2[], $3::int4[]) AS b (level, block)
-    ON p.level = b.level AND p.block = b.block
- WHERE p.series_id = $1
- GROUP BY agent_id";
-
 /// The global report's rollups: its cells and its agents' presence.
 pub static ROLLUPS: Rollups = Rollups {
     tables: &["rollup_cells", "rollup_presence"],
@@ -414,10 +336,10 @@ pub static ROLLUPS: Rollups = Rollups {
             query: || BUILD_DAYS.as_str(),
         },
         DaysStatement {
-            target: || "rollup_presence (series_id, level, block, agent_id, online_secs, away_secs)",
-            query: || BUILD_DAYS_PRESENCE.as_str(),
+            target: || presence::TARGET,
+            query: || presence::BUILD_DAYS.as_str(),
         },
     ],
-    block: &[|| BUILD_BLOCK.as_str(), || BUILD_BLOCK_PRESENCE.as_str()],
+    block: &[|| BUILD_BLOCK.as_str(), || presence::BUILD_BLOCK.as_str()],
     days_only: &[],
 };

@@ -3,6 +3,7 @@
 //! - [`model`]: what the report is made of;
 //! - [`cells`]: the one definition of its metrics, as (site, agent) cells, shared by the
 //!   source queries and the rollups;
+//! - [`presence`]: agents' online and away time, account-wide;
 //! - [`query`]: reading a range (rollup blocks where valid, the source tables elsewhere);
 //! - [`render`]: writing it into a sink while it is read;
 //! - [`diff`]: proving two reports equal.
@@ -11,6 +12,7 @@ pub mod cells;
 pub mod diff;
 pub mod labels;
 pub mod model;
+pub mod presence;
 pub mod query;
 pub mod render;
 

@@ -13,6 +13,7 @@ use super::{
     super::{
         cells::{self, Cell},
         model::{Agents, Site},
+        presence,
     },
     source::SourceCells,
 };
@@ -121,7 +122,7 @@ pub(super) async fn read_start(
         }
         presence_reads.push(aggregate::<(i64, f64, f64)>(
             &db.source,
-            &cells::PRESENCE,
+            &presence::READ,
             Params::SpanAt(account_id, from, to, now),
         ));
     }
@@ -135,7 +136,7 @@ pub(super) async fn read_start(
     if let Some((series, levels, blocks)) = blocks {
         presence_reads.push(aggregate::<(i64, f64, f64)>(
             &db.primary,
-            cells::READ_BLOCKS_PRESENCE,
+            presence::READ_BLOCKS,
             Params::Blocks(*series, levels.clone(), blocks.clone()),
         ));
     }
