@@ -183,39 +183,68 @@ fn verify_with_python(secret: &str, headers: &HeaderMap, body: &[u8]) {
     );
 }
 
+/// An event stream being read: its events (id, data) as they arrive.
+struct Events {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<Vec<u8>>>,
+    buf: String,
+    seen: Vec<(i64, Value)>,
+}
+
+impl Events {
+    fn new(resp: reqwest::Response) -> Events {
+        Events {
+            stream: resp.bytes_stream().map(|c| c.map(|b| b.to_vec())).boxed(),
+            buf: String::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads until `done` says stop, within `secs`; every event read so far.
+    async fn until(
+        &mut self,
+        secs: u64,
+        what: &str,
+        mut done: impl FnMut(&[(i64, Value)]) -> bool,
+    ) -> &[(i64, Value)] {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !done(&self.seen) {
+            let Ok(chunk) = tokio::time::timeout_at(deadline, self.stream.next()).await else {
+                panic!(
+                    "timed out after {secs}s waiting for {what}; the stream sent {:?}",
+                    self.seen
+                );
+            };
+            let chunk = chunk.expect("stream open").unwrap();
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str(v.trim()).ok();
+                    }
+                }
+                if let (Some(id), Some(data)) = (id, data) {
+                    self.seen.push((id, data));
+                }
+            }
+        }
+        &self.seen
+    }
+}
+
 /// Reads SSE events (id, data) from a response until `done` says stop.
 async fn read_events(
     resp: reqwest::Response,
-    mut done: impl FnMut(&[(i64, Value)]) -> bool,
+    done: impl FnMut(&[(i64, Value)]) -> bool,
 ) -> Vec<(i64, Value)> {
-    let mut stream = resp.bytes_stream();
-    let mut buf = String::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done(&events) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .expect("events in time")
-            .expect("stream open")
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let mut id = None;
-            let mut data = None;
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data = serde_json::from_str(v.trim()).ok();
-                }
-            }
-            if let (Some(id), Some(data)) = (id, data) {
-                events.push((id, data));
-            }
-        }
-    }
-    events
+    Events::new(resp)
+        .until(60, "the events", done)
+        .await
+        .to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -299,6 +328,61 @@ async fn the_stream_shows_running_then_succeeded_for_the_accounts_export_and_not
         replay.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         events[1..].iter().map(|(i, _)| *i).collect::<Vec<_>>()
     );
+    app.shutdown().await;
+}
+
+/// An export's finish records its notifications in the transaction that changes its state,
+/// so it commits after its state changed. Another export's progress committed meanwhile
+/// must not make the stream pass over it (the page then showed a finished export as still
+/// running).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_committed_after_a_later_one_still_reaches_the_stream() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let acct = app.account("Orden", "UTC", "pro", "es").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, e) = app.post_export(&acct.token, &small("csv")).await;
+        assert_eq!(status, 202, "{e}");
+        ids.push(e["id"].as_i64().unwrap());
+    }
+    let (slow, quick) = (ids[0], ids[1]);
+    let resp = reqwest::Client::new()
+        .get(format!("{}/v1/notifications/stream", app.base))
+        .bearer_auth(&acct.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut events = Events::new(resp);
+    let progress = "UPDATE exports SET progress = $2 WHERE id = $1";
+
+    let mut finishing = app.pool.begin().await.unwrap();
+    sqlx::query(progress)
+        .bind(slow)
+        .bind(40_i16)
+        .execute(&mut *finishing)
+        .await
+        .unwrap();
+    sqlx::query(progress)
+        .bind(quick)
+        .bind(10_i16)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Streams read again within seconds without an announcement.
+    let is =
+        |id: i64, p: i64| move |e: &(i64, Value)| e.1["export_id"] == id && e.1["progress"] == p;
+    events
+        .until(30, "the quick change", |evs| evs.iter().any(is(quick, 10)))
+        .await;
+    finishing.commit().await.unwrap();
+    let seen = events
+        .until(30, "the change committed last", |evs| {
+            evs.iter().any(is(slow, 40))
+        })
+        .await;
+    let ids: Vec<i64> = seen.iter().map(|e| e.0).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     app.shutdown().await;
 }
 

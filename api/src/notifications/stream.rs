@@ -1,7 +1,8 @@
 //! `GET /v1/notifications/stream`: Server-Sent Events, one `export` event each time an
 //! export of the caller's account changes state, pushed as soon as the change is announced
-//! on Redis. Each event's id is its row in `export_events`; a client reconnecting with
-//! `Last-Event-ID` gets every event it missed. A user has at most
+//! on Redis. Each event's id is its row in `export_events`, numbered in the order the
+//! changes committed (migration 0027), so reading after the last id sent misses none; a
+//! client reconnecting with `Last-Event-ID` gets every event it missed. A user has at most
 //! `EXPORTD_MAX_STREAMS_PER_USER` streams open; a stream ends when the server shuts down,
 //! and when its token is revoked (or its session ends) or its user is no longer an admin (checked every
 //! `EXPORTD_STREAM_RECHECK_SECS`).
