@@ -191,11 +191,14 @@ pub(super) async fn build_days(
     // where looking each chat up by its key takes 0.3–0.5 s. Longer spans keep the
     // default: for a month, the cells read chats by index instead of in parallel
     // (4.0–4.1 s against 2.9–3.4 s), and steps hash either way from four days on
-    // (`EXPLAIN ANALYZE` of each, side by side, on the benchmark account).
+    // (`EXPLAIN ANALYZE` of each, side by side, on the benchmark account). Such a span's
+    // statements are also too short to repay compiling them (JIT): 10–20 % of each.
     if end - first <= SHORT_SPAN_DAYS {
-        sqlx::query("SET LOCAL random_page_cost = 1.1")
-            .execute(&mut *read)
-            .await?;
+        sqlx::query(
+            "SELECT set_config('random_page_cost', '1.1', true), set_config('jit', 'off', true)",
+        )
+        .execute(&mut *read)
+        .await?;
     }
     let mut tx = pool.begin().await?;
     let blocks: Vec<(i16, i32)> = days.iter().map(|d| (0, d.0)).collect();
