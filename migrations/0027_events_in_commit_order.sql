@@ -6,16 +6,18 @@
 -- lower id than another export's progress committed meanwhile. A stream that had sent the
 -- later one never sent the earlier: the page showed a finished export as still running.
 --
--- The event is now written when its transaction commits (a deferred trigger), under one
--- lock held until the commit is visible. An event's id is taken only after every event
--- with a lower id is visible, so reading "after the last id sent" misses none. The lock
--- is held for the commit alone, and only by transactions that change an export's state
--- or progress.
+-- The event is now written when its transaction commits (a deferred trigger), under a
+-- lock of its account held until the commit is visible. An account's event takes its id
+-- only after every event of the account with a lower id is visible, and a stream reads
+-- one account's events, so reading "after the last id sent" misses none. The lock is held
+-- for the commit alone, only by transactions that change an export's state or progress,
+-- and each such transaction changes exports of one account (so no two wait on each other
+-- in turn).
 CREATE OR REPLACE FUNCTION exports_record_event() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status
        OR NEW.progress IS DISTINCT FROM OLD.progress THEN
-        PERFORM pg_advisory_xact_lock(7403, 0);
+        PERFORM pg_advisory_xact_lock(7403, (NEW.account_id % 2147483647)::int4);
         INSERT INTO export_events (account_id, export_id, status, progress)
         VALUES (NEW.account_id, NEW.id, NEW.status, NEW.progress);
     END IF;

@@ -1,7 +1,8 @@
 //! Export state changes for the in-app stream. Postgres records each change (a trigger on
-//! `exports`, deferred to the commit and taken one commit at a time, so event ids become
-//! visible in order); after a change is committed, its writer publishes the account id on
-//! Redis so every API process wakes up the account's streams at once.
+//! `exports`, deferred to the commit and taken one commit of the account at a time, so an
+//! account's event ids become visible in order); after a change is committed, its writer
+//! publishes the account id on Redis so every API process wakes up the account's streams
+//! at once.
 
 use apalis_redis::ConnectionManager;
 use chrono::{DateTime, Utc};
