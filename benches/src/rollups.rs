@@ -44,7 +44,7 @@ const FLOOR: [(&str, &str); 6] = [
     (
         "steps by day and step",
         "SELECT count(*) FROM (SELECT date_trunc('day', entered_at), chat_id IS NULL, step, count(*),
-                sum(extract(epoch FROM left_at - entered_at))
+                sum(date_part('epoch', left_at - entered_at))
            FROM steps WHERE account_id = $1 AND entered_at >= $2 AND entered_at < $3 GROUP BY 1, 2, 3) g",
     ),
     (

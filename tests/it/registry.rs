@@ -58,6 +58,33 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
         .chain(["rollup_blocks".to_owned()])
         .collect();
     assert_eq!(unlogged, cache, "the unlogged rollup tables");
+    // Autovacuum keeps their statistics fresh (the builder analyzes after large passes
+    // only), and samples no set.
+    let analyzed_soon: BTreeSet<String> = sqlx::query_scalar(
+        "SELECT relname::text FROM pg_class
+          WHERE relkind = 'r' AND relname::text LIKE 'rollup\\_%'
+            AND 'autovacuum_analyze_scale_factor=0.02' = ANY(reloptions)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    assert_eq!(analyzed_soon, cache, "the rollup tables analyzed at 2 %");
+    let sampled_sets: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname || '.' || a.attname FROM pg_class c
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           JOIN pg_type t ON t.oid = a.atttypid
+          WHERE c.relkind = 'r' AND c.relname::text LIKE 'rollup\\_%' AND t.typcategory = 'A'
+            AND a.attstattarget IS DISTINCT FROM 0",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        sampled_sets.is_empty(),
+        "sets with statistics: {sampled_sets:?}"
+    );
     // Each kind's statements name only its own tables.
     for (kind, rollups) in spec::registered() {
         let statements = rollups
