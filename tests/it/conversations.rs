@@ -454,3 +454,77 @@ async fn headers_are_translated_for_english_and_portuguese_accounts() {
     }
     app.shutdown().await;
 }
+
+/// A contact of a new id range: the contacts' sequence moved on past the 65,536 ids a
+/// report's owner row holds.
+async fn contact_of_a_new_range(pool: &PgPool, account: i64, owner: Option<i64>) -> i64 {
+    sqlx::query(
+        "SELECT setval(pg_get_serial_sequence('contacts', 'id'),
+                       nextval(pg_get_serial_sequence('contacts', 'id')) + 65536)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    contact(pool, account, owner).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_owners_contacts_far_apart_in_id_add_up_to_one_row() {
+    let app = TestApp::spawn().await;
+    let acct = app
+        .account("Lejanos", "America/Santiago", "vip", "es")
+        .await;
+    let pool = &app.pool;
+    let eva = user(pool, acct.id, "Eva").await;
+    let web = site(pool, acct.id, "Web", "webchat").await;
+    // Eva's contacts in two ranges of ids, one without owner in the second.
+    let near = contact(pool, acct.id, Some(eva)).await;
+    let far = contact_of_a_new_range(pool, acct.id, Some(eva)).await;
+    let nobody = contact(pool, acct.id, None).await;
+    assert_ne!(near >> 16, far >> 16, "{near} and {far}");
+    // Today's conversations: the report reads them from the source tables.
+    let start = Utc::now() - chrono::Duration::minutes(20);
+    for (k, replies) in [
+        (near, (Some(0), Some(60), None)),
+        (far, (Some(0), Some(120), Some(30))),
+        (far, (Some(0), Some(120), Some(30))),
+        (nobody, (Some(0), Some(100), None)),
+    ] {
+        chat(
+            pool,
+            acct.id,
+            web,
+            k,
+            start,
+            true,
+            Some(eva),
+            replies,
+            (1, 1),
+        )
+        .await;
+    }
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::America::Santiago)
+        .date_naive();
+    let body = json!({"kind": "conversations", "format": "xlsx",
+                      "from": (today - chrono::Duration::days(1)).to_string(), "to": today.to_string()});
+    let sheets = xlsx(&app.export_file(&acct.token, &body).await);
+    assert_eq!(
+        part(&sheets, "Recurrencia por dueño")[1..],
+        rows(&[
+            &["Eva", "2", "3", "1.50"],
+            &["Sin dueño", "1", "1", "1"],
+            &["Total", "3", "4", "1.33"],
+        ])
+    );
+    // Manual (60 + 120 + 120) / 3, automatic 30, overall (60 + 30 + 30) / 3.
+    assert_eq!(
+        part(&sheets, "Tiempos de respuesta")[1..],
+        rows(&[
+            &["Eva", "3", "0:01:40", "0:00:30", "0:00:40"],
+            &["Sin dueño", "1", "0:01:40", "", "0:01:40"],
+            &["Total", "4", "0:01:40", "0:00:30", "0:00:55"],
+        ])
+    );
+    app.shutdown().await;
+}

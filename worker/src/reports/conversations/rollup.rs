@@ -52,8 +52,8 @@ pub async fn read(
     let (series, cover) = rollup::plan_range(&db.primary, whole, account_id, range).await?;
     let tz = range.tz.name();
     let mut figures = Figures::default();
-    // Days no valid block covers, from the source; each owner's contacts join the figures
-    // as its row arrives.
+    // Days no valid block covers, from the source; an owner's contacts join the figures
+    // as its rows arrive, one range of ids each.
     for &(a, b) in &cover.raw {
         let (from, to) = rollup::days_bounds(a, b, range.tz);
         macro_rules! read {
