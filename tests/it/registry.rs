@@ -9,17 +9,24 @@ use exportd_worker::{reports, rollup::spec};
 
 use crate::harness::TestApp;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the_engine() {
-    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
-    let in_schema: BTreeSet<String> = sqlx::query_scalar(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rollup\\_%'",
-    )
-    .fetch_all(&app.pool)
+/// The schema's rollup tables (`rollup_…`) that meet `condition`, on `pg_class`.
+async fn rollup_tables(pool: &sqlx::PgPool, condition: &str) -> BTreeSet<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT relname::text FROM pg_class
+          WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace
+            AND relname::text LIKE 'rollup\\_%' AND {condition}"
+    )))
+    .fetch_all(pool)
     .await
     .unwrap()
     .into_iter()
-    .collect();
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the_engine() {
+    let app = TestApp::spawn_with(&[("WORKER", "none")]).await;
+    let in_schema = rollup_tables(&app.pool, "true").await;
     let mut owner: HashMap<&str, ReportKind> = HashMap::new();
     for (kind, rollups) in spec::registered() {
         assert!(!rollups.tables.is_empty(), "{kind}: rollups without tables");
@@ -43,15 +50,7 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
         "the migrations' rollup tables and the registry's differ"
     );
     // Rollup rows and blocks are a cache, kept out of the WAL; the marks are not.
-    let unlogged: BTreeSet<String> = sqlx::query_scalar(
-        "SELECT relname::text FROM pg_class
-          WHERE relkind = 'r' AND relpersistence = 'u' AND relname::text LIKE 'rollup\\_%'",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect();
+    let unlogged = rollup_tables(&app.pool, "relpersistence = 'u'").await;
     let cache: BTreeSet<String> = owner
         .keys()
         .map(|t| t.to_string())
@@ -60,16 +59,11 @@ async fn every_rollup_table_in_the_schema_is_declared_by_exactly_one_kind_or_the
     assert_eq!(unlogged, cache, "the unlogged rollup tables");
     // Autovacuum keeps their statistics fresh (the builder analyzes after large passes
     // only), and samples no set.
-    let analyzed_soon: BTreeSet<String> = sqlx::query_scalar(
-        "SELECT relname::text FROM pg_class
-          WHERE relkind = 'r' AND relname::text LIKE 'rollup\\_%'
-            AND 'autovacuum_analyze_scale_factor=0.02' = ANY(reloptions)",
+    let analyzed_soon = rollup_tables(
+        &app.pool,
+        "'autovacuum_analyze_scale_factor=0.02' = ANY(reloptions)",
     )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect();
+    .await;
     assert_eq!(analyzed_soon, cache, "the rollup tables analyzed at 2 %");
     let sampled_sets: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname || '.' || a.attname FROM pg_class c
