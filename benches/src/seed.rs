@@ -54,7 +54,7 @@ pub async fn seed(pool: &PgPool, p: &SeedParams) -> anyhow::Result<SeedSummary> 
     // statistics (contacts too, whose owners were just updated) and all-visible pages.
     // Without them a Postgres whose autovacuum is off reads a state no platform is in:
     // the planner took the account's 1.67 M contacts for 11,560 and hashed them all for
-    // a day's conversations.
+    // two days' conversation owners.
     pool.execute(
         "VACUUM (ANALYZE) contacts, chats, messages, chat_events, calls, offline_messages,
                           agent_presence, bans, steps",
