@@ -14,8 +14,9 @@ pub type Sql = fn() -> &'static str;
 /// the number of the local day it falls in ([`day_of`]).
 ///
 /// The query is bound with `$1` the account, `[$2, $3)` the span's instants, `$4` the
-/// series, `$5` the time zone of local days and hours, and the span's days as
-/// `unnest($6 day numbers, $7 starts, $8 ends)` (for reads that clip intervals to days).
+/// series, `$5` the time zone of local hours, and the span's days as
+/// `unnest($6 day numbers, $7 starts, $8 ends)` ([`day_of`], and reads that clip
+/// intervals to days).
 /// It yields the target's columns in order, `series_id, level, block` first.
 #[derive(Debug, Clone, Copy)]
 pub struct DaysStatement {
@@ -51,10 +52,15 @@ pub fn sum_block(table: &str, keys: &[&str], ints: &[&str], floats: &[&str]) -> 
     )
 }
 
-/// The number of the local day (in time zone `$5`, days since 1970-01-01) an instant falls
-/// in: a span's rows are grouped by it.
+/// The number of the local day (days since 1970-01-01) an instant of the span falls in:
+/// the day of `$6` whose start in `$7` is the last at or before it, found by a binary
+/// search over the span's day starts (`width_bucket`). The instant must lie in the span,
+/// `[$2, $3)`, as every days statement's rows do. It is the day the span's blocks cover,
+/// from the same bounds. Taking each row's local date with `AT TIME ZONE $5` gives the same
+/// day and cost 1.3 s more of a dense month's 7.8 M steps (2.9 s against 1.6 s, the two
+/// side by side).
 pub fn day_of(instant: &str) -> String {
-    format!("((({instant}) AT TIME ZONE $5)::date - DATE '1970-01-01')")
+    format!("($6::int4[])[width_bucket({instant}, $7::timestamptz[])]")
 }
 
 /// A kind's rollups: every table of rollup rows it owns, keyed by (series, level, block),
