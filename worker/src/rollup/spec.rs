@@ -14,7 +14,8 @@ pub type Sql = fn() -> &'static str;
 /// the number of the local day it falls in ([`day_of`]).
 ///
 /// The query is bound with `$1` the account, `[$2, $3)` the span's instants, `$4` the
-/// series, `$5` the time zone of local hours, and the span's days as
+/// series, `$5` the time zone (of local hours, and of the queries shared with a report's
+/// source read), and the span's days as
 /// `unnest($6 day numbers, $7 starts, $8 ends)` ([`day_of`], and reads that clip
 /// intervals to days).
 /// It yields the target's columns in order, `series_id, level, block` first.
