@@ -15,7 +15,7 @@ use crate::rollup::day_of;
 
 /// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
 /// the sites `sites` and the owners `owners` (SQL expressions of type `int8[]`, NULL for all);
-/// with `by_day`, each with its local day (`$5` the time zone).
+/// with `by_day`, each with its local day (a span's days, [`day_of`]).
 fn base(sites: &str, owners: &str, by_day: bool) -> String {
     let day = if by_day {
         format!(", {} AS day", day_of("ch.started_at"))

@@ -189,8 +189,8 @@ pub enum Events {
     Unsited,
 }
 
-/// A source table's cells over `[$2, $3)`; with `by_day`, per local day first (`$5` the
-/// time zone).
+/// A source table's cells over `[$2, $3)`; with `by_day`, per local day first (a span's
+/// days, [`day_of`]).
 fn select(s: &Source, events: Events, by_day: bool) -> String {
     let measures: Vec<String> = MEASURES
         .iter()

@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// The chats of a span (`$1` account, `[$2, $3)`), every site, each with its local day
-/// (`$5` the time zone).
+/// ([`day_of`]).
 static BASE_DAYS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH c AS (

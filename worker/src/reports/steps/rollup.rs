@@ -16,7 +16,7 @@ use crate::{
 /// The rows of `steps` entered in `[$2, $3)` of account `$1`, per (site of the chat, step):
 /// rows, the sum of `left_at − entered_at` in microseconds over those that left, and how
 /// many left; `sites` narrows to chats of those sites. With `by_day`, per local day first
-/// (`$5` the time zone).
+/// (a span's days, [`day_of`]).
 ///
 /// A step's microseconds come from `date_part` (`float8`) rounded to the nearest, which is
 /// exact for any duration under 70 years: `extract` gives `numeric`, and its arithmetic
