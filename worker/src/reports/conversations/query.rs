@@ -10,7 +10,10 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 
-use crate::reports::sets::{IdSet, union_len};
+use crate::reports::{
+    micros_between,
+    sets::{IdSet, union_len},
+};
 use crate::rollup::day_of;
 
 /// The conversations every query reads (`$1` account, `[$2, $3)` the range), narrowed to
@@ -35,16 +38,6 @@ fn base(sites: &str, owners: &str, by_day: bool) -> String {
     )
 }
 
-/// Microseconds from the client's first message to `$x`: `date_part` (`float8`) rounded to
-/// the nearest, as a step's duration is, exact for any duration under 70 years. `extract`
-/// gives `numeric`: the same values for every one of the benchmark's 5.5 M chats, and a
-/// month's owners statement took 2.53–2.74 s with it against 2.37–2.41 s.
-macro_rules! us {
-    ($x:literal) => {
-        concat!("(date_part('epoch', ", $x, " - fc) * 1000000)::int8")
-    };
-}
-
 /// The four queries over `c`, each grouped by `d` (`""`, or `"day, "`) first, then:
 /// - conversations per site;
 /// - per owner: conversations, distinct contacts (sorted), and each first response's sum
@@ -64,9 +57,9 @@ fn queries(d: &str, split: &str, tz: &str) -> [String; 4] {
        coalesce(sum({first}) FILTER (WHERE least(fa, fb) >= fc), 0)::int8,
        count(*) FILTER (WHERE least(fa, fb) >= fc)
   FROM c GROUP BY {d}owner_id{split}",
-            fa = us!("fa"),
-            fb = us!("fb"),
-            first = us!("least(fa, fb)"),
+            fa = micros_between("fa", "fc"),
+            fb = micros_between("fb", "fc"),
+            first = micros_between("least(fa, fb)", "fc"),
         ),
         format!(
             "SELECT {d}date_trunc('hour', started_at AT TIME ZONE {tz}), count(*)::int8
