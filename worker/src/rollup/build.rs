@@ -1,7 +1,10 @@
 //! The rollup builder: brings the blocks of closed days up to date, consecutive days a span
-//! (at most [`SPAN_DAYS`]) at a time, each span in one grouped pass per statement and one
-//! transaction of its own, then each block from the blocks under it, and only then forgets
-//! the dirty days it acted on.
+//! (at most [`SPAN_DAYS`]) at a time, each span in one grouped pass per statement, all in
+//! one snapshot, then each block from the blocks under it, and only then forgets the dirty
+//! days it acted on. Each table's rows of a span are replaced in a transaction of their
+//! own, so a reader of that table finds the old rows or the new, never none; the days are
+//! recorded as built once every table has them. Days being rebuilt overlap a pending day,
+//! which no report plans to read from rollups (see below).
 //!
 //! Late writes leave their UTC day in `rollup_dirty` (migration 0018). A pass first moves
 //! the dirty days to `rollup_pending` with the transaction horizon of that moment; a pending
@@ -22,8 +25,10 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{
     LEVEL_STEP, MAX_LEVEL,
-    blocks::{analyze, build_block, build_days, delete_blocks, delete_series_rows, in_parallel},
-    day_date, day_number, days_bounds, levels,
+    blocks::{analyze, build_block, delete_blocks, delete_series_rows, in_parallel},
+    day_date, day_number,
+    days::build_days,
+    days_bounds, levels,
     series::{current_series, horizon},
 };
 
@@ -198,12 +203,14 @@ async fn refresh_account(
             .0
     };
     // Spans of days, then each level's blocks, two at a time on pooled connections: they
-    // are independent of one another, and this account's lock stays with `conn`.
+    // are independent of one another, and this account's lock stays with `conn`. A span
+    // reads on one of two slots, and takes the other too once it is free: the last dense
+    // span of a first build ran alone for a third of the build, one core idle.
     let spans = spans(&days);
     let wanted = spans.len();
-    let source = &source;
+    let (source, slots) = (&source, &tokio::sync::Semaphore::new(2));
     let built = in_parallel(spans.clone(), stop, |span| async move {
-        build_days(pool, source, account_id, series, tz, span).await?;
+        build_days(pool, source, slots, account_id, series, tz, span).await?;
         super::changes::drain_if_behind(pool).await
     })
     .await?;
@@ -233,8 +240,8 @@ async fn refresh_account(
         .fetch_all(&mut *conn)
         .await?;
         let wanted = due.len();
-        let built = in_parallel(due, stop, |(block, starts_at, ends_at)| async move {
-            build_block(pool, series, level, block, starts_at, ends_at).await?;
+        let built = in_parallel(due, stop, |block| async move {
+            build_block(pool, series, level, block).await?;
             super::changes::drain_if_behind(pool).await
         })
         .await?;

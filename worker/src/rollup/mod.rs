@@ -9,13 +9,14 @@
 //! report read from the source alone; sets are kept by day ([`spec::Rollups::days_only`]).
 //!
 //! [`build::refresh`] builds what is missing or marked: spans of consecutive days, each in
-//! one grouped pass per statement and a transaction of its own, then each block from the
+//! one grouped pass per statement over one snapshot, then each block from the
 //! blocks under it, and only then deletes the marks it acted on. Rollup rows and blocks are
 //! unlogged (migration 0025): a cache, built again after a crash or a failover.
 
 pub mod blocks;
 pub mod build;
 pub mod changes;
+mod days;
 mod marks;
 pub mod owners;
 mod pgoutput;
