@@ -27,7 +27,7 @@ use super::{
     LEVEL_STEP, MAX_LEVEL,
     blocks::{analyze, build_block, delete_blocks, delete_series_rows, in_parallel},
     day_date, day_number,
-    days::build_days,
+    days::{SPAN_DAYS, build_days, spans},
     days_bounds, levels,
     series::{current_series, horizon},
 };
@@ -267,23 +267,6 @@ async fn refresh_account(
     Ok(done)
 }
 
-/// Days a span builds at most: each of its statements reads the span's source rows in one
-/// grouped pass, and a stop waits for at most one span.
-const SPAN_DAYS: i32 = 32;
-
-/// Sorted days as spans `[first, end)` of consecutive days, none crossing a multiple of
-/// [`SPAN_DAYS`].
-fn spans(days: &[i32]) -> Vec<(i32, i32)> {
-    let mut out: Vec<(i32, i32)> = Vec::new();
-    for &d in days {
-        match out.last_mut() {
-            Some((_, end)) if *end == d && d.rem_euclid(SPAN_DAYS) != 0 => *end = d + 1,
-            _ => out.push((d, d + 1)),
-        }
-    }
-    out
-}
-
 /// The closed days within the retention that are not built or overlap a mark, and the
 /// marks seen (deleted once everything they overlap is rebuilt). Blocks older than the
 /// retention are dropped on the way.
@@ -367,18 +350,6 @@ async fn days_to_build(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn days_become_spans_of_consecutive_days_that_cross_no_boundary() {
-        assert_eq!(spans(&[]), vec![]);
-        assert_eq!(spans(&[5]), vec![(5, 6)]);
-        assert_eq!(spans(&[1, 2, 3, 7, 8]), vec![(1, 4), (7, 9)]);
-        // 32 and 64 start spans of their own.
-        assert_eq!(spans(&[30, 31, 32, 33]), vec![(30, 32), (32, 34)]);
-        let all: Vec<i32> = (0..100).collect();
-        assert_eq!(spans(&all), vec![(0, 32), (32, 64), (64, 96), (96, 100)]);
-        assert_eq!(spans(&[-2, -1, 0]), vec![(-2, 0), (0, 1)]);
-    }
 
     #[test]
     fn the_last_closed_day_is_the_one_that_ended_before_the_cutoff() {

@@ -1,6 +1,11 @@
 //! Building a span of days: every days statement of every kind that declares rollups
 //! ([`super::spec::registered`]), read from the source tables in one snapshot and written
 //! into its table, on one lane or two.
+//!
+//! A statement that fails fails the span: the tables written before it keep the span's new
+//! rows, the others their old ones, and the days are not recorded as built. A day being
+//! rebuilt overlaps a pending mark, which keeps reports on the source tables until a
+//! later pass has rebuilt it whole; a day never built is not read from rollups at all.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,6 +21,23 @@ use super::{
     spec::{DaysStatement, registered},
 };
 
+/// Days a span builds at most: each of its statements reads the span's source rows in one
+/// grouped pass, and a stop waits for at most one span.
+pub(super) const SPAN_DAYS: i32 = 32;
+
+/// Sorted days as spans `[first, end)` of consecutive days, none crossing a multiple of
+/// [`SPAN_DAYS`].
+pub(super) fn spans(days: &[i32]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::new();
+    for &d in days {
+        match out.last_mut() {
+            Some((_, end)) if *end == d && d.rem_euclid(SPAN_DAYS) != 0 => *end = d + 1,
+            _ => out.push((d, d + 1)),
+        }
+    }
+    out
+}
+
 /// The longest span whose read looks source rows up by key where it can (see
 /// [`begin_read`]).
 const SHORT_SPAN_DAYS: i32 = 3;
@@ -29,9 +51,10 @@ const COPY_CHUNK: usize = 1 << 20;
 /// and the days are recorded as built once every table has them.
 ///
 /// A span reads on one of `slots`, taken before any connection, its statements one after
-/// another. Each time one of them ends, if the other slot is free (the other span is done
-/// and no span waits), a second lane takes it, imports the span's snapshot and reads the
-/// statements left beside the first. A running statement holds a connection to read and
+/// another. If the other slot is free when the span begins or when one of its statements
+/// ends (the other span is done and no span waits), and the pools have room
+/// ([`room_for_a_lane`]), a second lane takes it, imports the span's snapshot and reads
+/// the statements left beside the first. A running statement holds a connection to read and
 /// one to write, so the builder holds at most two of each, as when a span had one lane: a
 /// span waiting for a slot holds none.
 pub(super) async fn build_days(
@@ -82,21 +105,45 @@ pub(super) async fn build_days(
             if span.all_taken() {
                 return Ok(());
             }
-            if let Ok(slot) = slots.try_acquire() {
+            if room_for_a_lane(pool)
+                && room_for_a_lane(source)
+                && let Ok(slot) = slots.try_acquire()
+            {
                 break slot;
             }
             ended.await;
         };
-        let mut read = begin_read(source, Some(&snapshot), short).await?;
+        // The first lane reads on without it: a second lane that cannot begin (no
+        // connection within the pool's wait, a standby that does not know the snapshot)
+        // costs the span time, not its build.
+        let mut read = match begin_read(source, Some(&snapshot), short).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, "rollups: a span's second lane could not begin");
+                return Ok(());
+            }
+        };
         span.read_all(&mut read).await?;
         read.commit().await
     };
-    futures::try_join!(span.read_all(&mut held), second_lane)?;
+    // A lane that fails stops the other after its statement: one dropped in the middle
+    // of a `COPY` out would leave its connection out of step with the server.
+    let (first_lane, second_lane) = futures::join!(span.read_all(&mut held), second_lane);
+    first_lane?;
+    second_lane?;
     // Every lane has taken the snapshot, or never will.
     held.commit().await?;
     let mut tx = pool.begin().await?;
     upsert_blocks(&mut tx, series, 0, &days).await?;
     tx.commit().await
+}
+
+/// Whether `pool` can lend a second lane its connections (one to read, one to write, from
+/// the same pool without a replica) and keep two more free: the builder's optional lane
+/// never takes the last connections a report or the API waits for.
+fn room_for_a_lane(pool: &PgPool) -> bool {
+    let in_use = pool.size().saturating_sub(pool.num_idle() as u32);
+    pool.options().get_max_connections().saturating_sub(in_use) >= 4
 }
 
 /// A span's statements, taken in turn by the lanes that read them.
@@ -119,14 +166,19 @@ impl Span<'_> {
     }
 
     /// Reads the statements no lane has taken yet, one at a time, in the transaction open
-    /// on `read`.
+    /// on `read`, until none is left or a lane has failed.
     async fn read_all(&self, read: &mut PgConnection) -> Result<(), sqlx::Error> {
         while let Some(&statement) = self
             .statements
             .get(self.taken.fetch_add(1, Ordering::SeqCst))
         {
-            self.copy(read, statement).await?;
+            let copied = self.copy(read, statement).await;
+            if copied.is_err() {
+                // No lane takes another statement.
+                self.taken.store(self.statements.len(), Ordering::SeqCst);
+            }
             self.ended.notify_waiters();
+            copied?;
         }
         Ok(())
     }
@@ -182,9 +234,14 @@ async fn begin_read(
         .execute(&mut *read)
         .await?;
     if let Some(snapshot) = snapshot {
+        // The server's identifier, hexadecimal and dashes; it cannot be bound.
+        if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(sqlx::Error::Protocol(format!(
+                "unexpected snapshot identifier {snapshot:?}"
+            )));
+        }
         sqlx::query(AssertSqlSafe(format!(
-            "SET TRANSACTION SNAPSHOT '{}'",
-            snapshot.replace('\'', "")
+            "SET TRANSACTION SNAPSHOT '{snapshot}'"
         )))
         .execute(&mut *read)
         .await?;
@@ -268,6 +325,18 @@ mod tests {
                 assert!(!query.contains("INSERT"), "{query}");
             }
         }
+    }
+
+    #[test]
+    fn days_become_spans_of_consecutive_days_that_cross_no_boundary() {
+        assert_eq!(spans(&[]), vec![]);
+        assert_eq!(spans(&[5]), vec![(5, 6)]);
+        assert_eq!(spans(&[1, 2, 3, 7, 8]), vec![(1, 4), (7, 9)]);
+        // 32 and 64 start spans of their own.
+        assert_eq!(spans(&[30, 31, 32, 33]), vec![(30, 32), (32, 34)]);
+        let all: Vec<i32> = (0..100).collect();
+        assert_eq!(spans(&all), vec![(0, 32), (32, 64), (64, 96), (96, 100)]);
+        assert_eq!(spans(&[-2, -1, 0]), vec![(-2, 0), (0, 1)]);
     }
 
     #[test]
